@@ -1,0 +1,68 @@
+// Command eventide runs one eventide node.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"eventide/node"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: eventide serve [flags]  (eventide serve -h lists them)")
+		os.Exit(2)
+	}
+	cfg := node.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	fs.StringVar(&cfg.NodeID, "node-id", cfg.NodeID, "unique node id")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the Raft log, snapshots and application logs")
+	fs.StringVar(&cfg.BindAddr, "bind-addr", cfg.BindAddr, "IP address every listener binds to")
+	fs.StringVar(&cfg.AdvertiseAddr, "advertise-addr", cfg.AdvertiseAddr, "IP address peers and clients use (default: bind-addr)")
+	fs.IntVar(&cfg.Ports.Mgmt, "mgmt-port", cfg.Ports.Mgmt, "cluster manager REST port")
+	fs.IntVar(&cfg.Ports.Query, "query-port", cfg.Ports.Query, "query (UDF libraries) REST port")
+	fs.IntVar(&cfg.Ports.Eventing, "eventing-port", cfg.Ports.Eventing, "eventing REST port")
+	fs.IntVar(&cfg.Ports.SyncGateway, "sync-gateway-port", cfg.Ports.SyncGateway, "Sync Gateway public REST port")
+	fs.IntVar(&cfg.Ports.Qinling, "qinling-port", cfg.Ports.Qinling, "Qinling REST port")
+	fs.IntVar(&cfg.Ports.GRPC, "grpc-port", cfg.Ports.GRPC, "node-to-node gRPC port")
+	fs.IntVar(&cfg.Ports.Raft, "raft-port", cfg.Ports.Raft, "Raft transport port")
+	fs.IntVar(&cfg.Ports.Gossip, "gossip-port", cfg.Ports.Gossip, "memberlist gossip port")
+	join := fs.String("join", "", "comma-separated host:port gossip addresses of an existing cluster (empty: bootstrap a new one)")
+	fs.IntVar(&cfg.VBuckets, "vbuckets", cfg.VBuckets, "vbuckets per bucket (power of two)")
+	fs.StringVar(&cfg.Username, "username", envOr("EVENTIDE_USERNAME", cfg.Username), "administrator user name")
+	fs.StringVar(&cfg.Password, "password", envOr("EVENTIDE_PASSWORD", cfg.Password), "administrator password")
+	fs.DurationVar(&cfg.FailoverTimeout, "failover-timeout", cfg.FailoverTimeout, "how long a dead node waits before it is failed over")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	_ = fs.Parse(os.Args[2:])
+	if *join != "" {
+		cfg.Join = strings.Split(*join, ",")
+	}
+
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(os.Stderr, "eventide: bad --log-level %q\n", *level)
+		os.Exit(2)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := node.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
+		cfg.Logger.Error("eventide stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

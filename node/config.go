@@ -1,0 +1,109 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Ports are the TCP ports of one node's listeners. Zero picks a free port
+// (tests use this; the bound ports are then reported by Node.Addrs).
+type Ports struct {
+	Mgmt        int // cluster manager REST; default 8091
+	Query       int // query REST (UDF libraries); default 8093
+	Eventing    int // eventing REST; default 8096
+	SyncGateway int // Sync Gateway public REST; default 4984
+	Qinling     int // Qinling REST; default 7070
+	GRPC        int // node-to-node gRPC; default 9096
+	Raft        int // Raft transport; default 9097
+	Gossip      int // memberlist; default 7946
+}
+
+// Config configures one node.
+type Config struct {
+	// NodeID identifies the node in Raft and memberlist. Default "n1".
+	NodeID string
+	// DataDir holds the Raft log, snapshots and application logs. Required.
+	DataDir string
+	// BindAddr is the IP every listener binds to. Default 127.0.0.1.
+	BindAddr string
+	// AdvertiseAddr is the IP peers and clients reach; default BindAddr.
+	AdvertiseAddr string
+	// Ports of the listeners.
+	Ports Ports
+	// Join lists gossip addresses (host:port) of an existing cluster; empty
+	// bootstraps a new one-node cluster.
+	Join []string
+	// VBuckets per bucket, a power of two. Default 1024.
+	VBuckets int
+	// Username and Password guard every REST API. Default Administrator/password.
+	Username, Password string
+	// FailoverTimeout is how long a dead node waits before failover. Default 5s.
+	FailoverTimeout time.Duration
+	// Logger is the root logger. Default discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults of DESIGN.md.
+func DefaultConfig() Config {
+	return Config{
+		NodeID:   "n1",
+		BindAddr: "127.0.0.1",
+		Ports: Ports{
+			Mgmt: 8091, Query: 8093, Eventing: 8096, SyncGateway: 4984,
+			Qinling: 7070, GRPC: 9096, Raft: 9097, Gossip: 7946,
+		},
+		VBuckets:        1024,
+		Username:        "Administrator",
+		Password:        "password",
+		FailoverTimeout: 5 * time.Second,
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.NodeID == "" {
+		errs = append(errs, errors.New("node id is required"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data dir is required"))
+	}
+	if net.ParseIP(c.BindAddr) == nil {
+		errs = append(errs, fmt.Errorf("bind addr %q is not an IP address", c.BindAddr))
+	}
+	if c.AdvertiseAddr != "" && net.ParseIP(c.AdvertiseAddr) == nil {
+		errs = append(errs, fmt.Errorf("advertise addr %q is not an IP address", c.AdvertiseAddr))
+	}
+	if c.VBuckets < 1 || c.VBuckets > 1024 || c.VBuckets&(c.VBuckets-1) != 0 {
+		errs = append(errs, fmt.Errorf("vbuckets %d must be a power of two between 1 and 1024", c.VBuckets))
+	}
+	if c.Username == "" || c.Password == "" {
+		errs = append(errs, errors.New("username and password are required"))
+	}
+	for name, p := range map[string]int{
+		"mgmt": c.Ports.Mgmt, "query": c.Ports.Query, "eventing": c.Ports.Eventing,
+		"sync-gateway": c.Ports.SyncGateway, "qinling": c.Ports.Qinling, "grpc": c.Ports.GRPC,
+		"raft": c.Ports.Raft, "gossip": c.Ports.Gossip,
+	} {
+		if p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("%s port %d out of range", name, p))
+		}
+	}
+	if c.FailoverTimeout <= 0 {
+		errs = append(errs, errors.New("failover timeout must be positive"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("node: invalid config: %w", err)
+	}
+	return nil
+}
+
+func (c Config) advertise() string {
+	if c.AdvertiseAddr != "" {
+		return c.AdvertiseAddr
+	}
+	return c.BindAddr
+}

@@ -1,0 +1,261 @@
+package eventing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"eventide/consensus"
+	"eventide/dcp"
+	"eventide/handler"
+)
+
+// Lifecycle states of a function record (composite_status values).
+const (
+	StatusUndeployed  = "undeployed"
+	StatusDeploying   = "deploying"
+	StatusDeployed    = "deployed"
+	StatusPausing     = "pausing"
+	StatusPaused      = "paused"
+	StatusUndeploying = "undeploying"
+)
+
+// SupervisorStore is what the supervisor needs from the replicated store;
+// *consensus.Store satisfies it.
+type SupervisorStore interface {
+	Functions() []consensus.Function
+	Changed() <-chan struct{}
+	ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error)
+	CommitBatch(ctx context.Context, b consensus.Batch) ([]*dcp.Document, error)
+	Docs() *dcp.Store
+}
+
+// RunSpec is what a node needs to run one function, decoded from its
+// stored definition.
+type RunSpec struct {
+	Code           string
+	Source         dcp.Keyspace
+	Bindings       []handler.Binding
+	Constants      []handler.Constant
+	Settings       handler.Settings
+	WorkerCount    int
+	AppLogMaxSize  int64
+	AppLogMaxFiles int
+}
+
+// SupervisorConfig configures a Supervisor.
+type SupervisorConfig struct {
+	// NodeID names this node in logs.
+	NodeID string
+	// AppLogDir is where application logs are written (<dir>/<function>.log).
+	AppLogDir string
+	// Store is the replicated store. Required.
+	Store SupervisorStore
+	// Decode turns a stored definition into a RunSpec. Required.
+	Decode func(def json.RawMessage) (RunSpec, error)
+	// BatchSize is the most events one worker commits at once. Default 512.
+	BatchSize int
+	// Logger; default discards.
+	Logger *slog.Logger
+}
+
+// Supervisor runs the workers of the functions that are deployed, following
+// the replicated lifecycle state, and moves transitional states
+// (deploying, pausing, undeploying) to their terminal state once this
+// node's workers have started or stopped.
+type Supervisor struct {
+	cfg SupervisorConfig
+	log *slog.Logger
+
+	mu      sync.Mutex
+	runners map[string]*runner         // by function name; owned by Run's goroutine
+	stats   map[string]*FunctionCounters // by function name; survive redeploys until reset
+	applogs map[string]*handler.AppLog
+}
+
+// NewSupervisor returns a supervisor; Run starts it.
+func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
+	if cfg.Store == nil || cfg.Decode == nil {
+		return nil, errors.New("eventing: supervisor needs a store and a decoder")
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 512
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Supervisor{
+		cfg:     cfg,
+		log:     log.With("component", "supervisor"),
+		runners: make(map[string]*runner),
+		stats:   make(map[string]*FunctionCounters),
+		applogs: make(map[string]*handler.AppLog),
+	}, nil
+}
+
+// Run reconciles workers with the replicated state until ctx ends, then
+// stops every worker and closes the application logs.
+func (s *Supervisor) Run(ctx context.Context) {
+	defer s.shutdown()
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	for {
+		changed := s.cfg.Store.Changed()
+		s.reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-retry.C: // retries transitions that failed (e.g. no leader)
+		}
+	}
+}
+
+func (s *Supervisor) shutdown() {
+	s.mu.Lock()
+	runners := s.runners
+	s.runners = make(map[string]*runner)
+	logs := s.applogs
+	s.applogs = make(map[string]*handler.AppLog)
+	s.mu.Unlock()
+	for _, r := range runners {
+		r.stop()
+	}
+	for _, l := range logs {
+		_ = l.Close()
+	}
+}
+
+func (s *Supervisor) reconcile(ctx context.Context) {
+	fns := s.cfg.Store.Functions()
+	seen := make(map[string]bool, len(fns))
+	for _, f := range fns {
+		seen[f.Name] = true
+		s.reconcileOne(ctx, f)
+	}
+	s.mu.Lock()
+	var gone []*runner
+	for name, r := range s.runners {
+		if !seen[name] {
+			gone = append(gone, r)
+			delete(s.runners, name)
+		}
+	}
+	s.mu.Unlock()
+	for _, r := range gone {
+		r.stop()
+	}
+}
+
+func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
+	s.mu.Lock()
+	r := s.runners[f.Name]
+	s.mu.Unlock()
+	switch f.Status {
+	case StatusDeploying, StatusDeployed:
+		if r != nil && r.instance != f.InstanceID {
+			s.stopRunner(f.Name)
+			r = nil
+		}
+		if r == nil {
+			var err error
+			if r, err = s.startRunner(f); err != nil {
+				s.log.Error("cannot start function", "function", f.Name, "err", err)
+				s.appLog(f.Name, nil).Printf("[ERROR] function cannot start: %v", err)
+				s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
+				return
+			}
+		}
+		if f.Status == StatusDeploying {
+			s.transition(ctx, f, consensus.FunctionChange{Status: StatusDeployed})
+		}
+	case StatusPausing:
+		s.stopRunner(f.Name)
+		s.transition(ctx, f, consensus.FunctionChange{Status: StatusPaused})
+	case StatusUndeploying:
+		s.stopRunner(f.Name)
+		s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
+	default:
+		if r != nil {
+			s.stopRunner(f.Name)
+		}
+	}
+}
+
+// transition commits a state change conditioned on the record version we
+// acted on; a version mismatch means someone else moved it, and the next
+// reconcile sees the new state.
+func (s *Supervisor) transition(ctx context.Context, f consensus.Function, c consensus.FunctionChange) {
+	c.Name = f.Name
+	c.ExpectVersion = f.Version
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Store.ChangeFunction(tctx, c); err != nil && !errors.Is(err, consensus.ErrVersionMismatch) {
+		s.log.Warn("lifecycle transition failed; will retry", "function", f.Name, "to", c.Status, "err", err)
+	}
+}
+
+func (s *Supervisor) stopRunner(name string) {
+	s.mu.Lock()
+	r := s.runners[name]
+	delete(s.runners, name)
+	s.mu.Unlock()
+	if r != nil {
+		r.stop()
+	}
+}
+
+// Counters returns the live counters of a function on this node.
+func (s *Supervisor) Counters(name string) *FunctionCounters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.stats[name]
+	if c == nil {
+		c = newFunctionCounters()
+		s.stats[name] = c
+	}
+	return c
+}
+
+// appLog returns the function's application log, opening it on first use
+// with spec's rotation limits (defaults when spec is nil).
+func (s *Supervisor) appLog(name string, spec *RunSpec) *handler.AppLog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.applogs[name]; l != nil {
+		return l
+	}
+	maxSize, maxFiles := int64(40<<20), 10
+	if spec != nil {
+		maxSize, maxFiles = spec.AppLogMaxSize, spec.AppLogMaxFiles
+	}
+	l, err := handler.OpenAppLog(s.cfg.AppLogDir, name, maxSize, maxFiles)
+	if err != nil {
+		s.log.Error("cannot open application log", "function", name, "err", err)
+		return nil
+	}
+	s.applogs[name] = l
+	return l
+}
+
+// AppLogTail returns the newest size bytes of a function's application log
+// on this node, newest line first.
+func (s *Supervisor) AppLogTail(name string, size int) (string, error) {
+	l := s.appLog(name, nil)
+	if l == nil {
+		return "", fmt.Errorf("eventing: application log of %s unavailable", name)
+	}
+	return l.Tail(size)
+}
+
+// Running reports whether this node runs workers for the function.
+func (s *Supervisor) Running(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runners[name] != nil
+}

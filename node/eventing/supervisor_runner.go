@@ -1,0 +1,252 @@
+package eventing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"eventide/consensus"
+	"eventide/dcp"
+	"eventide/handler"
+)
+
+// runner runs one deployed function instance on this node: worker_count
+// workers, each owning a fixed share of the node's vbuckets so that one
+// key's mutations are always handled in order by one worker.
+type runner struct {
+	name     string
+	instance string
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
+	spec, err := s.cfg.Decode(f.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("decode definition: %w", err)
+	}
+	prog, err := handler.Compile(spec.Code, spec.Settings, spec.Constants, spec.Bindings)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	docs := s.cfg.Store.Docs()
+	numVB := docs.NumVBuckets()
+	workers := spec.WorkerCount
+	if workers < 1 {
+		workers = 1
+	}
+	if workers > numVB {
+		workers = numVB
+	}
+	counters := s.Counters(f.Name)
+	applog := s.appLog(f.Name, &spec)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &runner{name: f.Name, instance: f.InstanceID, cancel: cancel}
+	ws := make([]*vbWorker, workers)
+	for i := range ws {
+		hw, err := handler.NewWorker(prog, handler.Config{
+			FunctionName: f.Name,
+			Bindings:     spec.Bindings,
+			Settings:     spec.Settings,
+			AppLog:       applog,
+			Stats:        counters.Handler,
+			Logger:       s.log.With("function", f.Name, "worker", i),
+		})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("start worker %d: %w", i, err)
+		}
+		w := &vbWorker{
+			fn:       f.Name,
+			instance: f.InstanceID,
+			source:   spec.Source,
+			store:    s.cfg.Store,
+			docs:     docs,
+			js:       hw,
+			counters: counters,
+			batch:    s.cfg.BatchSize,
+			cursor:   make(map[uint16]uint64),
+			log:      s.log.With("function", f.Name, "worker", i),
+		}
+		// Worker i owns vbuckets i, i+n, i+2n, ...
+		for vb := i; vb < numVB; vb += workers {
+			var cp uint64
+			if vb < len(f.Checkpoints) {
+				cp = f.Checkpoints[vb]
+			}
+			w.vbs = append(w.vbs, uint16(vb))
+			w.cursor[uint16(vb)] = cp
+		}
+		ws[i] = w
+	}
+	for _, w := range ws {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			w.run(ctx)
+		}()
+	}
+	s.mu.Lock()
+	s.runners[f.Name] = r
+	s.mu.Unlock()
+	s.log.Info("function workers started", "function", f.Name, "instance", f.InstanceID, "workers", workers)
+	return r, nil
+}
+
+// stop interrupts the workers and waits for them. A batch whose handlers
+// were interrupted is not committed, so its events run again from the
+// checkpoint on resume: bucket effects never repeat, logs may.
+func (r *runner) stop() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// vbWorker is one worker: a goja runtime and the cursors of its vbuckets.
+type vbWorker struct {
+	fn, instance string
+	source       dcp.Keyspace
+	store        SupervisorStore
+	docs         *dcp.Store
+	js           *handler.Worker
+	counters     *FunctionCounters
+	batch        int
+	vbs          []uint16
+	cursor       map[uint16]uint64 // vb → last seqno whose effects are committed
+	next         int               // round-robin start, for fairness among vbuckets
+	log          *slog.Logger
+}
+
+func (w *vbWorker) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		wake := w.docs.Changed(w.source.Bucket) // taken before reading: no lost wake-up
+		events, upto, err := w.collect()
+		if err != nil {
+			// The source bucket is gone; wait until something changes.
+			w.log.Warn("cannot read source", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if len(events) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			continue
+		}
+		if !w.process(ctx, events, upto) {
+			return
+		}
+	}
+}
+
+// collect reads up to w.batch events from the vbuckets that have new
+// seqnos, and the seqno each read vbucket is covered up to.
+func (w *vbWorker) collect() ([]dcp.Event, map[uint16]uint64, error) {
+	highs, err := w.docs.HighSeqnos(w.source.Bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	var events []dcp.Event
+	upto := make(map[uint16]uint64)
+	n := len(w.vbs)
+	for i := 0; i < n && len(events) < w.batch; i++ {
+		vb := w.vbs[(w.next+i)%n]
+		from := w.cursor[vb]
+		if int(vb) >= len(highs) || highs[vb] <= from {
+			continue
+		}
+		evs, err := w.docs.ReadVBucket(w.source.Bucket, vb, from, w.batch-len(events))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		events = append(events, evs...)
+		upto[vb] = evs[len(evs)-1].Doc.Seqno
+	}
+	w.next = (w.next + 1) % n
+	return events, upto, nil
+}
+
+// process runs the handler over events and commits their writes with the
+// new checkpoints in one command. It returns false when the worker must
+// stop (cancelled, or its instance is no longer current).
+func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uint16]uint64) bool {
+	for {
+		ov := newOverlay(w.docs, w.instance)
+		for _, ev := range events {
+			if ctx.Err() != nil {
+				return false
+			}
+			if ev.Keyspace != w.source {
+				continue
+			}
+			if ev.Doc.Origin == w.instance {
+				w.counters.suppressed(ev.Kind)
+				continue
+			}
+			w.counters.sent(ev.Kind)
+			w.counters.Latency.Observe(time.Since(time.Unix(0, int64(ev.Doc.CAS))))
+			_ = w.js.Handle(ctx, ev, ov) // failures are counted and logged by the handler
+			if ctx.Err() != nil {
+				return false
+			}
+		}
+		batch := consensus.Batch{
+			Function:    w.fn,
+			InstanceID:  w.instance,
+			Checkpoints: upto,
+			Mutations:   ov.mutations(),
+		}
+		err := w.commit(batch)
+		var be *dcp.BatchError
+		switch {
+		case err == nil:
+			for vb, seq := range upto {
+				w.cursor[vb] = seq
+			}
+			return true
+		case errors.As(err, &be):
+			// Another writer changed a document between our read and the
+			// commit: re-run the batch against the new state.
+			w.counters.CheckpointFailures.Add(1)
+			continue
+		default:
+			// Stale instance (paused, undeployed or redeployed): the
+			// supervisor reconciles; this worker is done.
+			w.log.Info("worker stopping", "reason", err)
+			return false
+		}
+	}
+}
+
+// commit retries transient failures (no leader, timeouts) with backoff; it
+// does not take the worker's context so that a commit in flight finishes
+// before the worker reports itself stopped.
+func (w *vbWorker) commit(b consensus.Batch) error {
+	backoff := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := w.store.CommitBatch(ctx, b)
+		cancel()
+		var be *dcp.BatchError
+		if err == nil || errors.Is(err, consensus.ErrStaleInstance) || errors.As(err, &be) ||
+			errors.Is(err, consensus.ErrClosed) || attempt >= 50 {
+			return err
+		}
+		w.log.Warn("commit failed; retrying", "err", err)
+		time.Sleep(backoff)
+		if backoff < time.Second {
+			backoff *= 2
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package eventing
+
+import (
+	"math"
+	"math/bits"
+	"sync/atomic"
+	"time"
+
+	"eventide/dcp"
+	"eventide/handler"
+)
+
+// FunctionCounters are one function's counters on this node: the handler's
+// execution and failure counters plus the event-processing ones the
+// supervisor owns.
+type FunctionCounters struct {
+	Handler *handler.Stats
+
+	MutationsSent      atomic.Uint64 // dcp_mutation_sent_to_worker
+	DeletionsSent      atomic.Uint64 // dcp_deletion_sent_to_worker
+	ExpirationsSent    atomic.Uint64 // dcp_expiry_sent_to_worker
+	MutationSuppressed atomic.Uint64 // dcp_mutation_suppressed_counter
+	DeletionSuppressed atomic.Uint64 // dcp_deletion_suppressed_counter
+	CheckpointFailures atomic.Uint64 // checkpoint_failure_count (batches re-run)
+
+	// Latency is the time from a document's write (its CAS) to the start of
+	// its handler invocation.
+	Latency *LatencyHistogram
+}
+
+func newFunctionCounters() *FunctionCounters {
+	return &FunctionCounters{Handler: &handler.Stats{}, Latency: &LatencyHistogram{}}
+}
+
+func (c *FunctionCounters) sent(k dcp.EventKind) {
+	switch k {
+	case dcp.EventMutation:
+		c.MutationsSent.Add(1)
+	case dcp.EventDeletion:
+		c.DeletionsSent.Add(1)
+	case dcp.EventExpiration:
+		c.ExpirationsSent.Add(1)
+	}
+}
+
+func (c *FunctionCounters) suppressed(k dcp.EventKind) {
+	if k == dcp.EventMutation {
+		c.MutationSuppressed.Add(1)
+	} else {
+		c.DeletionSuppressed.Add(1)
+	}
+}
+
+// EventProcessing returns the event_processing_stats counters.
+func (c *FunctionCounters) EventProcessing() map[string]uint64 {
+	return map[string]uint64{
+		"dcp_mutation_sent_to_worker":     c.MutationsSent.Load(),
+		"dcp_deletion_sent_to_worker":     c.DeletionsSent.Load(),
+		"dcp_expiry_sent_to_worker":       c.ExpirationsSent.Load(),
+		"dcp_mutation_suppressed_counter": c.MutationSuppressed.Load(),
+		"dcp_deletion_suppressed_counter": c.DeletionSuppressed.Load(),
+		"checkpoint_failure_count":        c.CheckpointFailures.Load(),
+	}
+}
+
+// Reset zeroes every counter.
+func (c *FunctionCounters) Reset() {
+	c.Handler.Reset()
+	for _, a := range []*atomic.Uint64{&c.MutationsSent, &c.DeletionsSent, &c.ExpirationsSent,
+		&c.MutationSuppressed, &c.DeletionSuppressed, &c.CheckpointFailures} {
+		a.Store(0)
+	}
+	c.Latency.Reset()
+}
+
+// LatencyHistogram counts durations in power-of-two microsecond buckets;
+// lock-free for concurrent observers.
+type LatencyHistogram struct {
+	buckets [40]atomic.Uint64 // bucket i: [2^(i-1), 2^i) µs; bucket 0: < 1 µs
+}
+
+// Observe records one duration.
+func (h *LatencyHistogram) Observe(d time.Duration) {
+	us := d.Microseconds()
+	if us < 0 {
+		us = 0
+	}
+	i := bits.Len64(uint64(us))
+	if i >= len(h.buckets) {
+		i = len(h.buckets) - 1
+	}
+	h.buckets[i].Add(1)
+}
+
+// Reset zeroes the histogram.
+func (h *LatencyHistogram) Reset() {
+	for i := range h.buckets {
+		h.buckets[i].Store(0)
+	}
+}
+
+// Percentile returns the upper bound, in microseconds, of the bucket that
+// holds the p-th percentile (0 < p <= 100); 0 when empty.
+func (h *LatencyHistogram) Percentile(p float64) uint64 {
+	var counts [40]uint64
+	var total uint64
+	for i := range h.buckets {
+		counts[i] = h.buckets[i].Load()
+		total += counts[i]
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(p / 100 * float64(total)))
+	var seen uint64
+	for i, c := range counts {
+		seen += c
+		if seen >= rank {
+			return 1 << i
+		}
+	}
+	return 1 << (len(counts) - 1)
+}
+
+// Histogram returns bucket upper bound (µs) → count for non-empty buckets.
+func (h *LatencyHistogram) Histogram() map[uint64]uint64 {
+	out := make(map[uint64]uint64)
+	for i := range h.buckets {
+		if c := h.buckets[i].Load(); c > 0 {
+			out[1<<i] = c
+		}
+	}
+	return out
+}
