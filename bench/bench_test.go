@@ -1,0 +1,218 @@
+// Package bench measures one eventide node from the outside: bulk writes
+// through the Sync Gateway API, end-to-end throughput through a copy
+// handler, and the latency from a source write to its handler's
+// destination write. `make bench` runs it.
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"eventide/dcp"
+	"eventide/node"
+	"eventide/node/nodetest"
+)
+
+type api struct {
+	b                      testing.TB
+	mgmt, eventing, syncgw string
+	http                   *http.Client
+}
+
+func newAPI(b testing.TB, n *nodetest.Node) *api {
+	return &api{b: b, mgmt: n.URL(node.APIMgmt), eventing: n.URL(node.APIEventing),
+		syncgw: n.URL(node.APISyncGateway), http: &http.Client{Timeout: time.Minute}}
+}
+
+func (a *api) call(want int, method, u, ct string, body []byte) []byte {
+	a.b.Helper()
+	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
+	req.SetBasicAuth("Administrator", "password")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		a.b.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		a.b.Fatalf("%s %s: %d: %s", method, u, resp.StatusCode, out)
+	}
+	return out
+}
+
+func (a *api) bucket(name string) {
+	form := url.Values{"name": {name}, "ramQuota": {"1024"}}
+	a.call(http.StatusAccepted, "POST", a.mgmt+"/pools/default/buckets", "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+func (a *api) deployCopier(workers int) {
+	def := map[string]any{
+		"appname": "copier",
+		"appcode": "function OnUpdate(doc, meta) { dst[meta.id] = doc; }\nfunction OnDelete(meta) { delete dst[meta.id]; }",
+		"depcfg": map[string]any{
+			"source_bucket": "src", "source_scope": "_default", "source_collection": "_default",
+			"metadata_bucket": "meta", "metadata_scope": "_default", "metadata_collection": "_default",
+			"buckets": []map[string]any{{"alias": "dst", "bucket_name": "dst", "scope_name": "_default", "collection_name": "_default", "access": "rw"}},
+		},
+		"settings": map[string]any{"dcp_stream_boundary": "everything", "worker_count": workers},
+	}
+	body, _ := json.Marshal(def)
+	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/copier", "application/json", body)
+	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/copier/deploy", "", nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st struct {
+			App struct {
+				CompositeStatus string `json:"composite_status"`
+			} `json:"app"`
+		}
+		_ = json.Unmarshal(a.call(http.StatusOK, "GET", a.eventing+"/api/v1/status/copier", "", nil), &st)
+		if st.App.CompositeStatus == "deployed" {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.b.Fatalf("copier not deployed: %s", st.App.CompositeStatus)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// bulkBody returns a _bulk_docs body of n ~200-byte documents.
+func bulkBody(prefix string, from, n int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"docs":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"_id":"%s-%08d","n":%d,"name":"customer %d","city":"Lyon","tags":["a","b","c"],"balance":%d.25,"active":true,"note":"the quick brown fox jumps over the lazy dog"}`,
+			prefix, from+i, from+i, from+i, from+i)
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes()
+}
+
+// load writes total docs with `clients` concurrent clients in batches of
+// batch docs, and returns the elapsed time.
+func (a *api) load(prefix string, total, batch, clients int) time.Duration {
+	var wg sync.WaitGroup
+	next := make(chan int, total/batch+1)
+	for i := 0; i < total; i += batch {
+		next <- i
+	}
+	close(next)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for from := range next {
+				a.call(http.StatusCreated, "POST", a.syncgw+"/src/_bulk_docs", "application/json", bulkBody(prefix, from, min(batch, total-from)))
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+func count(d *dcp.Store, ks string) int {
+	k, _ := dcp.ParseKeyspace(ks)
+	docs, err := d.AllDocs(k, uint32(time.Now().Unix()), dcp.AllDocsOptions{})
+	if err != nil {
+		return 0
+	}
+	return len(docs)
+}
+
+// BenchmarkBulkDocs: documents/s written through _bulk_docs (target ≥ 20,000).
+func BenchmarkBulkDocs(b *testing.B) {
+	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
+	a := newAPI(b, n)
+	a.bucket("src")
+	const total = 200_000
+	b.ResetTimer()
+	el := a.load("bulk", total, 1000, 4)
+	b.StopTimer()
+	b.ReportMetric(float64(total)/el.Seconds(), "docs/s")
+}
+
+// BenchmarkCopyHandler: end-to-end mutations/s from source writes to the
+// copy handler's destination writes (target ≥ 10,000).
+func BenchmarkCopyHandler(b *testing.B) {
+	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
+	a := newAPI(b, n)
+	for _, bk := range []string{"src", "dst", "meta"} {
+		a.bucket(bk)
+	}
+	a.deployCopier(2)
+	docs := n.Store().Docs()
+	const total = 100_000
+	b.ResetTimer()
+	start := time.Now()
+	a.load("e2e", total, 1000, 4)
+	for count(docs, "dst") < total {
+		time.Sleep(20 * time.Millisecond)
+		if time.Since(start) > 5*time.Minute {
+			b.Fatalf("only %d of %d documents copied", count(docs, "dst"), total)
+		}
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(total)/el.Seconds(), "mutations/s")
+}
+
+// BenchmarkCopyLatency: the time from a source document's write to its
+// copy's write (CAS to CAS), at a steady 5,000 writes/s (half the end-to-end
+// target), as p50 and p99 (target p99 ≤ 50 ms).
+func BenchmarkCopyLatency(b *testing.B) {
+	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
+	a := newAPI(b, n)
+	for _, bk := range []string{"src", "dst", "meta"} {
+		a.bucket(bk)
+	}
+	a.deployCopier(2)
+	docs := n.Store().Docs()
+	const rate, seconds, batch = 5000, 10, 50 // 100 batches/s of 50 docs
+	total := rate * seconds
+	b.ResetTimer()
+	tick := time.NewTicker(time.Second * batch / rate)
+	for from := 0; from < total; from += batch {
+		<-tick.C
+		go a.call(http.StatusCreated, "POST", a.syncgw+"/src/_bulk_docs", "application/json", bulkBody("lat", from, batch))
+	}
+	tick.Stop()
+	deadline := time.Now().Add(2 * time.Minute)
+	for count(docs, "dst") < total {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d documents copied", count(docs, "dst"), total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.StopTimer()
+	src, _ := dcp.ParseKeyspace("src")
+	dst, _ := dcp.ParseKeyspace("dst")
+	lat := make([]time.Duration, 0, total)
+	for i := 0; i < total; i++ {
+		id := fmt.Sprintf("lat-%08d", i)
+		s, err1 := docs.Get(src, id)
+		d, err2 := docs.Get(dst, id)
+		if err1 != nil || err2 != nil {
+			b.Fatalf("doc %s: %v %v", id, err1, err2)
+		}
+		lat = append(lat, time.Duration(int64(d.CAS)-int64(s.CAS)))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,24 @@
+// Package handler runs Couchbase Eventing handlers in goja runtimes.
+//
+// Compile checks and compiles a function's JavaScript once (strict mode by
+// default, constant bindings injected, the global-scope rules of Couchbase
+// Eventing enforced) into a Program that every worker shares. A Worker owns
+// one goja.Runtime: it runs the Program once, then dispatches stream events
+// to OnUpdate(doc, meta, xattrs) and OnDelete(meta, options), each bounded by
+// the function's execution timeout. Handlers reach documents through bucket
+// binding aliases, which the worker backs with the Store the caller passes to
+// Handle (the node's per-batch overlay over the replicated store); the
+// package knows nothing about Raft.
+//
+// The JavaScript API is split by area, one file each: js_log.go (log),
+// js_bucket.go (basic bucket accessors), js_meta.go (doc, meta, xattrs and
+// the entry-point trampolines), js_errors.go (EventingError, KVError, ...).
+// Timers, curl and the advanced couchbase.* accessors slot in the same way: a
+// js_*.go file whose installer is listed in apiInstallers, reading the
+// invocation in progress (its context and Store) from Worker.inv, and finding
+// the binding behind an alias argument with Worker.bindingOf.
+//
+// Line and column numbers reported to users (compile errors, exceptions in the
+// application log) always refer to the user's code, whatever headers and
+// constants were injected around it.
+package handler

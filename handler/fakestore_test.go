@@ -1,0 +1,223 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"eventide/dcp"
+)
+
+// fakeStore is an in-memory Store: documents by keyspace and key.
+type fakeStore struct {
+	mu   sync.Mutex
+	docs map[dcp.Keyspace]map[string]*dcp.Document
+	// failWith, when set, is returned by every operation.
+	failWith error
+	ops      []string
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{docs: map[dcp.Keyspace]map[string]*dcp.Document{}}
+}
+
+func (s *fakeStore) Get(ks dcp.Keyspace, key string) (*dcp.Document, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, "get "+ks.String()+" "+key)
+	if s.failWith != nil {
+		return nil, s.failWith
+	}
+	d, ok := s.docs[ks][key]
+	if !ok || d.Deleted {
+		return nil, fmt.Errorf("get %s: %w", key, dcp.ErrNotFound)
+	}
+	return d, nil
+}
+
+func (s *fakeStore) Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Datatype) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, "upsert "+ks.String()+" "+key)
+	if s.failWith != nil {
+		return s.failWith
+	}
+	if s.docs[ks] == nil {
+		s.docs[ks] = map[string]*dcp.Document{}
+	}
+	s.docs[ks][key] = &dcp.Document{Key: key, Body: append([]byte(nil), body...), Datatype: dt}
+	return nil
+}
+
+func (s *fakeStore) Delete(ks dcp.Keyspace, key string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, "delete "+ks.String()+" "+key)
+	if s.failWith != nil {
+		return false, s.failWith
+	}
+	_, ok := s.docs[ks][key]
+	delete(s.docs[ks], key)
+	return ok, nil
+}
+
+func (s *fakeStore) put(ks dcp.Keyspace, key, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs[ks] == nil {
+		s.docs[ks] = map[string]*dcp.Document{}
+	}
+	s.docs[ks][key] = &dcp.Document{Key: key, Body: []byte(body), Datatype: dcp.DatatypeJSON}
+}
+
+func (s *fakeStore) putBinary(ks dcp.Keyspace, key string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs[ks] == nil {
+		s.docs[ks] = map[string]*dcp.Document{}
+	}
+	s.docs[ks][key] = &dcp.Document{Key: key, Body: body, Datatype: dcp.DatatypeBinary}
+}
+
+func (s *fakeStore) doc(ks dcp.Keyspace, key string) (*dcp.Document, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.docs[ks][key]
+	return d, ok
+}
+
+var (
+	srcKS = dcp.Keyspace{Bucket: "src", Scope: "_default", Collection: "_default"}
+	dstKS = dcp.Keyspace{Bucket: "dst", Scope: "s1", Collection: "c1"}
+)
+
+// testLogger routes slog output to t.Log.
+func testLogger(t *testing.T) *slog.Logger {
+	t.Helper()
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// harness is a compiled handler with one worker, its app log and stats.
+type harness struct {
+	t      *testing.T
+	w      *Worker
+	store  *fakeStore
+	stats  *Stats
+	appLog *AppLog
+	dir    string
+}
+
+type harnessOpts struct {
+	settings  Settings
+	constants []Constant
+	bindings  []Binding
+	fiid      string
+}
+
+func defaultBindings() []Binding {
+	return []Binding{
+		{Alias: "dst", Keyspace: dstKS, Access: AccessReadWrite},
+		{Alias: "src", Keyspace: srcKS, Access: AccessRead},
+	}
+}
+
+func mustCompile(t *testing.T, code string, o harnessOpts) *Program {
+	t.Helper()
+	p, err := Compile(code, o.settings, o.constants, o.bindings)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return p
+}
+
+func newHarness(t *testing.T, code string, o harnessOpts) *harness {
+	t.Helper()
+	if o.bindings == nil {
+		o.bindings = defaultBindings()
+	}
+	p := mustCompile(t, code, o)
+	dir := t.TempDir()
+	al, err := OpenAppLog(dir, "fn", 1<<20, 3)
+	if err != nil {
+		t.Fatalf("OpenAppLog: %v", err)
+	}
+	t.Cleanup(func() { al.Close() })
+	stats := NewStats()
+	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("NewWorker: %v", err)
+	}
+	t.Cleanup(w.Close)
+	return &harness{t: t, w: w, store: newFakeStore(), stats: stats, appLog: al, dir: dir}
+}
+
+func mutation(key, body string) dcp.Event {
+	return dcp.Event{Kind: dcp.EventMutation, Keyspace: srcKS, Doc: &dcp.Document{
+		Key: key, Body: []byte(body), Datatype: dcp.DatatypeJSON, CAS: 1700000000000000001, VBucket: 17, Seqno: 42,
+	}}
+}
+
+func (h *harness) handle(ev dcp.Event) error {
+	h.t.Helper()
+	return h.w.Handle(context.Background(), ev, h.store)
+}
+
+func (h *harness) mustHandle(ev dcp.Event) {
+	h.t.Helper()
+	if err := h.handle(ev); err != nil {
+		h.t.Fatalf("Handle(%s): %v", ev.Doc.Key, err)
+	}
+}
+
+// logLines returns the application log's lines in write order.
+func (h *harness) logLines() []string {
+	h.t.Helper()
+	data, err := os.ReadFile(h.appLog.Path())
+	if err != nil {
+		h.t.Fatalf("read app log: %v", err)
+	}
+	s := strings.TrimSuffix(string(data), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// logMessages returns the log lines without timestamps: "[LEVEL] msg".
+func (h *harness) logMessages() []string {
+	h.t.Helper()
+	var out []string
+	for _, l := range h.logLines() {
+		_, rest, ok := strings.Cut(l, " ")
+		if !ok {
+			h.t.Fatalf("log line without timestamp: %q", l)
+		}
+		out = append(out, rest)
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,108 @@
+package handler
+
+import (
+	"fmt"
+	"time"
+)
+
+// Language compatibility levels (settings.language_compatibility).
+const (
+	// Lang600: missing keys make basic bucket GET/DELETE throw; binary
+	// documents are not delivered.
+	Lang600 = "6.0.0"
+	// Lang650: missing GET gives undefined, missing DELETE is a no-op;
+	// binary documents are still not delivered.
+	Lang650 = "6.5.0"
+	// Lang662: binary documents reach OnUpdate as ArrayBuffer.
+	Lang662 = "6.6.2"
+	// Lang720: the default for new functions.
+	Lang720 = "7.2.0"
+)
+
+// DefaultExecutionTimeout is execution_timeout's default.
+const DefaultExecutionTimeout = 60 * time.Second
+
+// langVersion orders the language compatibility levels.
+type langVersion int
+
+const (
+	lang600 langVersion = iota
+	lang650
+	lang662
+	lang720
+)
+
+func parseLang(s string) (langVersion, bool) {
+	switch s {
+	case Lang600:
+		return lang600, true
+	case Lang650:
+		return lang650, true
+	case Lang662:
+		return lang662, true
+	case Lang720, "":
+		return lang720, true
+	}
+	return 0, false
+}
+
+// Settings are the handler settings the runtime needs. Zero values mean the
+// Couchbase defaults (see DefaultSettings).
+type Settings struct {
+	// ExecutionTimeout bounds one handler invocation (and the program's
+	// first run); the invocation is terminated when it is exceeded.
+	// 0 means DefaultExecutionTimeout (60 s); negative is invalid.
+	ExecutionTimeout time.Duration
+	// LanguageCompatibility is one of "6.0.0", "6.5.0", "6.6.2", "7.2.0";
+	// "" means "7.2.0".
+	LanguageCompatibility string
+	// HandlerHeaders are code lines placed before the handler. nil means
+	// ["'use strict';"]; an empty non-nil slice means no headers (sloppy
+	// mode). A "'use strict';" header puts the whole program in strict mode.
+	HandlerHeaders []string
+	// HandlerFooters are code lines placed after the handler; nil or empty
+	// means none.
+	HandlerFooters []string
+}
+
+// DefaultSettings returns the Couchbase defaults: 60 s timeout, language
+// compatibility 7.2.0, strict mode header, no footers.
+func DefaultSettings() Settings {
+	return Settings{
+		ExecutionTimeout:      DefaultExecutionTimeout,
+		LanguageCompatibility: Lang720,
+		HandlerHeaders:        []string{"'use strict';"},
+		HandlerFooters:        []string{},
+	}
+}
+
+// withDefaults fills zero fields with their defaults.
+func (s Settings) withDefaults() Settings {
+	d := DefaultSettings()
+	if s.ExecutionTimeout == 0 {
+		s.ExecutionTimeout = d.ExecutionTimeout
+	}
+	if s.LanguageCompatibility == "" {
+		s.LanguageCompatibility = d.LanguageCompatibility
+	}
+	if s.HandlerHeaders == nil {
+		s.HandlerHeaders = d.HandlerHeaders
+	}
+	if s.HandlerFooters == nil {
+		s.HandlerFooters = d.HandlerFooters
+	}
+	return s
+}
+
+// Validate reports the first invalid field, wrapped in ErrInvalidSettings.
+// Zero values are valid (they mean the defaults).
+func (s Settings) Validate() error {
+	if s.ExecutionTimeout < 0 {
+		return fmt.Errorf("%w: execution_timeout must be positive, got %s", ErrInvalidSettings, s.ExecutionTimeout)
+	}
+	if _, ok := parseLang(s.LanguageCompatibility); !ok {
+		return fmt.Errorf("%w: language_compatibility must be one of %s, %s, %s, %s, got %q",
+			ErrInvalidSettings, Lang600, Lang650, Lang662, Lang720, s.LanguageCompatibility)
+	}
+	return nil
+}

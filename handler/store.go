@@ -1,0 +1,86 @@
+package handler
+
+import (
+	"fmt"
+
+	"eventide/dcp"
+)
+
+// Store is what a worker needs from the data layer while handling events.
+// The node implements it as a per-batch overlay over the replicated store:
+// reads see the batch's own earlier writes, and the writes are committed with
+// the batch. A worker calls it only from inside Handle, from one goroutine.
+type Store interface {
+	// Get returns the live document, or an error wrapping dcp.ErrNotFound
+	// if it is missing, deleted or expired.
+	Get(ks dcp.Keyspace, key string) (*dcp.Document, error)
+	// Upsert creates or replaces the document with body (JSON or binary as
+	// dt says). Like a Couchbase SET it clears any expiry and keeps no
+	// xattrs from the handler's side.
+	Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Datatype) error
+	// Delete deletes the live document; existed is false (and err nil) when
+	// there was none.
+	Delete(ks dcp.Keyspace, key string) (existed bool, err error)
+}
+
+// Access modes of a bucket binding.
+const (
+	// AccessRead: the alias can only read.
+	AccessRead = "r"
+	// AccessReadWrite: the alias can read, write and delete.
+	AccessReadWrite = "rw"
+)
+
+// Binding makes a keyspace visible to the handler as a global map named
+// Alias.
+type Binding struct {
+	// Alias is the global name, a JavaScript identifier (see ValidateAlias).
+	Alias string
+	// Keyspace is the bound collection; empty Scope/Collection mean
+	// "_default". "*" scope or collection (wildcard bindings) cannot be used
+	// through the map accessor.
+	Keyspace dcp.Keyspace
+	// Access is AccessRead or AccessReadWrite; "" means AccessReadWrite.
+	Access string
+}
+
+// Constant is a constant binding: `const <Alias> = <Literal>;` is placed in
+// the program, so Literal may be any single JavaScript expression (number,
+// quoted string, array, object, function).
+type Constant struct {
+	Alias, Literal string
+}
+
+// normalizeBindings validates bindings and fills their defaults.
+func normalizeBindings(in []Binding) ([]Binding, error) {
+	out := make([]Binding, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, b := range in {
+		if err := ValidateAlias(b.Alias); err != nil {
+			return nil, err
+		}
+		if seen[b.Alias] {
+			return nil, fmt.Errorf("%w: bucket alias %s is not unique", ErrInvalidBinding, b.Alias)
+		}
+		seen[b.Alias] = true
+		switch b.Access {
+		case "":
+			b.Access = AccessReadWrite
+		case AccessRead, AccessReadWrite:
+		default:
+			return nil, fmt.Errorf("%w: bucket alias %s: invalid bucket access %q, should be either \"r\" or \"rw\"",
+				ErrInvalidBinding, b.Alias, b.Access)
+		}
+		if b.Keyspace.Bucket == "" {
+			return nil, fmt.Errorf("%w: bucket alias %s: bucket name should not be empty", ErrInvalidBinding, b.Alias)
+		}
+		if b.Keyspace.Scope == "" {
+			b.Keyspace.Scope = dcp.DefaultScope
+		}
+		if b.Keyspace.Collection == "" {
+			b.Keyspace.Collection = dcp.DefaultCollection
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}

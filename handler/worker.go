@@ -1,0 +1,549 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
+
+	"eventide/dcp"
+)
+
+// maxCallStackSize bounds JavaScript recursion, like V8's stack limit: a
+// runaway recursion ends with a RangeError instead of eating memory until the
+// timeout.
+const maxCallStackSize = 10000
+
+// errNotAFunction reports a built-in program that did not evaluate to a
+// function (a bug, not a user error).
+var errNotAFunction = errors.New("handler: built-in program is not a function")
+
+// Config configures a Worker.
+type Config struct {
+	// FunctionName names the function in logs.
+	FunctionName string
+	// FunctionInstanceID, when set, suppresses events whose document was
+	// last written by this function instance (dcp.Document.Origin), so a
+	// handler's writes to its own source keyspace do not retrigger it;
+	// suppressed events are counted (dcp_*_suppressed_counter). "" disables
+	// suppression.
+	FunctionInstanceID string
+	// Bindings are the bucket bindings; nil means the Program's. When set,
+	// they must have the same aliases as the Program's (keyspaces and access
+	// may differ, e.g. the source binding made read-only).
+	Bindings []Binding
+	// Settings: ExecutionTimeout and LanguageCompatibility apply; zero
+	// values mean the Program's. Headers and footers are fixed at Compile.
+	Settings Settings
+	// AppLog receives log() lines and reports of failed invocations; nil
+	// discards them.
+	AppLog *AppLog
+	// Stats receives the counters; nil gives the worker private counters.
+	Stats *Stats
+	// Logger is the system log; nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a Config that takes everything from the Program.
+func DefaultConfig() Config { return Config{} }
+
+// Validate checks the settings and bindings of the Config.
+func (c Config) Validate() error {
+	if err := c.Settings.Validate(); err != nil {
+		return err
+	}
+	if c.Bindings != nil {
+		if _, err := normalizeBindings(c.Bindings); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interruptCause is the value a worker interrupts its runtime with.
+type interruptCause struct{ err error }
+
+// invocation is the state of the handler invocation in progress, read by the
+// JavaScript API (bucket accessors now; timers and curl later).
+type invocation struct {
+	ctx   context.Context
+	store Store
+	entry string
+	key   string
+}
+
+// Worker runs one function's handler in one goja runtime. It is not safe for
+// concurrent use: a worker handles one event at a time (the supervisor gives
+// each worker a fixed share of the vbuckets, so one key's events stay in
+// order).
+type Worker struct {
+	p       *Program
+	name    string
+	fiid    string
+	lang    langVersion
+	timeout time.Duration
+	stats   *Stats
+	appLog  *AppLog
+	logger  *slog.Logger
+
+	vm            *goja.Runtime
+	onUpdateValue goja.Value // the handler's OnUpdate, nil if none
+	onDeleteValue goja.Value // the handler's OnDelete, nil if none
+	jsonStringify goja.Callable
+	json          jsonDecoder
+	describe      goja.Callable
+	errs          errorClasses
+	dp            dispatcher
+	bindings      map[*goja.Object]*bucketBinding // by alias object
+
+	inv          invocation
+	watchedDone  <-chan struct{} // Done of the context stopWatch watches
+	stopWatch    func() bool
+	broken       error
+	closed       bool
+	appLogFailed bool
+	// lastSysLog and sysLogSkipped rate-limit failure reports (see report).
+	lastSysLog    time.Time
+	sysLogSkipped int
+
+	// mu orders the interrupt callbacks (timer, context) against the end of
+	// an invocation: a callback interrupts the runtime only while running is
+	// set, under mu, so once disarm has cleared it ClearInterrupt is safe.
+	mu          sync.Mutex
+	running     bool
+	runningDone <-chan struct{} // the running invocation's ctx.Done()
+	deadline    time.Time       // for the (reused) timer's callback
+	timer       *time.Timer
+}
+
+// NewWorker creates a runtime, installs the JavaScript API and the bindings,
+// and runs the program once (defining the handler's functions and constants)
+// under the execution timeout. An exception or timeout there gives an
+// *InvocationError with Entry "init".
+func NewWorker(p *Program, cfg Config) (*Worker, error) {
+	if p == nil || p.prog == nil {
+		return nil, fmt.Errorf("%w: nil program", ErrInvalidSettings)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := cfg.Settings
+	if s.ExecutionTimeout == 0 {
+		s.ExecutionTimeout = p.settings.ExecutionTimeout
+	}
+	if s.LanguageCompatibility == "" {
+		s.LanguageCompatibility = p.settings.LanguageCompatibility
+	}
+	lang, _ := parseLang(s.LanguageCompatibility)
+	bindings := p.bindings
+	if cfg.Bindings != nil {
+		nb, _ := normalizeBindings(cfg.Bindings)
+		if !sameAliases(nb, p.bindings) {
+			return nil, fmt.Errorf("%w: worker bindings %v do not match the program's %v",
+				ErrInvalidBinding, aliasesOf(nb), aliasesOf(p.bindings))
+		}
+		bindings = nb
+	}
+	w := &Worker{
+		p:       p,
+		name:    cfg.FunctionName,
+		fiid:    cfg.FunctionInstanceID,
+		lang:    lang,
+		timeout: s.ExecutionTimeout,
+		stats:   cfg.Stats,
+		appLog:  cfg.AppLog,
+		logger:  cfg.Logger,
+	}
+	if w.stats == nil {
+		w.stats = NewStats()
+	}
+	if w.logger == nil {
+		w.logger = slog.New(slog.DiscardHandler)
+	}
+	w.logger = w.logger.With("component", "handler", "function", w.name)
+	w.timer = time.AfterFunc(time.Hour, w.onTimer)
+	w.timer.Stop()
+	if err := w.install(bindings); err != nil {
+		w.timer.Stop()
+		return nil, fmt.Errorf("handler: install JavaScript API: %w", err)
+	}
+	err := w.run(context.Background(), "init", "", nil, func() error {
+		_, err := w.vm.RunProgram(p.prog)
+		return err
+	})
+	if err != nil {
+		w.timer.Stop()
+		var ie *InvocationError
+		if errors.As(err, &ie) {
+			w.report(ie)
+		}
+		return nil, err
+	}
+	if v := w.vm.Get(entryOnUpdate); isFunction(v) {
+		w.onUpdateValue = v
+	}
+	if v := w.vm.Get(entryOnDelete); isFunction(v) {
+		w.onDeleteValue = v
+	}
+	return w, nil
+}
+
+func isFunction(v goja.Value) bool {
+	_, ok := goja.AssertFunction(v)
+	return ok
+}
+
+func aliasesOf(bs []Binding) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.Alias
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sameAliases(a, b []Binding) bool { return slices.Equal(aliasesOf(a), aliasesOf(b)) }
+
+// apiInstallers add the JavaScript API, one per area (the js_*.go files).
+// Later areas (timers, curl, couchbase.*) add theirs here.
+var apiInstallers = []func(*Worker) error{
+	(*Worker).installDispatch, // js_meta.go: entry-point trampolines
+	(*Worker).installErrors,   // js_errors.go: EventingError, KVError, ...
+	(*Worker).installLog,      // js_log.go: log
+}
+
+// install creates the runtime and its globals.
+func (w *Worker) install(bindings []Binding) error {
+	w.vm = goja.New()
+	w.vm.SetMaxCallStackSize(maxCallStackSize)
+	// eval and new Function must not read files through sourceMappingURL.
+	w.vm.SetParserOptions(parser.WithDisableSourceMaps)
+
+	jsonObj := w.vm.Get("JSON").ToObject(w.vm)
+	var ok bool
+	if w.jsonStringify, ok = goja.AssertFunction(jsonObj.Get("stringify")); !ok {
+		return errNotAFunction
+	}
+	w.json = jsonDecoder{vm: w.vm, proto: w.vm.Get("Object").ToObject(w.vm).Get("prototype").ToObject(w.vm)}
+	for _, install := range apiInstallers {
+		if err := install(w); err != nil {
+			return err
+		}
+	}
+	for _, b := range bindings {
+		if err := w.vm.Set(b.Alias, w.newBucketProxy(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Handle dispatches one stream event: mutations to OnUpdate(doc, meta,
+// xattrs), deletions and expirations to OnDelete(meta, {expired}). Events
+// with no matching entry point, binary documents under language
+// compatibility 6.0.0/6.5.0 and (with FunctionInstanceID set) the function's
+// own writes are skipped and counted. It returns nil on success, an
+// *InvocationError for an uncaught exception, a timeout (both already
+// counted and written to the application and system logs) or an interruption
+// by ctx (not counted: the caller is stopping and will redeliver), and
+// ErrInvalidEvent, ErrWorkerClosed or ErrWorkerBroken otherwise.
+func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
+	switch {
+	case w.closed:
+		return ErrWorkerClosed
+	case w.broken != nil:
+		return w.broken
+	case ev.Doc == nil:
+		return fmt.Errorf("%w: event without a document", ErrInvalidEvent)
+	case st == nil:
+		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
+	}
+	if err := ctx.Err(); err != nil {
+		return &InvocationError{Entry: entryFor(ev.Kind), Key: ev.Doc.Key, Message: "not started", Err: err}
+	}
+	d := ev.Doc
+	switch ev.Kind {
+	case dcp.EventMutation:
+		w.stats.inc(statDCPMutationMsg)
+		if w.fiid != "" && d.Origin == w.fiid {
+			w.stats.inc(statDCPMutationSuppressed)
+			return nil
+		}
+		if d.Datatype == dcp.DatatypeBinary && w.lang < lang662 {
+			w.stats.inc(statFilteredDCPMutation)
+			return nil
+		}
+		if w.onUpdateValue == nil {
+			return nil
+		}
+		w.stats.inc(statMessagesParsed)
+		err := w.run(ctx, entryOnUpdate, d.Key, st, func() error { return w.callUpdate(ev.Keyspace, d) })
+		return w.finish(err, statOnUpdateSuccess, statOnUpdateFailure)
+	case dcp.EventDeletion, dcp.EventExpiration:
+		w.stats.inc(statDCPDeleteMsg)
+		if w.fiid != "" && d.Origin == w.fiid {
+			w.stats.inc(statDCPDeletionSuppressed)
+			return nil
+		}
+		if w.onDeleteValue == nil {
+			return nil
+		}
+		w.stats.inc(statMessagesParsed)
+		expired := ev.Kind == dcp.EventExpiration || d.Expired
+		err := w.run(ctx, entryOnDelete, d.Key, st, func() error { return w.callDelete(ev.Keyspace, d, expired) })
+		return w.finish(err, statOnDeleteSuccess, statOnDeleteFailure)
+	}
+	return fmt.Errorf("%w: unknown event kind %d", ErrInvalidEvent, ev.Kind)
+}
+
+func entryFor(k dcp.EventKind) string {
+	if k == dcp.EventMutation {
+		return entryOnUpdate
+	}
+	return entryOnDelete
+}
+
+// finish counts and reports an invocation's outcome.
+func (w *Worker) finish(err error, success, failure stat) error {
+	if err == nil {
+		w.stats.inc(success)
+		w.stats.inc(statNumProcessedEvents)
+		return nil
+	}
+	var ie *InvocationError
+	if !errors.As(err, &ie) { // the worker broke
+		w.stats.inc(failure)
+		return err
+	}
+	switch {
+	case errors.Is(ie.Err, ErrTimeout):
+		w.stats.inc(statTimeout)
+	case errors.Is(ie.Err, ErrException):
+	default: // interrupted by the caller's context: not the handler's fault
+		return err
+	}
+	w.stats.inc(failure)
+	w.stats.inc(statNumProcessedEvents)
+	w.report(ie)
+	return err
+}
+
+// sysLogInterval spaces a worker's reports of failed invocations in the
+// system log: a handler failing on every event must not flood it (the
+// application log still gets every failure).
+const sysLogInterval = time.Second
+
+// report writes a failed invocation to the application and system logs.
+func (w *Worker) report(ie *InvocationError) {
+	w.writeAppLog("ERROR", strings.TrimPrefix(ie.Error(), "handler: "))
+	now := time.Now()
+	if !w.lastSysLog.IsZero() && now.Sub(w.lastSysLog) < sysLogInterval {
+		w.sysLogSkipped++
+		return
+	}
+	w.logger.Warn("handler invocation failed", "entry", ie.Entry, "key", ie.Key,
+		"line", ie.Line, "column", ie.Column, "message", ie.Message, "error", ie.Err,
+		"unreported_failures", w.sysLogSkipped)
+	w.lastSysLog, w.sysLogSkipped = now, 0
+}
+
+// Close releases the worker; later Handle calls fail with ErrWorkerClosed.
+func (w *Worker) Close() {
+	w.closed = true
+	w.timer.Stop()
+	if w.stopWatch != nil {
+		w.stopWatch()
+		w.stopWatch, w.watchedDone = nil, nil
+	}
+}
+
+// run executes call as one invocation: with the invocation state set, under
+// the execution timeout and ctx, turning a JavaScript failure into an
+// *InvocationError. A Go panic escaping goja (a bug) marks the worker broken
+// rather than crashing the node.
+func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func() error) (err error) {
+	w.inv = invocation{ctx: ctx, store: st, entry: entry, key: key}
+	w.arm(ctx)
+	defer func() {
+		if r := recover(); r != nil {
+			w.disarm()
+			w.inv = invocation{}
+			w.broken = fmt.Errorf("%w: %s: %v", ErrWorkerBroken, entry, r)
+			w.logger.Error("handler runtime panicked", "entry", entry, "key", key,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = w.broken
+		}
+	}()
+	var ie *InvocationError
+	if cerr := call(); cerr != nil {
+		// Describing the exception may run user code (toString), so it is
+		// done while the timeout still applies.
+		ie = w.describeFailure(entry, key, cerr)
+	}
+	w.disarm()
+	w.inv = invocation{}
+	if ie != nil {
+		return ie
+	}
+	return nil
+}
+
+// arm starts the execution timeout and the ctx watch for one invocation.
+// Contexts are told apart by their Done channel (comparing contexts
+// themselves could panic on a non-comparable implementation).
+func (w *Worker) arm(ctx context.Context) {
+	done := ctx.Done()
+	w.mu.Lock()
+	w.running = true
+	w.runningDone = done
+	w.deadline = time.Now().Add(w.timeout)
+	w.mu.Unlock()
+	w.timer.Reset(w.timeout)
+	if done != nil && done != w.watchedDone {
+		// Callers pass the same batch context for many events: watch each
+		// context once rather than registering a callback per event.
+		if w.stopWatch != nil {
+			w.stopWatch()
+		}
+		w.watchedDone = done
+		w.stopWatch = context.AfterFunc(ctx, func() { w.onCtxDone(done, ctx.Err()) })
+	} else if err := ctx.Err(); err != nil {
+		// Done since Handle checked it, and its watch already fired.
+		w.onCtxDone(done, err)
+	}
+}
+
+// disarm stops the timeout and clears any interrupt that fired too late to
+// matter, so the runtime is ready for the next invocation.
+func (w *Worker) disarm() {
+	w.timer.Stop()
+	w.mu.Lock()
+	w.running = false
+	w.runningDone = nil
+	w.mu.Unlock()
+	w.vm.ClearInterrupt()
+}
+
+// onTimer is the timer callback. The timer is reused across invocations, so
+// a late callback of an earlier invocation is recognised by the deadline.
+func (w *Worker) onTimer() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running && !time.Now().Before(w.deadline) {
+		w.vm.Interrupt(interruptCause{ErrTimeout})
+	}
+}
+
+// onCtxDone interrupts the invocation running under the context whose Done
+// channel is done, if any.
+func (w *Worker) onCtxDone(done <-chan struct{}, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running && w.runningDone == done {
+		w.vm.Interrupt(interruptCause{err})
+	}
+}
+
+// callJS calls a JavaScript function from Go code that JavaScript called (a
+// native function or proxy trap), passing exceptions and interrupts on to the
+// calling JavaScript.
+func (w *Worker) callJS(fn goja.Callable, this goja.Value, args ...goja.Value) goja.Value {
+	v, err := fn(this, args...)
+	if err != nil {
+		panic(err) // *goja.Exception is rethrown as is; interrupts stay uncatchable
+	}
+	return v
+}
+
+// describeFailure turns an error from goja into an *InvocationError.
+func (w *Worker) describeFailure(entry, key string, err error) *InvocationError {
+	ie := &InvocationError{Entry: entry, Key: key, Err: ErrException}
+	var frames []goja.StackFrame
+	var ex *goja.Exception
+	var intr *goja.InterruptedError
+	var so *goja.StackOverflowError
+	switch {
+	case errors.As(err, &intr):
+		frames = intr.Stack()
+		if c, ok := intr.Value().(interruptCause); ok && c.err != nil {
+			ie.Err = c.err
+		} else {
+			ie.Err = fmt.Errorf("interrupted: %v", intr.Value())
+		}
+		if errors.Is(ie.Err, ErrTimeout) {
+			ie.Message = "execution_timeout of " + w.timeout.String() + " exceeded"
+		} else {
+			ie.Message = "interrupted: " + ie.Err.Error()
+		}
+	case errors.As(err, &so):
+		frames = so.Stack()
+		ie.Message = "RangeError: Maximum call stack size exceeded"
+	case errors.As(err, &ex):
+		frames = ex.Stack()
+		ie.Message = w.describeValue(ex.Value())
+	default:
+		ie.Message = err.Error()
+	}
+	ie.Line, ie.Column, ie.Stack = w.locate(frames)
+	return ie
+}
+
+// describeValue renders a thrown value as text (Error objects as
+// "Name: message").
+func (w *Worker) describeValue(v goja.Value) string {
+	if v == nil {
+		return "undefined"
+	}
+	s, err := w.describe(goja.Undefined(), v)
+	if err != nil {
+		return "<exception could not be described>"
+	}
+	return s.String()
+}
+
+// locate finds the innermost frame in the user's code and renders the stack
+// with user line numbers.
+func (w *Worker) locate(frames []goja.StackFrame) (line, col int, stack string) {
+	var b strings.Builder
+	for i := range frames {
+		f := &frames[i]
+		pos := f.Position()
+		fl, fc, inUser := 0, 0, false
+		if pos.Filename == handlerFileName {
+			fl, fc, inUser = w.p.userPos(pos.Line, pos.Column)
+		}
+		if inUser && line == 0 {
+			line, col = fl, fc
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("at ")
+		name := f.FuncName()
+		if name == "" {
+			name = "<anonymous>"
+		}
+		b.WriteString(name)
+		switch {
+		case inUser:
+			b.WriteString(" (" + handlerFileName + ":" + strconv.Itoa(fl) + ":" + strconv.Itoa(fc) + ")")
+		case pos.Filename != "":
+			b.WriteString(" (" + pos.Filename + ":" + strconv.Itoa(pos.Line) + ":" + strconv.Itoa(pos.Column) + ")")
+		default:
+			b.WriteString(" (native)")
+		}
+	}
+	return line, col, b.String()
+}
+
+// Stats returns the counters the worker updates.
+func (w *Worker) Stats() *Stats { return w.stats }

@@ -1,0 +1,154 @@
+package clusterapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"eventide/consensus"
+	"eventide/dcp"
+)
+
+// Response bodies and the mapping of errors to them, in ns_server's shapes:
+//   - validation errors: 400 {"errors": {"<field>": "<message>"}[, "summaries": {...}]}
+//   - other failures:    <code> {"errors": {"_": "<message>"}}
+//   - missing resource:  404 text "Requested resource not found.\r\n"
+//   - wrong method:      405 text "Method Not Allowed"
+//   - handler panic:     500 ["Unexpected server error, request logged."]
+
+// notFoundBody is ns_server's reply_not_found body; gocb maps a 404 whose
+// body contains "resource not found" to ErrBucketNotFound.
+const notFoundBody = "Requested resource not found.\r\n"
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeText(w, http.StatusInternalServerError, "Unexpected server error, request logged.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Content-Length", strconv.Itoa(len(msg)))
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}
+
+func writeNotFound(w http.ResponseWriter) { writeText(w, http.StatusNotFound, notFoundBody) }
+
+// writeEmpty replies with a status and no body (ns_server's reply(Req, Code)).
+func writeEmpty(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(status)
+}
+
+// writeGlobalError is ns_server's reply_global_error.
+func writeGlobalError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"errors": map[string]string{"_": msg}})
+}
+
+// fieldErrors collects validation errors by field, keeping the first
+// message per field.
+type fieldErrors map[string]string
+
+func (fe fieldErrors) add(field, msg string) {
+	if _, ok := fe[field]; !ok {
+		fe[field] = msg
+	}
+}
+
+func writeFieldErrors(w http.ResponseWriter, fe fieldErrors, summaries any) {
+	body := map[string]any{"errors": map[string]string(fe)}
+	if summaries != nil {
+		body["summaries"] = summaries
+	}
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// writeUnavailable handles the errors that mean a replicated change could
+// not be made now, whatever the operation. It reports whether it wrote.
+func (h *Handler) writeUnavailable(w http.ResponseWriter, err error) bool {
+	switch {
+	case errors.Is(err, consensus.ErrNotLeader):
+		msg := "This node is not the cluster leader and cannot make changes; retry on the leader"
+		if leader := h.cluster.RaftLeader(); leader != "" {
+			msg += " (node " + leader + ")"
+		}
+		writeGlobalError(w, http.StatusServiceUnavailable, msg)
+	case errors.Is(err, consensus.ErrClosed):
+		writeGlobalError(w, http.StatusServiceUnavailable, "The node is shutting down")
+	case errors.Is(err, context.DeadlineExceeded):
+		writeGlobalError(w, http.StatusServiceUnavailable, "The operation timed out; it may still complete")
+	case errors.Is(err, context.Canceled):
+		writeGlobalError(w, http.StatusServiceUnavailable, "The request was canceled")
+	default:
+		return false
+	}
+	return true
+}
+
+// writeBucketError maps a failed bucket change (menelaus_web_buckets):
+// summaries, if non-nil, accompany a validation error.
+func (h *Handler) writeBucketError(w http.ResponseWriter, r *http.Request, err error, summaries any) {
+	switch {
+	case errors.Is(err, dcp.ErrBucketNotFound), errors.Is(err, dcp.ErrNotFound):
+		writeNotFound(w)
+	case errors.Is(err, dcp.ErrExists):
+		writeFieldErrors(w, fieldErrors{"name": "Bucket with given name already exists"}, summaries)
+	case errors.Is(err, dcp.ErrInvalid):
+		writeFieldErrors(w, fieldErrors{"name": invalidMessage(err)}, summaries)
+	case h.writeUnavailable(w, err):
+	default:
+		h.writeUnexpected(w, r, err)
+	}
+}
+
+// writeCollectionsError maps a failed scope or collection change to
+// ns_server's messages (menelaus_web_collections:get_err_code_msg).
+func (h *Handler) writeCollectionsError(w http.ResponseWriter, r *http.Request, err error, bucket, scope, collection string) {
+	switch {
+	case errors.Is(err, dcp.ErrBucketNotFound):
+		writeGlobalError(w, http.StatusNotFound, "Bucket with name "+erlQuote(bucket)+" not found")
+	case errors.Is(err, dcp.ErrScopeNotFound):
+		writeGlobalError(w, http.StatusNotFound, "Scope with name "+erlQuote(scope)+" is not found")
+	case errors.Is(err, dcp.ErrCollectionNotFound):
+		writeGlobalError(w, http.StatusNotFound, "Collection with name "+erlQuote(collection)+" in scope "+erlQuote(scope)+" is not found")
+	case errors.Is(err, dcp.ErrExists) && collection == "":
+		writeGlobalError(w, http.StatusBadRequest, "Scope with name "+erlQuote(scope)+" already exists")
+	case errors.Is(err, dcp.ErrExists):
+		writeGlobalError(w, http.StatusBadRequest, "Collection with name "+erlQuote(collection)+" in scope "+erlQuote(scope)+" already exists")
+	case errors.Is(err, dcp.ErrInvalid):
+		writeGlobalError(w, http.StatusBadRequest, invalidMessage(err))
+	case h.writeUnavailable(w, err):
+	default:
+		h.writeUnexpected(w, r, err)
+	}
+}
+
+// writeUnexpected logs err and replies 500 in ns_server's global error shape.
+func (h *Handler) writeUnexpected(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeGlobalError(w, http.StatusInternalServerError, "Unexpected server error: "+err.Error())
+}
+
+// erlQuote renders a name as Erlang's io_lib:format("~p") does for a
+// string, which is how ns_server quotes names in its messages.
+func erlQuote(s string) string { return strconv.Quote(s) }
+
+// invalidMessage is the message of a dcp.ErrInvalid error without the
+// sentinel's own text.
+func invalidMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, dcp.ErrInvalid.Error()+": "); i >= 0 {
+		return msg[i+len(dcp.ErrInvalid.Error())+2:]
+	}
+	return msg
+}

@@ -1,0 +1,140 @@
+package clusterapi
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// params holds the values of a route's {name} segments, unescaped.
+type params map[string]string
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p params)
+
+// route is one path pattern and its handlers by method.
+type route struct {
+	segments []string // literal, or "{name}" for a parameter
+	methods  map[string]handlerFunc
+}
+
+func (h *Handler) buildRoutes() []route {
+	r := func(pattern string, methods map[string]handlerFunc) route {
+		return route{segments: strings.Split(strings.Trim(pattern, "/"), "/"), methods: methods}
+	}
+	return []route{
+		r("/pools", map[string]handlerFunc{"GET": h.getPools}),
+		r("/pools/default", map[string]handlerFunc{"GET": h.getPoolDefault}),
+		r("/poolsStreaming/default", map[string]handlerFunc{"GET": h.streamPoolDefault}),
+		r("/pools/default/nodeServices", map[string]handlerFunc{"GET": h.getNodeServices}),
+		r("/pools/default/nodeServicesStreaming", map[string]handlerFunc{"GET": h.streamNodeServices}),
+		r("/whoami", map[string]handlerFunc{"GET": h.getWhoami}),
+		r("/pools/default/buckets", map[string]handlerFunc{"GET": h.listBuckets, "POST": h.createBucket}),
+		r("/pools/default/buckets/{bucket}", map[string]handlerFunc{"GET": h.getBucket, "DELETE": h.deleteBucket}),
+		r("/pools/default/b/{bucket}", map[string]handlerFunc{"GET": h.getTerseBucket}),
+		r("/pools/default/bs/{bucket}", map[string]handlerFunc{"GET": h.streamTerseBucket}),
+		r("/pools/default/bucketsStreaming/{bucket}", map[string]handlerFunc{"GET": h.streamBucket}),
+		r("/pools/default/buckets/{bucket}/scopes", map[string]handlerFunc{"GET": h.getManifest, "POST": h.createScope}),
+		r("/pools/default/buckets/{bucket}/scopes/{scope}", map[string]handlerFunc{"DELETE": h.deleteScope}),
+		r("/pools/default/buckets/{bucket}/scopes/{scope}/collections", map[string]handlerFunc{"POST": h.createCollection}),
+		r("/pools/default/buckets/{bucket}/scopes/{scope}/collections/{collection}", map[string]handlerFunc{"DELETE": h.deleteCollection}),
+	}
+}
+
+// ServeHTTP authenticates the request, routes it, and turns a panic into a
+// 500 so that no handler bug reaches the client as a dropped connection.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeJSON(w, http.StatusInternalServerError, []string{"Unexpected server error, request logged."})
+		}
+	}()
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Couchbase Server Admin / REST"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	segs, ok := splitPath(r.URL.EscapedPath())
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	for _, rt := range h.routes {
+		p, ok := rt.match(segs)
+		if !ok {
+			continue
+		}
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		fn := rt.methods[method]
+		if fn == nil {
+			allowed := make([]string, 0, len(rt.methods))
+			for m := range rt.methods {
+				allowed = append(allowed, m)
+			}
+			slices.Sort(allowed)
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			return
+		}
+		fn(w, r, p)
+		return
+	}
+	writeNotFound(w)
+}
+
+// authorized checks HTTP basic auth against the configured administrator,
+// in constant time.
+func (h *Handler) authorized(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(h.cfg.Username))
+	p := subtle.ConstantTimeCompare([]byte(pass), []byte(h.cfg.Password))
+	return u&p == 1
+}
+
+// splitPath splits an escaped path into unescaped segments, dropping empty
+// ones as ns_server does ("/pools/default/" is "/pools/default").
+func splitPath(escaped string) ([]string, bool) {
+	var segs []string
+	for _, s := range strings.Split(escaped, "/") {
+		if s == "" {
+			continue
+		}
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, false
+		}
+		segs = append(segs, u)
+	}
+	return segs, true
+}
+
+func (rt route) match(segs []string) (params, bool) {
+	if len(segs) != len(rt.segments) {
+		return nil, false
+	}
+	var p params
+	for i, s := range rt.segments {
+		if strings.HasPrefix(s, "{") {
+			if p == nil {
+				p = params{}
+			}
+			p[strings.Trim(s, "{}")] = segs[i]
+			continue
+		}
+		if s != segs[i] {
+			return nil, false
+		}
+	}
+	return p, true
+}

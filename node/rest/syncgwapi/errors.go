@@ -1,0 +1,127 @@
+package syncgwapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"eventide/consensus"
+	"eventide/dcp"
+)
+
+// Sentinel errors.
+var (
+	// ErrInvalidConfig: New was given an unusable Config.
+	ErrInvalidConfig = errors.New("syncgwapi: invalid config")
+)
+
+// Reasons Sync Gateway uses, kept verbatim so clients matching on them work.
+const (
+	reasonMissing      = "missing"
+	reasonDeleted      = "deleted"
+	reasonDocExists    = "Document exists"
+	reasonRevConflict  = "Document revision conflict"
+	reasonInvalidDocID = "Invalid doc ID"
+	reasonInvalidRev   = "Invalid revision ID"
+	reasonLoginReq     = "Login required"
+	reasonInvalidLogin = "Invalid login"
+	reasonUnknownURL   = "unknown URL"
+	reasonEmptyDoc     = "Document body is empty"
+)
+
+// httpError is an error with the HTTP status and the reason that Sync
+// Gateway would report for it. Handlers return them; serve writes them as
+// {"error": <name>, "reason": <reason>}.
+type httpError struct {
+	status int
+	reason string
+}
+
+func (e *httpError) Error() string { return strconv.Itoa(e.status) + " " + e.reason }
+
+// errorf builds an httpError.
+func errorf(status int, format string, args ...any) *httpError {
+	if len(args) == 0 {
+		return &httpError{status: status, reason: format}
+	}
+	return &httpError{status: status, reason: fmt.Sprintf(format, args...)}
+}
+
+// errorName is Sync Gateway's "error" field for a status: CouchDB's names
+// for 404 and 409, the HTTP status text otherwise.
+func errorName(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusConflict:
+		return "conflict"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return strconv.Itoa(status)
+}
+
+// appendErrorBody appends {"error":...,"reason":...}.
+func appendErrorBody(dst []byte, status int, reason string) []byte {
+	dst = append(dst, `{"error":`...)
+	dst = appendString(dst, errorName(status))
+	dst = append(dst, `,"reason":`...)
+	dst = appendString(dst, reason)
+	return append(dst, '}')
+}
+
+// keyspaceError maps a keyspace lookup failure to Sync Gateway's 404s:
+// an unknown bucket is an unknown database, an unknown scope or collection
+// an unknown keyspace. name is the keyspace as the client wrote it.
+func keyspaceError(err error, bucket, name string) error {
+	switch {
+	case errors.Is(err, dcp.ErrBucketNotFound):
+		return errorf(http.StatusNotFound, "no such database %q", bucket)
+	case errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
+		return errorf(http.StatusNotFound, "keyspace %s not found", name)
+	}
+	return err
+}
+
+// writeFailure maps an error of a whole WriteDocs call (not of one
+// mutation) to an HTTP error.
+func writeFailure(err error) error {
+	switch {
+	case errors.Is(err, consensus.ErrNotLeader):
+		return errorf(http.StatusServiceUnavailable, "this node cannot accept writes right now: no Raft leadership (%v)", err)
+	case errors.Is(err, consensus.ErrClosed):
+		return errorf(http.StatusServiceUnavailable, "the node is shutting down")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return errorf(http.StatusServiceUnavailable, "write not confirmed: %v", err)
+	}
+	return err
+}
+
+// mutationError maps the error of one mutation to Sync Gateway's per-
+// document error. Whether the client named a revision decides between
+// "Document exists" (a create hit a live document) and "Document revision
+// conflict" (the named revision is not the current one), as in Sync Gateway.
+func mutationError(err error, m *dcp.Mutation, name string) *httpError {
+	switch {
+	case errors.Is(err, dcp.ErrConflict), errors.Is(err, dcp.ErrExists), errors.Is(err, dcp.ErrCASMismatch):
+		if m.IfRev == "" {
+			return errorf(http.StatusConflict, reasonDocExists)
+		}
+		return errorf(http.StatusConflict, reasonRevConflict)
+	case errors.Is(err, dcp.ErrNotFound):
+		if m.IfRev != "" {
+			return errorf(http.StatusConflict, reasonRevConflict)
+		}
+		return errorf(http.StatusNotFound, reasonMissing)
+	case errors.Is(err, dcp.ErrBucketNotFound):
+		return errorf(http.StatusNotFound, "no such database %q", m.Keyspace.Bucket)
+	case errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
+		return errorf(http.StatusNotFound, "keyspace %s not found", name)
+	case errors.Is(err, dcp.ErrInvalid):
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	return nil
+}
