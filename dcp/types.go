@@ -175,3 +175,39 @@ type Event struct {
 	Keyspace Keyspace
 	Doc      *Document
 }
+
+// BucketSpec describes a bucket as created through the cluster manager API.
+type BucketSpec struct {
+	Name string `json:"name"`
+	// UUID is decided by the proposer (random hex) so the FSM stays deterministic.
+	UUID string `json:"uuid"`
+	// RAMQuotaMB is the bucket's RAM quota in MiB (informational).
+	RAMQuotaMB int `json:"ram_quota_mb"`
+	// Type is "membase" (couchbase), "ephemeral" or "memcached".
+	Type string `json:"type"`
+}
+
+// CollectionInfo describes one collection.
+type CollectionInfo struct {
+	Name string `json:"name"`
+	// UID is the collection id (hex in Couchbase's API), unique in its bucket;
+	// _default is 0.
+	UID       uint32 `json:"uid"`
+	ItemCount int    `json:"item_count"`
+}
+
+// ScopeInfo describes one scope and its collections.
+type ScopeInfo struct {
+	Name        string           `json:"name"`
+	UID         uint32           `json:"uid"`
+	Collections []CollectionInfo `json:"collections"`
+}
+
+// BucketInfo describes a bucket, its scopes (sorted by name, _default first)
+// and its manifest uid (bumped on every scope/collection change).
+type BucketInfo struct {
+	BucketSpec
+	ManifestUID uint64      `json:"manifest_uid"`
+	Scopes      []ScopeInfo `json:"scopes"`
+	ItemCount   int         `json:"item_count"`
+}

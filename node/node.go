@@ -19,6 +19,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/node/eventing"
+	"eventide/node/rest/clusterapi"
 )
 
 // API names one of the node's REST listeners.
@@ -39,6 +40,9 @@ type Node struct {
 	sup   *eventing.Supervisor
 	svc   *eventing.Service
 
+	uuid      string // this node's UUID, kept in the data dir
+	mgmt      *clusterapi.Handler
+	rest      map[API]http.Handler
 	listeners map[API]net.Listener
 	servers   []*http.Server
 
@@ -108,6 +112,9 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.store.WaitLeader(wctx); err != nil {
 		return fmt.Errorf("node: no raft leader: %w", err)
 	}
+	if err := n.ensureClusterUUID(wctx); err != nil {
+		return fmt.Errorf("node: cluster uuid: %w", err)
+	}
 	bg, stop := context.WithCancel(context.Background())
 	n.cancel = stop
 	n.wg.Add(2)
@@ -115,6 +122,9 @@ func (n *Node) Start(ctx context.Context) error {
 	go func() { defer n.wg.Done(); n.expiryPager(bg) }()
 	for api, h := range n.handlers() {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+		if api == APIMgmt {
+			srv.RegisterOnShutdown(n.mgmt.Close) // ends streaming cluster-map responses
+		}
 		n.servers = append(n.servers, srv)
 		l := n.listeners[api]
 		go func() {

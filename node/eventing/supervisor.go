@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -55,7 +54,7 @@ type SupervisorConfig struct {
 	AppLogDir string
 	// Store is the replicated store. Required.
 	Store SupervisorStore
-	// Decode turns a stored definition into a RunSpec. Required.
+	// Decode turns a stored definition into a RunSpec; default DecodeRunSpec.
 	Decode func(def json.RawMessage) (RunSpec, error)
 	// BatchSize is the most events one worker commits at once. Default 512.
 	BatchSize int
@@ -72,15 +71,18 @@ type Supervisor struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	runners map[string]*runner         // by function name; owned by Run's goroutine
+	runners map[string]*runner           // by function name; owned by Run's goroutine
 	stats   map[string]*FunctionCounters // by function name; survive redeploys until reset
 	applogs map[string]*handler.AppLog
 }
 
 // NewSupervisor returns a supervisor; Run starts it.
 func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
-	if cfg.Store == nil || cfg.Decode == nil {
-		return nil, errors.New("eventing: supervisor needs a store and a decoder")
+	if cfg.Store == nil {
+		return nil, errors.New("eventing: supervisor needs a store")
+	}
+	if cfg.Decode == nil {
+		cfg.Decode = DecodeRunSpec
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 512
@@ -166,7 +168,9 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 			var err error
 			if r, err = s.startRunner(f); err != nil {
 				s.log.Error("cannot start function", "function", f.Name, "err", err)
-				s.appLog(f.Name, nil).Printf("[ERROR] function cannot start: %v", err)
+				if l := s.appLog(f.Name, nil); l != nil {
+					_ = l.Printf("ERROR", "function cannot start: %v", err)
+				}
 				s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
 				return
 			}
@@ -234,23 +238,14 @@ func (s *Supervisor) appLog(name string, spec *RunSpec) *handler.AppLog {
 	if spec != nil {
 		maxSize, maxFiles = spec.AppLogMaxSize, spec.AppLogMaxFiles
 	}
-	l, err := handler.OpenAppLog(s.cfg.AppLogDir, name, maxSize, maxFiles)
+	dir, stem := appLogPath(s.cfg.AppLogDir, name)
+	l, err := handler.OpenAppLog(dir, stem, maxSize, maxFiles)
 	if err != nil {
 		s.log.Error("cannot open application log", "function", name, "err", err)
 		return nil
 	}
 	s.applogs[name] = l
 	return l
-}
-
-// AppLogTail returns the newest size bytes of a function's application log
-// on this node, newest line first.
-func (s *Supervisor) AppLogTail(name string, size int) (string, error) {
-	l := s.appLog(name, nil)
-	if l == nil {
-		return "", fmt.Errorf("eventing: application log of %s unavailable", name)
-	}
-	return l.Tail(size)
 }
 
 // Running reports whether this node runs workers for the function.

@@ -10,67 +10,47 @@ import (
 	"eventide/handler"
 )
 
-// FunctionCounters are one function's counters on this node: the handler's
-// execution and failure counters plus the event-processing ones the
-// supervisor owns.
+// FunctionCounters are one function's counters on this node: the
+// handler's counters (execution, failure and event-processing stats, by
+// Couchbase name) and the supervisor's latency histogram.
 type FunctionCounters struct {
 	Handler *handler.Stats
-
-	MutationsSent      atomic.Uint64 // dcp_mutation_sent_to_worker
-	DeletionsSent      atomic.Uint64 // dcp_deletion_sent_to_worker
-	ExpirationsSent    atomic.Uint64 // dcp_expiry_sent_to_worker
-	MutationSuppressed atomic.Uint64 // dcp_mutation_suppressed_counter
-	DeletionSuppressed atomic.Uint64 // dcp_deletion_suppressed_counter
-	CheckpointFailures atomic.Uint64 // checkpoint_failure_count (batches re-run)
-
 	// Latency is the time from a document's write (its CAS) to the start of
 	// its handler invocation.
 	Latency *LatencyHistogram
+	// CheckpointFailures counts batches whose commit failed a precondition
+	// and were re-run (checkpoint_failure_count).
+	CheckpointFailures atomic.Uint64
 }
 
 func newFunctionCounters() *FunctionCounters {
-	return &FunctionCounters{Handler: &handler.Stats{}, Latency: &LatencyHistogram{}}
+	return &FunctionCounters{Handler: handler.NewStats(), Latency: &LatencyHistogram{}}
 }
 
 func (c *FunctionCounters) sent(k dcp.EventKind) {
 	switch k {
 	case dcp.EventMutation:
-		c.MutationsSent.Add(1)
+		c.Handler.Add("dcp_mutation_sent_to_worker", 1)
 	case dcp.EventDeletion:
-		c.DeletionsSent.Add(1)
+		c.Handler.Add("dcp_deletion_sent_to_worker", 1)
 	case dcp.EventExpiration:
-		c.ExpirationsSent.Add(1)
+		c.Handler.Add("dcp_expiry_sent_to_worker", 1)
 	}
 }
 
 func (c *FunctionCounters) suppressed(k dcp.EventKind) {
 	if k == dcp.EventMutation {
-		c.MutationSuppressed.Add(1)
+		c.Handler.Add("dcp_mutation_suppressed_counter", 1)
 	} else {
-		c.DeletionSuppressed.Add(1)
-	}
-}
-
-// EventProcessing returns the event_processing_stats counters.
-func (c *FunctionCounters) EventProcessing() map[string]uint64 {
-	return map[string]uint64{
-		"dcp_mutation_sent_to_worker":     c.MutationsSent.Load(),
-		"dcp_deletion_sent_to_worker":     c.DeletionsSent.Load(),
-		"dcp_expiry_sent_to_worker":       c.ExpirationsSent.Load(),
-		"dcp_mutation_suppressed_counter": c.MutationSuppressed.Load(),
-		"dcp_deletion_suppressed_counter": c.DeletionSuppressed.Load(),
-		"checkpoint_failure_count":        c.CheckpointFailures.Load(),
+		c.Handler.Add("dcp_deletion_suppressed_counter", 1)
 	}
 }
 
 // Reset zeroes every counter.
 func (c *FunctionCounters) Reset() {
 	c.Handler.Reset()
-	for _, a := range []*atomic.Uint64{&c.MutationsSent, &c.DeletionsSent, &c.ExpirationsSent,
-		&c.MutationSuppressed, &c.DeletionSuppressed, &c.CheckpointFailures} {
-		a.Store(0)
-	}
 	c.Latency.Reset()
+	c.CheckpointFailures.Store(0)
 }
 
 // LatencyHistogram counts durations in power-of-two microsecond buckets;

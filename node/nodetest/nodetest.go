@@ -5,8 +5,10 @@ package nodetest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"testing"
@@ -28,6 +30,10 @@ type Options struct {
 	VBuckets int
 	// Verbose routes the node's logs to t.Log.
 	Verbose bool
+	// Mgmt8091 binds the node to a fresh loopback address (127.x.y.z) with
+	// the cluster manager API on port 8091, the only HTTP port Couchbase
+	// SDKs reach with a couchbase:// connection string.
+	Mgmt8091 bool
 }
 
 // NewNode starts a one-node cluster.
@@ -41,7 +47,13 @@ func NewNode(t testing.TB, o Options) *Node {
 	if o.VBuckets > 0 {
 		cfg.VBuckets = o.VBuckets
 	}
-	ports := freePorts(t, 8)
+	if o.Mgmt8091 {
+		cfg.BindAddr = freshLoopback(t, 8091)
+	}
+	ports := freePorts(t, cfg.BindAddr, 8)
+	if o.Mgmt8091 {
+		ports[0] = 8091
+	}
 	cfg.Ports = node.Ports{
 		Mgmt: ports[0], Query: ports[1], Eventing: ports[2], SyncGateway: ports[3],
 		Qinling: ports[4], GRPC: ports[5], Raft: ports[6], Gossip: ports[7],
@@ -90,12 +102,29 @@ func (n *Node) Restart() {
 // URL returns http://host:port of an API.
 func (n *Node) URL(api node.API) string { return "http://" + n.Addr(api) }
 
-func freePorts(t testing.TB, k int) []int {
+// freshLoopback returns a random 127.x.y.z address on which port is free.
+func freshLoopback(t testing.TB, port int) string {
+	t.Helper()
+	var lastErr error
+	for range 50 {
+		ip := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err == nil {
+			_ = l.Close()
+			return ip
+		}
+		lastErr = err
+	}
+	t.Fatalf("nodetest: no loopback address with port %d free: %v", port, lastErr)
+	return ""
+}
+
+func freePorts(t testing.TB, ip string, k int) []int {
 	t.Helper()
 	ls := make([]net.Listener, 0, k)
 	ports := make([]int, 0, k)
 	for range k {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			t.Fatalf("nodetest: free port: %v", err)
 		}

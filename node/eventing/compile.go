@@ -1,0 +1,54 @@
+package eventing
+
+import (
+	"errors"
+	"time"
+
+	"eventide/handler"
+)
+
+// HandlerSettings converts the definition's settings to the runtime's.
+func (d *Definition) HandlerSettings() handler.Settings {
+	return handler.Settings{
+		ExecutionTimeout:      time.Duration(d.Settings.ExecutionTimeout) * time.Second,
+		LanguageCompatibility: d.Settings.LanguageCompatibility,
+		HandlerHeaders:        append([]string{}, d.Settings.HandlerHeaders...),
+		HandlerFooters:        append([]string{}, d.Settings.HandlerFooters...),
+	}
+}
+
+// HandlerBindings converts the bucket bindings to the runtime's.
+func (d *Definition) HandlerBindings() []handler.Binding {
+	out := make([]handler.Binding, 0, len(d.DepCfg.Buckets))
+	for _, b := range d.DepCfg.Buckets {
+		out = append(out, handler.Binding{Alias: b.Alias, Keyspace: b.Keyspace(), Access: b.Access})
+	}
+	return out
+}
+
+// HandlerConstants converts the constant bindings to the runtime's.
+func (d *Definition) HandlerConstants() []handler.Constant {
+	out := make([]handler.Constant, 0, len(d.DepCfg.Constants))
+	for _, c := range d.DepCfg.Constants {
+		out = append(out, handler.Constant{Alias: c.Value, Literal: c.Literal})
+	}
+	return out
+}
+
+// HandlerCompiler is the Compiler backed by handler.Compile: it compiles
+// the code with the definition's settings, constants and bucket bindings
+// and converts the runtime's errors to this package's.
+func HandlerCompiler(d *Definition) error {
+	_, err := handler.Compile(d.AppCode, d.HandlerSettings(), d.HandlerConstants(), d.HandlerBindings())
+	if err == nil {
+		return nil
+	}
+	var ce *handler.CompileError
+	if errors.As(err, &ce) {
+		return &CompileError{Line: ce.Line, Column: ce.Column, Message: ce.Message}
+	}
+	if errors.Is(err, handler.ErrInvalidBinding) || errors.Is(err, handler.ErrInvalidSettings) {
+		return &Error{Code: CodeInvalidRequest, Description: err.Error(), Err: err}
+	}
+	return err
+}

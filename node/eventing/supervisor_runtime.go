@@ -1,0 +1,98 @@
+package eventing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"eventide/handler"
+)
+
+// DecodeRunSpec turns a stored definition into what a node needs to run it.
+func DecodeRunSpec(raw json.RawMessage) (RunSpec, error) {
+	d, err := ParseStoredDefinition(raw)
+	if err != nil {
+		return RunSpec{}, err
+	}
+	return RunSpec{
+		Code:           d.AppCode,
+		Source:         d.DepCfg.Source(),
+		Bindings:       d.HandlerBindings(),
+		Constants:      d.HandlerConstants(),
+		Settings:       d.HandlerSettings(),
+		WorkerCount:    d.Settings.WorkerCount,
+		AppLogMaxSize:  int64(d.Settings.AppLogMaxSize),
+		AppLogMaxFiles: d.Settings.AppLogMaxFiles,
+	}, nil
+}
+
+// appLogPath returns the directory and file stem of a function's
+// application log: <dir>/<name>.log for global functions and
+// <dir>/b_<bucket>/s_<scope>/<name>.log for scoped ones, as Couchbase lays
+// them out.
+func appLogPath(dir, fn string) (string, string) {
+	loc := ParseLocation(fn)
+	if loc.IsGlobal() {
+		return dir, loc.Name
+	}
+	return filepath.Join(dir, "b_"+loc.Bucket, "s_"+loc.Scope), loc.Name
+}
+
+// Stats implements Runtime.
+func (s *Supervisor) Stats(fn string) (RuntimeStats, bool) {
+	s.mu.Lock()
+	c := s.stats[fn]
+	s.mu.Unlock()
+	if c == nil {
+		return RuntimeStats{}, false
+	}
+	rs := RuntimeStats{
+		ExecutionStats:       map[string]any{},
+		FailureStats:         map[string]any{},
+		EventProcessingStats: map[string]any{},
+		LatencyHistogram:     map[string]uint64{},
+	}
+	for name, v := range c.Handler.Snapshot() {
+		switch handler.StatGroup(name) {
+		case "failure_stats":
+			rs.FailureStats[name] = v
+		case "event_processing_stats":
+			rs.EventProcessingStats[name] = v
+		default:
+			rs.ExecutionStats[name] = v
+		}
+	}
+	rs.FailureStats["checkpoint_failure_count"] = c.CheckpointFailures.Load()
+	for us, n := range c.Latency.Histogram() {
+		rs.LatencyHistogram[strconv.FormatUint(us, 10)] = n
+	}
+	return rs, true
+}
+
+// ResetStats implements Runtime.
+func (s *Supervisor) ResetStats(fn string) error {
+	s.Counters(fn).Reset()
+	return nil
+}
+
+// AppLog implements Runtime.
+func (s *Supervisor) AppLog(_ context.Context, fn string, size int) (string, error) {
+	l := s.appLog(fn, nil)
+	if l == nil {
+		return "", fmt.Errorf("eventing: application log of %s unavailable", fn)
+	}
+	return l.Tail(size)
+}
+
+// EventingNodes implements Cluster for a one-node cluster.
+func (s *Supervisor) EventingNodes() int { return 1 }
+
+// DeployedNodes implements Cluster for a one-node cluster.
+func (s *Supervisor) DeployedNodes(fn string) int {
+	if s.Running(fn) {
+		return 1
+	}
+	return 0
+}

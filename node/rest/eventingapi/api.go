@@ -1,0 +1,293 @@
+// Package eventingapi serves the Couchbase-compatible Eventing REST API
+// (port 8096): routing, HTTP basic authentication, request parsing, and
+// rendering of results and errors in Couchbase's shapes. All behaviour
+// lives in eventing.Service; this package only translates.
+package eventingapi
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"eventide/node/eventing"
+)
+
+// Sentinel errors.
+var (
+	// ErrNoService: New was given a nil service.
+	ErrNoService = errors.New("eventingapi: nil service")
+	// ErrNoCredentials: Config has an empty username.
+	ErrNoCredentials = errors.New("eventingapi: username is required")
+)
+
+// Config configures the handler.
+type Config struct {
+	// Username and Password are the administrator credentials every request
+	// must present with HTTP basic auth. Username is required.
+	Username string
+	Password string
+	// Logger receives request and error logs. Default: discard.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; larger ones fail with
+	// ERR_READ_REQ. Default 32 MiB.
+	MaxBodyBytes int64
+}
+
+// DefaultConfig returns the defaults: Administrator/password, no logging,
+// 32 MiB bodies.
+func DefaultConfig() Config {
+	return Config{
+		Username:     "Administrator",
+		Password:     "password",
+		Logger:       slog.New(slog.DiscardHandler),
+		MaxBodyBytes: 32 << 20,
+	}
+}
+
+// Validate reports a bad configuration.
+func (c Config) Validate() error {
+	if c.Username == "" {
+		return ErrNoCredentials
+	}
+	if c.MaxBodyBytes < 0 {
+		return fmt.Errorf("eventingapi: MaxBodyBytes %d is negative", c.MaxBodyBytes)
+	}
+	return nil
+}
+
+// api is the http.Handler.
+type api struct {
+	cfg Config
+	svc *eventing.Service
+	log *slog.Logger
+}
+
+// New returns the eventing REST handler over svc. Zero optional Config
+// fields take DefaultConfig's values.
+func New(cfg Config, svc *eventing.Service) (http.Handler, error) {
+	if svc == nil {
+		return nil, ErrNoService
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = DefaultConfig().Logger
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultConfig().MaxBodyBytes
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &api{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "eventingapi")}, nil
+}
+
+// statusRecorder remembers the status code written.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// ServeHTTP authenticates, routes, and recovers panics into a 500
+// INTERNAL_SERVER_ERROR body.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.Error("panic in eventing REST handler", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				writeError(rec, a.log, &eventing.Error{Code: eventing.CodeInternal, Description: fmt.Sprintf("internal error while serving %s %s", r.Method, r.URL.Path)})
+			}
+		}
+		a.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	}()
+	if !a.authenticated(r) {
+		rec.Header().Set("WWW-Authenticate", `Basic realm="Couchbase Eventing"`)
+		writeError(rec, a.log, &eventing.Error{Code: eventing.CodeUnauthenticated, Description: "Unauthenticated User"})
+		return
+	}
+	a.route(rec, r)
+}
+
+// authenticated checks the basic-auth credentials in constant time.
+func (a *api) authenticated(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(a.cfg.Username))
+	p := subtle.ConstantTimeCompare([]byte(pass), []byte(a.cfg.Password))
+	return u&p == 1
+}
+
+// methods maps HTTP methods to handlers for one path.
+type methods map[string]func(w http.ResponseWriter, r *http.Request)
+
+// serve dispatches by method, or answers 405 ERR_METHOD_NOT_ALLOWED.
+func (m methods) serve(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
+	if h, ok := m[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	var allowed []string
+	for _, meth := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if _, ok := m[meth]; ok {
+			allowed = append(allowed, meth)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, log, &eventing.Error{Code: eventing.CodeMethodNotAllowed, Description: "Method not allowed. Only " + joinAnd(allowed) + " allowed"})
+}
+
+// joinAnd renders ["GET"] as "GET is" and ["GET","POST"] as "GET and POST are".
+func joinAnd(list []string) string {
+	switch len(list) {
+	case 0:
+		return "nothing is"
+	case 1:
+		return list[0] + " is"
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1] + " are"
+}
+
+// route matches the path (trailing slashes ignored, as Couchbase does).
+func (a *api) route(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimRight(r.URL.Path, "/")
+	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	var m methods
+	switch {
+	case len(seg) >= 3 && seg[0] == "api" && seg[1] == "v1":
+		m = a.routeV1(seg[2:])
+	case len(seg) == 1:
+		switch seg[0] {
+		case "getAppLog":
+			m = methods{http.MethodGet: a.getAppLog}
+		case "getExecutionStats":
+			m = methods{http.MethodGet: a.getExecutionStats}
+		case "getLatencyStats":
+			m = methods{http.MethodGet: a.getLatencyStats}
+		case "getFailureStats":
+			m = methods{http.MethodGet: a.getFailureStats}
+		case "resetStatsCounters":
+			m = methods{http.MethodGet: a.resetStatsCounters, http.MethodPost: a.resetStatsCounters}
+		case "getErrorCodes":
+			m = methods{http.MethodGet: a.getErrorCodes}
+		}
+	}
+	if m == nil {
+		writeErrorStatus(w, a.log, http.StatusNotFound, &eventing.Error{Code: eventing.CodeInvalidRequest, Description: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
+		return
+	}
+	m.serve(w, r, a.log)
+}
+
+// routeV1 matches the paths under /api/v1/.
+func (a *api) routeV1(seg []string) methods {
+	switch seg[0] {
+	case "functions":
+		switch len(seg) {
+		case 1:
+			return methods{http.MethodGet: a.listFunctions, http.MethodPost: a.createFunctions, http.MethodDelete: a.deleteAll}
+		case 2:
+			name := seg[1]
+			return methods{
+				http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { a.getFunction(w, r, name) },
+				http.MethodPost:   func(w http.ResponseWriter, r *http.Request) { a.createFunction(w, r, name) },
+				http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { a.deleteFunction(w, r, name) },
+			}
+		case 3:
+			return a.routeFunction(seg[1], seg[2])
+		case 4:
+			if seg[2] == "appcode" && seg[3] == "checksum" {
+				name := seg[1]
+				return methods{
+					http.MethodGet: func(w http.ResponseWriter, r *http.Request) { a.getChecksum(w, r, name) },
+					http.MethodPost: func(w http.ResponseWriter, r *http.Request) {
+						writeError(w, a.log, &eventing.Error{Code: eventing.CodeMethodNotAllowed, Description: "'/checksum' option is not allowed on a POST request"})
+					},
+				}
+			}
+		}
+	case "status":
+		switch len(seg) {
+		case 1:
+			return methods{http.MethodGet: a.status}
+		case 2:
+			name := seg[1]
+			return methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) { a.functionStatus(w, r, name) }}
+		}
+	case "stats":
+		switch len(seg) {
+		case 1:
+			return methods{http.MethodGet: a.stats}
+		case 2:
+			name := seg[1]
+			return methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) { a.functionStats(w, r, name) }}
+		}
+	case "config":
+		if len(seg) == 1 {
+			return methods{http.MethodGet: a.getConfig, http.MethodPost: a.setConfig, http.MethodDelete: a.deleteConfig}
+		}
+	case "export":
+		switch len(seg) {
+		case 1:
+			return methods{http.MethodGet: a.export}
+		case 2:
+			name := seg[1]
+			return methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) { a.exportFunction(w, r, name) }}
+		}
+	case "import":
+		if len(seg) == 1 {
+			return methods{http.MethodPost: a.importFunctions}
+		}
+	case "list":
+		if len(seg) == 2 && seg[1] == "functions" || len(seg) == 3 && seg[1] == "functions" && seg[2] == "query" {
+			return methods{http.MethodGet: a.listNames}
+		}
+	}
+	return nil
+}
+
+// routeFunction matches /api/v1/functions/{name}/{op}.
+func (a *api) routeFunction(name, op string) methods {
+	bind := func(h func(http.ResponseWriter, *http.Request, string)) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) { h(w, r, name) }
+	}
+	switch op {
+	case "settings":
+		return methods{http.MethodGet: bind(a.getSettings), http.MethodPost: bind(a.setSettings)}
+	case "deploy":
+		return methods{http.MethodPost: bind(a.deploy)}
+	case "undeploy":
+		return methods{http.MethodPost: bind(a.undeploy)}
+	case "pause":
+		return methods{http.MethodPost: bind(a.pause)}
+	case "resume":
+		return methods{http.MethodPost: bind(a.resume)}
+	case "appcode":
+		return methods{http.MethodGet: bind(a.getAppCode), http.MethodPost: bind(a.setAppCode)}
+	case "config":
+		return methods{http.MethodGet: bind(a.getDepCfg), http.MethodPost: bind(a.setDepCfg)}
+	case "applog":
+		return methods{http.MethodGet: bind(a.functionAppLog)}
+	}
+	return nil
+}
