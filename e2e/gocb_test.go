@@ -50,7 +50,7 @@ func TestGocb_EventingFunctionManager(t *testing.T) {
 		}},
 		Settings: gocb.EventingFunctionSettings{
 			DCPStreamBoundary:     gocb.EventingFunctionDCPBoundaryEverything,
-			LanguageCompatibility: gocb.EventingFunctionLanguageCompatibilityVersion6_6_2,
+			LanguageCompatibility: gocb.EventingFunctionLanguageCompatibilityVersion662,
 		},
 	}
 	if err := mgr.UpsertFunction(fn, nil); err != nil {
