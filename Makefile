@@ -39,6 +39,6 @@ proto:
 
 ## lint: gofmt and go vet
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') | grep -v '\.pb\.go$$'); \
+	@out=$$(find . -name '*.go' -not -name '*.pb.go' -not -path './.git/*' | xargs gofmt -l); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)

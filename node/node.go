@@ -112,6 +112,11 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.store.WaitLeader(wctx); err != nil {
 		return fmt.Errorf("node: no raft leader: %w", err)
 	}
+	// Act only on the replicated state as of now, never on a state that the
+	// log replay has not yet moved past.
+	if err := n.store.CatchUp(wctx); err != nil {
+		return fmt.Errorf("node: catch up with the raft log: %w", err)
+	}
 	if err := n.ensureClusterUUID(wctx); err != nil {
 		return fmt.Errorf("node: cluster uuid: %w", err)
 	}

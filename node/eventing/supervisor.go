@@ -27,6 +27,7 @@ const (
 // *consensus.Store satisfies it.
 type SupervisorStore interface {
 	Functions() []consensus.Function
+	Function(name string) (consensus.Function, error)
 	Changed() <-chan struct{}
 	ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error)
 	CommitBatch(ctx context.Context, b consensus.Batch) ([]*dcp.Document, error)

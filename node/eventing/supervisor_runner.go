@@ -201,10 +201,15 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 				return false
 			}
 		}
+		from := make(map[uint16]uint64, len(upto))
+		for vb := range upto {
+			from[vb] = w.cursor[vb]
+		}
 		batch := consensus.Batch{
 			Function:    w.fn,
 			InstanceID:  w.instance,
 			Checkpoints: upto,
+			From:        from,
 			Mutations:   ov.mutations(),
 		}
 		err := w.commit(batch)
@@ -213,6 +218,14 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 		case err == nil:
 			for vb, seq := range upto {
 				w.cursor[vb] = seq
+			}
+			return true
+		case errors.Is(err, consensus.ErrCheckpointMismatch):
+			// The batch was already applied (a retried commit whose first
+			// attempt landed) or built on stale cursors: the stored
+			// checkpoints are the truth; continue from them.
+			if !w.reloadCursors() {
+				return false
 			}
 			return true
 		case errors.As(err, &be):
@@ -240,6 +253,7 @@ func (w *vbWorker) commit(b consensus.Batch) error {
 		cancel()
 		var be *dcp.BatchError
 		if err == nil || errors.Is(err, consensus.ErrStaleInstance) || errors.As(err, &be) ||
+			errors.Is(err, consensus.ErrCheckpointMismatch) ||
 			errors.Is(err, consensus.ErrClosed) || attempt >= 50 {
 			return err
 		}
@@ -249,4 +263,20 @@ func (w *vbWorker) commit(b consensus.Batch) error {
 			backoff *= 2
 		}
 	}
+}
+
+// reloadCursors resets the worker's cursors to the replicated checkpoints
+// (its node's FSM has applied everything up to the rejected batch). It
+// returns false if the function instance is gone.
+func (w *vbWorker) reloadCursors() bool {
+	f, err := w.store.Function(w.fn)
+	if err != nil || f.InstanceID != w.instance {
+		return false
+	}
+	for _, vb := range w.vbs {
+		if int(vb) < len(f.Checkpoints) {
+			w.cursor[vb] = f.Checkpoints[vb]
+		}
+	}
+	return true
 }

@@ -1,0 +1,325 @@
+package consensus
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"eventide/dcp"
+)
+
+// A log entry is one group-committed batch of commands:
+//
+//	entry   = version:byte count:uvarint command*
+//	command = length:uvarint kind:byte fields...
+//
+// Each command is length-prefixed so that one that fails to decode yields
+// an error result for that command alone and the others still apply.
+// entryVersion changes whenever an existing command's fields change; new
+// commands get new kinds.
+const entryVersion byte = 1
+
+// cmdKind identifies a command; the values are part of the log format.
+type cmdKind byte
+
+const (
+	kindCreateBucket     cmdKind = 1
+	kindDeleteBucket     cmdKind = 2
+	kindCreateScope      cmdKind = 3
+	kindDeleteScope      cmdKind = 4
+	kindCreateCollection cmdKind = 5
+	kindDeleteCollection cmdKind = 6
+	kindWriteDocs        cmdKind = 7
+	kindChangeFunction   cmdKind = 8
+	kindDeleteFunction   cmdKind = 9
+	kindCommitBatch      cmdKind = 10
+	kindSetConfig        cmdKind = 11
+	kindExpire           cmdKind = 12
+)
+
+func (k cmdKind) String() string {
+	switch k {
+	case kindCreateBucket:
+		return "create_bucket"
+	case kindDeleteBucket:
+		return "delete_bucket"
+	case kindCreateScope:
+		return "create_scope"
+	case kindDeleteScope:
+		return "delete_scope"
+	case kindCreateCollection:
+		return "create_collection"
+	case kindDeleteCollection:
+		return "delete_collection"
+	case kindWriteDocs:
+		return "write_docs"
+	case kindChangeFunction:
+		return "change_function"
+	case kindDeleteFunction:
+		return "delete_function"
+	case kindCommitBatch:
+		return "commit_batch"
+	case kindSetConfig:
+		return "set_config"
+	case kindExpire:
+		return "expire"
+	}
+	return fmt.Sprintf("kind(%d)", byte(k))
+}
+
+// Mutation field presence bits.
+const (
+	mutHasBody    = 1 << 0
+	mutHasXattrs  = 1 << 1
+	mutRequireRev = 1 << 2
+)
+
+// Function change flag bits.
+const (
+	chgHasDefinition = 1 << 0
+	chgDropCheckpts  = 1 << 1
+)
+
+func newCommand(kind cmdKind, sizeHint int) *encoder {
+	e := &encoder{b: make([]byte, 0, sizeHint+16)}
+	e.byte(byte(kind))
+	return e
+}
+
+func (e *encoder) keyspace(ks dcp.Keyspace) {
+	e.string(ks.Bucket)
+	e.string(ks.Scope)
+	e.string(ks.Collection)
+}
+
+func (d *decoder) keyspace() dcp.Keyspace {
+	return dcp.Keyspace{
+		Bucket:     d.cachedString(0),
+		Scope:      d.cachedString(1),
+		Collection: d.cachedString(2),
+	}
+}
+
+// mutationSize estimates a mutation's encoded size (for buffer sizing and
+// chunking; it need not be exact).
+func mutationSize(m *dcp.Mutation) int {
+	n := 48 + len(m.Keyspace.Bucket) + len(m.Keyspace.Scope) + len(m.Keyspace.Collection) +
+		len(m.Key) + len(m.Body) + len(m.IfRev) + len(m.Origin)
+	for k, v := range m.Xattrs {
+		n += len(k) + len(v) + 8
+	}
+	return n
+}
+
+func (e *encoder) mutation(m *dcp.Mutation) {
+	var flags uint64
+	if m.Body != nil {
+		flags |= mutHasBody
+	}
+	if m.Xattrs != nil {
+		flags |= mutHasXattrs
+	}
+	if m.RequireRev {
+		flags |= mutRequireRev
+	}
+	e.uvarint(flags)
+	e.keyspace(m.Keyspace)
+	e.string(m.Key)
+	e.byte(byte(m.Op))
+	e.byte(byte(m.Datatype))
+	e.uvarint(uint64(m.Flags))
+	e.uvarint(uint64(m.Expiry))
+	e.string(m.IfRev)
+	e.uvarint(m.IfCAS)
+	e.string(m.Origin)
+	if m.Body != nil {
+		e.bytes(m.Body)
+	}
+	if m.Xattrs != nil {
+		keys := make([]string, 0, len(m.Xattrs))
+		for k := range m.Xattrs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // stable bytes for the same input
+		e.uvarint(uint64(len(keys)))
+		for _, k := range keys {
+			e.string(k)
+			e.bytes(m.Xattrs[k])
+		}
+	}
+}
+
+func (d *decoder) mutation(m *dcp.Mutation) {
+	flags := d.uvarint()
+	m.Keyspace = d.keyspace()
+	m.Key = d.string()
+	m.Op = dcp.OpKind(d.byte())
+	m.Datatype = dcp.Datatype(d.byte())
+	m.Flags = d.uint32()
+	m.Expiry = d.uint32()
+	m.IfRev = d.string()
+	m.IfCAS = d.uvarint()
+	m.Origin = d.string()
+	m.RequireRev = flags&mutRequireRev != 0
+	if flags&mutHasBody != 0 {
+		m.Body = d.bytes()
+	}
+	if flags&mutHasXattrs != 0 {
+		n := d.count(2)
+		m.Xattrs = make(map[string]json.RawMessage, n)
+		for range n {
+			k := d.string()
+			m.Xattrs[k] = d.bytes()
+		}
+	}
+}
+
+func (e *encoder) mutations(ms []dcp.Mutation) {
+	e.uvarint(uint64(len(ms)))
+	for i := range ms {
+		e.mutation(&ms[i])
+	}
+}
+
+func (d *decoder) mutations() []dcp.Mutation {
+	// A mutation encodes to at least 12 bytes.
+	n := d.count(12)
+	if d.err != nil {
+		return nil
+	}
+	ms := make([]dcp.Mutation, n)
+	for i := range ms {
+		d.mutation(&ms[i])
+		if d.err != nil {
+			return nil
+		}
+	}
+	return ms
+}
+
+// Command encoders. Each returns the command's bytes, kind first.
+
+func encodeCreateBucket(spec dcp.BucketSpec) []byte {
+	e := newCommand(kindCreateBucket, len(spec.Name)+len(spec.UUID)+len(spec.Type))
+	e.string(spec.Name)
+	e.string(spec.UUID)
+	e.varint(int64(spec.RAMQuotaMB))
+	e.string(spec.Type)
+	return e.b
+}
+
+func encodeName(kind cmdKind, name string) []byte {
+	e := newCommand(kind, len(name))
+	e.string(name)
+	return e.b
+}
+
+func encodeScope(kind cmdKind, bucket, scope string) []byte {
+	e := newCommand(kind, len(bucket)+len(scope))
+	e.string(bucket)
+	e.string(scope)
+	return e.b
+}
+
+func encodeKeyspace(kind cmdKind, ks dcp.Keyspace) []byte {
+	e := newCommand(kind, len(ks.Bucket)+len(ks.Scope)+len(ks.Collection))
+	e.keyspace(ks)
+	return e.b
+}
+
+func encodeWriteDocs(cas uint64, ms []dcp.Mutation, size int) []byte {
+	e := newCommand(kindWriteDocs, size)
+	e.uvarint(cas)
+	e.mutations(ms)
+	return e.b
+}
+
+func encodeChangeFunction(c *FunctionChange) []byte {
+	e := newCommand(kindChangeFunction, len(c.Name)+len(c.Definition)+len(c.NewInstanceID)+64)
+	var flags uint64
+	if c.Definition != nil {
+		flags |= chgHasDefinition
+	}
+	if c.DropCheckpoints {
+		flags |= chgDropCheckpts
+	}
+	e.uvarint(flags)
+	e.string(c.Name)
+	e.uvarint(c.ExpectVersion)
+	if c.Definition != nil {
+		e.bytes(c.Definition)
+		e.keyspace(c.Source)
+	}
+	e.string(c.Status)
+	e.string(c.NewInstanceID)
+	e.string(c.Boundary)
+	return e.b
+}
+
+func encodeDeleteFunction(name string, expectVersion uint64) []byte {
+	e := newCommand(kindDeleteFunction, len(name)+10)
+	e.string(name)
+	e.uvarint(expectVersion)
+	return e.b
+}
+
+func encodeCommitBatch(cas uint64, b *Batch) []byte {
+	size := len(b.Function) + len(b.InstanceID) + 22*len(b.Checkpoints)
+	for i := range b.Mutations {
+		size += mutationSize(&b.Mutations[i])
+	}
+	e := newCommand(kindCommitBatch, size)
+	e.uvarint(cas)
+	e.string(b.Function)
+	e.string(b.InstanceID)
+	type cp struct {
+		vb        uint16
+		from, seq uint64
+	}
+	cps := make([]cp, 0, len(b.Checkpoints))
+	for vb, seq := range b.Checkpoints {
+		cps = append(cps, cp{vb, b.From[vb], seq})
+	}
+	slices.SortFunc(cps, func(a, b cp) int { return cmp.Compare(a.vb, b.vb) })
+	e.uvarint(uint64(len(cps)))
+	for _, c := range cps {
+		e.uvarint(uint64(c.vb))
+		e.uvarint(c.seq)
+		e.uvarint(c.from)
+	}
+	e.mutations(b.Mutations)
+	return e.b
+}
+
+func encodeSetConfig(key string, value json.RawMessage) []byte {
+	e := newCommand(kindSetConfig, len(key)+len(value))
+	e.string(key)
+	e.bool(value != nil)
+	if value != nil {
+		e.bytes(value)
+	}
+	return e.b
+}
+
+func encodeExpire(now uint32, cas uint64) []byte {
+	e := newCommand(kindExpire, 16)
+	e.uvarint(uint64(now))
+	e.uvarint(cas)
+	return e.b
+}
+
+// encodeEntry frames commands as one log entry.
+func encodeEntry(cmds [][]byte) []byte {
+	size := 1 + 10
+	for _, c := range cmds {
+		size += len(c) + 10
+	}
+	e := &encoder{b: make([]byte, 0, size)}
+	e.byte(entryVersion)
+	e.uvarint(uint64(len(cmds)))
+	for _, c := range cmds {
+		e.bytes(c)
+	}
+	return e.b
+}

@@ -1,0 +1,534 @@
+package consensus
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+
+	"eventide/dcp"
+)
+
+// Function lifecycle states (Function.Status).
+const (
+	StatusUndeployed  = "undeployed"
+	StatusDeploying   = "deploying"
+	StatusDeployed    = "deployed"
+	StatusPausing     = "pausing"
+	StatusPaused      = "paused"
+	StatusUndeploying = "undeploying"
+)
+
+// DCP stream boundaries (FunctionChange.Boundary).
+const (
+	// BoundaryEverything starts a new instance at seqno 0 of every vbucket.
+	BoundaryEverything = "everything"
+	// BoundaryFromNow starts a new instance at the source bucket's high
+	// seqnos current when the change is applied.
+	BoundaryFromNow = "from_now"
+)
+
+// maxNameLen bounds function names and config keys.
+const maxNameLen = 1024
+
+func validStatus(s string) bool {
+	switch s {
+	case StatusUndeployed, StatusDeploying, StatusDeployed, StatusPausing, StatusPaused, StatusUndeploying:
+		return true
+	}
+	return false
+}
+
+// processing reports whether a function in status s may commit batches.
+func processing(s string) bool {
+	return s == StatusDeploying || s == StatusDeployed || s == StatusPausing
+}
+
+// cmdResult is the outcome of one command of an entry, handed back to the
+// command's caller. It never leaves this process: the FSM returns it from
+// Apply and raft hands it to the leader's ApplyFuture.
+type cmdResult struct {
+	err     error
+	docs    []*dcp.Document // WriteDocs (per mutation, nil where failed) and CommitBatch
+	docErrs []error         // WriteDocs: per mutation
+	fn      *Function       // ChangeFunction: the new record (immutable)
+	n       int             // Expire: documents expired
+}
+
+// fsm is the replicated state machine. Apply, Snapshot and Restore run on
+// raft's FSM goroutine only; the read methods run on any goroutine.
+type fsm struct {
+	docs  *dcp.Store
+	numVB int
+	log   *slog.Logger
+
+	// mu guards functions, config and changed. Records in functions and
+	// values in config are immutable once installed (copy on write), so a
+	// snapshot copies the maps and not what they point to.
+	mu        sync.RWMutex
+	functions map[string]*Function
+	config    map[string]json.RawMessage
+	changed   chan struct{}
+
+	appliedIndex atomic.Uint64 // last log index applied (any type)
+	entries      atomic.Uint64 // command entries applied
+	commands     atomic.Uint64 // commands applied (sum over entries)
+}
+
+func newFSM(numVB int, log *slog.Logger) *fsm {
+	return &fsm{
+		docs:      dcp.NewStore(numVB),
+		numVB:     numVB,
+		log:       log,
+		functions: make(map[string]*Function),
+		config:    make(map[string]json.RawMessage),
+		changed:   make(chan struct{}),
+	}
+}
+
+var (
+	_ raft.FSM         = (*fsm)(nil)
+	_ raft.FSMSnapshot = (*fsmSnapshot)(nil)
+)
+
+// Apply implements raft.FSM. It returns []cmdResult for a command entry,
+// or an error when the entry itself cannot be decoded. It never panics on
+// input: a command that panics inside is recovered into its error result.
+func (f *fsm) Apply(l *raft.Log) any {
+	defer f.appliedIndex.Store(l.Index)
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	f.entries.Add(1)
+	d := decoder{b: l.Data}
+	if v := d.byte(); d.err != nil || v != entryVersion {
+		return fmt.Errorf("%w: log entry %d has unknown format version %d", ErrInvalid, l.Index, v)
+	}
+	n := d.count(1)
+	if d.err != nil {
+		return fmt.Errorf("%w: log entry %d: %v", ErrInvalid, l.Index, d.err)
+	}
+	results := make([]cmdResult, n)
+	notify := false
+	for i := range results {
+		b := d.span()
+		if d.err != nil {
+			for j := i; j < n; j++ {
+				results[j].err = fmt.Errorf("%w: log entry %d command %d: %v", ErrInvalid, l.Index, j, d.err)
+			}
+			break
+		}
+		var changed bool
+		results[i], changed = f.applyCommand(l.Index, b)
+		notify = notify || changed
+	}
+	f.commands.Add(uint64(n))
+	if notify {
+		f.notifyChanged()
+	}
+	return results
+}
+
+// applyCommand applies one command and reports whether function records or
+// config changed.
+func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool) {
+	kind := cmdKind(0)
+	if len(b) > 0 {
+		kind = cmdKind(b[0])
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			f.log.Error("command panicked while applied; state of this command may be partial", "index", index, "kind", kind.String(), "panic", r)
+			res, changed = cmdResult{err: fmt.Errorf("consensus: applying %s at index %d: internal error: %v", kind, index, r)}, false
+		}
+	}()
+	d := decoder{b: b}
+	d.byte()
+	bad := func() cmdResult {
+		return cmdResult{err: fmt.Errorf("%w: %s command at index %d: %v", ErrInvalid, kind, index, d.err)}
+	}
+	switch kind {
+	case kindCreateBucket:
+		spec := dcp.BucketSpec{Name: d.string(), UUID: d.string(), RAMQuotaMB: int(d.varint()), Type: d.string()}
+		if d.err != nil {
+			return bad(), false
+		}
+		return cmdResult{err: f.docs.CreateBucket(spec)}, false
+	case kindDeleteBucket:
+		name := d.string()
+		if d.err != nil {
+			return bad(), false
+		}
+		return cmdResult{err: f.docs.DeleteBucket(name)}, false
+	case kindCreateScope, kindDeleteScope:
+		bucket, scope := d.string(), d.string()
+		if d.err != nil {
+			return bad(), false
+		}
+		if kind == kindCreateScope {
+			return cmdResult{err: f.docs.CreateScope(bucket, scope)}, false
+		}
+		return cmdResult{err: f.docs.DeleteScope(bucket, scope)}, false
+	case kindCreateCollection, kindDeleteCollection:
+		ks := d.keyspace()
+		if d.err != nil {
+			return bad(), false
+		}
+		if kind == kindCreateCollection {
+			return cmdResult{err: f.docs.CreateCollection(ks)}, false
+		}
+		return cmdResult{err: f.docs.DeleteCollection(ks)}, false
+	case kindWriteDocs:
+		cas := d.uvarint()
+		ms := d.mutations()
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.writeDocs(cas, ms), false
+	case kindChangeFunction:
+		var c FunctionChange
+		flags := d.uvarint()
+		c.Name = d.string()
+		c.ExpectVersion = d.uvarint()
+		if flags&chgHasDefinition != 0 {
+			c.Definition = d.bytes()
+			c.Source = d.keyspace()
+		}
+		c.Status = d.string()
+		c.NewInstanceID = d.string()
+		c.Boundary = d.string()
+		c.DropCheckpoints = flags&chgDropCheckpts != 0
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.changeFunction(index, &c)
+	case kindDeleteFunction:
+		name := d.string()
+		expect := d.uvarint()
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.deleteFunction(name, expect)
+	case kindCommitBatch:
+		var b Batch
+		cas := d.uvarint()
+		b.Function = d.string()
+		b.InstanceID = d.string()
+		n := d.count(2)
+		cps := make([]vbSeq, n)
+		for i := range cps {
+			vb := d.uvarint()
+			if vb > 0xffff {
+				d.fail("vbucket")
+			}
+			cps[i] = vbSeq{vb: uint16(vb), seq: d.uvarint(), from: d.uvarint()}
+		}
+		b.Mutations = d.mutations()
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.commitBatch(cas, &b, cps), false
+	case kindSetConfig:
+		key := d.string()
+		var value json.RawMessage
+		if d.bool() {
+			value = d.bytes()
+		}
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.setConfig(key, value)
+	case kindExpire:
+		now := d.uint32()
+		cas := d.uvarint()
+		if d.err != nil {
+			return bad(), false
+		}
+		return cmdResult{n: f.docs.ExpireDue(now, cas)}, false
+	}
+	return cmdResult{err: fmt.Errorf("%w: unknown command %s at index %d", ErrInvalid, kind, index)}, false
+}
+
+func (f *fsm) writeDocs(cas uint64, ms []dcp.Mutation) cmdResult {
+	res := cmdResult{docs: make([]*dcp.Document, len(ms)), docErrs: make([]error, len(ms))}
+	for i := range ms {
+		res.docs[i], res.docErrs[i] = f.docs.Apply(ms[i], cas)
+		if res.docErrs[i] != nil {
+			res.docs[i] = nil
+		}
+	}
+	return res
+}
+
+// validateChange checks what can be checked without the state; the
+// proposer runs it to fail fast, the FSM runs it because it decides.
+func validateChange(c *FunctionChange) error {
+	switch {
+	case c.Name == "" || len(c.Name) > maxNameLen:
+		return fmt.Errorf("%w: function name must have 1 to %d bytes", ErrInvalid, maxNameLen)
+	case c.Definition != nil && !json.Valid(c.Definition):
+		return fmt.Errorf("%w: definition of function %q is not valid JSON", ErrInvalid, c.Name)
+	case c.Status != "" && !validStatus(c.Status):
+		return fmt.Errorf("%w: unknown function status %q", ErrInvalid, c.Status)
+	case c.NewInstanceID != "" && c.DropCheckpoints:
+		return fmt.Errorf("%w: a change cannot both start a new instance and drop checkpoints", ErrInvalid)
+	case c.NewInstanceID != "" && c.Boundary != BoundaryEverything && c.Boundary != BoundaryFromNow:
+		return fmt.Errorf("%w: dcp stream boundary %q is neither %q nor %q", ErrInvalid, c.Boundary, BoundaryEverything, BoundaryFromNow)
+	}
+	return nil
+}
+
+func (f *fsm) changeFunction(index uint64, c *FunctionChange) (cmdResult, bool) {
+	if err := validateChange(c); err != nil {
+		return cmdResult{err: err}, false
+	}
+	f.mu.RLock()
+	cur := f.functions[c.Name]
+	f.mu.RUnlock()
+	switch {
+	case c.ExpectVersion == 0 && cur != nil:
+		return cmdResult{err: fmt.Errorf("%w: %q", ErrFunctionExists, c.Name)}, false
+	case c.ExpectVersion != 0 && cur == nil:
+		return cmdResult{err: fmt.Errorf("%w: %q", ErrFunctionNotFound, c.Name)}, false
+	case c.ExpectVersion != 0 && cur.Version != c.ExpectVersion:
+		return cmdResult{err: fmt.Errorf("%w: function %q is at version %d, not %d", ErrVersionMismatch, c.Name, cur.Version, c.ExpectVersion)}, false
+	}
+	var next Function
+	if cur != nil {
+		next = *cur
+	} else {
+		next = Function{Name: c.Name, Status: StatusUndeployed}
+	}
+	if c.Definition != nil {
+		next.Definition = c.Definition
+		next.Source = c.Source
+	}
+	if c.Status != "" {
+		next.Status = c.Status
+	}
+	if c.DropCheckpoints {
+		next.InstanceID = ""
+		next.Checkpoints = nil
+	}
+	if c.NewInstanceID != "" {
+		cps := make([]uint64, f.numVB)
+		if c.Boundary == BoundaryFromNow {
+			hs, err := f.docs.HighSeqnos(next.Source.Bucket)
+			if err != nil {
+				return cmdResult{err: fmt.Errorf("function %q: from_now boundary: %w", c.Name, err)}, false
+			}
+			copy(cps, hs)
+		}
+		next.InstanceID = c.NewInstanceID
+		next.Checkpoints = cps
+	}
+	next.Version = index
+	rec := &next
+	f.mu.Lock()
+	f.functions[c.Name] = rec
+	f.mu.Unlock()
+	return cmdResult{fn: rec}, true
+}
+
+func (f *fsm) deleteFunction(name string, expect uint64) (cmdResult, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur := f.functions[name]
+	if cur == nil {
+		return cmdResult{err: fmt.Errorf("%w: %q", ErrFunctionNotFound, name)}, false
+	}
+	if cur.Version != expect {
+		return cmdResult{err: fmt.Errorf("%w: function %q is at version %d, not %d", ErrVersionMismatch, name, cur.Version, expect)}, false
+	}
+	delete(f.functions, name)
+	return cmdResult{}, true
+}
+
+// vbSeq is one checkpoint of a CommitBatch command (sorted by vbucket).
+type vbSeq struct {
+	vb        uint16
+	seq, from uint64
+}
+
+func (f *fsm) commitBatch(cas uint64, b *Batch, cps []vbSeq) cmdResult {
+	f.mu.RLock()
+	rec := f.functions[b.Function]
+	f.mu.RUnlock()
+	if rec == nil || rec.InstanceID == "" || rec.InstanceID != b.InstanceID || !processing(rec.Status) {
+		return cmdResult{err: fmt.Errorf("%w: function %q instance %q", ErrStaleInstance, b.Function, b.InstanceID)}
+	}
+	if err := f.checkOwnership(rec, b); err != nil {
+		return cmdResult{err: err}
+	}
+	for _, c := range cps {
+		if int(c.vb) >= len(rec.Checkpoints) {
+			return cmdResult{err: fmt.Errorf("%w: checkpoint for vbucket %d, function %q has %d", ErrInvalid, c.vb, b.Function, len(rec.Checkpoints))}
+		}
+		if rec.Checkpoints[c.vb] != c.from {
+			return cmdResult{err: fmt.Errorf("%w: function %q vbucket %d is at %d, batch starts at %d",
+				ErrCheckpointMismatch, b.Function, c.vb, rec.Checkpoints[c.vb], c.from)}
+		}
+	}
+	var docs []*dcp.Document
+	if len(b.Mutations) > 0 {
+		var err error
+		if docs, err = f.docs.ApplyAll(b.Mutations, cas); err != nil {
+			return cmdResult{err: err}
+		}
+	}
+	// Checkpoints only move forward: a worker re-running an old batch
+	// (or a late duplicate) must not rewind them.
+	var next []uint64
+	for _, c := range cps {
+		if c.seq > rec.Checkpoints[c.vb] {
+			if next == nil {
+				next = slices.Clone(rec.Checkpoints)
+			}
+			next[c.vb] = c.seq
+		}
+	}
+	if next != nil {
+		// Checkpoint progress is not a change of the record for optimistic
+		// concurrency (Version stays) nor for Changed(): the supervisor's
+		// lifecycle changes must not conflict with every worker commit.
+		upd := *rec
+		upd.Checkpoints = next
+		f.mu.Lock()
+		f.functions[b.Function] = &upd
+		f.mu.Unlock()
+	}
+	return cmdResult{docs: docs}
+}
+
+// checkOwnership is where the vbucket-ownership epoch check goes: a batch
+// whose worker's ownership epoch is older than the vbucket map's will be
+// rejected whole, so that a vbucket that moved to another node cannot be
+// processed twice. Until the vbucket map is replicated there is nothing to
+// check.
+func (f *fsm) checkOwnership(rec *Function, b *Batch) error {
+	_, _ = rec, b
+	return nil
+}
+
+func (f *fsm) setConfig(key string, value json.RawMessage) (cmdResult, bool) {
+	if key == "" || len(key) > maxNameLen {
+		return cmdResult{err: fmt.Errorf("%w: config key must have 1 to %d bytes", ErrInvalid, maxNameLen)}, false
+	}
+	if value != nil && !json.Valid(value) {
+		return cmdResult{err: fmt.Errorf("%w: config value for %q is not valid JSON", ErrInvalid, key)}, false
+	}
+	f.mu.Lock()
+	if value == nil {
+		delete(f.config, key)
+	} else {
+		f.config[key] = value
+	}
+	f.mu.Unlock()
+	return cmdResult{}, true
+}
+
+func (f *fsm) notifyChanged() {
+	f.mu.Lock()
+	close(f.changed)
+	f.changed = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// Read side.
+
+func (f *fsm) changedCh() <-chan struct{} {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.changed
+}
+
+// copyFunction returns a deep copy, so callers may modify what they get.
+func copyFunction(r *Function) Function {
+	c := *r
+	c.Definition = slices.Clone(r.Definition)
+	c.Checkpoints = slices.Clone(r.Checkpoints)
+	return c
+}
+
+func (f *fsm) listFunctions() []Function {
+	f.mu.RLock()
+	recs := make([]*Function, 0, len(f.functions))
+	for _, r := range f.functions {
+		recs = append(recs, r)
+	}
+	f.mu.RUnlock()
+	slices.SortFunc(recs, func(a, b *Function) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]Function, len(recs))
+	for i, r := range recs {
+		out[i] = copyFunction(r)
+	}
+	return out
+}
+
+func (f *fsm) function(name string) (Function, error) {
+	f.mu.RLock()
+	r := f.functions[name]
+	f.mu.RUnlock()
+	if r == nil {
+		return Function{}, fmt.Errorf("%w: %q", ErrFunctionNotFound, name)
+	}
+	return copyFunction(r), nil
+}
+
+func (f *fsm) configValue(key string) json.RawMessage {
+	f.mu.RLock()
+	v := f.config[key]
+	f.mu.RUnlock()
+	return slices.Clone(v)
+}
+
+// Snapshot implements raft.FSM. It runs on the FSM goroutine between two
+// Applies, so what it captures matches the snapshot's Raft index exactly:
+// it copies the function and config maps (their values are immutable) and
+// takes dcp's pointer-copy Snapshot. Persist streams everything afterwards
+// while Apply continues.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	meta := snapshotMeta{
+		Functions: make([]*Function, 0, len(f.functions)),
+		Config:    make(map[string]json.RawMessage, len(f.config)),
+	}
+	for _, r := range f.functions {
+		meta.Functions = append(meta.Functions, r)
+	}
+	for k, v := range f.config {
+		meta.Config[k] = v
+	}
+	f.mu.RUnlock()
+	slices.SortFunc(meta.Functions, func(a, b *Function) int { return strings.Compare(a.Name, b.Name) })
+	meta.NumVBuckets = f.numVB
+	return &fsmSnapshot{meta: meta, docs: f.docs.Snapshot()}, nil
+}
+
+// Restore implements raft.FSM: it replaces all state with a snapshot.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	meta, err := readSnapshot(rc, f.docs, f.numVB)
+	if err != nil {
+		return fmt.Errorf("consensus: restore snapshot: %w", err)
+	}
+	fns := make(map[string]*Function, len(meta.Functions))
+	for _, r := range meta.Functions {
+		fns[r.Name] = r
+	}
+	f.mu.Lock()
+	f.functions = fns
+	f.config = meta.Config
+	if f.config == nil {
+		f.config = make(map[string]json.RawMessage)
+	}
+	f.mu.Unlock()
+	f.notifyChanged()
+	return nil
+}

@@ -1,0 +1,217 @@
+package consensus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"eventide/dcp"
+)
+
+// testLogHandler routes slog records to t.Log until the test ends (logging
+// after a test finished would panic).
+type testLogHandler struct {
+	mu    *sync.Mutex
+	t     testing.TB
+	done  *bool
+	attrs string
+	level slog.Level
+}
+
+func newTestLogger(t testing.TB, level slog.Level) *slog.Logger {
+	t.Helper()
+	h := &testLogHandler{mu: new(sync.Mutex), t: t, done: new(bool), level: level}
+	// Registered first, so it runs after every later Cleanup (Close).
+	t.Cleanup(func() {
+		h.mu.Lock()
+		*h.done = true
+		h.mu.Unlock()
+	})
+	return slog.New(h)
+}
+
+func (h *testLogHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *testLogHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Level.String())
+	b.WriteString(" ")
+	b.WriteString(r.Message)
+	b.WriteString(h.attrs)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !*h.done {
+		h.t.Log(b.String())
+	}
+	return nil
+}
+
+func (h *testLogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	for _, a := range as {
+		c.attrs += fmt.Sprintf(" %s=%v", a.Key, a.Value)
+	}
+	return &c
+}
+
+func (h *testLogHandler) WithGroup(string) slog.Handler { return h }
+
+// testConfig is a fast single-node configuration in a fresh data dir.
+func testConfig(t testing.TB, id string) Config {
+	t.Helper()
+	return Config{
+		NodeID:             id,
+		DataDir:            t.TempDir(),
+		BindAddr:           "127.0.0.1:0",
+		Bootstrap:          true,
+		NumVBuckets:        64,
+		HeartbeatTimeout:   50 * time.Millisecond,
+		ElectionTimeout:    50 * time.Millisecond,
+		LeaderLeaseTimeout: 50 * time.Millisecond,
+		ApplyTimeout:       5 * time.Second,
+		Logger:             newTestLogger(t, slog.LevelWarn),
+	}
+}
+
+// mustOpen opens a store, closes it at cleanup and waits until it leads.
+func mustOpen(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	waitFor(t, 5*time.Second, s.IsLeader)
+	return s
+}
+
+// mustOpenWith opens a store on a given transport, without waiting.
+func mustOpenWith(t testing.TB, cfg Config, trans raft.Transport) *Store {
+	t.Helper()
+	s, err := open(cfg, trans)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func ctxT(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var testKS = dcp.Keyspace{Bucket: "b", Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}
+
+func mustBucket(t testing.TB, s *Store, name string) {
+	t.Helper()
+	if err := s.CreateBucket(ctxT(t), dcp.BucketSpec{Name: name, UUID: "uuid-" + name, RAMQuotaMB: 128, Type: dcp.BucketTypeMembase}); err != nil {
+		t.Fatalf("CreateBucket %s: %v", name, err)
+	}
+}
+
+func upsert(ks dcp.Keyspace, key, body string) dcp.Mutation {
+	return dcp.Mutation{Keyspace: ks, Key: key, Op: dcp.OpUpsert, Body: json.RawMessage(body)}
+}
+
+func mustWrite(t testing.TB, s *Store, ms ...dcp.Mutation) []*dcp.Document {
+	t.Helper()
+	res, err := s.WriteDocs(ctxT(t), ms)
+	if err != nil {
+		t.Fatalf("WriteDocs: %v", err)
+	}
+	docs := make([]*dcp.Document, len(res))
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("WriteDocs[%d] %s: %v", i, ms[i].Key, r.Err)
+		}
+		docs[i] = r.Doc
+	}
+	return docs
+}
+
+func wantErr(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+// state is everything a replica holds, in comparable form.
+type state struct {
+	Buckets   []dcp.BucketInfo
+	Docs      map[string][]dcp.Document // keyspace → every version, tombstones included, by ChangeSeq
+	Highs     map[string][]uint64
+	Functions []Function
+	Config    map[string]string
+}
+
+func dumpState(t testing.TB, docs *dcp.Store, f *fsm, configKeys ...string) state {
+	t.Helper()
+	st := state{
+		Buckets:   docs.Buckets(),
+		Docs:      map[string][]dcp.Document{},
+		Highs:     map[string][]uint64{},
+		Functions: f.listFunctions(),
+		Config:    map[string]string{},
+	}
+	for _, b := range st.Buckets {
+		hs, err := docs.HighSeqnos(b.Name)
+		if err != nil {
+			t.Fatalf("HighSeqnos %s: %v", b.Name, err)
+		}
+		st.Highs[b.Name] = hs
+		for _, sc := range b.Scopes {
+			for _, c := range sc.Collections {
+				ks := dcp.Keyspace{Bucket: b.Name, Scope: sc.Name, Collection: c.Name}
+				ds, _, err := docs.Changes(ks, 0, 0)
+				if err != nil {
+					t.Fatalf("Changes %s: %v", ks, err)
+				}
+				for _, d := range ds {
+					st.Docs[ks.String()] = append(st.Docs[ks.String()], *d)
+				}
+			}
+		}
+	}
+	for _, k := range configKeys {
+		if v := f.configValue(k); v != nil {
+			st.Config[k] = string(v)
+		}
+	}
+	return st
+}
+
+func sameState(t testing.TB, got, want state) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("state differs:\n got  %+v\n want %+v", got, want)
+	}
+}
