@@ -47,14 +47,17 @@ func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
 	r := &runner{name: f.Name, instance: f.InstanceID, cancel: cancel}
 	ws := make([]*vbWorker, workers)
 	for i := range ws {
-		hw, err := handler.NewWorker(prog, handler.Config{
-			FunctionName: f.Name,
-			Bindings:     spec.Bindings,
-			Settings:     spec.Settings,
-			AppLog:       applog,
-			Stats:        counters.Handler,
-			Logger:       s.log.With("function", f.Name, "worker", i),
-		})
+		newJS := func() (*handler.Worker, error) {
+			return handler.NewWorker(prog, handler.Config{
+				FunctionName: f.Name,
+				Bindings:     spec.Bindings,
+				Settings:     spec.Settings,
+				AppLog:       applog,
+				Stats:        counters.Handler,
+				Logger:       s.log.With("function", f.Name, "worker", i),
+			})
+		}
+		hw, err := newJS()
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("start worker %d: %w", i, err)
@@ -66,6 +69,7 @@ func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
 			store:    s.cfg.Store,
 			docs:     docs,
 			js:       hw,
+			newJS:    newJS,
 			counters: counters,
 			batch:    s.cfg.BatchSize,
 			cursor:   make(map[uint16]uint64),
@@ -111,6 +115,7 @@ type vbWorker struct {
 	store        SupervisorStore
 	docs         *dcp.Store
 	js           *handler.Worker
+	newJS        func() (*handler.Worker, error) // replaces a broken runtime
 	counters     *FunctionCounters
 	batch        int
 	vbs          []uint16
@@ -181,8 +186,9 @@ func (w *vbWorker) collect() ([]dcp.Event, map[uint16]uint64, error) {
 // new checkpoints in one command. It returns false when the worker must
 // stop (cancelled, or its instance is no longer current).
 func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uint16]uint64) bool {
-	for {
+	for attempt := 1; ; attempt++ {
 		ov := newOverlay(w.docs, w.instance)
+		broken := false
 		for _, ev := range events {
 			if ctx.Err() != nil {
 				return false
@@ -196,10 +202,29 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			}
 			w.counters.sent(ev.Kind)
 			w.counters.Latency.Observe(time.Since(time.Unix(0, int64(ev.Doc.CAS))))
-			_ = w.js.Handle(ctx, ev, ov) // failures are counted and logged by the handler
+			err := w.js.Handle(ctx, ev, ov) // JS failures are counted and logged by the handler
 			if ctx.Err() != nil {
 				return false
 			}
+			if errors.Is(err, handler.ErrWorkerBroken) {
+				// An internal fault left the runtime unusable: replace it
+				// and re-run the whole batch, whose writes so far are
+				// discarded with the overlay. An event that breaks it
+				// every time is given up on (counted as a failure), so
+				// one poisonous event cannot stall its vbuckets.
+				w.log.Error("replacing broken handler runtime", "err", err, "key", ev.Doc.Key, "attempt", attempt)
+				if !w.replaceJS(ctx) {
+					return false
+				}
+				if attempt < maxBrokenAttempts {
+					broken = true
+					break
+				}
+				w.counters.Handler.Add(failureStat(ev.Kind), 1)
+			}
+		}
+		if broken {
+			continue
 		}
 		from := make(map[uint16]uint64, len(upto))
 		for vb := range upto {
@@ -242,6 +267,17 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 	}
 }
 
+// maxBrokenAttempts is how often a batch is re-run after its runtime broke
+// before the event that broke it is skipped.
+const maxBrokenAttempts = 3
+
+func failureStat(k dcp.EventKind) string {
+	if k == dcp.EventMutation {
+		return "on_update_failure"
+	}
+	return "on_delete_failure"
+}
+
 // commit retries transient failures (no leader, timeouts) with backoff; it
 // does not take the worker's context so that a commit in flight finishes
 // before the worker reports itself stopped.
@@ -279,4 +315,23 @@ func (w *vbWorker) reloadCursors() bool {
 		}
 	}
 	return true
+}
+
+// replaceJS builds a fresh runtime for the worker, retrying with backoff
+// until it succeeds or ctx ends.
+func (w *vbWorker) replaceJS(ctx context.Context) bool {
+	w.js.Close()
+	for backoff := 10 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		js, err := w.newJS()
+		if err == nil {
+			w.js = js
+			return true
+		}
+		w.log.Error("cannot build handler runtime", "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+	}
 }
