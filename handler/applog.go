@@ -78,6 +78,28 @@ func OpenAppLog(dir, functionName string, maxSize int64, maxFiles int) (*AppLog,
 // Path returns the live file's path.
 func (l *AppLog) Path() string { return l.path }
 
+// SetLimits changes the rotation limits, as when a function is deployed
+// again with other app_log_max_size / app_log_max_files settings. They
+// apply from the next write; rotated files beyond the new maxFiles are
+// removed.
+func (l *AppLog) SetLimits(maxSize int64, maxFiles int) error {
+	if maxSize < 1 {
+		return fmt.Errorf("%w: max size must be at least 1 byte, got %d", ErrInvalidAppLog, maxSize)
+	}
+	if maxFiles < 1 {
+		return fmt.Errorf("%w: max files must be at least 1, got %d", ErrInvalidAppLog, maxFiles)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := maxFiles; i < l.maxFiles; i++ {
+		if err := os.Remove(l.rotatedPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove rotated app log %s: %w", l.rotatedPath(i), err)
+		}
+	}
+	l.maxSize, l.maxFiles = maxSize, maxFiles
+	return nil
+}
+
 // open opens the live file for appending. Callers hold mu (or own l).
 func (l *AppLog) open() error {
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)

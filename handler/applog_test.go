@@ -204,3 +204,41 @@ func TestOpenAppLog_Invalid(t *testing.T) {
 		t.Error("OpenAppLog under a file succeeded")
 	}
 }
+
+func TestAppLog_SetLimits(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpenAppLog(t, dir, 1000, 4)
+	base := filepath.Join(dir, "fn.log")
+	if err := l.SetLimits(40, 4); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 { // 19-byte lines, 40-byte limit: files of two lines
+		fmt.Fprintf(l, "line-%02d-padding-xx\n", i)
+	}
+	for _, p := range []string{base, base + ".1", base + ".2", base + ".3"} {
+		if got := fileLines(t, p); len(got) != 2 {
+			t.Errorf("%s = %q, want two lines", p, got)
+		}
+	}
+	// Fewer files: the surplus rotated files go at once.
+	if err := l.SetLimits(40, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{base + ".2", base + ".3"} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still exists (err %v) with max files 2", p, err)
+		}
+	}
+	fmt.Fprintf(l, "line-12-padding-xx\n")
+	if got := fileLines(t, base); len(got) != 1 || got[0] != "line-12-padding-xx" {
+		t.Errorf("live file = %q", got)
+	}
+	if _, err := os.Stat(base + ".2"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf(".2 exists after a rotation with max files 2 (err %v)", err)
+	}
+	for _, bad := range [][2]int{{0, 1}, {10, 0}} {
+		if err := l.SetLimits(int64(bad[0]), bad[1]); !errors.Is(err, ErrInvalidAppLog) {
+			t.Errorf("SetLimits(%d, %d) = %v, want ErrInvalidAppLog", bad[0], bad[1], err)
+		}
+	}
+}

@@ -251,6 +251,12 @@ func (s *Service) DeleteFunction(ctx context.Context, loc Location, handlerUUID 
 		switch {
 		case err == nil:
 			s.log.Info("function deleted", "function", loc.String())
+			// The supervisor forgets a deleted function's counters when it
+			// next reconciles; zero them now so that a function created
+			// right away under the same name does not inherit them.
+			if s.runtime != nil {
+				_ = s.runtime.ResetStats(loc.String())
+			}
 			return nil
 		case errors.Is(err, consensus.ErrVersionMismatch):
 			lastErr = err

@@ -90,15 +90,17 @@ func (l Location) validScope() error {
 }
 
 // ValidateName checks a function name: Couchbase's regex and length < 100.
+// Couchbase reports a bad name as ERR_INVALID_CONFIG, with the fixed text
+// its clients and tests match.
 func ValidateName(name string) error {
 	if name == "" {
-		return newError(CodeInvalidRequest, "Function name should not be empty")
+		return newError(CodeInvalidConfig, "Function name should not be empty")
 	}
 	if len(name) >= maxNameLength {
-		return newError(CodeInvalidRequest, "Function name %q is too long: its length must be less than %d", name, maxNameLength)
+		return newError(CodeInvalidConfig, "Function name %q is too long: its length must be less than %d", name, maxNameLength)
 	}
 	if !nameRegex.MatchString(name) {
-		return newError(CodeInvalidRequest, "Function name %q is invalid: it can only start with characters in range A-Z, a-z, 0-9 and can only contain characters in range A-Z, a-z, 0-9, underscore and hyphen", name)
+		return newError(CodeInvalidConfig, "Function name can only start with characters in range A-Z, a-z, 0-9 and can only contain characters in range A-Z, a-z, 0-9, underscore and hyphen; got %q", name)
 	}
 	return nil
 }

@@ -149,9 +149,26 @@ func (s *Supervisor) reconcile(ctx context.Context) {
 			delete(s.runners, name)
 		}
 	}
+	// A deleted function's counters and log handle go with it, so that a
+	// new function of the same name starts from zero.
+	var logs []*handler.AppLog
+	for name := range s.stats {
+		if !seen[name] {
+			delete(s.stats, name)
+		}
+	}
+	for name, l := range s.applogs {
+		if !seen[name] {
+			logs = append(logs, l)
+			delete(s.applogs, name)
+		}
+	}
 	s.mu.Unlock()
 	for _, r := range gone {
 		r.stop()
+	}
+	for _, l := range logs {
+		_ = l.Close()
 	}
 }
 
@@ -228,11 +245,18 @@ func (s *Supervisor) Counters(name string) *FunctionCounters {
 }
 
 // appLog returns the function's application log, opening it on first use
-// with spec's rotation limits (defaults when spec is nil).
+// with spec's rotation limits (defaults when spec is nil). A log opened
+// earlier (by a previous deployment, or by a getAppLog request) takes
+// spec's limits, which may have changed since.
 func (s *Supervisor) appLog(name string, spec *RunSpec) *handler.AppLog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l := s.applogs[name]; l != nil {
+		if spec != nil {
+			if err := l.SetLimits(spec.AppLogMaxSize, spec.AppLogMaxFiles); err != nil {
+				s.log.Warn("cannot change application log limits", "function", name, "err", err)
+			}
+		}
 		return l
 	}
 	maxSize, maxFiles := int64(40<<20), 10

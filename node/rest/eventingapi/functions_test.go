@@ -94,9 +94,9 @@ func TestCreateErrors(t *testing.T) {
 		{"settings wrong type", "/api/v1/functions/f", `{"appname":"f","appcode":"","depcfg":{"source_bucket":"src","metadata_bucket":"meta"},"settings":[]}`, 400, "ERR_UNMARSHAL_PLD", "settings"},
 		{"two functions", "/api/v1/functions/f", "[" + fn("f", nil) + "," + fn("f", nil) + "]", 400, "ERR_INVALID_REQUEST", "Only one function"},
 		{"no appname", "/api/v1/functions/f", `{"appcode":"x","depcfg":{}}`, 400, "ERR_INVALID_REQUEST", "appname"},
-		{"bad name", "/api/v1/functions/bad%20name", fn("bad name", nil), 400, "ERR_INVALID_REQUEST", "bad name"},
-		{"leading underscore", "/api/v1/functions/_f", fn("_f", nil), 400, "ERR_INVALID_REQUEST", "_f"},
-		{"name too long", "/api/v1/functions/" + long, fn(long, nil), 400, "ERR_INVALID_REQUEST", "less than 100"},
+		{"bad name", "/api/v1/functions/bad%20name", fn("bad name", nil), 400, "ERR_INVALID_CONFIG", "bad name"},
+		{"leading underscore", "/api/v1/functions/_f", fn("_f", nil), 400, "ERR_INVALID_CONFIG", "_f"},
+		{"name too long", "/api/v1/functions/" + long, fn(long, nil), 400, "ERR_INVALID_CONFIG", "less than 100"},
 		{"appname mismatch", "/api/v1/functions/f", fn("g", nil), 422, "ERR_APPNAME_MISMATCH", "(f)"},
 		{"unknown source bucket", "/api/v1/functions/f", fn("f", func(m map[string]any) { dep(m)["source_bucket"] = "nope" }), 400, "ERR_BUCKET_MISSING", "nope"},
 		{"unknown metadata collection", "/api/v1/functions/f", fn("f", func(m map[string]any) {

@@ -1,0 +1,283 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"eventide/node"
+	"eventide/node/nodetest"
+)
+
+// acceptanceVBuckets keeps the acceptance tests fast: few vbuckets per
+// bucket, still more than any worker_count they use.
+const acceptanceVBuckets = 16
+
+// newNode starts an in-process node, creates the buckets and returns a
+// client for its public APIs.
+func newNode(t *testing.T, buckets ...string) (*nodetest.Node, *client) {
+	t.Helper()
+	n := nodetest.NewNode(t, nodetest.Options{VBuckets: acceptanceVBuckets})
+	c := newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
+	for _, b := range buckets {
+		c.createBucket(b)
+	}
+	return n, c
+}
+
+// binding is a bucket binding of a function definition.
+type binding struct {
+	alias, bucket, access string
+}
+
+// fnSpec describes a function definition in Couchbase's (old) format.
+type fnSpec struct {
+	name     string
+	code     string
+	source   string // default "src"
+	meta     string // default "meta"
+	bindings []binding
+	settings map[string]any
+}
+
+func (s fnSpec) def() map[string]any {
+	source, meta := s.source, s.meta
+	if source == "" {
+		source = "src"
+	}
+	if meta == "" {
+		meta = "meta"
+	}
+	bs := make([]map[string]any, 0, len(s.bindings))
+	for _, b := range s.bindings {
+		bs = append(bs, map[string]any{
+			"alias": b.alias, "bucket_name": b.bucket, "scope_name": "_default",
+			"collection_name": "_default", "access": b.access,
+		})
+	}
+	settings := map[string]any{"dcp_stream_boundary": "everything"}
+	maps.Copy(settings, s.settings)
+	return map[string]any{
+		"appname": s.name,
+		"appcode": s.code,
+		"depcfg": map[string]any{
+			"source_bucket": source, "source_scope": "_default", "source_collection": "_default",
+			"metadata_bucket": meta, "metadata_scope": "_default", "metadata_collection": "_default",
+			"buckets": bs,
+		},
+		"settings": settings,
+	}
+}
+
+// deployNew creates the function, deploys it and waits until it is deployed.
+func (c *client) deployNew(s fnSpec) {
+	c.t.Helper()
+	c.createFunction(s.name, s.def())
+	c.lifecycle(s.name, "deploy")
+	c.waitStatus(s.name, "deployed")
+}
+
+// getJSON GETs u, requires 200 and decodes the body into v, which must
+// be a pointer; it is zeroed first so that a reused map holds only the new
+// answer's keys.
+func (c *client) getJSON(u string, v any) {
+	c.t.Helper()
+	b := c.must(http.StatusOK, http.MethodGet, u, "", nil)
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		c.t.Fatalf("getJSON needs a non-nil pointer, got %T", v)
+	}
+	rv.Elem().SetZero()
+	if err := json.Unmarshal(b, v); err != nil {
+		c.t.Fatalf("GET %s: decode %s: %v", u, b, err)
+	}
+}
+
+// eventingError is the eventing API's error body.
+type eventingError struct {
+	Name        string `json:"name"`
+	Code        int    `json:"code"`
+	Description string `json:"description"`
+	RuntimeInfo struct {
+		Code int             `json:"code"`
+		Info json.RawMessage `json:"info"`
+	} `json:"runtime_info"`
+}
+
+// expectError sends a request to the eventing API and requires an error
+// answer with the given HTTP status and Couchbase error name.
+func (c *client) expectError(status int, name, method, u string, body []byte) eventingError {
+	c.t.Helper()
+	code, b := c.do(method, u, "application/json", body)
+	var e eventingError
+	if err := json.Unmarshal(b, &e); err != nil {
+		c.t.Fatalf("%s %s: status %d, body %q is not an eventing error: %v", method, u, code, b, err)
+	}
+	if code != status || e.Name != name {
+		c.t.Fatalf("%s %s: status %d name %q, want %d %s; body %s", method, u, code, e.Name, status, name, b)
+	}
+	return e
+}
+
+// docMap returns the live documents of ks by id, decoded, without the
+// Sync Gateway special properties.
+func (c *client) docMap(ks string) map[string]map[string]any {
+	c.t.Helper()
+	out := map[string]map[string]any{}
+	for _, r := range c.allDocs(ks) {
+		var d map[string]any
+		if err := json.Unmarshal(r.Doc, &d); err != nil {
+			c.t.Fatalf("%s doc %s: %v", ks, r.ID, err)
+		}
+		delete(d, "_id")
+		delete(d, "_rev")
+		out[r.ID] = d
+	}
+	return out
+}
+
+// getDoc reads one document through Sync Gateway: status and decoded body.
+func (c *client) getDoc(ks, id string) (int, map[string]any) {
+	c.t.Helper()
+	code, b := c.do(http.MethodGet, c.syncgw+"/"+ks+"/"+url.PathEscape(id), "", nil)
+	var d map[string]any
+	if err := json.Unmarshal(b, &d); err != nil {
+		c.t.Fatalf("GET %s/%s: status %d, body %q: %v", ks, id, code, b, err)
+	}
+	return code, d
+}
+
+// functionStats returns /api/v1/stats/{name}.
+func (c *client) functionStats(name string, full bool) map[string]any {
+	c.t.Helper()
+	u := c.eventing + "/api/v1/stats/" + name
+	if full {
+		u += "?type=full"
+	}
+	var m map[string]any
+	c.getJSON(u, &m)
+	return m
+}
+
+// num reads a number at a path of nested JSON objects; it fails the test
+// if the path does not lead to a number.
+func num(t testing.TB, m map[string]any, path ...string) float64 {
+	t.Helper()
+	var cur any = m
+	for _, p := range path {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			t.Fatalf("stats path %v: %q is not in an object (%v)", path, p, cur)
+		}
+		if cur, ok = obj[p]; !ok {
+			t.Fatalf("stats path %v: no key %q in %v", path, p, obj)
+		}
+	}
+	f, ok := cur.(float64)
+	if !ok {
+		t.Fatalf("stats path %v: %v is not a number", path, cur)
+	}
+	return f
+}
+
+// stat reads one counter of /api/v1/stats/{name}: group is
+// execution_stats, failure_stats or event_processing_stats.
+func (c *client) stat(name, group, key string) float64 {
+	c.t.Helper()
+	return num(c.t, c.functionStats(name, false), group, key)
+}
+
+// waitStat waits until a counter reaches want.
+func (c *client) waitStat(name, group, key string, want float64) {
+	c.t.Helper()
+	var got float64
+	waitFor(c.t, 30*time.Second, fmt.Sprintf("%s %s.%s = %v", name, group, key, want), func() bool {
+		got = c.stat(name, group, key)
+		return got == want
+	})
+}
+
+// sumHistogram adds the counts of a latency histogram object.
+func sumHistogram(t testing.TB, v any) float64 {
+	t.Helper()
+	h, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("latency histogram %v is not an object", v)
+	}
+	var sum float64
+	for k, c := range h {
+		f, ok := c.(float64)
+		if !ok {
+			t.Fatalf("latency histogram bucket %s = %v is not a number", k, c)
+		}
+		sum += f
+	}
+	return sum
+}
+
+// functionList returns the raw body of GET /api/v1/functions.
+func (c *client) functionList() []byte {
+	c.t.Helper()
+	return c.must(http.StatusOK, http.MethodGet, c.eventing+"/api/v1/functions", "", nil)
+}
+
+// requireUnchanged fails if GET /api/v1/functions differs from before.
+func (c *client) requireUnchanged(before []byte, after string) {
+	c.t.Helper()
+	if now := c.functionList(); !bytes.Equal(now, before) {
+		c.t.Fatalf("GET /api/v1/functions changed after %s:\nbefore %s\nafter  %s", after, before, now)
+	}
+}
+
+// counterCode counts, in dst, how often each source document was handled.
+const counterCode = `function OnUpdate(doc, meta) {
+  var prev = dst[meta.id];
+  dst[meta.id] = {n: doc.n, count: prev ? prev.count + 1 : 1};
+}`
+
+// counts returns id → count of a counter function's destination.
+func (c *client) counts(ks string) map[string]int {
+	c.t.Helper()
+	out := map[string]int{}
+	for id, d := range c.docMap(ks) {
+		n, ok := d["count"].(float64)
+		if !ok {
+			c.t.Fatalf("%s doc %s has no count: %v", ks, id, d)
+		}
+		out[id] = int(n)
+	}
+	return out
+}
+
+// waitCounts waits until ks holds exactly the ids of want with their counts.
+func (c *client) waitCounts(ks string, want map[string]int) {
+	c.t.Helper()
+	var got map[string]int
+	waitFor(c.t, 60*time.Second, fmt.Sprintf("%s to hold %d counted docs", ks, len(want)), func() bool {
+		got = c.counts(ks)
+		return maps.Equal(got, want)
+	})
+}
+
+// expectCounts builds an id → count map for docs.
+func expectCounts(into map[string]int, ds []map[string]any, count int) map[string]int {
+	if into == nil {
+		into = map[string]int{}
+	}
+	for _, d := range ds {
+		into[d["_id"].(string)] = count
+	}
+	return into
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
