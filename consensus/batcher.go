@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Group commit.
@@ -28,10 +29,13 @@ type proposal interface {
 	wait() ([]cmdResult, error)
 }
 
-// proposer turns an encoded entry into a proposal. The Raft leader applies
-// it locally; a forwarder to the leader can implement the same interface.
+// proposer frames commands as one log entry and starts its way through
+// consensus on behalf of cs, the entry's callers: once none of them waits
+// any more, the proposer may stop retrying it. Proposals start in the order propose is
+// called, and the store's proposer keeps that order into the log except
+// across leader changes.
 type proposer interface {
-	propose(entry []byte) proposal
+	propose(cs callers, cmds [][]byte) proposal
 }
 
 // request is one caller's command waiting for its result.
@@ -193,10 +197,12 @@ func (b *batcher) run() {
 			continue
 		}
 		cmds := make([][]byte, len(live))
+		cs := make(callers, len(live))
 		for i, r := range live {
 			cmds[i] = r.cmd
+			cs[i] = r.ctx
 		}
-		b.pending <- inflight{reqs: live, p: b.prop.propose(encodeEntry(cmds))}
+		b.pending <- inflight{reqs: live, p: b.prop.propose(cs, cmds)}
 	}
 }
 
@@ -232,4 +238,34 @@ func (b *batcher) complete() {
 		}
 		<-b.slots
 	}
+}
+
+// callers are the contexts of one entry's callers.
+type callers []context.Context
+
+// alive reports whether some caller still waits.
+func (cs callers) alive() bool {
+	for _, c := range cs {
+		if c.Err() == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// context returns a context that ends at the latest of the callers'
+// deadlines (never if one has none), for the calls made on their behalf;
+// a caller cancelled earlier is noticed through alive.
+func (cs callers) context() (context.Context, context.CancelFunc) {
+	var last time.Time
+	for _, c := range cs {
+		dl, ok := c.Deadline()
+		if !ok {
+			return context.WithCancel(context.Background())
+		}
+		if dl.After(last) {
+			last = dl
+		}
+	}
+	return context.WithDeadline(context.Background(), last)
 }

@@ -37,14 +37,7 @@ func (p *fakeProposal) wait() ([]cmdResult, error) {
 	return out, nil
 }
 
-func (p *fakeProposer) propose(entry []byte) proposal {
-	d := decoder{b: entry}
-	d.byte()
-	n := d.count(1)
-	cmds := make([][]byte, n)
-	for i := range cmds {
-		cmds[i] = d.span()
-	}
+func (p *fakeProposer) propose(_ callers, cmds [][]byte) proposal {
 	gate := make(chan struct{})
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -14,8 +14,9 @@ import (
 )
 
 // newCluster starts n nodes (n1 bootstraps and adds the others as voters)
-// over raft's in-memory transport, or loopback TCP when tcp is set.
-func newCluster(t *testing.T, n int, tcp bool) []*Store {
+// over raft's in-memory transport, or loopback TCP when tcp is set; opts
+// adjust each node's config.
+func newCluster(t *testing.T, n int, tcp bool, opts ...func(*Config)) []*Store {
 	t.Helper()
 	var trans []*raft.InmemTransport
 	if !tcp {
@@ -42,6 +43,9 @@ func newCluster(t *testing.T, n int, tcp bool) []*Store {
 		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 		if i == 0 {
 			cfg.HeartbeatTimeout, cfg.ElectionTimeout = 500*time.Millisecond, 500*time.Millisecond
+		}
+		for _, o := range opts {
+			o(&cfg)
 		}
 		if tcp {
 			nodes[i] = mustOpen2(t, cfg)
@@ -195,9 +199,10 @@ func TestCluster_NewLeaderAfterLeaderCloses(t *testing.T) {
 	mustWrite(t, leader, upsert(testKS, "after", `2`))
 }
 
-// TestCluster_TCP runs a 3-node cluster over loopback TCP transports.
+// TestCluster_TCP runs a 3-node cluster over loopback TCP transports;
+// followers write through the forwarder.
 func TestCluster_TCP(t *testing.T) {
-	nodes := newCluster(t, 3, true)
+	nodes, _ := newForwardCluster(t, 3, true)
 	mustBucket(t, nodes[0], "b")
 	d := mustWrite(t, nodes[0], upsert(testKS, "k", `{"tcp":true}`))[0]
 	for _, s := range nodes[1:] {
@@ -206,6 +211,14 @@ func TestCluster_TCP(t *testing.T) {
 			return err == nil && got.CAS == d.CAS
 		})
 	}
+	fd := mustWrite(t, nodes[2], upsert(testKS, "from-n3", `{"tcp":true}`))[0]
+	if got, err := nodes[2].Docs().Get(testKS, "from-n3"); err != nil || got.CAS != fd.CAS {
+		t.Fatalf("n3 reads its forwarded write as %+v, %v", got, err)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		got, err := nodes[0].Docs().Get(testKS, "from-n3")
+		return err == nil && got.CAS == fd.CAS
+	})
 	srv, err := nodes[0].Servers()
 	if err != nil || len(srv) != 3 || srv[1].Address != nodes[1].Addr() {
 		t.Fatalf("Servers = %+v, %v", srv, err)

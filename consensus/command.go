@@ -11,14 +11,30 @@ import (
 
 // A log entry is one group-committed batch of commands:
 //
-//	entry   = version:byte count:uvarint command*
+//	entry   = version:byte(2) token count:uvarint command*
+//	token   = node:string session:uvarint seq:uvarint
 //	command = length:uvarint kind:byte fields...
 //
-// Each command is length-prefixed so that one that fails to decode yields
-// an error result for that command alone and the others still apply.
-// entryVersion changes whenever an existing command's fields change; new
+// Version 1 entries (still applied) have no token. Each command is
+// length-prefixed so that one that fails to decode yields an error result
+// for that command alone and the others still apply. entryVersion changes
+// whenever the framing or an existing command's fields change; new
 // commands get new kinds.
-const entryVersion byte = 1
+const (
+	entryVersion1 byte = 1
+	entryVersion  byte = 2
+)
+
+// entryToken identifies one proposal of an entry: the proposing node, a
+// random session drawn when its store opened (so that sequences never
+// repeat across restarts) and the entry's sequence in that session. An
+// entry resent after an unknown outcome keeps its token; the FSM applies
+// a token once. The zero token (node "") is not deduplicated.
+type entryToken struct {
+	node    string
+	session uint64
+	seq     uint64
+}
 
 // cmdKind identifies a command; the values are part of the log format.
 type cmdKind byte
@@ -36,6 +52,11 @@ const (
 	kindCommitBatch      cmdKind = 10
 	kindSetConfig        cmdKind = 11
 	kindExpire           cmdKind = 12
+	kindSetVBMap         cmdKind = 13
+	kindReportFunction   cmdKind = 14
+	// kindCommitOwnedBatch is kindCommitBatch with the worker's node and
+	// map epoch; kind 10 (no owner) is still applied, as Node "" epoch 0.
+	kindCommitOwnedBatch cmdKind = 15
 )
 
 func (k cmdKind) String() string {
@@ -64,6 +85,12 @@ func (k cmdKind) String() string {
 		return "set_config"
 	case kindExpire:
 		return "expire"
+	case kindSetVBMap:
+		return "set_vbmap"
+	case kindReportFunction:
+		return "report_function"
+	case kindCommitOwnedBatch:
+		return "commit_owned_batch"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
@@ -269,10 +296,12 @@ func encodeCommitBatch(cas uint64, b *Batch) []byte {
 	for i := range b.Mutations {
 		size += mutationSize(&b.Mutations[i])
 	}
-	e := newCommand(kindCommitBatch, size)
+	e := newCommand(kindCommitOwnedBatch, size+len(b.Node)+10)
 	e.uvarint(cas)
 	e.string(b.Function)
 	e.string(b.InstanceID)
+	e.string(b.Node)
+	e.uvarint(b.Epoch)
 	type cp struct {
 		vb        uint16
 		from, seq uint64
@@ -309,17 +338,129 @@ func encodeExpire(now uint32, cas uint64) []byte {
 	return e.b
 }
 
-// encodeEntry frames commands as one log entry.
-func encodeEntry(cmds [][]byte) []byte {
-	size := 1 + 10
+func encodeSetVBMap(expectEpoch uint64, owners []string) []byte {
+	e := newCommand(kindSetVBMap, 2*len(owners)+64)
+	e.uvarint(expectEpoch)
+	e.owners(owners)
+	return e.b
+}
+
+func encodeReportFunction(r *FunctionReport) []byte {
+	e := newCommand(kindReportFunction, len(r.Name)+len(r.InstanceID)+len(r.Node)+8)
+	e.string(r.Name)
+	e.string(r.InstanceID)
+	e.string(r.Node)
+	e.bool(r.Running)
+	return e.b
+}
+
+// owners encodes a vbucket → node table compactly: the distinct node ids
+// (sorted), then one index per vbucket (0 unassigned, i+1 the i-th id).
+func (e *encoder) owners(owners []string) {
+	var names []string
+	for _, o := range owners {
+		if o != "" {
+			names = append(names, o)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	e.uvarint(uint64(len(names)))
+	for _, n := range names {
+		e.string(n)
+	}
+	e.uvarint(uint64(len(owners)))
+	for _, o := range owners {
+		if o == "" {
+			e.uvarint(0)
+			continue
+		}
+		i, _ := slices.BinarySearch(names, o)
+		e.uvarint(uint64(i + 1))
+	}
+}
+
+func (d *decoder) owners() []string {
+	names := make([]string, d.count(1))
+	for i := range names {
+		names[i] = d.string()
+	}
+	n := d.count(1)
+	if d.err != nil {
+		return nil
+	}
+	owners := make([]string, n)
+	for i := range owners {
+		j := d.uvarint()
+		if j > uint64(len(names)) {
+			d.fail("owner index")
+		}
+		if d.err != nil {
+			return nil
+		}
+		if j > 0 {
+			owners[i] = names[j-1]
+		}
+	}
+	return owners
+}
+
+// encodeEntry frames commands as one log entry without a token.
+func encodeEntry(cmds [][]byte) []byte { return encodeTokenEntry(entryToken{}, cmds) }
+
+// encodeTokenEntry frames commands as one log entry proposed as tok.
+func encodeTokenEntry(tok entryToken, cmds [][]byte) []byte {
+	size := 1 + len(tok.node) + 32
 	for _, c := range cmds {
 		size += len(c) + 10
 	}
 	e := &encoder{b: make([]byte, 0, size)}
 	e.byte(entryVersion)
+	e.string(tok.node)
+	e.uvarint(tok.session)
+	e.uvarint(tok.seq)
 	e.uvarint(uint64(len(cmds)))
 	for _, c := range cmds {
 		e.bytes(c)
 	}
 	return e.b
+}
+
+// decodeEntryHeader reads an entry's version, token and command count,
+// leaving d at the first command.
+func decodeEntryHeader(d *decoder) (tok entryToken, n int, err error) {
+	switch v := d.byte(); {
+	case d.err != nil:
+	case v == entryVersion:
+		tok.node = d.string()
+		tok.session = d.uvarint()
+		tok.seq = d.uvarint()
+	case v != entryVersion1:
+		return entryToken{}, 0, fmt.Errorf("unknown format version %d", v)
+	}
+	n = d.count(1)
+	if d.err != nil {
+		return entryToken{}, 0, d.err
+	}
+	return tok, n, nil
+}
+
+// checkEntry reports whether entry is a well-formed log entry: a known
+// version and exactly count length-prefixed commands.
+func checkEntry(entry []byte) error {
+	d := decoder{b: entry}
+	_, n, err := decodeEntryHeader(&d)
+	if err != nil {
+		return err
+	}
+	for range n {
+		d.span()
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if d.remaining() != 0 {
+		return fmt.Errorf("%d bytes after the last command", d.remaining())
+	}
+	return nil
 }

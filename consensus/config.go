@@ -1,11 +1,23 @@
 package consensus
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 )
+
+// Forwarder sends a follower's log entry to the Raft leader, whose
+// Store.ApplyEntry applies it; the node implements it over gRPC. Forward
+// returns nil once the leader committed and applied the entry. An error
+// matching ErrNotLeader means the entry was certainly not applied (no or
+// another leader); ErrInvalid and ErrTooLarge mean the leader refused it;
+// any other error leaves the outcome unknown. The store retries all but
+// the refusals with the same entry, which its FSM applies at most once.
+type Forwarder interface {
+	Forward(ctx context.Context, leaderID, leaderAddr string, entry []byte) error
+}
 
 // Config configures a Store.
 type Config struct {
@@ -51,6 +63,11 @@ type Config struct {
 	ApplyTimeout time.Duration
 	// Logger receives raft's logs through an hclog adapter. Default discard.
 	Logger *slog.Logger
+	// Forwarder, when set, makes every write work on a follower: its entries
+	// go to the leader through it, leader changes are retried within the
+	// caller's ctx, and ErrNotLeader never reaches a caller. Default nil:
+	// writes on a follower return ErrNotLeader.
+	Forwarder Forwarder
 }
 
 // DefaultConfig returns a Config with every default filled in; NodeID,

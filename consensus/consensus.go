@@ -11,6 +11,12 @@
 // method returns after this node's FSM applied the entry, so a caller reads
 // its own writes from Docs, Functions or Config right away.
 //
+// Every node accepts writes: a follower's batcher hands its framed entry to
+// Config.Forwarder, which sends it to the leader's ApplyEntry. Entries carry
+// a token (proposing node, session, sequence), so the follower learns its
+// commands' results from its own FSM applying its own entry, and an entry
+// resent after an unknown outcome is applied once (see DESIGN.md).
+//
 // The FSM is deterministic: it reads no clock, draws no random numbers and
 // writes nothing in map-iteration order, and it never panics on input.
 package consensus
@@ -19,7 +25,9 @@ import "errors"
 
 // Sentinel errors.
 var (
-	// ErrNotLeader: this node is not the Raft leader (forwarding comes later).
+	// ErrNotLeader: this node is not the Raft leader. Writes return it on a
+	// follower only when no Config.Forwarder is set; ApplyEntry and the
+	// membership calls return it on any follower.
 	ErrNotLeader = errors.New("consensus: not leader")
 	// ErrClosed: the store is shut down.
 	ErrClosed = errors.New("consensus: closed")
@@ -41,7 +49,14 @@ var (
 	ErrInvalid = errors.New("consensus: invalid request")
 	// ErrTooLarge: one command exceeds the largest log entry accepted.
 	ErrTooLarge = errors.New("consensus: command too large")
-	// ErrLeadershipLost: leadership was lost while a write was in flight;
-	// it may or may not have been applied (re-read before retrying).
+	// ErrLeadershipLost: the outcome of a write is unknown to this node: it
+	// may or may not have been applied (re-read before retrying). Without
+	// a Forwarder, leadership was lost while it was in flight; with one, the
+	// store closed while it was being forwarded, or this node caught up past
+	// it from a snapshot, which carries no per-write results.
 	ErrLeadershipLost = errors.New("consensus: leadership lost, outcome unknown")
+	// ErrStaleOwner: a batch names a vbucket that its node does not own in
+	// the current vbucket map, or whose ownership changed after the map
+	// epoch the batch's worker acted on; the batch is dropped whole.
+	ErrStaleOwner = errors.New("consensus: stale vbucket owner")
 )

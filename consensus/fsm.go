@@ -57,7 +57,8 @@ type cmdResult struct {
 	err     error
 	docs    []*dcp.Document // WriteDocs (per mutation, nil where failed) and CommitBatch
 	docErrs []error         // WriteDocs: per mutation
-	fn      *Function       // ChangeFunction: the new record (immutable)
+	fn      *Function       // ChangeFunction, ReportFunction: the record (immutable)
+	vbmap   *VBMap          // SetVBMap: the map (immutable)
 	n       int             // Expire: documents expired
 }
 
@@ -68,13 +69,28 @@ type fsm struct {
 	numVB int
 	log   *slog.Logger
 
-	// mu guards functions, config and changed. Records in functions and
-	// values in config are immutable once installed (copy on write), so a
-	// snapshot copies the maps and not what they point to.
+	// mu guards functions, config, vbmap and changed. Records in
+	// functions, values in config and the vbmap are immutable once
+	// installed (copy on write), so a snapshot copies the maps and not
+	// what they point to. Only the FSM goroutine writes them, so it reads
+	// them without the lock.
 	mu        sync.RWMutex
 	functions map[string]*Function
 	config    map[string]json.RawMessage
+	vbmap     *VBMap // nil until a map is set
 	changed   chan struct{}
+
+	// sessions records the tokens applied per proposing session (FSM
+	// goroutine only; snapshots copy it).
+	sessions map[sessionKey]*sessionRecord
+
+	// self identifies this node's own entries (set once before raft
+	// starts); waiting holds the proposers waiting for their entries'
+	// results, by sequence.
+	selfNode    string
+	selfSession uint64
+	wmu         sync.Mutex
+	waiting     map[uint64]chan entryResult
 
 	appliedIndex atomic.Uint64 // last log index applied (any type)
 	entries      atomic.Uint64 // command entries applied
@@ -89,6 +105,8 @@ func newFSM(numVB int, log *slog.Logger) *fsm {
 		functions: make(map[string]*Function),
 		config:    make(map[string]json.RawMessage),
 		changed:   make(chan struct{}),
+		sessions:  make(map[sessionKey]*sessionRecord),
+		waiting:   make(map[uint64]chan entryResult),
 	}
 }
 
@@ -107,12 +125,18 @@ func (f *fsm) Apply(l *raft.Log) any {
 	}
 	f.entries.Add(1)
 	d := decoder{b: l.Data}
-	if v := d.byte(); d.err != nil || v != entryVersion {
-		return fmt.Errorf("%w: log entry %d has unknown format version %d", ErrInvalid, l.Index, v)
+	tok, n, err := decodeEntryHeader(&d)
+	if err != nil {
+		return fmt.Errorf("%w: log entry %d: %v", ErrInvalid, l.Index, err)
 	}
-	n := d.count(1)
-	if d.err != nil {
-		return fmt.Errorf("%w: log entry %d: %v", ErrInvalid, l.Index, d.err)
+	own := f.ownToken(tok)
+	if tok.node != "" && tok.seq != 0 && f.seen(tok, l.Index) {
+		// A resend of an entry whose first copy was applied: its proposer
+		// got the results from that first application.
+		if own {
+			f.deliver(tok.seq, entryResult{err: fmt.Errorf("%w: entry %d of this node was applied before its results could be returned", ErrLeadershipLost, tok.seq)})
+		}
+		return duplicateEntry{}
 	}
 	results := make([]cmdResult, n)
 	notify := false
@@ -132,8 +156,15 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if notify {
 		f.notifyChanged()
 	}
+	if own {
+		f.deliver(tok.seq, entryResult{res: results})
+	}
 	return results
 }
+
+// duplicateEntry is Apply's response to an entry whose token was applied
+// before: nothing was applied again.
+type duplicateEntry struct{}
 
 // applyCommand applies one command and reports whether function records or
 // config changed.
@@ -215,11 +246,15 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 			return bad(), false
 		}
 		return f.deleteFunction(name, expect)
-	case kindCommitBatch:
+	case kindCommitBatch, kindCommitOwnedBatch:
 		var b Batch
 		cas := d.uvarint()
 		b.Function = d.string()
 		b.InstanceID = d.string()
+		if kind == kindCommitOwnedBatch {
+			b.Node = d.string()
+			b.Epoch = d.uvarint()
+		}
 		n := d.count(2)
 		cps := make([]vbSeq, n)
 		for i := range cps {
@@ -251,6 +286,19 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 			return bad(), false
 		}
 		return cmdResult{n: f.docs.ExpireDue(now, cas)}, false
+	case kindSetVBMap:
+		expect := d.uvarint()
+		owners := d.owners()
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.setVBMap(index, expect, owners)
+	case kindReportFunction:
+		r := FunctionReport{Name: d.string(), InstanceID: d.string(), Node: d.string(), Running: d.bool()}
+		if d.err != nil {
+			return bad(), false
+		}
+		return f.reportFunction(index, &r)
 	}
 	return cmdResult{err: fmt.Errorf("%w: unknown command %s at index %d", ErrInvalid, kind, index)}, false
 }
@@ -315,6 +363,7 @@ func (f *fsm) changeFunction(index uint64, c *FunctionChange) (cmdResult, bool) 
 	if c.DropCheckpoints {
 		next.InstanceID = ""
 		next.Checkpoints = nil
+		next.Running = nil
 	}
 	if c.NewInstanceID != "" {
 		cps := make([]uint64, f.numVB)
@@ -327,7 +376,9 @@ func (f *fsm) changeFunction(index uint64, c *FunctionChange) (cmdResult, bool) 
 		}
 		next.InstanceID = c.NewInstanceID
 		next.Checkpoints = cps
+		next.Running = nil
 	}
+	f.completeTransition(&next)
 	next.Version = index
 	rec := &next
 	f.mu.Lock()
@@ -363,7 +414,7 @@ func (f *fsm) commitBatch(cas uint64, b *Batch, cps []vbSeq) cmdResult {
 	if rec == nil || rec.InstanceID == "" || rec.InstanceID != b.InstanceID || !processing(rec.Status) {
 		return cmdResult{err: fmt.Errorf("%w: function %q instance %q", ErrStaleInstance, b.Function, b.InstanceID)}
 	}
-	if err := f.checkOwnership(rec, b); err != nil {
+	if err := f.checkOwnership(b, cps); err != nil {
 		return cmdResult{err: err}
 	}
 	for _, c := range cps {
@@ -406,16 +457,6 @@ func (f *fsm) commitBatch(cas uint64, b *Batch, cps []vbSeq) cmdResult {
 	return cmdResult{docs: docs}
 }
 
-// checkOwnership is where the vbucket-ownership epoch check goes: a batch
-// whose worker's ownership epoch is older than the vbucket map's will be
-// rejected whole, so that a vbucket that moved to another node cannot be
-// processed twice. Until the vbucket map is replicated there is nothing to
-// check.
-func (f *fsm) checkOwnership(rec *Function, b *Batch) error {
-	_, _ = rec, b
-	return nil
-}
-
 func (f *fsm) setConfig(key string, value json.RawMessage) (cmdResult, bool) {
 	if key == "" || len(key) > maxNameLen {
 		return cmdResult{err: fmt.Errorf("%w: config key must have 1 to %d bytes", ErrInvalid, maxNameLen)}, false
@@ -453,6 +494,7 @@ func copyFunction(r *Function) Function {
 	c := *r
 	c.Definition = slices.Clone(r.Definition)
 	c.Checkpoints = slices.Clone(r.Checkpoints)
+	c.Running = slices.Clone(r.Running)
 	return c
 }
 
@@ -505,9 +547,11 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	for k, v := range f.config {
 		meta.Config[k] = v
 	}
+	meta.VBMap = f.vbmap
 	f.mu.RUnlock()
 	slices.SortFunc(meta.Functions, func(a, b *Function) int { return strings.Compare(a.Name, b.Name) })
 	meta.NumVBuckets = f.numVB
+	meta.Sessions = f.copySessions()
 	return &fsmSnapshot{meta: meta, docs: f.docs.Snapshot()}, nil
 }
 
@@ -528,7 +572,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if f.config == nil {
 		f.config = make(map[string]json.RawMessage)
 	}
+	f.vbmap = meta.VBMap
 	f.mu.Unlock()
+	f.restoreSessions(meta.Sessions)
 	f.notifyChanged()
 	return nil
 }

@@ -101,7 +101,7 @@ func TestFSM_BadEntries(t *testing.T) {
 	}
 	// A count larger than the commands present: the missing ones fail.
 	data := encodeEntry([][]byte{encodeSetConfig("a", json.RawMessage(`1`))})
-	data[1] = 3
+	data[4] = 3 // version, empty token (node "", session 0, seq 0), count
 	res, ok := f.Apply(&raft.Log{Index: 6, Type: raft.LogCommand, Data: data}).([]cmdResult)
 	if !ok || len(res) != 3 || res[0].err != nil || !errors.Is(res[1].err, ErrInvalid) || !errors.Is(res[2].err, ErrInvalid) {
 		t.Fatalf("entry claiming 3 commands with 1 present: %+v", res)
@@ -119,7 +119,7 @@ func TestFSM_BadEntries(t *testing.T) {
 // valid entry: Apply must return, never panic.
 func TestFSM_NeverPanics(t *testing.T) {
 	f := newTestFSM(t)
-	valid := encodeEntry(sampleCommands())
+	valid := encodeTokenEntry(entryToken{node: "n1", session: 3, seq: 1}, sampleCommands())
 	rng := rand.New(rand.NewPCG(1, 2))
 	idx := uint64(10)
 	for n := range len(valid) {
@@ -172,6 +172,10 @@ func sampleCommands() [][]byte {
 		encodeChangeFunction(&FunctionChange{Name: "f", Definition: json.RawMessage(`{}`), Source: testKS}),
 		encodeChangeFunction(&FunctionChange{Name: "f", ExpectVersion: 2, Status: StatusDeployed, NewInstanceID: "i", Boundary: BoundaryFromNow}),
 		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Checkpoints: map[uint16]uint64{1: 2}, Mutations: []dcp.Mutation{m}}),
+		encodeSetVBMap(0, append(make([]string, 63), "n1")),
+		encodeReportFunction(&FunctionReport{Name: "f", InstanceID: "i", Node: "n1", Running: true}),
+		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []dcp.Mutation{m}}),
+		encodeCommitBatchV1(1e18, "f", "i"),
 		encodeSetConfig("k", json.RawMessage(`{"v":true}`)),
 		encodeExpire(10, 1e18),
 		encodeDeleteFunction("f", 2),

@@ -257,12 +257,22 @@ func TestStore_CommitBatch(t *testing.T) {
 	_, err = s.CommitBatch(ctx, Batch{Function: "f", InstanceID: "i1", Checkpoints: map[uint16]uint64{64: 1}})
 	wantErr(t, err, ErrInvalid)
 
-	// Paused: batches are stale; pausing still commits.
+	// Paused: batches are stale; pausing (a worker still runs) still commits.
+	if _, err := s.ReportFunction(ctx, FunctionReport{Name: "f", InstanceID: "i1", Node: "n1", Running: true}); err != nil {
+		t.Fatalf("ReportFunction: %v", err)
+	}
+	rec, _ = s.Function("f")
 	rec = mustChange(t, s, FunctionChange{Name: "f", ExpectVersion: rec.Version, Status: StatusPausing})
+	if rec.Status != StatusPausing {
+		t.Fatalf("pausing with a running worker: %+v", rec)
+	}
 	if _, err := s.CommitBatch(ctx, Batch{Function: "f", InstanceID: "i1", Checkpoints: map[uint16]uint64{5: 10}, From: map[uint16]uint64{5: 9}}); err != nil {
 		t.Fatalf("commit while pausing: %v", err)
 	}
-	rec = mustChange(t, s, FunctionChange{Name: "f", ExpectVersion: rec.Version, Status: StatusPaused})
+	rec, err = s.ReportFunction(ctx, FunctionReport{Name: "f", InstanceID: "i1", Node: "n1", Running: false})
+	if err != nil || rec.Status != StatusPaused {
+		t.Fatalf("after the last worker stopped: %+v, %v; want paused", rec, err)
+	}
 	_, err = s.CommitBatch(ctx, Batch{Function: "f", InstanceID: "i1", Checkpoints: map[uint16]uint64{5: 11}, From: map[uint16]uint64{5: 10}})
 	wantErr(t, err, ErrStaleInstance)
 	// Resume keeps the instance and its checkpoints.

@@ -171,6 +171,7 @@ type state struct {
 	Highs     map[string][]uint64
 	Functions []Function
 	Config    map[string]string
+	VBMap     VBMap
 }
 
 func dumpState(t testing.TB, docs *dcp.Store, f *fsm, configKeys ...string) state {
@@ -181,6 +182,7 @@ func dumpState(t testing.TB, docs *dcp.Store, f *fsm, configKeys ...string) stat
 		Highs:     map[string][]uint64{},
 		Functions: f.listFunctions(),
 		Config:    map[string]string{},
+		VBMap:     f.vbMap(),
 	}
 	for _, b := range st.Buckets {
 		hs, err := docs.HighSeqnos(b.Name)

@@ -17,14 +17,17 @@ import (
 //
 //	magic "EVTDSNAP" | version:byte | metaLen:uvarint | meta | documents
 //
-// meta holds the vbucket count, the function records (sorted by name) and
-// the config (sorted by key) in the same binary encoding as commands;
+// meta holds the vbucket count, the function records (sorted by name), the
+// config (sorted by key), the vbucket map and the applied-token records
+// (sorted by node and session) in the same binary encoding as commands;
 // documents is dcp's own snapshot stream, to the end. Raft's file snapshot
-// store checksums the whole file.
+// store checksums the whole file. Version 1 (no Running, map or tokens) is
+// still read.
 var snapshotMagic = [8]byte{'E', 'V', 'T', 'D', 'S', 'N', 'A', 'P'}
 
 const (
-	snapshotVersion byte = 1
+	snapshotVersion1 byte = 1
+	snapshotVersion  byte = 2
 	// maxMetaLen bounds the meta section a restore will allocate.
 	maxMetaLen = 1 << 30
 )
@@ -34,6 +37,8 @@ type snapshotMeta struct {
 	NumVBuckets int
 	Functions   []*Function // sorted by name; records are immutable
 	Config      map[string]json.RawMessage
+	VBMap       *VBMap // nil: no map set; immutable
+	Sessions    []sessionSnap
 }
 
 func (m *snapshotMeta) encode() []byte {
@@ -54,6 +59,10 @@ func (m *snapshotMeta) encode() []byte {
 			e.uvarint(c)
 		}
 		e.uvarint(f.Version)
+		e.uvarint(uint64(len(f.Running)))
+		for _, n := range f.Running {
+			e.string(n)
+		}
 	}
 	keys := make([]string, 0, len(m.Config))
 	for k := range m.Config {
@@ -65,10 +74,30 @@ func (m *snapshotMeta) encode() []byte {
 		e.string(k)
 		e.bytes(m.Config[k])
 	}
+	e.bool(m.VBMap != nil)
+	if m.VBMap != nil {
+		e.uvarint(m.VBMap.Epoch)
+		e.owners(m.VBMap.Owners)
+		e.uvarint(uint64(len(m.VBMap.VBEpochs)))
+		for _, ep := range m.VBMap.VBEpochs {
+			e.uvarint(ep)
+		}
+	}
+	e.uvarint(uint64(len(m.Sessions)))
+	for _, s := range m.Sessions {
+		e.string(s.key.node)
+		e.uvarint(s.key.session)
+		e.uvarint(s.rec.max)
+		e.uvarint(s.rec.last)
+		e.uvarint(uint64(len(s.rec.gaps)))
+		for _, g := range s.rec.gaps {
+			e.uvarint(g)
+		}
+	}
 	return e.b
 }
 
-func decodeMeta(b []byte) (snapshotMeta, error) {
+func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 	d := decoder{b: b}
 	var m snapshotMeta
 	m.NumVBuckets = int(d.uvarint())
@@ -89,6 +118,14 @@ func decodeMeta(b []byte) (snapshotMeta, error) {
 			}
 		}
 		f.Version = d.uvarint()
+		if version >= snapshotVersion {
+			if nr := d.count(1); nr > 0 {
+				f.Running = make([]string, nr)
+				for i := range f.Running {
+					f.Running[i] = d.string()
+				}
+			}
+		}
 		if d.err != nil {
 			break
 		}
@@ -99,6 +136,38 @@ func decodeMeta(b []byte) (snapshotMeta, error) {
 	for range nc {
 		k := d.string()
 		m.Config[k] = d.bytes()
+	}
+	if version >= snapshotVersion {
+		if d.bool() {
+			vm := &VBMap{Epoch: d.uvarint(), Owners: d.owners()}
+			vm.VBEpochs = make([]uint64, d.count(1))
+			for i := range vm.VBEpochs {
+				vm.VBEpochs[i] = d.uvarint()
+			}
+			if d.err == nil && (len(vm.Owners) != m.NumVBuckets || len(vm.VBEpochs) != m.NumVBuckets) {
+				return snapshotMeta{}, fmt.Errorf("meta: vbucket map of %d owners and %d epochs for %d vbuckets", len(vm.Owners), len(vm.VBEpochs), m.NumVBuckets)
+			}
+			m.VBMap = vm
+		}
+		ns := d.count(4)
+		m.Sessions = make([]sessionSnap, 0, ns)
+		for range ns {
+			var s sessionSnap
+			s.key.node = d.string()
+			s.key.session = d.uvarint()
+			s.rec.max = d.uvarint()
+			s.rec.last = d.uvarint()
+			if ng := d.count(1); ng > 0 {
+				s.rec.gaps = make([]uint64, ng)
+				for i := range s.rec.gaps {
+					s.rec.gaps[i] = d.uvarint()
+				}
+			}
+			if d.err != nil {
+				break
+			}
+			m.Sessions = append(m.Sessions, s)
+		}
 	}
 	if d.err != nil {
 		return snapshotMeta{}, fmt.Errorf("meta: %w", d.err)
@@ -155,8 +224,9 @@ func readSnapshot(r io.Reader, docs *dcp.Store, numVB int) (snapshotMeta, error)
 	if [8]byte(magic[:8]) != snapshotMagic {
 		return snapshotMeta{}, fmt.Errorf("%w: not an eventide snapshot", ErrInvalid)
 	}
-	if v := magic[8]; v != snapshotVersion {
-		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d", ErrInvalid, v, snapshotVersion)
+	version := magic[8]
+	if version != snapshotVersion && version != snapshotVersion1 {
+		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d and %d", ErrInvalid, version, snapshotVersion1, snapshotVersion)
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
@@ -169,7 +239,7 @@ func readSnapshot(r io.Reader, docs *dcp.Store, numVB int) (snapshotMeta, error)
 	if _, err := io.ReadFull(br, buf); err != nil {
 		return snapshotMeta{}, fmt.Errorf("meta: %w", err)
 	}
-	meta, err := decodeMeta(buf)
+	meta, err := decodeMeta(buf, version)
 	if err != nil {
 		return snapshotMeta{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

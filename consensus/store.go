@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -45,6 +47,15 @@ type Store struct {
 	bolt    *raftboltdb.BoltStore
 	snaps   raft.SnapshotStore
 	batcher *batcher
+	prop    *entryProposer
+
+	// session and seq make this process's entry tokens (see dedup.go).
+	session uint64
+	seq     atomic.Uint64
+
+	// lifetime ends at the start of Close; forwards in flight use it.
+	lifetime    context.Context
+	endLifetime context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -76,7 +87,14 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "consensus"),
 		closing: make(chan struct{}),
+		session: rand.Uint64(),
 	}
+	s.lifetime, s.endLifetime = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			s.endLifetime()
+		}
+	}()
 	var closers []io.Closer
 	defer func() {
 		if err != nil {
@@ -130,6 +148,7 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 	}
 
 	s.fsm = newFSM(cfg.NumVBuckets, s.log)
+	s.fsm.setSelf(cfg.NodeID, s.session)
 	rc := s.raftConfig(hlog)
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(logs, s.bolt, s.snaps)
@@ -152,7 +171,8 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("consensus: start raft: %w", err)
 	}
-	s.batcher = newBatcher(raftProposer{r: s.raft, timeout: cfg.ApplyTimeout}, cfg.MaxBatch, cfg.MaxBatchBytes)
+	s.prop = newEntryProposer(s)
+	s.batcher = newBatcher(s.prop, cfg.MaxBatch, cfg.MaxBatchBytes)
 	return s, nil
 }
 
@@ -176,16 +196,19 @@ func (s *Store) raftConfig(hlog hclog.Logger) *raft.Config {
 	return rc
 }
 
-// Close shuts Raft down and closes the stores. Writes in flight finish
-// first; queued and later writes return ErrClosed. Reads keep working on
-// the last applied state.
+// Close shuts Raft down and closes the stores. Writes in flight on the
+// leader finish first; forwarded ones in flight are abandoned (their
+// callers get ErrLeadershipLost: the outcome is unknown); queued and later
+// writes return ErrClosed. Reads keep working on the last applied state.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		s.endLifetime()
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
 		s.batcher.close()
+		s.prop.close()
 		var errs []error
 		if err := s.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
@@ -240,17 +263,31 @@ func (s *Store) WaitLeader(ctx context.Context) error {
 }
 
 // CatchUp blocks until this replica's FSM has applied every entry that was
-// committed when it was called: on the leader a raft barrier, on a follower
-// its commit index. A node calls it before acting on replicated state at
-// start-up, so that it never acts on a state the log has already moved past.
+// committed when it was called. A node calls it before acting on
+// replicated state at start-up, so that it never acts on a state the log
+// has already moved past. With a Forwarder it proposes an empty entry
+// through the write path and waits until this FSM applied it, which is
+// exact on any node and survives leader changes. Without one, the leader
+// uses a raft barrier and a follower its commit index, which may lag the
+// leader's by what is still being replicated to it.
 func (s *Store) CatchUp(ctx context.Context) error {
+	if s.cfg.Forwarder != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := s.prop.propose(callers{ctx}, nil).wait()
+		if errors.Is(err, errCallersGone) {
+			err = ctx.Err()
+		}
+		return err
+	}
 	if s.IsLeader() {
 		timeout := time.Minute
 		if dl, ok := ctx.Deadline(); ok {
 			timeout = time.Until(dl)
 		}
 		if err := s.raft.Barrier(timeout).Error(); err != nil {
-			return fmt.Errorf("consensus: barrier: %w", err)
+			return fmt.Errorf("consensus: barrier: %w", raftError(err))
 		}
 		return nil
 	}
@@ -270,8 +307,9 @@ func (s *Store) CatchUp(ctx context.Context) error {
 }
 
 // Changed returns a channel closed at the next change of function records
-// or config (edge-triggered wake-up for the supervisor). Checkpoint
-// progress from CommitBatch does not count as a change.
+// (reports included), config or the vbucket map (edge-triggered wake-up
+// for the supervisor). Checkpoint progress from CommitBatch does not count
+// as a change.
 func (s *Store) Changed() <-chan struct{} { return s.fsm.changedCh() }
 
 // Stats returns this replica's counters.
@@ -437,7 +475,9 @@ func (s *Store) DeleteFunction(ctx context.Context, name string, expectVersion u
 
 // CommitBatch applies a batch all-or-nothing: ErrStaleInstance if the
 // function's instance differs or is not in deploying/deployed/pausing;
-// a *dcp.BatchError if a mutation's precondition fails. It returns after
+// ErrStaleOwner if a vbucket map is set and b.Node does not own one of the
+// batch's vbuckets as of b.Epoch; a *dcp.BatchError if a mutation's
+// precondition fails. It returns after
 // this node's FSM applied it. Checkpoints only move forward: one at or
 // below the stored value is ignored.
 func (s *Store) CommitBatch(ctx context.Context, b Batch) ([]*dcp.Document, error) {
@@ -472,32 +512,6 @@ func (s *Store) Expire(ctx context.Context, now time.Time) (int, error) {
 	}
 	res := s.submit(ctx, encodeExpire(uint32(sec), casBase()))
 	return res.n, res.err
-}
-
-// raftProposer applies entries through the local Raft leader.
-type raftProposer struct {
-	r       *raft.Raft
-	timeout time.Duration
-}
-
-func (p raftProposer) propose(entry []byte) proposal {
-	return raftProposal{f: p.r.Apply(entry, p.timeout)}
-}
-
-type raftProposal struct{ f raft.ApplyFuture }
-
-func (p raftProposal) wait() ([]cmdResult, error) {
-	if err := p.f.Error(); err != nil {
-		return nil, raftError(err)
-	}
-	switch v := p.f.Response().(type) {
-	case []cmdResult:
-		return v, nil
-	case error:
-		return nil, v
-	default:
-		return nil, fmt.Errorf("consensus: unexpected FSM response %T", v)
-	}
 }
 
 // raftError maps raft's errors to this package's sentinels.

@@ -23,9 +23,43 @@ type Function struct {
 	// Checkpoints[vb] is the last seqno of the source bucket's vbucket vb
 	// whose effects are committed, for the current instance.
 	Checkpoints []uint64 `json:"checkpoints,omitempty"`
+	// Running lists (sorted) the nodes that reported, through
+	// ReportFunction, that their workers run the current instance. It is
+	// reset when a new instance starts or the checkpoints are dropped.
+	Running []string `json:"running,omitempty"`
 	// Version is the Raft index of the last change (optimistic concurrency).
-	// Checkpoint progress committed by CommitBatch does not change it.
+	// Checkpoint progress committed by CommitBatch and changes of Running
+	// alone do not change it; a status change completed automatically
+	// after a report does.
 	Version uint64 `json:"version"`
+}
+
+// FunctionReport is one node's report on its workers of one function
+// instance (see Store.ReportFunction).
+type FunctionReport struct {
+	Name       string
+	InstanceID string
+	// Node is the reporting node's id (normally Config.NodeID; the leader
+	// may report for a node it failed over).
+	Node string
+	// Running: the node's workers for the instance run (true) or have
+	// stopped (false).
+	Running bool
+}
+
+// VBMap is the replicated vbucket map: which node's eventing workers own
+// each vbucket (the same for every bucket).
+type VBMap struct {
+	// Epoch is the Raft index of the change that produced this map; 0 means
+	// no map has been set.
+	Epoch uint64 `json:"epoch"`
+	// Owners[vb] is the node id owning vbucket vb ("" unassigned); its
+	// length is Config.NumVBuckets once a map is set.
+	Owners []string `json:"owners,omitempty"`
+	// VBEpochs[vb] is the Epoch at which vbucket vb's owner last changed. A
+	// worker whose ownership came from map epoch E may commit vb only if
+	// VBEpochs[vb] <= E.
+	VBEpochs []uint64 `json:"vb_epochs,omitempty"`
 }
 
 // FunctionChange is a conditional change of a function's record.
@@ -54,6 +88,13 @@ type FunctionChange struct {
 type Batch struct {
 	Function   string
 	InstanceID string
+	// Node is the committing worker's node and Epoch the VBMap.Epoch its
+	// ownership of the batch's vbuckets came from. Once a vbucket map is
+	// set, every vbucket of Checkpoints must be owned by Node with a
+	// VBEpochs entry at or below Epoch, or the batch fails whole with
+	// ErrStaleOwner.
+	Node  string
+	Epoch uint64
 	// Checkpoints maps vbucket → last processed seqno.
 	Checkpoints map[uint16]uint64
 	// From maps each vbucket of Checkpoints to the checkpoint the batch

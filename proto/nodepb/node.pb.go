@@ -25,8 +25,9 @@ const (
 
 type ForwardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// command is one consensus command in its log encoding.
-	Command       []byte `protobuf:"bytes,1,opt,name=command,proto3" json:"command,omitempty"`
+	// entry is one consensus log entry in its log encoding (version byte,
+	// count, length-prefixed commands).
+	Entry         []byte `protobuf:"bytes,1,opt,name=entry,proto3" json:"entry,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -61,17 +62,15 @@ func (*ForwardRequest) Descriptor() ([]byte, []int) {
 	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *ForwardRequest) GetCommand() []byte {
+func (x *ForwardRequest) GetEntry() []byte {
 	if x != nil {
-		return x.Command
+		return x.Entry
 	}
 	return nil
 }
 
 type ForwardResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// result is the command's encoded result.
-	Result        []byte `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -106,17 +105,11 @@ func (*ForwardResponse) Descriptor() ([]byte, []int) {
 	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *ForwardResponse) GetResult() []byte {
-	if x != nil {
-		return x.Result
-	}
-	return nil
-}
-
 type AppLogRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Function string                 `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
-	// size is the number of bytes of the log's tail to return.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// function is the function's location string (consensus record name).
+	Function string `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
+	// size is the number of bytes of the log's tail to return (> 0).
 	Size          int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -168,7 +161,7 @@ func (x *AppLogRequest) GetSize() int64 {
 
 type AppLogResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// text holds whole lines, newest first.
+	// text holds whole lines in file (oldest-first) order.
 	Text          string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -212,8 +205,9 @@ func (x *AppLogResponse) GetText() string {
 }
 
 type FunctionStatsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Function      string                 `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// function is the function's location string (consensus record name).
+	Function      string `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -257,8 +251,12 @@ func (x *FunctionStatsRequest) GetFunction() string {
 
 type FunctionStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// counters by Couchbase stat name (on_update_success, timeout_count, ...).
-	Counters      map[string]uint64 `protobuf:"bytes,1,rep,name=counters,proto3" json:"counters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// found is false when the function has no workers or counters here.
+	Found bool `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	// stats_json is the node's stats for the function as one JSON object,
+	// in the nested Couchbase shape (execution_stats, failure_stats, ...),
+	// so that it travels unchanged whatever keys it holds.
+	StatsJson     []byte `protobuf:"bytes,2,opt,name=stats_json,json=statsJson,proto3" json:"stats_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -293,22 +291,112 @@ func (*FunctionStatsResponse) Descriptor() ([]byte, []int) {
 	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *FunctionStatsResponse) GetCounters() map[string]uint64 {
+func (x *FunctionStatsResponse) GetFound() bool {
 	if x != nil {
-		return x.Counters
+		return x.Found
+	}
+	return false
+}
+
+func (x *FunctionStatsResponse) GetStatsJson() []byte {
+	if x != nil {
+		return x.StatsJson
 	}
 	return nil
 }
 
-type FunctionStatusRequest struct {
+type ResetStatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// function is the function's location string (consensus record name).
+	Function      string `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetStatsRequest) Reset() {
+	*x = ResetStatsRequest{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetStatsRequest) ProtoMessage() {}
+
+func (x *ResetStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetStatsRequest.ProtoReflect.Descriptor instead.
+func (*ResetStatsRequest) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ResetStatsRequest) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
+}
+
+type ResetStatsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetStatsResponse) Reset() {
+	*x = ResetStatsResponse{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetStatsResponse) ProtoMessage() {}
+
+func (x *ResetStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetStatsResponse.ProtoReflect.Descriptor instead.
+func (*ResetStatsResponse) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{7}
+}
+
+type FunctionStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// functions lists the functions (location strings) to report on.
+	Functions     []string `protobuf:"bytes,1,rep,name=functions,proto3" json:"functions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FunctionStatusRequest) Reset() {
 	*x = FunctionStatusRequest{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[6]
+	mi := &file_proto_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -320,7 +408,7 @@ func (x *FunctionStatusRequest) String() string {
 func (*FunctionStatusRequest) ProtoMessage() {}
 
 func (x *FunctionStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[6]
+	mi := &file_proto_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -333,12 +421,20 @@ func (x *FunctionStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionStatusRequest.ProtoReflect.Descriptor instead.
 func (*FunctionStatusRequest) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{6}
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *FunctionStatusRequest) GetFunctions() []string {
+	if x != nil {
+		return x.Functions
+	}
+	return nil
 }
 
 type FunctionStatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// running maps function name to whether this node's workers for it run.
+	// running maps each requested function to whether this node's workers
+	// for it run.
 	Running       map[string]bool `protobuf:"bytes,1,rep,name=running,proto3" json:"running,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -346,7 +442,7 @@ type FunctionStatusResponse struct {
 
 func (x *FunctionStatusResponse) Reset() {
 	*x = FunctionStatusResponse{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[7]
+	mi := &file_proto_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -358,7 +454,7 @@ func (x *FunctionStatusResponse) String() string {
 func (*FunctionStatusResponse) ProtoMessage() {}
 
 func (x *FunctionStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[7]
+	mi := &file_proto_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -371,7 +467,7 @@ func (x *FunctionStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionStatusResponse.ProtoReflect.Descriptor instead.
 func (*FunctionStatusResponse) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{7}
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FunctionStatusResponse) GetRunning() map[string]bool {
@@ -385,33 +481,37 @@ var File_proto_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_proto_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x17proto/nodepb/node.proto\x12\x10eventide.node.v1\"*\n" +
-	"\x0eForwardRequest\x12\x18\n" +
-	"\acommand\x18\x01 \x01(\fR\acommand\")\n" +
-	"\x0fForwardResponse\x12\x16\n" +
-	"\x06result\x18\x01 \x01(\fR\x06result\"?\n" +
+	"\x17proto/nodepb/node.proto\x12\x10eventide.node.v1\"&\n" +
+	"\x0eForwardRequest\x12\x14\n" +
+	"\x05entry\x18\x01 \x01(\fR\x05entry\"\x11\n" +
+	"\x0fForwardResponse\"?\n" +
 	"\rAppLogRequest\x12\x1a\n" +
 	"\bfunction\x18\x01 \x01(\tR\bfunction\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\"$\n" +
 	"\x0eAppLogResponse\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\"2\n" +
 	"\x14FunctionStatsRequest\x12\x1a\n" +
-	"\bfunction\x18\x01 \x01(\tR\bfunction\"\xa7\x01\n" +
-	"\x15FunctionStatsResponse\x12Q\n" +
-	"\bcounters\x18\x01 \x03(\v25.eventide.node.v1.FunctionStatsResponse.CountersEntryR\bcounters\x1a;\n" +
-	"\rCountersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x17\n" +
-	"\x15FunctionStatusRequest\"\xa5\x01\n" +
+	"\bfunction\x18\x01 \x01(\tR\bfunction\"L\n" +
+	"\x15FunctionStatsResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x1d\n" +
+	"\n" +
+	"stats_json\x18\x02 \x01(\fR\tstatsJson\"/\n" +
+	"\x11ResetStatsRequest\x12\x1a\n" +
+	"\bfunction\x18\x01 \x01(\tR\bfunction\"\x14\n" +
+	"\x12ResetStatsResponse\"5\n" +
+	"\x15FunctionStatusRequest\x12\x1c\n" +
+	"\tfunctions\x18\x01 \x03(\tR\tfunctions\"\xa5\x01\n" +
 	"\x16FunctionStatusResponse\x12O\n" +
 	"\arunning\x18\x01 \x03(\v25.eventide.node.v1.FunctionStatusResponse.RunningEntryR\arunning\x1a:\n" +
 	"\fRunningEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x012\xea\x02\n" +
+	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x012\xc3\x03\n" +
 	"\x04Node\x12N\n" +
 	"\aForward\x12 .eventide.node.v1.ForwardRequest\x1a!.eventide.node.v1.ForwardResponse\x12K\n" +
 	"\x06AppLog\x12\x1f.eventide.node.v1.AppLogRequest\x1a .eventide.node.v1.AppLogResponse\x12`\n" +
-	"\rFunctionStats\x12&.eventide.node.v1.FunctionStatsRequest\x1a'.eventide.node.v1.FunctionStatsResponse\x12c\n" +
+	"\rFunctionStats\x12&.eventide.node.v1.FunctionStatsRequest\x1a'.eventide.node.v1.FunctionStatsResponse\x12W\n" +
+	"\n" +
+	"ResetStats\x12#.eventide.node.v1.ResetStatsRequest\x1a$.eventide.node.v1.ResetStatsResponse\x12c\n" +
 	"\x0eFunctionStatus\x12'.eventide.node.v1.FunctionStatusRequest\x1a(.eventide.node.v1.FunctionStatusResponseB\x17Z\x15eventide/proto/nodepbb\x06proto3"
 
 var (
@@ -426,7 +526,7 @@ func file_proto_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_proto_nodepb_node_proto_rawDescData
 }
 
-var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_proto_nodepb_node_proto_goTypes = []any{
 	(*ForwardRequest)(nil),         // 0: eventide.node.v1.ForwardRequest
 	(*ForwardResponse)(nil),        // 1: eventide.node.v1.ForwardResponse
@@ -434,27 +534,29 @@ var file_proto_nodepb_node_proto_goTypes = []any{
 	(*AppLogResponse)(nil),         // 3: eventide.node.v1.AppLogResponse
 	(*FunctionStatsRequest)(nil),   // 4: eventide.node.v1.FunctionStatsRequest
 	(*FunctionStatsResponse)(nil),  // 5: eventide.node.v1.FunctionStatsResponse
-	(*FunctionStatusRequest)(nil),  // 6: eventide.node.v1.FunctionStatusRequest
-	(*FunctionStatusResponse)(nil), // 7: eventide.node.v1.FunctionStatusResponse
-	nil,                            // 8: eventide.node.v1.FunctionStatsResponse.CountersEntry
-	nil,                            // 9: eventide.node.v1.FunctionStatusResponse.RunningEntry
+	(*ResetStatsRequest)(nil),      // 6: eventide.node.v1.ResetStatsRequest
+	(*ResetStatsResponse)(nil),     // 7: eventide.node.v1.ResetStatsResponse
+	(*FunctionStatusRequest)(nil),  // 8: eventide.node.v1.FunctionStatusRequest
+	(*FunctionStatusResponse)(nil), // 9: eventide.node.v1.FunctionStatusResponse
+	nil,                            // 10: eventide.node.v1.FunctionStatusResponse.RunningEntry
 }
 var file_proto_nodepb_node_proto_depIdxs = []int32{
-	8, // 0: eventide.node.v1.FunctionStatsResponse.counters:type_name -> eventide.node.v1.FunctionStatsResponse.CountersEntry
-	9, // 1: eventide.node.v1.FunctionStatusResponse.running:type_name -> eventide.node.v1.FunctionStatusResponse.RunningEntry
-	0, // 2: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
-	2, // 3: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
-	4, // 4: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
-	6, // 5: eventide.node.v1.Node.FunctionStatus:input_type -> eventide.node.v1.FunctionStatusRequest
-	1, // 6: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
-	3, // 7: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
-	5, // 8: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
-	7, // 9: eventide.node.v1.Node.FunctionStatus:output_type -> eventide.node.v1.FunctionStatusResponse
-	6, // [6:10] is the sub-list for method output_type
-	2, // [2:6] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	10, // 0: eventide.node.v1.FunctionStatusResponse.running:type_name -> eventide.node.v1.FunctionStatusResponse.RunningEntry
+	0,  // 1: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
+	2,  // 2: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
+	4,  // 3: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
+	6,  // 4: eventide.node.v1.Node.ResetStats:input_type -> eventide.node.v1.ResetStatsRequest
+	8,  // 5: eventide.node.v1.Node.FunctionStatus:input_type -> eventide.node.v1.FunctionStatusRequest
+	1,  // 6: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
+	3,  // 7: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
+	5,  // 8: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
+	7,  // 9: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
+	9,  // 10: eventide.node.v1.Node.FunctionStatus:output_type -> eventide.node.v1.FunctionStatusResponse
+	6,  // [6:11] is the sub-list for method output_type
+	1,  // [1:6] is the sub-list for method input_type
+	1,  // [1:1] is the sub-list for extension type_name
+	1,  // [1:1] is the sub-list for extension extendee
+	0,  // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_proto_nodepb_node_proto_init() }
@@ -468,7 +570,7 @@ func file_proto_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_nodepb_node_proto_rawDesc), len(file_proto_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	Node_Forward_FullMethodName        = "/eventide.node.v1.Node/Forward"
 	Node_AppLog_FullMethodName         = "/eventide.node.v1.Node/AppLog"
 	Node_FunctionStats_FullMethodName  = "/eventide.node.v1.Node/FunctionStats"
+	Node_ResetStats_FullMethodName     = "/eventide.node.v1.Node/ResetStats"
 	Node_FunctionStatus_FullMethodName = "/eventide.node.v1.Node/FunctionStatus"
 )
 
@@ -33,13 +34,17 @@ const (
 //
 // Node is served by every node on its gRPC port.
 type NodeClient interface {
-	// Forward hands an encoded consensus command to the leader, which applies
-	// it (group-committed) and returns the encoded result.
+	// Forward hands a framed consensus log entry from a follower to the
+	// leader, which applies it (raft.Apply) and answers once it is committed.
+	// A node that is not the leader answers FAILED_PRECONDITION with an
+	// ErrorInfo whose reason is NOT_LEADER.
 	Forward(ctx context.Context, in *ForwardRequest, opts ...grpc.CallOption) (*ForwardResponse, error)
 	// AppLog returns the tail of a function's application log on this node.
 	AppLog(ctx context.Context, in *AppLogRequest, opts ...grpc.CallOption) (*AppLogResponse, error)
-	// FunctionStats returns this node's counters for one function.
+	// FunctionStats returns this node's stats for one function.
 	FunctionStats(ctx context.Context, in *FunctionStatsRequest, opts ...grpc.CallOption) (*FunctionStatsResponse, error)
+	// ResetStats zeroes this node's counters for one function.
+	ResetStats(ctx context.Context, in *ResetStatsRequest, opts ...grpc.CallOption) (*ResetStatsResponse, error)
 	// FunctionStatus returns this node's local processing state per function.
 	FunctionStatus(ctx context.Context, in *FunctionStatusRequest, opts ...grpc.CallOption) (*FunctionStatusResponse, error)
 }
@@ -82,6 +87,16 @@ func (c *nodeClient) FunctionStats(ctx context.Context, in *FunctionStatsRequest
 	return out, nil
 }
 
+func (c *nodeClient) ResetStats(ctx context.Context, in *ResetStatsRequest, opts ...grpc.CallOption) (*ResetStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResetStatsResponse)
+	err := c.cc.Invoke(ctx, Node_ResetStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nodeClient) FunctionStatus(ctx context.Context, in *FunctionStatusRequest, opts ...grpc.CallOption) (*FunctionStatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(FunctionStatusResponse)
@@ -98,13 +113,17 @@ func (c *nodeClient) FunctionStatus(ctx context.Context, in *FunctionStatusReque
 //
 // Node is served by every node on its gRPC port.
 type NodeServer interface {
-	// Forward hands an encoded consensus command to the leader, which applies
-	// it (group-committed) and returns the encoded result.
+	// Forward hands a framed consensus log entry from a follower to the
+	// leader, which applies it (raft.Apply) and answers once it is committed.
+	// A node that is not the leader answers FAILED_PRECONDITION with an
+	// ErrorInfo whose reason is NOT_LEADER.
 	Forward(context.Context, *ForwardRequest) (*ForwardResponse, error)
 	// AppLog returns the tail of a function's application log on this node.
 	AppLog(context.Context, *AppLogRequest) (*AppLogResponse, error)
-	// FunctionStats returns this node's counters for one function.
+	// FunctionStats returns this node's stats for one function.
 	FunctionStats(context.Context, *FunctionStatsRequest) (*FunctionStatsResponse, error)
+	// ResetStats zeroes this node's counters for one function.
+	ResetStats(context.Context, *ResetStatsRequest) (*ResetStatsResponse, error)
 	// FunctionStatus returns this node's local processing state per function.
 	FunctionStatus(context.Context, *FunctionStatusRequest) (*FunctionStatusResponse, error)
 	mustEmbedUnimplementedNodeServer()
@@ -125,6 +144,9 @@ func (UnimplementedNodeServer) AppLog(context.Context, *AppLogRequest) (*AppLogR
 }
 func (UnimplementedNodeServer) FunctionStats(context.Context, *FunctionStatsRequest) (*FunctionStatsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FunctionStats not implemented")
+}
+func (UnimplementedNodeServer) ResetStats(context.Context, *ResetStatsRequest) (*ResetStatsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResetStats not implemented")
 }
 func (UnimplementedNodeServer) FunctionStatus(context.Context, *FunctionStatusRequest) (*FunctionStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FunctionStatus not implemented")
@@ -204,6 +226,24 @@ func _Node_FunctionStats_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Node_ResetStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResetStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).ResetStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_ResetStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).ResetStats(ctx, req.(*ResetStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Node_FunctionStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(FunctionStatusRequest)
 	if err := dec(in); err != nil {
@@ -240,6 +280,10 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FunctionStats",
 			Handler:    _Node_FunctionStats_Handler,
+		},
+		{
+			MethodName: "ResetStats",
+			Handler:    _Node_ResetStats_Handler,
 		},
 		{
 			MethodName: "FunctionStatus",

@@ -1,0 +1,274 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// The vbucket map, ownership fencing and per-node function reports.
+
+// VBMap returns a copy of the replicated vbucket map (the zero VBMap, Epoch
+// 0, until one is set).
+func (s *Store) VBMap() VBMap { return s.fsm.vbMap() }
+
+// SetVBMap replaces the vbucket map if its Epoch still equals expectEpoch
+// (0: no map set yet), else ErrVersionMismatch. owners has one node id per
+// vbucket ("" unassigned), NumVBuckets long. The new Epoch is the Raft
+// index of the change, and only the vbuckets whose owner changed get it as
+// their VBEpochs entry. Setting the same owners again changes nothing and
+// returns the current map. The map change may complete functions' pending
+// transitions (see ReportFunction); Changed fires.
+func (s *Store) SetVBMap(ctx context.Context, expectEpoch uint64, owners []string) (VBMap, error) {
+	if err := validateOwners(owners, s.cfg.NumVBuckets); err != nil {
+		return VBMap{}, err
+	}
+	res := s.submit(ctx, encodeSetVBMap(expectEpoch, owners))
+	if res.err != nil {
+		return VBMap{}, res.err
+	}
+	if res.vbmap == nil {
+		return VBMap{}, errors.New("consensus: set of the vbucket map returned no map")
+	}
+	return copyVBMap(res.vbmap), nil
+}
+
+// ReportFunction records whether r.Node's workers run function r.Name's
+// instance r.InstanceID (ErrFunctionNotFound; ErrStaleInstance if that is
+// not the current instance) and returns the record.
+//
+// After every report, vbucket map change and function change the FSM
+// completes a pending transition once the reports allow it, with the
+// owners being the distinct nodes of the vbucket map (without a map, any
+// one running node suffices):
+//
+//	deploying   → deployed    when every owner is in Running
+//	pausing     → paused      when Running is empty
+//	undeploying → undeployed  when Running is empty (the instance, its
+//	                          checkpoints and Running are dropped)
+//
+// A completion bumps Version and fires Changed; a report that changes
+// Running only fires Changed.
+func (s *Store) ReportFunction(ctx context.Context, r FunctionReport) (Function, error) {
+	if err := validateReport(&r); err != nil {
+		return Function{}, err
+	}
+	res := s.submit(ctx, encodeReportFunction(&r))
+	if res.err != nil {
+		return Function{}, res.err
+	}
+	if res.fn == nil {
+		return Function{}, errors.New("consensus: function report returned no record")
+	}
+	return copyFunction(res.fn), nil
+}
+
+func validateOwners(owners []string, numVB int) error {
+	if len(owners) != numVB {
+		return fmt.Errorf("%w: vbucket map has %d owners, want one per vbucket (%d)", ErrInvalid, len(owners), numVB)
+	}
+	for vb, o := range owners {
+		if len(o) > maxNameLen {
+			return fmt.Errorf("%w: owner of vbucket %d is longer than %d bytes", ErrInvalid, vb, maxNameLen)
+		}
+	}
+	return nil
+}
+
+func validateReport(r *FunctionReport) error {
+	switch {
+	case r.Name == "" || len(r.Name) > maxNameLen:
+		return fmt.Errorf("%w: function name must have 1 to %d bytes", ErrInvalid, maxNameLen)
+	case r.InstanceID == "" || len(r.InstanceID) > maxNameLen:
+		return fmt.Errorf("%w: function report needs an instance id of 1 to %d bytes", ErrInvalid, maxNameLen)
+	case r.Node == "" || len(r.Node) > maxNameLen:
+		return fmt.Errorf("%w: function report needs a node id of 1 to %d bytes", ErrInvalid, maxNameLen)
+	}
+	return nil
+}
+
+func copyVBMap(m *VBMap) VBMap {
+	return VBMap{Epoch: m.Epoch, Owners: slices.Clone(m.Owners), VBEpochs: slices.Clone(m.VBEpochs)}
+}
+
+func (f *fsm) vbMap() VBMap {
+	f.mu.RLock()
+	m := f.vbmap
+	f.mu.RUnlock()
+	if m == nil {
+		return VBMap{}
+	}
+	return copyVBMap(m)
+}
+
+func (f *fsm) setVBMap(index, expect uint64, owners []string) (cmdResult, bool) {
+	if err := validateOwners(owners, f.numVB); err != nil {
+		return cmdResult{err: err}, false
+	}
+	cur := f.vbmap
+	var epoch uint64
+	if cur != nil {
+		epoch = cur.Epoch
+	}
+	if expect != epoch {
+		return cmdResult{err: fmt.Errorf("%w: vbucket map is at epoch %d, not %d", ErrVersionMismatch, epoch, expect)}, false
+	}
+	if cur != nil && slices.Equal(cur.Owners, owners) {
+		return cmdResult{vbmap: cur}, false
+	}
+	next := &VBMap{Epoch: index, Owners: owners, VBEpochs: make([]uint64, f.numVB)}
+	for vb := range owners {
+		if cur == nil || cur.Owners[vb] != owners[vb] {
+			next.VBEpochs[vb] = index
+		} else {
+			next.VBEpochs[vb] = cur.VBEpochs[vb]
+		}
+	}
+	f.mu.Lock()
+	f.vbmap = next
+	f.mu.Unlock()
+	f.completeAll(index)
+	return cmdResult{vbmap: next}, true
+}
+
+func (f *fsm) reportFunction(index uint64, r *FunctionReport) (cmdResult, bool) {
+	if err := validateReport(r); err != nil {
+		return cmdResult{err: err}, false
+	}
+	cur := f.functions[r.Name]
+	if cur == nil {
+		return cmdResult{err: fmt.Errorf("%w: %q", ErrFunctionNotFound, r.Name)}, false
+	}
+	if cur.InstanceID == "" || cur.InstanceID != r.InstanceID {
+		return cmdResult{err: fmt.Errorf("%w: function %q instance %q (current %q)", ErrStaleInstance, r.Name, r.InstanceID, cur.InstanceID)}, false
+	}
+	i, in := slices.BinarySearch(cur.Running, r.Node)
+	var running []string
+	switch {
+	case r.Running && !in:
+		running = slices.Insert(slices.Clone(cur.Running), i, r.Node)
+	case !r.Running && in:
+		running = slices.Delete(slices.Clone(cur.Running), i, i+1)
+		if len(running) == 0 {
+			running = nil
+		}
+	default:
+		return cmdResult{fn: cur}, false
+	}
+	next := *cur
+	next.Running = running
+	if f.completeTransition(&next) {
+		next.Version = index
+	}
+	f.mu.Lock()
+	f.functions[r.Name] = &next
+	f.mu.Unlock()
+	return cmdResult{fn: &next}, true
+}
+
+// completeAll completes every function's pending transition that the
+// current map and reports allow, in name order (FSM goroutine).
+func (f *fsm) completeAll(index uint64) {
+	var names []string
+	for name, r := range f.functions {
+		if transitional(r.Status) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		next := *f.functions[name]
+		if f.completeTransition(&next) {
+			next.Version = index
+			f.mu.Lock()
+			f.functions[name] = &next
+			f.mu.Unlock()
+		}
+	}
+}
+
+func transitional(status string) bool {
+	return status == StatusDeploying || status == StatusPausing || status == StatusUndeploying
+}
+
+// completeTransition moves next out of a transitional status if the
+// reports allow it and says whether it did (FSM goroutine).
+func (f *fsm) completeTransition(next *Function) bool {
+	switch next.Status {
+	case StatusDeploying:
+		if !f.ownersRunning(next.Running) {
+			return false
+		}
+		next.Status = StatusDeployed
+	case StatusPausing:
+		if len(next.Running) > 0 {
+			return false
+		}
+		next.Status = StatusPaused
+	case StatusUndeploying:
+		if len(next.Running) > 0 {
+			return false
+		}
+		next.Status = StatusUndeployed
+		next.InstanceID = ""
+		next.Checkpoints = nil
+		next.Running = nil
+	default:
+		return false
+	}
+	return true
+}
+
+// ownersRunning reports whether every owner of the vbucket map is in
+// running (sorted); without a map, whether any node runs.
+func (f *fsm) ownersRunning(running []string) bool {
+	m := f.vbmap
+	if m == nil {
+		return len(running) > 0
+	}
+	prev := ""
+	for _, o := range m.Owners {
+		if o == "" || o == prev {
+			continue
+		}
+		if _, ok := slices.BinarySearch(running, o); !ok {
+			return false
+		}
+		prev = o
+	}
+	return true
+}
+
+// checkOwnership fences a batch: once a vbucket map is set, every vbucket
+// of the batch's checkpoints must be owned by the batch's node, and must
+// not have changed owner after the map epoch the worker acted on, so that
+// a vbucket that moved is never processed by two nodes. Vbuckets out of
+// range are left to the checkpoint range check.
+func (f *fsm) checkOwnership(b *Batch, cps []vbSeq) error {
+	m := f.vbmap
+	if m == nil {
+		return nil
+	}
+	for _, c := range cps {
+		vb := int(c.vb)
+		if vb >= len(m.Owners) {
+			continue
+		}
+		if owner := m.Owners[vb]; owner == "" || owner != b.Node {
+			return fmt.Errorf("%w: function %q: vbucket %d is owned by %s, not %q", ErrStaleOwner, b.Function, vb, ownerName(owner), b.Node)
+		}
+		if m.VBEpochs[vb] > b.Epoch {
+			return fmt.Errorf("%w: function %q: vbucket %d changed owner at epoch %d, after the batch's epoch %d",
+				ErrStaleOwner, b.Function, vb, m.VBEpochs[vb], b.Epoch)
+		}
+	}
+	return nil
+}
+
+func ownerName(o string) string {
+	if o == "" {
+		return "nobody"
+	}
+	return fmt.Sprintf("%q", o)
+}
