@@ -128,6 +128,7 @@ func (f *fsm) setVBMap(index, expect uint64, owners []string) (cmdResult, bool) 
 	f.mu.Lock()
 	f.vbmap = next
 	f.mu.Unlock()
+	f.pruneRunning()
 	f.completeAll(index)
 	return cmdResult{vbmap: next}, true
 }
@@ -165,6 +166,40 @@ func (f *fsm) reportFunction(index uint64, r *FunctionReport) (cmdResult, bool) 
 	f.functions[r.Name] = &next
 	f.mu.Unlock()
 	return cmdResult{fn: &next}, true
+}
+
+// pruneRunning drops from every function's Running the nodes that own no
+// vbucket in the new map: a node that was failed over cannot report its
+// workers stopped, and one that owns nothing runs nothing (FSM goroutine).
+func (f *fsm) pruneRunning() {
+	owners := make(map[string]bool)
+	for _, o := range f.vbmap.Owners {
+		if o != "" {
+			owners[o] = true
+		}
+	}
+	var names []string
+	for name, r := range f.functions {
+		if len(r.Running) > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		cur := f.functions[name]
+		kept := slices.DeleteFunc(slices.Clone(cur.Running), func(n string) bool { return !owners[n] })
+		if len(kept) == len(cur.Running) {
+			continue
+		}
+		if len(kept) == 0 {
+			kept = nil
+		}
+		next := *cur
+		next.Running = kept
+		f.mu.Lock()
+		f.functions[name] = &next
+		f.mu.Unlock()
+	}
 }
 
 // completeAll completes every function's pending transition that the

@@ -92,12 +92,6 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s port %d out of range", name, p))
 		}
 	}
-	if len(c.Join) > 0 {
-		// Membership (memberlist, Raft voters added by the leader) is the
-		// next step; until then a joining node could only wait for a leader
-		// that never adds it.
-		errs = append(errs, errors.New("joining an existing cluster (--join) is not supported yet; omit it to start a one-node cluster"))
-	}
 	if c.FailoverTimeout <= 0 {
 		errs = append(errs, errors.New("failover timeout must be positive"))
 	}

@@ -1,7 +1,8 @@
 // Package node composes one eventide node: its listeners, the Raft-backed
-// store, the eventing supervisor and every REST API. node.New builds a node,
-// Start runs it and Close stops it in order (REST → workers → Raft); tests
-// use it to start real nodes.
+// store, membership, the node-to-node gRPC service, the eventing supervisor
+// and every REST API. node.New builds a node, Start runs it and Close stops
+// it in order (REST → workers → gRPC → membership → Raft); tests use it to
+// start real nodes.
 package node
 
 import (
@@ -18,42 +19,49 @@ import (
 	"time"
 
 	"eventide/consensus"
+	"eventide/node/cluster"
 	"eventide/node/eventing"
 	"eventide/node/rest/clusterapi"
+	"eventide/node/rpc"
 )
 
-// API names one of the node's REST listeners.
+// API names one of the node's listeners.
 type API string
 
-// The node's REST APIs.
+// The node's listeners.
 const (
 	APIMgmt        API = "mgmt"
 	APIEventing    API = "eventing"
 	APISyncGateway API = "sync-gateway"
+	APIGRPC        API = "grpc"
 )
 
 // Node is one running eventide node.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	store *consensus.Store
-	sup   *eventing.Supervisor
-	svc   *eventing.Service
+	cfg     Config
+	log     *slog.Logger
+	uuid    string // this node's UUID, kept in the data dir
+	store   *consensus.Store
+	members *cluster.Membership
+	coord   *cluster.Coordinator
+	client  *rpc.Client
+	grpc    *rpc.Server
+	sup     *eventing.Supervisor
+	svc     *eventing.Service
 
-	uuid      string // this node's UUID, kept in the data dir
 	mgmt      *clusterapi.Handler
 	rest      map[API]http.Handler
 	listeners map[API]net.Listener
 	servers   []*http.Server
 
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // background goroutines (supervisor, expiry pager)
+	wg     sync.WaitGroup // background goroutines
 	closed sync.Once
 }
 
-// New validates cfg, opens the store and binds every listener. Nothing is
-// served until Start.
-func New(cfg Config) (*Node, error) {
+// New validates cfg, binds every listener, opens the store and builds the
+// node's services. Nothing is served until Start.
+func New(cfg Config) (_ *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -66,49 +74,95 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: create data dir: %w", err)
 	}
 	n := &Node{cfg: cfg, log: log, listeners: make(map[API]net.Listener)}
+	defer func() {
+		if err != nil {
+			n.release()
+		}
+	}()
+	if n.uuid, err = loadNodeUUID(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	for api, port := range map[API]int{
-		APIMgmt: cfg.Ports.Mgmt, APIEventing: cfg.Ports.Eventing, APISyncGateway: cfg.Ports.SyncGateway,
+		APIMgmt: cfg.Ports.Mgmt, APIEventing: cfg.Ports.Eventing,
+		APISyncGateway: cfg.Ports.SyncGateway, APIGRPC: cfg.Ports.GRPC,
 	} {
 		l, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(port)))
 		if err != nil {
-			n.closeListeners()
 			return nil, fmt.Errorf("node: listen %s: %w", api, err)
 		}
 		n.listeners[api] = l
 	}
-	store, err := consensus.Open(consensus.Config{
+	if n.client, err = rpc.NewClient(rpc.ClientConfig{Logger: log.With("component", "rpc-client")}); err != nil {
+		return nil, fmt.Errorf("node: rpc client: %w", err)
+	}
+	// The forwarder resolves the leader's gRPC address through membership,
+	// which needs the store's Raft address first: bind it late.
+	fwd, err := rpc.NewForwarder(n.client, rpc.ResolverFunc(func(id string) (string, bool) {
+		if n.members == nil {
+			return "", false
+		}
+		return n.members.GRPCAddr(id)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("node: forwarder: %w", err)
+	}
+	n.store, err = consensus.Open(consensus.Config{
 		NodeID:        cfg.NodeID,
 		DataDir:       filepath.Join(cfg.DataDir, "raft"),
 		BindAddr:      net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Raft)),
 		AdvertiseAddr: net.JoinHostPort(cfg.advertise(), strconv.Itoa(cfg.Ports.Raft)),
 		Bootstrap:     len(cfg.Join) == 0,
 		NumVBuckets:   cfg.VBuckets,
+		Forwarder:     fwd,
 		Logger:        log.With("component", "raft"),
 	})
 	if err != nil {
-		n.closeListeners()
 		return nil, fmt.Errorf("node: open store: %w", err)
 	}
-	n.store = store
 	if err := n.wire(); err != nil {
-		_ = store.Close()
-		n.closeListeners()
 		return nil, err
 	}
 	return n, nil
 }
 
-func (n *Node) closeListeners() {
+// release frees what New acquired, after a failed New or at the end of Close.
+func (n *Node) release() {
 	for _, l := range n.listeners {
 		_ = l.Close()
 	}
+	if n.members != nil {
+		_ = n.members.Shutdown()
+	}
+	if n.store != nil {
+		_ = n.store.Close()
+	}
+	if n.client != nil {
+		_ = n.client.Close()
+	}
 }
 
-// Start waits for a Raft leader, then starts the supervisor and serves
-// every REST API.
+// Start joins the cluster (or bootstraps one), waits until this node has a
+// leader and has caught up with the Raft log, then starts the supervisor
+// and serves every API.
 func (n *Node) Start(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	bg, stop := context.WithCancel(context.Background())
+	n.cancel = stop
+	grpcL := n.listeners[APIGRPC]
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.grpc.Serve(grpcL); err != nil {
+			n.log.Error("gRPC server stopped", "err", err)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	if err := n.members.Join(wctx); err != nil {
+		return fmt.Errorf("node: join cluster: %w", err)
+	}
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); n.coord.Run(bg) }()
+	// A joining node gets a leader once the leader's coordinator adds it.
 	if err := n.store.WaitLeader(wctx); err != nil {
 		return fmt.Errorf("node: no raft leader: %w", err)
 	}
@@ -117,15 +171,20 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.store.CatchUp(wctx); err != nil {
 		return fmt.Errorf("node: catch up with the raft log: %w", err)
 	}
+	if n.store.IsLeader() {
+		// The vbucket map exists before any function runs.
+		if err := n.coord.Reconcile(wctx); err != nil {
+			n.log.Warn("first cluster reconcile", "err", err)
+		}
+	}
 	if err := n.ensureClusterUUID(wctx); err != nil {
 		return fmt.Errorf("node: cluster uuid: %w", err)
 	}
-	bg, stop := context.WithCancel(context.Background())
-	n.cancel = stop
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.sup.Run(bg) }()
 	go func() { defer n.wg.Done(); n.expiryPager(bg) }()
-	for api, h := range n.handlers() {
+	go func() { defer n.wg.Done(); n.savePeers(bg) }()
+	for api, h := range n.rest {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
 		if api == APIMgmt {
 			srv.RegisterOnShutdown(n.mgmt.Close) // ends streaming cluster-map responses
@@ -138,11 +197,12 @@ func (n *Node) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	n.log.Info("eventide node started", "mgmt", n.Addr(APIMgmt), "eventing", n.Addr(APIEventing), "sync_gateway", n.Addr(APISyncGateway))
+	n.log.Info("eventide node started", "mgmt", n.Addr(APIMgmt), "eventing", n.Addr(APIEventing),
+		"sync_gateway", n.Addr(APISyncGateway), "grpc", n.Addr(APIGRPC), "raft", n.store.Addr(), "gossip", n.members.Addr())
 	return nil
 }
 
-// Addr returns the host:port an API listens on.
+// Addr returns the host:port a listener is bound to.
 func (n *Node) Addr(api API) string {
 	if l := n.listeners[api]; l != nil {
 		return l.Addr().String()
@@ -150,10 +210,14 @@ func (n *Node) Addr(api API) string {
 	return ""
 }
 
+// ID returns the node id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
 // Store returns the node's replicated store (tests and benchmarks read it).
 func (n *Node) Store() *consensus.Store { return n.store }
 
-// Close stops the node: REST, then workers, then Raft.
+// Close stops the node gracefully: REST, then the workers and background
+// duties, then gRPC, then it leaves the membership and closes Raft.
 func (n *Node) Close() error {
 	var err error
 	n.closed.Do(func() {
@@ -162,14 +226,41 @@ func (n *Node) Close() error {
 		for _, srv := range n.servers {
 			_ = srv.Shutdown(ctx)
 		}
-		n.closeListeners()
 		if n.cancel != nil {
 			n.cancel()
 		}
+		n.grpc.Stop(ctx)
 		n.wg.Wait()
+		if err := n.members.Leave(2 * time.Second); err != nil {
+			n.log.Warn("leave cluster", "err", err)
+		}
+		_ = n.members.Shutdown()
 		err = n.store.Close()
+		n.store = nil // closed; release must not close it again
+		n.release()
 	})
 	return err
+}
+
+// Kill stops the node abruptly, as a crash would: no graceful leave, no
+// draining. Tests use it; the data dir stays as it is.
+func (n *Node) Kill() {
+	n.closed.Do(func() {
+		for _, srv := range n.servers {
+			_ = srv.Close()
+		}
+		_ = n.members.Shutdown()
+		if n.cancel != nil {
+			n.cancel()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n.grpc.Stop(ctx)
+		_ = n.store.Close()
+		n.wg.Wait()
+		n.store = nil
+		n.release()
+	})
 }
 
 // Run starts a node and serves until ctx ends, then closes it.

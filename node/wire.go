@@ -2,67 +2,113 @@ package node
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strconv"
 
+	"eventide/node/cluster"
 	"eventide/node/eventing"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rest/eventingapi"
 	"eventide/node/rest/syncgwapi"
+	"eventide/node/rpc"
 )
 
-// wire builds the supervisor, the eventing service and the REST handlers
-// over the opened store.
+// wire builds membership, the coordinator, the supervisor, the gRPC server,
+// the eventing service and the REST handlers over the opened store.
 func (n *Node) wire() error {
-	uuid, err := loadNodeUUID(n.cfg.DataDir)
-	if err != nil {
-		return err
+	cfg := n.cfg
+	adv := cfg.advertise()
+	seeds := slices.Clone(cfg.Join)
+	for _, p := range loadPeers(cfg.DataDir) {
+		if !slices.Contains(seeds, p) {
+			seeds = append(seeds, p)
+		}
 	}
-	n.uuid = uuid
+	var err error
+	n.members, err = cluster.New(cluster.Config{
+		NodeID:        cfg.NodeID,
+		BindAddr:      cfg.BindAddr,
+		AdvertiseAddr: cfg.AdvertiseAddr,
+		GossipPort:    cfg.Ports.Gossip,
+		Join:          seeds,
+		Meta: cluster.Meta{
+			NodeID:   cfg.NodeID,
+			UUID:     n.uuid,
+			RaftAddr: n.store.Addr(),
+			GRPCAddr: net.JoinHostPort(adv, strconv.Itoa(n.port(APIGRPC))),
+			Ports: cluster.Ports{
+				Mgmt: n.port(APIMgmt), Eventing: n.port(APIEventing), SyncGateway: n.port(APISyncGateway),
+			},
+			Services: []string{"kv", "eventing"},
+		},
+		Logger: n.log.With("component", "membership"),
+	})
+	if err != nil {
+		return fmt.Errorf("node: membership: %w", err)
+	}
+	n.coord, err = cluster.NewCoordinator(cluster.CoordinatorConfig{
+		NodeID:          cfg.NodeID,
+		Store:           n.store,
+		Members:         n.members,
+		NumVBuckets:     cfg.VBuckets,
+		FailoverTimeout: cfg.FailoverTimeout,
+		Logger:          n.log.With("component", "coordinator"),
+	})
+	if err != nil {
+		return fmt.Errorf("node: coordinator: %w", err)
+	}
 	n.sup, err = eventing.NewSupervisor(eventing.SupervisorConfig{
-		NodeID:    n.cfg.NodeID,
-		AppLogDir: filepath.Join(n.cfg.DataDir, "applogs"),
+		NodeID:    cfg.NodeID,
+		AppLogDir: filepath.Join(cfg.DataDir, "applogs"),
 		Store:     n.store,
 		Logger:    n.log,
 	})
 	if err != nil {
 		return fmt.Errorf("node: supervisor: %w", err)
 	}
+	n.grpc, err = rpc.NewServer(rpc.ServerConfig{
+		Applier: n.store,
+		Runtime: localRuntime{n.sup},
+		Logger:  n.log.With("component", "rpc-server"),
+	})
+	if err != nil {
+		return fmt.Errorf("node: gRPC server: %w", err)
+	}
+	facts := &clusterFacts{n: n}
 	n.svc, err = eventing.New(eventing.Config{
 		Backend:   n.store,
 		Keyspaces: n.store.Docs(),
 		Compiler:  eventing.HandlerCompiler,
-		Cluster:   n.sup,
-		Runtime:   n.sup,
+		Cluster:   facts,
+		Runtime:   facts,
 		Logger:    n.log.With("component", "eventing"),
 	})
 	if err != nil {
 		return fmt.Errorf("node: eventing service: %w", err)
 	}
 
-	mgmt, err := clusterapi.New(clusterapi.Config{
-		Username: n.cfg.Username, Password: n.cfg.Password, Logger: n.log.With("component", "mgmt-rest"),
+	n.mgmt, err = clusterapi.New(clusterapi.Config{
+		Username: cfg.Username, Password: cfg.Password, Logger: n.log.With("component", "mgmt-rest"),
 	}, clusterapi.Deps{Keyspaces: n.store, Catalog: n.store.Docs(), Cluster: clusterView{n}})
 	if err != nil {
 		return fmt.Errorf("node: cluster manager API: %w", err)
 	}
-	n.mgmt = mgmt
 	ev, err := eventingapi.New(eventingapi.Config{
-		Username: n.cfg.Username, Password: n.cfg.Password, Logger: n.log.With("component", "eventing-rest"),
+		Username: cfg.Username, Password: cfg.Password, Logger: n.log.With("component", "eventing-rest"),
 	}, n.svc)
 	if err != nil {
 		return fmt.Errorf("node: eventing API: %w", err)
 	}
 	sg, err := syncgwapi.New(syncgwapi.Config{
-		Username: n.cfg.Username, Password: n.cfg.Password, ServerUUID: uuid,
+		Username: cfg.Username, Password: cfg.Password, ServerUUID: n.uuid,
 		Logger: n.log.With("component", "syncgw-rest"),
 	}, n.store.Docs(), n.store)
 	if err != nil {
 		return fmt.Errorf("node: sync gateway API: %w", err)
 	}
-	n.rest = map[API]http.Handler{APIMgmt: mgmt, APIEventing: ev, APISyncGateway: sg}
+	n.rest = map[API]http.Handler{APIMgmt: n.mgmt, APIEventing: ev, APISyncGateway: sg}
 	return nil
 }
-
-// handlers returns the REST handler of each API listener.
-func (n *Node) handlers() map[API]http.Handler { return n.rest }

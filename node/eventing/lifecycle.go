@@ -120,7 +120,9 @@ func planTransition(loc Location, status string, op lifecycleOp) (transition, *E
 	case opUndeploy:
 		switch status {
 		case StatusDeployed, StatusDeploying, StatusPaused, StatusPausing:
-			return transition{next: StatusUndeploying, drop: true}, nil
+			// The FSM drops the instance and its checkpoints once every
+			// node has reported its workers stopped.
+			return transition{next: StatusUndeploying}, nil
 		}
 		return transition{}, alreadyIn(CodeAppNotDeployed, loc, StatusUndeployed)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ const (
 type SupervisorStore interface {
 	Functions() []consensus.Function
 	Function(name string) (consensus.Function, error)
+	ReportFunction(ctx context.Context, r consensus.FunctionReport) (consensus.Function, error)
+	VBMap() consensus.VBMap
 	Changed() <-chan struct{}
 	ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error)
 	CommitBatch(ctx context.Context, b consensus.Batch) ([]*dcp.Document, error)
@@ -75,6 +78,8 @@ type Supervisor struct {
 	runners map[string]*runner           // by function name; owned by Run's goroutine
 	stats   map[string]*FunctionCounters // by function name; survive redeploys until reset
 	applogs map[string]*handler.AppLog
+
+	wake chan struct{} // buffered(1): asks Run for a reconcile
 }
 
 // NewSupervisor returns a supervisor; Run starts it.
@@ -98,6 +103,7 @@ func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 		runners: make(map[string]*runner),
 		stats:   make(map[string]*FunctionCounters),
 		applogs: make(map[string]*handler.AppLog),
+		wake:    make(chan struct{}, 1),
 	}, nil
 }
 
@@ -114,8 +120,17 @@ func (s *Supervisor) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		case <-s.wake:
 		case <-retry.C: // retries transitions that failed (e.g. no leader)
 		}
+	}
+}
+
+// poke asks Run to reconcile soon.
+func (s *Supervisor) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -176,36 +191,86 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 	s.mu.Lock()
 	r := s.runners[f.Name]
 	s.mu.Unlock()
-	switch f.Status {
-	case StatusDeploying, StatusDeployed:
-		if r != nil && r.instance != f.InstanceID {
-			s.stopRunner(f.Name)
-			r = nil
-		}
-		if r == nil {
-			var err error
-			if r, err = s.startRunner(f); err != nil {
-				s.log.Error("cannot start function", "function", f.Name, "err", err)
-				if l := s.appLog(f.Name, nil); l != nil {
-					_ = l.Printf("ERROR", "function cannot start: %v", err)
-				}
-				s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
-				return
-			}
-		}
-		if f.Status == StatusDeploying {
-			s.transition(ctx, f, consensus.FunctionChange{Status: StatusDeployed})
-		}
-	case StatusPausing:
-		s.stopRunner(f.Name)
-		s.transition(ctx, f, consensus.FunctionChange{Status: StatusPaused})
-	case StatusUndeploying:
-		s.stopRunner(f.Name)
-		s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
-	default:
+	if f.Status != StatusDeploying && f.Status != StatusDeployed {
 		if r != nil {
 			s.stopRunner(f.Name)
 		}
+		s.report(ctx, f, false)
+		return
+	}
+	vbs, epoch, moved := s.ownership(r)
+	if r != nil && (r.instance != f.InstanceID || moved || r.failed.Load()) {
+		s.stopRunner(f.Name)
+		r = nil
+	}
+	if len(vbs) == 0 {
+		// This node owns no vbuckets: nothing to run, nothing to report.
+		s.report(ctx, f, false)
+		return
+	}
+	if r == nil {
+		// Re-read the record after stopping the old runner, so the new one
+		// starts from the checkpoints its predecessor committed.
+		cur, err := s.cfg.Store.Function(f.Name)
+		if err != nil || cur.InstanceID != f.InstanceID {
+			return // changed meanwhile; the next reconcile sees it
+		}
+		if _, err = s.startRunner(cur, vbs, epoch); err != nil {
+			s.log.Error("cannot start function", "function", f.Name, "err", err)
+			if l := s.appLog(f.Name, nil); l != nil {
+				_ = l.Printf("ERROR", "function cannot start: %v", err)
+			}
+			s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
+			return
+		}
+	}
+	s.report(ctx, f, true)
+}
+
+// ownership returns the vbuckets this node owns in the replicated map and
+// the map's epoch, and whether any of them changed owner since runner r
+// started (so its batches would be fenced off). Without a map (a store
+// that never had one) the node owns every vbucket.
+func (s *Supervisor) ownership(r *runner) (vbs []uint16, epoch uint64, moved bool) {
+	m := s.cfg.Store.VBMap()
+	if len(m.Owners) == 0 {
+		for vb := range s.cfg.Store.Docs().NumVBuckets() {
+			vbs = append(vbs, uint16(vb))
+		}
+		return vbs, 0, r != nil && len(r.vbs) != len(vbs)
+	}
+	for vb, owner := range m.Owners {
+		if owner != s.cfg.NodeID {
+			continue
+		}
+		vbs = append(vbs, uint16(vb))
+		if r != nil && m.VBEpochs[vb] > r.epoch {
+			moved = true
+		}
+	}
+	if r != nil && !slices.Equal(vbs, r.vbs) {
+		moved = true
+	}
+	return vbs, m.Epoch, moved
+}
+
+// report tells the replicated record whether this node's workers run the
+// function's current instance, when the record says otherwise; the FSM
+// completes deploying/pausing/undeploying from these reports.
+func (s *Supervisor) report(ctx context.Context, f consensus.Function, running bool) {
+	if f.InstanceID == "" {
+		return
+	}
+	if _, listed := slices.BinarySearch(f.Running, s.cfg.NodeID); listed == running {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := s.cfg.Store.ReportFunction(rctx, consensus.FunctionReport{
+		Name: f.Name, InstanceID: f.InstanceID, Node: s.cfg.NodeID, Running: running,
+	})
+	if err != nil && !errors.Is(err, consensus.ErrStaleInstance) && !errors.Is(err, consensus.ErrFunctionNotFound) {
+		s.log.Warn("cannot report function state; will retry", "function", f.Name, "running", running, "err", err)
 	}
 }
 

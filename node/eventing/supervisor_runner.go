@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"eventide/consensus"
@@ -19,11 +20,16 @@ import (
 type runner struct {
 	name     string
 	instance string
+	vbs      []uint16 // owned vbuckets, sorted
+	epoch    uint64   // vbucket map epoch the ownership comes from
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	// failed is set when a worker stopped on its own (its instance or
+	// ownership went stale); the supervisor then replaces the runner.
+	failed atomic.Bool
 }
 
-func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
+func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uint64) (*runner, error) {
 	spec, err := s.cfg.Decode(f.Definition)
 	if err != nil {
 		return nil, fmt.Errorf("decode definition: %w", err)
@@ -33,18 +39,11 @@ func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	docs := s.cfg.Store.Docs()
-	numVB := docs.NumVBuckets()
-	workers := spec.WorkerCount
-	if workers < 1 {
-		workers = 1
-	}
-	if workers > numVB {
-		workers = numVB
-	}
+	workers := min(max(spec.WorkerCount, 1), len(owned))
 	counters := s.Counters(f.Name)
 	applog := s.appLog(f.Name, &spec)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{name: f.Name, instance: f.InstanceID, cancel: cancel}
+	r := &runner{name: f.Name, instance: f.InstanceID, vbs: owned, epoch: epoch, cancel: cancel}
 	ws := make([]*vbWorker, workers)
 	for i := range ws {
 		newJS := func() (*handler.Worker, error) {
@@ -65,6 +64,8 @@ func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
 		w := &vbWorker{
 			fn:       f.Name,
 			instance: f.InstanceID,
+			node:     s.cfg.NodeID,
+			epoch:    epoch,
 			source:   spec.Source,
 			store:    s.cfg.Store,
 			docs:     docs,
@@ -75,14 +76,15 @@ func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
 			cursor:   make(map[uint16]uint64),
 			log:      s.log.With("function", f.Name, "worker", i),
 		}
-		// Worker i owns vbuckets i, i+n, i+2n, ...
-		for vb := i; vb < numVB; vb += workers {
+		// Worker i owns the node's vbuckets i, i+n, i+2n, ...
+		for j := i; j < len(owned); j += workers {
+			vb := owned[j]
 			var cp uint64
-			if vb < len(f.Checkpoints) {
+			if int(vb) < len(f.Checkpoints) {
 				cp = f.Checkpoints[vb]
 			}
-			w.vbs = append(w.vbs, uint16(vb))
-			w.cursor[uint16(vb)] = cp
+			w.vbs = append(w.vbs, vb)
+			w.cursor[vb] = cp
 		}
 		ws[i] = w
 	}
@@ -91,6 +93,10 @@ func (s *Supervisor) startRunner(f consensus.Function) (*runner, error) {
 		go func() {
 			defer r.wg.Done()
 			w.run(ctx)
+			if ctx.Err() == nil {
+				r.failed.Store(true)
+				s.poke()
+			}
 		}()
 	}
 	s.mu.Lock()
@@ -111,6 +117,8 @@ func (r *runner) stop() {
 // vbWorker is one worker: a goja runtime and the cursors of its vbuckets.
 type vbWorker struct {
 	fn, instance string
+	node         string // this node, the owner named in batches
+	epoch        uint64 // vbucket map epoch of the ownership
 	source       dcp.Keyspace
 	store        SupervisorStore
 	docs         *dcp.Store
@@ -235,6 +243,8 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			InstanceID:  w.instance,
 			Checkpoints: upto,
 			From:        from,
+			Node:        w.node,
+			Epoch:       w.epoch,
 			Mutations:   ov.mutations(),
 		}
 		err := w.commit(batch)
@@ -289,6 +299,7 @@ func (w *vbWorker) commit(b consensus.Batch) error {
 		cancel()
 		var be *dcp.BatchError
 		if err == nil || errors.Is(err, consensus.ErrStaleInstance) || errors.As(err, &be) ||
+			errors.Is(err, consensus.ErrStaleOwner) ||
 			errors.Is(err, consensus.ErrCheckpointMismatch) ||
 			errors.Is(err, consensus.ErrClosed) || attempt >= 50 {
 			return err
