@@ -1,12 +1,14 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"eventide/node/cluster"
 	"eventide/node/eventing"
@@ -109,6 +111,29 @@ func (n *Node) wire() error {
 	if err != nil {
 		return fmt.Errorf("node: sync gateway API: %w", err)
 	}
-	n.rest = map[API]http.Handler{APIMgmt: n.mgmt, APIEventing: ev, APISyncGateway: sg}
+	n.rest = map[API]http.Handler{
+		APIMgmt:        n.caughtUp(n.mgmt, false),
+		APIEventing:    n.caughtUp(ev, true),
+		APISyncGateway: sg,
+	}
 	return nil
+}
+
+// caughtUp makes a handler see every write acknowledged anywhere in the
+// cluster before it acts, as Couchbase does by sending lifecycle calls to
+// its leader: a function created through one node can be deployed through
+// another at once. reads says whether GETs wait too; it costs one Raft
+// round trip per request, which management calls can afford.
+func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reads || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+			err := n.store.CatchUp(ctx)
+			cancel()
+			if err != nil {
+				n.log.Warn("catching up before a request", "path", r.URL.Path, "err", err)
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -30,6 +30,8 @@ type Options struct {
 	VBuckets int
 	// Verbose routes the node's logs to t.Log.
 	Verbose bool
+	// FailoverTimeout overrides the default 5s.
+	FailoverTimeout time.Duration
 	// Mgmt8091 binds the node to a fresh loopback address (127.x.y.z) with
 	// the cluster manager API on port 8091, the only HTTP port Couchbase
 	// SDKs reach with a couchbase:// connection string.
@@ -39,8 +41,16 @@ type Options struct {
 // NewNode starts a one-node cluster.
 func NewNode(t testing.TB, o Options) *Node {
 	t.Helper()
+	n := newNode(t, "n1", o)
+	n.start()
+	return n
+}
+
+// newNode configures (but does not start) a test node.
+func newNode(t testing.TB, id string, o Options) *Node {
+	t.Helper()
 	cfg := node.DefaultConfig()
-	cfg.NodeID = "n1"
+	cfg.NodeID = id
 	cfg.DataDir = t.TempDir()
 	cfg.BindAddr = "127.0.0.1"
 	cfg.VBuckets = 64
@@ -63,8 +73,10 @@ func NewNode(t testing.TB, o Options) *Node {
 	} else {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if o.FailoverTimeout > 0 {
+		cfg.FailoverTimeout = o.FailoverTimeout
+	}
 	n := &Node{t: t, Cfg: cfg}
-	n.start()
 	t.Cleanup(func() {
 		if n.Node != nil {
 			_ = n.Node.Close()
@@ -92,12 +104,107 @@ func (n *Node) start() {
 // and ports.
 func (n *Node) Restart() {
 	n.t.Helper()
+	n.Stop()
+	n.start()
+}
+
+// Stop closes the node cleanly (it leaves the cluster gracefully).
+func (n *Node) Stop() {
+	n.t.Helper()
+	if n.Node == nil {
+		return
+	}
 	if err := n.Node.Close(); err != nil {
 		n.t.Fatalf("nodetest: close: %v", err)
 	}
 	n.Node = nil
-	n.start()
 }
+
+// Kill stops the node abruptly, as a crash would.
+func (n *Node) Kill() {
+	if n.Node != nil {
+		n.Node.Kill()
+		n.Node = nil
+	}
+}
+
+// Start starts a stopped or killed node again on its data dir and ports.
+func (n *Node) Start() {
+	n.t.Helper()
+	if n.Node == nil {
+		n.start()
+	}
+}
+
+// Running reports whether the node is up.
+func (n *Node) Running() bool { return n.Node != nil }
+
+// GossipAddr is the node's memberlist address.
+func (n *Node) GossipAddr() string {
+	return net.JoinHostPort(n.Cfg.BindAddr, strconv.Itoa(n.Cfg.Ports.Gossip))
+}
+
+// Cluster is a set of real in-process nodes forming one cluster.
+type Cluster struct {
+	t     testing.TB
+	Nodes []*Node
+}
+
+// NewCluster starts k nodes: n1 bootstraps the cluster, the others join it
+// with every other node as a seed.
+func NewCluster(t testing.TB, k int, o Options) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t}
+	for i := range k {
+		c.Nodes = append(c.Nodes, newNode(t, fmt.Sprintf("n%d", i+1), o))
+	}
+	for i, n := range c.Nodes {
+		for j, m := range c.Nodes {
+			if i > 0 && j != i {
+				n.Cfg.Join = append(n.Cfg.Join, m.GossipAddr())
+			}
+		}
+	}
+	for _, n := range c.Nodes {
+		n.start()
+	}
+	return c
+}
+
+// Leader returns the running node that is the Raft leader, waiting up to
+// 30s for one.
+func (c *Cluster) Leader() *Node {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range c.Nodes {
+			if n.Running() && n.Store().IsLeader() {
+				return n
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatal("nodetest: no leader within 30s")
+	return nil
+}
+
+// Followers returns the running nodes that are not the leader.
+func (c *Cluster) Followers() []*Node {
+	l := c.Leader()
+	var out []*Node
+	for _, n := range c.Nodes {
+		if n.Running() && n != l {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Kill crashes node i; Restart(i) brings it back on its data dir.
+func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
+
+// Restart starts node i again (after Kill or Stop).
+func (c *Cluster) Restart(i int) { c.Nodes[i].Start() }
 
 // URL returns http://host:port of an API.
 func (n *Node) URL(api node.API) string { return "http://" + n.Addr(api) }
