@@ -213,7 +213,15 @@ func (s *Store) Close() error {
 		if err := s.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
 		}
-		s.waiters.Wait()
+		// A raft future still queued when raft shut down may never resolve
+		// (raft drops its apply queue); its waiter touches no store, so
+		// waiting for it is bounded rather than forever.
+		waited := make(chan struct{})
+		go func() { s.waiters.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+		}
 		if c, ok := s.trans.(io.Closer); ok {
 			if err := c.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close transport: %w", err))

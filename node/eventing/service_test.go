@@ -239,7 +239,6 @@ func TestLifecycleTransitions(t *testing.T) {
 		want    *eventing.Code // nil: success
 		next    string
 		fresh   bool // a new instance id was set
-		dropped bool // checkpoints dropped
 	}
 	ops := map[string]func(*eventing.Service, eventing.Location) error{
 		"deploy":   func(s *eventing.Service, l eventing.Location) error { return s.Deploy(context.Background(), l) },
@@ -256,25 +255,25 @@ func TestLifecycleTransitions(t *testing.T) {
 		},
 		eventing.StatusDeploying: {
 			{op: "deploy", want: eventing.CodeAppAlreadyDeployed},
-			{op: "undeploy", next: eventing.StatusUndeploying, dropped: true},
+			{op: "undeploy", next: eventing.StatusUndeploying},
 			{op: "pause", want: eventing.CodeAppNotBootstrapped},
 			{op: "resume", want: eventing.CodeAppAlreadyDeployed},
 		},
 		eventing.StatusDeployed: {
 			{op: "deploy", want: eventing.CodeAppAlreadyDeployed},
-			{op: "undeploy", next: eventing.StatusUndeploying, dropped: true},
+			{op: "undeploy", next: eventing.StatusUndeploying},
 			{op: "pause", next: eventing.StatusPausing},
 			{op: "resume", want: eventing.CodeAppAlreadyDeployed},
 		},
 		eventing.StatusPausing: {
 			{op: "deploy", want: eventing.CodeAppNotBootstrapped},
-			{op: "undeploy", next: eventing.StatusUndeploying, dropped: true},
+			{op: "undeploy", next: eventing.StatusUndeploying},
 			{op: "pause", want: eventing.CodeAppPaused},
 			{op: "resume", want: eventing.CodeAppNotBootstrapped},
 		},
 		eventing.StatusPaused: {
 			{op: "deploy", next: eventing.StatusDeploying},
-			{op: "undeploy", next: eventing.StatusUndeploying, dropped: true},
+			{op: "undeploy", next: eventing.StatusUndeploying},
 			{op: "pause", want: eventing.CodeAppPaused},
 			{op: "resume", next: eventing.StatusDeploying},
 		},
@@ -318,10 +317,9 @@ func TestLifecycleTransitions(t *testing.T) {
 				if st.fresh && (after.InstanceID == "" || after.InstanceID == before.InstanceID) {
 					t.Errorf("instance id %q → %q, want a fresh one", before.InstanceID, after.InstanceID)
 				}
-				if st.dropped && (after.InstanceID != "" || after.Checkpoints != nil) {
-					t.Errorf("undeploy kept instance %q checkpoints %v", after.InstanceID, after.Checkpoints)
-				}
-				if !st.fresh && !st.dropped && !reflect.DeepEqual(after.Checkpoints, before.Checkpoints) {
+				// Undeploy keeps instance and checkpoints until every node has
+				// reported its workers stopped; the FSM then drops them.
+				if !st.fresh && !reflect.DeepEqual(after.Checkpoints, before.Checkpoints) {
 					t.Errorf("checkpoints %v → %v, want kept", before.Checkpoints, after.Checkpoints)
 				}
 			})

@@ -273,8 +273,8 @@ func TestSettingsEndpoint(t *testing.T) {
 	e.be.SetStatus("f", eventing.StatusPaused)
 	e.do("POST", "/api/v1/functions/f/settings", `{"deployment_status": false, "processing_status": false}`).wantOK(t, "")
 	rec, _ := e.be.Function("f")
-	if rec.Status != eventing.StatusUndeploying || rec.Checkpoints != nil {
-		t.Errorf("settings undeploy: status %q checkpoints %v", rec.Status, rec.Checkpoints)
+	if rec.Status != eventing.StatusUndeploying || rec.InstanceID == "" {
+		t.Errorf("settings undeploy: status %q instance %q", rec.Status, rec.InstanceID)
 	}
 }
 
