@@ -235,10 +235,10 @@ func TestNumTimerPartitionsRounding(t *testing.T) {
 
 func TestLifecycleTransitions(t *testing.T) {
 	type step struct {
-		op      string
-		want    *eventing.Code // nil: success
-		next    string
-		fresh   bool // a new instance id was set
+		op    string
+		want  *eventing.Code // nil: success
+		next  string
+		fresh bool // a new instance id was set
 	}
 	ops := map[string]func(*eventing.Service, eventing.Location) error{
 		"deploy":   func(s *eventing.Service, l eventing.Location) error { return s.Deploy(context.Background(), l) },
