@@ -195,7 +195,7 @@ func TestCluster_Processes(t *testing.T) {
 		return n == 3
 	})
 	waitFor(t, 60*time.Second, "the restarted node to own vbuckets", func() bool {
-		code, b := live.do("GET", live.mgmt+"/pools/default/bs/src", "", nil)
+		code, b := live.do("GET", live.mgmt+"/pools/default/b/src", "", nil)
 		if code != http.StatusOK {
 			return false
 		}
