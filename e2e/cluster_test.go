@@ -206,6 +206,17 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 		}
 	}
 
+	// Cluster-wide stats name the node that cannot answer.
+	var stats struct {
+		Unreachable []string `json:"unreachable_nodes"`
+	}
+	if err := json.Unmarshal(live.must(http.StatusOK, "GET", live.eventing+"/api/v1/stats/counter", "", nil), &stats); err != nil {
+		t.Fatal(err)
+	}
+	if len(stats.Unreachable) != 1 || stats.Unreachable[0] != leader.Cfg.NodeID {
+		t.Fatalf("stats name unreachable nodes %v, want [%s]", stats.Unreachable, leader.Cfg.NodeID)
+	}
+
 	// The aggregated application log has the handler's lines.
 	code, text := live.do("GET", live.eventing+"/getAppLog?appName=counter&aggregate=true&size=8192", "", nil)
 	if code != http.StatusOK || !strings.Contains(string(text), `"handled"`) {

@@ -103,12 +103,19 @@ func (n *Node) savePeers(ctx context.Context) {
 }
 
 // livePeers returns the alive members as gRPC peers.
-func (n *Node) livePeers() []rpc.Peer {
+func (n *Node) livePeers() []rpc.Peer { return n.peers(false) }
+
+// memberPeers returns every member that has not left, dead ones included,
+// so that a cluster-wide answer can name the nodes that did not answer.
+func (n *Node) memberPeers() []rpc.Peer { return n.peers(true) }
+
+func (n *Node) peers(withDead bool) []rpc.Peer {
 	var peers []rpc.Peer
 	for _, m := range n.members.Members() {
-		if m.Healthy() && m.GRPCAddr != "" {
-			peers = append(peers, rpc.Peer{ID: m.NodeID, Addr: m.GRPCAddr})
+		if m.GRPCAddr == "" || m.State == cluster.StateLeft || (!withDead && !m.Healthy()) {
+			continue
 		}
+		peers = append(peers, rpc.Peer{ID: m.NodeID, Addr: m.GRPCAddr})
 	}
 	return peers
 }
@@ -237,7 +244,7 @@ func (c *clusterFacts) DeployedNodes(fn string) int {
 func (c *clusterFacts) Stats(fn string) (eventing.RuntimeStats, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), fanOutTimeout)
 	defer cancel()
-	res := c.n.client.FunctionStatsAll(ctx, c.n.livePeers(), fanOutTimeout, fn)
+	res := c.n.client.FunctionStatsAll(ctx, c.n.memberPeers(), fanOutTimeout, fn)
 	if len(res.Failed) > 0 {
 		c.n.log.Warn("stats: nodes did not answer", "function", fn, "nodes", res.FailedIDs())
 	}
@@ -256,8 +263,11 @@ func (c *clusterFacts) Stats(fn string) (eventing.RuntimeStats, bool) {
 	}
 	if !found {
 		// No node could answer (or none runs it): fall back to local counters.
-		return c.n.sup.Stats(fn)
+		st, ok := c.n.sup.Stats(fn)
+		st.UnreachableNodes = res.FailedIDs()
+		return st, ok
 	}
+	sum.UnreachableNodes = res.FailedIDs()
 	return sum, true
 }
 
@@ -280,7 +290,7 @@ func (c *clusterFacts) AppLog(ctx context.Context, fn string, size int) (string,
 // AggregateAppLog returns every live node's log tail; nodes that do not
 // answer are left out (and logged) instead of failing the call.
 func (c *clusterFacts) AggregateAppLog(ctx context.Context, fn string, sizePerNode int) ([]string, error) {
-	res := c.n.client.AppLogAll(ctx, c.n.livePeers(), fanOutTimeout, fn, sizePerNode)
+	res := c.n.client.AppLogAll(ctx, c.n.memberPeers(), fanOutTimeout, fn, sizePerNode)
 	if len(res.Failed) > 0 {
 		c.n.log.Warn("application log: nodes did not answer", "function", fn, "nodes", res.FailedIDs())
 	}

@@ -95,6 +95,9 @@ type RuntimeStats struct {
 	DCPBacklog uint64
 	// WorkerPIDs names the workers ("worker_<fn>_<i>") and their ids.
 	WorkerPIDs map[string]int
+	// UnreachableNodes names the nodes that did not answer a cluster-wide
+	// stats call; their counters are missing from the sums.
+	UnreachableNodes []string
 	// VBDistribution maps a worker name to the vbuckets it owns.
 	VBDistribution map[string]string
 }

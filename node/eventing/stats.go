@@ -73,6 +73,9 @@ type FunctionStats struct {
 	WorkerPIDs                  map[string]int    `json:"worker_pids"`
 	LCBCredsRequestCounter      uint64            `json:"lcb_creds_request_counter"`
 	GocbCredsRequestCounter     uint64            `json:"gocb_creds_request_counter"`
+	// UnreachableNodes names the nodes that did not answer in time: their
+	// counters are not in these sums (eventide's addition).
+	UnreachableNodes []string `json:"unreachable_nodes,omitempty"`
 	// Only with type=full.
 	LatencyStats     any `json:"latency_stats,omitempty"`
 	CurlLatencyStats any `json:"curl_latency_stats,omitempty"`
@@ -172,6 +175,7 @@ func (s *Service) functionStats(cur *current, rs RuntimeStats, full bool) Functi
 		LatencyPercentileStats:      percentiles(rs.LatencyHistogram),
 		InternalVBDistributionStats: map[string]string{},
 		WorkerPIDs:                  map[string]int{},
+		UnreachableNodes:            rs.UnreachableNodes,
 	}
 	maps.Copy(fs.InternalVBDistributionStats, rs.VBDistribution)
 	maps.Copy(fs.WorkerPIDs, rs.WorkerPIDs)
