@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -17,6 +18,15 @@ import (
 // the refusals with the same entry, which its FSM applies at most once.
 type Forwarder interface {
 	Forward(ctx context.Context, leaderID, leaderAddr string, entry []byte) error
+}
+
+// Network carries Raft's connections instead of plain TCP; tests use it
+// to inject network faults (node/faultnet implements it).
+type Network interface {
+	// WrapListener wraps the Raft listener, which it may filter.
+	WrapListener(l net.Listener) net.Listener
+	// DialContext dials a peer's Raft address.
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Config configures a Store.
@@ -68,6 +78,9 @@ type Config struct {
 	// caller's ctx, and ErrNotLeader never reaches a caller. Default nil:
 	// writes on a follower return ErrNotLeader.
 	Forwarder Forwarder
+	// Network, when set, carries Raft's connections (fault-injection
+	// tests). Default nil: plain TCP.
+	Network Network
 }
 
 // DefaultConfig returns a Config with every default filled in; NodeID,

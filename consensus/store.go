@@ -136,11 +136,14 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 				return nil, fmt.Errorf("consensus: advertise address %q: %w", cfg.AdvertiseAddr, err)
 			}
 		}
-		nt, err := raft.NewTCPTransportWithLogger(cfg.BindAddr, adv, tcpMaxPool, tcpTimeout, hlog.Named("net"))
+		if cfg.Network != nil {
+			trans, err = newNetworkTransport(cfg.BindAddr, adv, cfg.Network, hlog.Named("net"))
+		} else {
+			trans, err = raft.NewTCPTransportWithLogger(cfg.BindAddr, adv, tcpMaxPool, tcpTimeout, hlog.Named("net"))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("consensus: raft transport on %s: %w", cfg.BindAddr, err)
 		}
-		trans = nt
 	}
 	s.trans = trans
 	if c, ok := trans.(io.Closer); ok {

@@ -30,7 +30,7 @@ func TestGocb_EventingFunctionManager(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cluster.Close(nil) })
 	cluster.Bucket("src") // gocb learns the cluster map from a bucket's config
-	if err := cluster.WaitUntilReady(20*time.Second, &gocb.WaitUntilReadyOptions{
+	if err := cluster.WaitUntilReady(30*time.Second, &gocb.WaitUntilReadyOptions{
 		ServiceTypes: []gocb.ServiceType{gocb.ServiceTypeManagement},
 	}); err != nil {
 		t.Fatalf("wait until ready: %v", err)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"eventide/node/faultnet"
 )
 
 // Ports are the TCP ports of one node's listeners. Zero picks a free port
@@ -44,6 +46,10 @@ type Config struct {
 	FailoverTimeout time.Duration
 	// Logger is the root logger. Default discards.
 	Logger *slog.Logger
+	// FaultNet, when set, carries the node's Raft, gRPC and gossip traffic
+	// through a fault-injecting network (in-process partition tests). It
+	// is never set in production. Default nil: plain networking.
+	FaultNet *faultnet.Net
 }
 
 // DefaultConfig returns the defaults of DESIGN.md.

@@ -21,6 +21,7 @@ import (
 	"eventide/consensus"
 	"eventide/node/cluster"
 	"eventide/node/eventing"
+	"eventide/node/faultnet"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
 )
@@ -48,6 +49,7 @@ type Node struct {
 	grpc    *rpc.Server
 	sup     *eventing.Supervisor
 	svc     *eventing.Service
+	fault   *faultnet.Endpoint // nil in production
 
 	mgmt      *clusterapi.Handler
 	rest      map[API]http.Handler
@@ -92,7 +94,16 @@ func New(cfg Config) (_ *Node, err error) {
 		}
 		n.listeners[api] = l
 	}
-	if n.client, err = rpc.NewClient(rpc.ClientConfig{Logger: log.With("component", "rpc-client")}); err != nil {
+	ccfg := rpc.ClientConfig{Logger: log.With("component", "rpc-client")}
+	var raftNet consensus.Network
+	if cfg.FaultNet != nil {
+		ep := cfg.FaultNet.Endpoint(cfg.NodeID)
+		n.fault = ep
+		n.listeners[APIGRPC] = ep.WrapListener(n.listeners[APIGRPC])
+		ccfg.Dialer = func(ctx context.Context, addr string) (net.Conn, error) { return ep.DialContext(ctx, "tcp", addr) }
+		raftNet = ep
+	}
+	if n.client, err = rpc.NewClient(ccfg); err != nil {
 		return nil, fmt.Errorf("node: rpc client: %w", err)
 	}
 	// The forwarder resolves the leader's gRPC address through membership,
@@ -115,12 +126,16 @@ func New(cfg Config) (_ *Node, err error) {
 		NumVBuckets:   cfg.VBuckets,
 		Forwarder:     fwd,
 		Logger:        log.With("component", "raft"),
+		Network:       raftNet,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node: open store: %w", err)
 	}
 	if err := n.wire(); err != nil {
 		return nil, err
+	}
+	if n.fault != nil {
+		n.fault.Register(n.store.Addr(), n.Addr(APIGRPC), n.members.Addr())
 	}
 	return n, nil
 }

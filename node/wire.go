@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/memberlist"
+
 	"eventide/node/cluster"
 	"eventide/node/eventing"
 	"eventide/node/rest/clusterapi"
@@ -46,7 +48,8 @@ func (n *Node) wire() error {
 			},
 			Services: []string{"kv", "eventing"},
 		},
-		Logger: n.log.With("component", "membership"),
+		Logger:        n.log.With("component", "membership"),
+		WrapTransport: n.wrapGossip(),
 	})
 	if err != nil {
 		return fmt.Errorf("node: membership: %w", err)
@@ -136,4 +139,13 @@ func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// wrapGossip returns the membership's transport hook: nil unless the node
+// runs on a fault-injecting network.
+func (n *Node) wrapGossip() func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport {
+	if n.fault == nil {
+		return nil
+	}
+	return n.fault.WrapTransport
 }

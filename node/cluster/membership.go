@@ -166,6 +166,10 @@ type Config struct {
 	JoinRetryMax time.Duration
 	// Logger receives membership and memberlist logs. Default discard.
 	Logger *slog.Logger
+	// WrapTransport, when set, wraps memberlist's UDP/TCP transport
+	// (fault-injection tests filter gossip with it; node/faultnet).
+	// Default nil: memberlist's own transport.
+	WrapTransport func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
 }
 
 // DefaultConfig returns the defaults; NodeID, BindAddr and Meta are left
@@ -297,8 +301,26 @@ func New(cfg Config) (*Membership, error) {
 	mc.Events = (*events)(m)
 	mc.Conflict = (*events)(m)
 	mc.Logger = slog.NewLogLogger(memberlistLogHandler{m.log.Handler()}, slog.LevelDebug)
+	if cfg.WrapTransport != nil {
+		nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
+			BindAddrs: []string{cfg.BindAddr},
+			BindPort:  cfg.GossipPort,
+			Logger:    mc.Logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cluster: gossip transport on %s: %w", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.GossipPort)), err)
+		}
+		if cfg.GossipPort == 0 {
+			mc.BindPort = nt.GetAutoBindPort()
+			mc.AdvertisePort = mc.BindPort
+		}
+		mc.Transport = cfg.WrapTransport(nt)
+	}
 	ml, err := memberlist.Create(mc)
 	if err != nil {
+		if mc.Transport != nil {
+			_ = mc.Transport.Shutdown()
+		}
 		return nil, fmt.Errorf("cluster: start memberlist on %s: %w", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.GossipPort)), err)
 	}
 	m.ml = ml

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"eventide/node"
+	"eventide/node/faultnet"
 )
 
 // Node is a test node; it is closed when the test ends.
@@ -144,19 +145,25 @@ func (n *Node) GossipAddr() string {
 	return net.JoinHostPort(n.Cfg.BindAddr, strconv.Itoa(n.Cfg.Ports.Gossip))
 }
 
-// Cluster is a set of real in-process nodes forming one cluster.
+// Cluster is a set of real in-process nodes forming one cluster. Their
+// Raft, gRPC and gossip traffic runs over one faultnet.Net, so a test can
+// Partition them.
 type Cluster struct {
 	t     testing.TB
 	Nodes []*Node
+	// Net is the nodes' fault-injecting network.
+	Net *faultnet.Net
 }
 
 // NewCluster starts k nodes: n1 bootstraps the cluster, the others join it
 // with every other node as a seed.
 func NewCluster(t testing.TB, k int, o Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
+	c := &Cluster{t: t, Net: faultnet.New()}
 	for i := range k {
-		c.Nodes = append(c.Nodes, newNode(t, fmt.Sprintf("n%d", i+1), o))
+		n := newNode(t, fmt.Sprintf("n%d", i+1), o)
+		n.Cfg.FaultNet = c.Net
+		c.Nodes = append(c.Nodes, n)
 	}
 	for i, n := range c.Nodes {
 		for j, m := range c.Nodes {
@@ -205,6 +212,34 @@ func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
 
 // Restart starts node i again (after Kill or Stop).
 func (c *Cluster) Restart(i int) { c.Nodes[i].Start() }
+
+// Partition cuts the network between the groups of nodes (indexes into
+// Nodes): Partition([]int{0}, []int{1, 2}) isolates node 0 from nodes 1
+// and 2, in both directions, for Raft, gRPC and gossip; open connections
+// across the cut are closed. Nodes in no group keep talking to everyone.
+// Partitions add up until Heal. Client traffic to the REST APIs is not
+// affected.
+func (c *Cluster) Partition(groups ...[]int) {
+	c.t.Helper()
+	seen := make(map[int]bool)
+	ids := make([][]string, len(groups))
+	for g, idx := range groups {
+		for _, i := range idx {
+			if i < 0 || i >= len(c.Nodes) {
+				c.t.Fatalf("nodetest: partition: node %d out of range [0, %d)", i, len(c.Nodes))
+			}
+			if seen[i] {
+				c.t.Fatalf("nodetest: partition: node %d in two groups", i)
+			}
+			seen[i] = true
+			ids[g] = append(ids[g], c.Nodes[i].Cfg.NodeID)
+		}
+	}
+	c.Net.Partition(ids...)
+}
+
+// Heal removes every partition; the nodes reconnect by themselves.
+func (c *Cluster) Heal() { c.Net.Heal() }
 
 // URL returns http://host:port of an API.
 func (n *Node) URL(api node.API) string { return "http://" + n.Addr(api) }

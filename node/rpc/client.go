@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type ClientConfig struct {
 	ReconnectMaxDelay time.Duration
 	// Logger receives the client's logs. Default discard.
 	Logger *slog.Logger
+	// Dialer, when set, opens the connections to peers (fault-injection
+	// tests use it to cut the network). Default nil: plain TCP.
+	Dialer func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // DefaultClientConfig returns the defaults.
@@ -113,7 +117,7 @@ func (c *Client) conn(addr string) (*grpc.ClientConn, error) {
 	bc := backoff.DefaultConfig
 	bc.BaseDelay = min(100*time.Millisecond, c.cfg.ReconnectMaxDelay)
 	bc.MaxDelay = c.cfg.ReconnectMaxDelay
-	cc, err := grpc.NewClient(addr,
+	opts := []grpc.DialOption{
 		// Node-to-node traffic runs on the cluster's private network.
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: 2 * time.Second}),
@@ -126,7 +130,11 @@ func (c *Client) conn(addr string) (*grpc.ClientConn, error) {
 			grpc.MaxCallRecvMsgSize(c.cfg.MaxMessageBytes),
 			grpc.MaxCallSendMsgSize(c.cfg.MaxMessageBytes),
 		),
-	)
+	}
+	if c.cfg.Dialer != nil {
+		opts = append(opts, grpc.WithContextDialer(c.cfg.Dialer))
+	}
+	cc, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: peer address %q: %v", ErrUnknownPeer, addr, err)
 	}

@@ -118,13 +118,13 @@ func TestGocb_EventingManagerWithoutKV(t *testing.T) {
 	}
 
 	c.Bucket("default")
-	if err := c.WaitUntilReady(10*time.Second, &gocb.WaitUntilReadyOptions{
+	if err := c.WaitUntilReady(30*time.Second, &gocb.WaitUntilReadyOptions{
 		ServiceTypes: []gocb.ServiceType{gocb.ServiceTypeManagement},
 	}); err != nil {
 		t.Fatalf("WaitUntilReady(management): %v", err)
 	}
 	// With no n1ql/fts/cbas advertised, the default services are ready too.
-	if err := c.WaitUntilReady(10*time.Second, nil); err != nil {
+	if err := c.WaitUntilReady(30*time.Second, nil); err != nil {
 		t.Fatalf("WaitUntilReady(default): %v", err)
 	}
 
@@ -159,7 +159,7 @@ func TestGocb_BucketAndCollectionManagers(t *testing.T) {
 	}
 	c := e.connect(t)
 	bucket := c.Bucket("default")
-	if err := c.WaitUntilReady(10*time.Second, &gocb.WaitUntilReadyOptions{
+	if err := c.WaitUntilReady(30*time.Second, &gocb.WaitUntilReadyOptions{
 		ServiceTypes: []gocb.ServiceType{gocb.ServiceTypeManagement},
 	}); err != nil {
 		t.Fatalf("WaitUntilReady: %v", err)
@@ -258,7 +258,7 @@ func TestGocb_MemcachedBootstrapFollowsTopology(t *testing.T) {
 	}
 	c := e.connect(t)
 	c.Bucket("boot")
-	if err := c.WaitUntilReady(10*time.Second, &gocb.WaitUntilReadyOptions{
+	if err := c.WaitUntilReady(30*time.Second, &gocb.WaitUntilReadyOptions{
 		ServiceTypes: []gocb.ServiceType{gocb.ServiceTypeManagement},
 	}); err != nil {
 		t.Fatalf("WaitUntilReady: %v", err)

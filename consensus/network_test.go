@@ -1,0 +1,73 @@
+package consensus
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"eventide/dcp"
+)
+
+// countingNetwork is a plain TCP Network that counts what goes through it.
+type countingNetwork struct {
+	dials, accepts atomic.Int64
+}
+
+func (n *countingNetwork) WrapListener(l net.Listener) net.Listener {
+	return countingListener{Listener: l, n: n}
+}
+
+func (n *countingNetwork) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	n.dials.Add(1)
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+type countingListener struct {
+	net.Listener
+	n *countingNetwork
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.accepts.Add(1)
+	}
+	return c, err
+}
+
+func TestStore_NetworkCarriesRaft(t *testing.T) {
+	nw1, nw2 := &countingNetwork{}, &countingNetwork{}
+	c1 := testConfig(t, "n1")
+	c1.Network = nw1
+	s1 := mustOpen(t, c1)
+	c2 := testConfig(t, "n2")
+	c2.Bootstrap = false
+	c2.Network = nw2
+	s2, err := Open(c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s2.Close() })
+	if err := s1.AddVoter(ctxT(t), "n2", s2.Addr()); err != nil {
+		t.Fatalf("AddVoter: %v", err)
+	}
+	mustBucket(t, s1, "b")
+	mustWrite(t, s1, upsert(dcp.Keyspace{Bucket: "b", Scope: "_default", Collection: "_default"}, "k", `{"a":1}`))
+	waitFor(t, 5*time.Second, func() bool { return s2.Stats().AppliedIndex == s1.Stats().AppliedIndex })
+	if nw1.dials.Load() == 0 || nw2.accepts.Load() == 0 {
+		t.Fatalf("raft bypassed the Network: leader dialed %d, follower accepted %d", nw1.dials.Load(), nw2.accepts.Load())
+	}
+}
+
+func TestOpen_NetworkNeedsRoutableAdvertise(t *testing.T) {
+	c := testConfig(t, "n1")
+	c.BindAddr = "0.0.0.0:0"
+	c.Network = &countingNetwork{}
+	if s, err := Open(c); err == nil {
+		_ = s.Close()
+		t.Fatal("Open on 0.0.0.0 without an advertise address succeeded")
+	}
+}
