@@ -26,7 +26,8 @@ type Program struct {
 	prog     *goja.Program
 	settings Settings // with defaults
 	lang     langVersion
-	bindings []Binding // normalized
+	bindings []Binding     // normalized
+	curl     []CurlBinding // normalized
 
 	// lineOffset is the number of generated lines before the user's first
 	// line; userLines the number of lines of user code.
@@ -50,6 +51,9 @@ func (p *Program) Settings() Settings { return p.settings }
 
 // Bindings returns the program's bucket bindings, defaults filled in.
 func (p *Program) Bindings() []Binding { return append([]Binding(nil), p.bindings...) }
+
+// CurlBindings returns the program's curl bindings, defaults filled in.
+func (p *Program) CurlBindings() []CurlBinding { return append([]CurlBinding(nil), p.curl...) }
 
 // userPos maps a position in the generated source to the user's code.
 func (p *Program) userPos(line, col int) (int, int, bool) {
@@ -188,8 +192,10 @@ func firstParseMessage(err error) string {
 // does not parse or compile, or breaks the structure rules (only function
 // declarations at global scope, at least one of OnUpdate/OnDelete, at most one
 // of each entry point, no function named like a binding) gives a
-// *CompileError positioned in the user's code.
-func Compile(code string, s Settings, constants []Constant, bindings []Binding) (p *Program, err error) {
+// *CompileError positioned in the user's code. The curl bindings (depcfg.curl)
+// become globals holding the binding objects curl() takes; their aliases
+// share one namespace with the bucket and constant bindings.
+func Compile(code string, s Settings, constants []Constant, bindings []Binding, curl ...CurlBinding) (p *Program, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -199,9 +205,19 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding) 
 	if err != nil {
 		return nil, err
 	}
-	aliases := make(map[string]string, len(nb)+len(constants))
+	nc, err := normalizeCurlBindings(curl)
+	if err != nil {
+		return nil, err
+	}
+	aliases := make(map[string]string, len(nb)+len(nc)+len(constants))
 	for _, b := range nb {
 		aliases[b.Alias] = "bucket binding"
+	}
+	for _, c := range nc {
+		if _, dup := aliases[c.Alias]; dup {
+			return nil, fmt.Errorf("%w: alias %s is not unique", ErrInvalidBinding, c.Alias)
+		}
+		aliases[c.Alias] = "curl binding"
 	}
 	for _, c := range constants {
 		if err := checkConstant(c); err != nil {
@@ -240,6 +256,7 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding) 
 		settings:   s,
 		lang:       lang,
 		bindings:   nb,
+		curl:       nc,
 		lineOffset: layout.lineOffset,
 		userLines:  layout.userLines,
 	}

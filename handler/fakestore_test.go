@@ -20,6 +20,9 @@ type fakeStore struct {
 	// failWith, when set, is returned by every operation.
 	failWith error
 	ops      []string
+	cas      uint64
+	// recursed records the keys written with selfRecursion.
+	recursed []string
 }
 
 func newFakeStore() *fakeStore {
@@ -50,8 +53,65 @@ func (s *fakeStore) Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Data
 	if s.docs[ks] == nil {
 		s.docs[ks] = map[string]*dcp.Document{}
 	}
-	s.docs[ks][key] = &dcp.Document{Key: key, Body: append([]byte(nil), body...), Datatype: dt}
+	s.cas++
+	s.docs[ks][key] = &dcp.Document{Key: key, Body: append([]byte(nil), body...), Datatype: dt, CAS: s.cas}
 	return nil
+}
+
+// Apply implements Store.Apply with the overlay's semantics: expired
+// documents count as absent; Touch keeps the body.
+func (s *fakeStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, fmt.Sprintf("apply%d %s %s", m.Op, m.Keyspace, m.Key))
+	if s.failWith != nil {
+		return nil, s.failWith
+	}
+	cur := s.docs[m.Keyspace][m.Key]
+	if !cur.Live(uint32(time.Now().Unix())) {
+		cur = nil
+	}
+	if m.IfCAS != 0 {
+		if cur == nil {
+			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrNotFound)
+		}
+		if cur.CAS != m.IfCAS {
+			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrCASMismatch)
+		}
+	}
+	switch m.Op {
+	case dcp.OpInsert:
+		if cur != nil {
+			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrExists)
+		}
+	case dcp.OpReplace, dcp.OpDelete, dcp.OpTouch:
+		if cur == nil {
+			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrNotFound)
+		}
+	}
+	if selfRecursion {
+		s.recursed = append(s.recursed, m.Key)
+	}
+	s.cas++
+	if s.docs[m.Keyspace] == nil {
+		s.docs[m.Keyspace] = map[string]*dcp.Document{}
+	}
+	var d *dcp.Document
+	switch m.Op {
+	case dcp.OpDelete:
+		delete(s.docs[m.Keyspace], m.Key)
+		return &dcp.Document{Key: m.Key, CAS: s.cas, Deleted: true}, nil
+	case dcp.OpTouch:
+		cp := *cur
+		d = &cp
+		d.Expiry = m.Expiry
+	default:
+		d = &dcp.Document{Key: m.Key, Body: append([]byte(nil), m.Body...), Datatype: m.Datatype, Expiry: m.Expiry}
+	}
+	d.CAS = s.cas
+	s.docs[m.Keyspace][m.Key] = d
+	cp := *d
+	return &cp, nil
 }
 
 func (s *fakeStore) Delete(ks dcp.Keyspace, key string) (bool, error) {
@@ -72,7 +132,8 @@ func (s *fakeStore) put(ks dcp.Keyspace, key, body string) {
 	if s.docs[ks] == nil {
 		s.docs[ks] = map[string]*dcp.Document{}
 	}
-	s.docs[ks][key] = &dcp.Document{Key: key, Body: []byte(body), Datatype: dcp.DatatypeJSON}
+	s.cas++
+	s.docs[ks][key] = &dcp.Document{Key: key, Body: []byte(body), Datatype: dcp.DatatypeJSON, CAS: s.cas}
 }
 
 func (s *fakeStore) putBinary(ks dcp.Keyspace, key string, body []byte) {

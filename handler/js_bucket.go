@@ -138,6 +138,7 @@ func (b *bucketBinding) set(_ *goja.Object, key string, value goja.Value, _ goja
 	}
 	st := b.store()
 	body, dt := b.encodeValue(value)
+	b.w.cache.invalidate(b.ks, key)
 	if err := st.Upsert(b.ks, key, body, dt); err != nil {
 		b.storeFailure(err)
 	}
@@ -187,7 +188,9 @@ func (b *bucketBinding) del(_ *goja.Object, key string) bool {
 	if b.readOnly {
 		b.fail("Delete from source bucket is forbidden")
 	}
-	existed, err := b.store().Delete(b.ks, key)
+	st := b.store()
+	b.w.cache.invalidate(b.ks, key)
+	existed, err := st.Delete(b.ks, key)
 	if err != nil && !errors.Is(err, dcp.ErrNotFound) {
 		b.storeFailure(err)
 	}

@@ -63,16 +63,44 @@ type Settings struct {
 	// HandlerFooters are code lines placed after the handler; nil or empty
 	// means none.
 	HandlerFooters []string
+	// BucketCacheAge is how long an entry of the worker's bucket cache
+	// (couchbase.get with {cache: true}) stays fresh; 0 means
+	// DefaultBucketCacheAge (1 s); negative is invalid.
+	BucketCacheAge time.Duration
+	// BucketCacheSize bounds the bytes the bucket cache holds; 0 means
+	// DefaultBucketCacheSize (64 MiB); negative is invalid.
+	BucketCacheSize int64
+	// CurlMaxAllowedRespSize bounds a curl() response body, in MB (after
+	// gzip/deflate decoding). 0 means DefaultCurlMaxAllowedRespSize (100);
+	// CurlRespSizeUnlimited (-1) means no limit (Couchbase's 0); other
+	// negative values are invalid.
+	CurlMaxAllowedRespSize int
 }
 
+// DefaultCurlMaxAllowedRespSize is curl_max_allowed_resp_size's default, in MB.
+const DefaultCurlMaxAllowedRespSize = 100
+
+// CurlRespSizeUnlimited as Settings.CurlMaxAllowedRespSize lifts the limit
+// (curl_max_allowed_resp_size 0 in Couchbase).
+const CurlRespSizeUnlimited = -1
+
+// Bucket cache defaults (settings bucket_cache_age and bucket_cache_size).
+const (
+	DefaultBucketCacheAge  = time.Second
+	DefaultBucketCacheSize = 64 << 20
+)
+
 // DefaultSettings returns the Couchbase defaults: 60 s timeout, language
-// compatibility 7.2.0, strict mode header, no footers.
+// compatibility 7.2.0, strict mode header, no footers, 100 MB curl responses.
 func DefaultSettings() Settings {
 	return Settings{
-		ExecutionTimeout:      DefaultExecutionTimeout,
-		LanguageCompatibility: Lang720,
-		HandlerHeaders:        []string{"'use strict';"},
-		HandlerFooters:        []string{},
+		ExecutionTimeout:       DefaultExecutionTimeout,
+		LanguageCompatibility:  Lang720,
+		HandlerHeaders:         []string{"'use strict';"},
+		HandlerFooters:         []string{},
+		BucketCacheAge:         DefaultBucketCacheAge,
+		BucketCacheSize:        DefaultBucketCacheSize,
+		CurlMaxAllowedRespSize: DefaultCurlMaxAllowedRespSize,
 	}
 }
 
@@ -91,6 +119,15 @@ func (s Settings) withDefaults() Settings {
 	if s.HandlerFooters == nil {
 		s.HandlerFooters = d.HandlerFooters
 	}
+	if s.BucketCacheAge == 0 {
+		s.BucketCacheAge = d.BucketCacheAge
+	}
+	if s.BucketCacheSize == 0 {
+		s.BucketCacheSize = d.BucketCacheSize
+	}
+	if s.CurlMaxAllowedRespSize == 0 {
+		s.CurlMaxAllowedRespSize = d.CurlMaxAllowedRespSize
+	}
 	return s
 }
 
@@ -99,6 +136,16 @@ func (s Settings) withDefaults() Settings {
 func (s Settings) Validate() error {
 	if s.ExecutionTimeout < 0 {
 		return fmt.Errorf("%w: execution_timeout must be positive, got %s", ErrInvalidSettings, s.ExecutionTimeout)
+	}
+	if s.BucketCacheAge < 0 {
+		return fmt.Errorf("%w: bucket_cache_age must be positive, got %s", ErrInvalidSettings, s.BucketCacheAge)
+	}
+	if s.BucketCacheSize < 0 {
+		return fmt.Errorf("%w: bucket_cache_size must be positive, got %d", ErrInvalidSettings, s.BucketCacheSize)
+	}
+	if s.CurlMaxAllowedRespSize < CurlRespSizeUnlimited {
+		return fmt.Errorf("%w: curl_max_allowed_resp_size must be at least 0 MB, got %d",
+			ErrInvalidSettings, s.CurlMaxAllowedRespSize)
 	}
 	if _, ok := parseLang(s.LanguageCompatibility); !ok {
 		return fmt.Errorf("%w: language_compatibility must be one of %s, %s, %s, %s, got %q",

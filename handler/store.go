@@ -21,6 +21,20 @@ type Store interface {
 	// Delete deletes the live document; existed is false (and err nil) when
 	// there was none.
 	Delete(ks dcp.Keyspace, key string) (existed bool, err error)
+	// Apply performs one operation of the advanced accessors (couchbase.*)
+	// against the batch's view: m.Op is OpInsert, OpUpsert, OpReplace,
+	// OpDelete or OpTouch; m.IfCAS, when non-zero, must equal the CAS the
+	// batch sees (a document the batch wrote has the provisional CAS Apply
+	// returned for it); m.Body, m.Datatype and m.Expiry are the new value
+	// and expiry (0: none); m.Xattrs nil keeps the user xattrs; m.Origin is
+	// ignored. The store stamps the write with its function instance, so it
+	// does not retrigger the function, unless selfRecursion is set. The
+	// preconditions the operation relied on (absence for insert, presence
+	// for replace, delete and touch, the CAS) hold again when the write is
+	// committed, or the batch is re-run. Apply returns the new version (a
+	// tombstone for deletes) or an error wrapping dcp.ErrNotFound,
+	// dcp.ErrExists or dcp.ErrCASMismatch when a precondition fails.
+	Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error)
 }
 
 // Access modes of a bucket binding.

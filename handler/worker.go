@@ -104,6 +104,7 @@ type Worker struct {
 	errs          errorClasses
 	dp            dispatcher
 	bindings      map[*goja.Object]*bucketBinding // by alias object
+	cache         *bucketCache                    // couchbase.get's {cache: true}
 
 	inv          invocation
 	watchedDone  <-chan struct{} // Done of the context stopWatch watches
@@ -219,6 +220,9 @@ var apiInstallers = []func(*Worker) error{
 	(*Worker).installDispatch, // js_meta.go: entry-point trampolines
 	(*Worker).installErrors,   // js_errors.go: EventingError, KVError, ...
 	(*Worker).installLog,      // js_log.go: log
+	(*Worker).installAdvanced, // js_advanced.go: couchbase.get/insert/...
+	(*Worker).installCurl,     // js_curl.go: curl and the curl binding globals
+	(*Worker).installBuiltins, // js_builtins.go: crc64, couchbase.base64*, ...
 }
 
 // install creates the runtime and its globals.

@@ -10,11 +10,36 @@ import (
 // HandlerSettings converts the definition's settings to the runtime's.
 func (d *Definition) HandlerSettings() handler.Settings {
 	return handler.Settings{
-		ExecutionTimeout:      time.Duration(d.Settings.ExecutionTimeout) * time.Second,
-		LanguageCompatibility: d.Settings.LanguageCompatibility,
-		HandlerHeaders:        append([]string{}, d.Settings.HandlerHeaders...),
-		HandlerFooters:        append([]string{}, d.Settings.HandlerFooters...),
+		ExecutionTimeout:       time.Duration(d.Settings.ExecutionTimeout) * time.Second,
+		LanguageCompatibility:  d.Settings.LanguageCompatibility,
+		HandlerHeaders:         append([]string{}, d.Settings.HandlerHeaders...),
+		HandlerFooters:         append([]string{}, d.Settings.HandlerFooters...),
+		BucketCacheAge:         time.Duration(d.Settings.BucketCacheAge) * time.Millisecond,
+		BucketCacheSize:        int64(d.Settings.BucketCacheSize),
+		CurlMaxAllowedRespSize: curlRespSize(d.Settings.CurlMaxAllowedRespSize),
 	}
+}
+
+// curlRespSize maps Couchbase's curl_max_allowed_resp_size (MB, 0 =
+// unlimited) to the runtime's (0 = default, negative = unlimited).
+func curlRespSize(mb int) int {
+	if mb == 0 {
+		return handler.CurlRespSizeUnlimited
+	}
+	return mb
+}
+
+// HandlerCurlBindings converts the curl bindings to the runtime's.
+func (d *Definition) HandlerCurlBindings() []handler.CurlBinding {
+	out := make([]handler.CurlBinding, 0, len(d.DepCfg.Curl))
+	for _, c := range d.DepCfg.Curl {
+		out = append(out, handler.CurlBinding{
+			Alias: c.Value, Hostname: c.Hostname, AuthType: c.AuthType,
+			Username: c.Username, Password: c.Password, BearerKey: c.BearerKey,
+			AllowCookies: c.AllowCookies, ValidateSSLCertificate: c.ValidateSSLCertificate,
+		})
+	}
+	return out
 }
 
 // HandlerBindings converts the bucket bindings to the runtime's.
@@ -39,7 +64,7 @@ func (d *Definition) HandlerConstants() []handler.Constant {
 // the code with the definition's settings, constants and bucket bindings
 // and converts the runtime's errors to this package's.
 func HandlerCompiler(d *Definition) error {
-	_, err := handler.Compile(d.AppCode, d.HandlerSettings(), d.HandlerConstants(), d.HandlerBindings())
+	_, err := handler.Compile(d.AppCode, d.HandlerSettings(), d.HandlerConstants(), d.HandlerBindings(), d.HandlerCurlBindings()...)
 	if err == nil {
 		return nil
 	}

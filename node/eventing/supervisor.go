@@ -43,6 +43,7 @@ type RunSpec struct {
 	Code           string
 	Source         dcp.Keyspace
 	Bindings       []handler.Binding
+	CurlBindings   []handler.CurlBinding
 	Constants      []handler.Constant
 	Settings       handler.Settings
 	WorkerCount    int

@@ -2,6 +2,7 @@ package eventing
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"eventide/dcp"
@@ -10,11 +11,27 @@ import (
 // overlay is a worker's view of the data during one batch: reads go to the
 // batch's own pending writes first, then to the replicated store; writes
 // are collected and committed with the batch's checkpoints.
+//
+// CAS within a batch: the real CAS of a write is decided when the batch is
+// committed, so a document the batch wrote carries a provisional CAS (a
+// nanosecond clock reading, strictly above the stored version's CAS and
+// every provisional CAS before it). The handler sees it in meta.cas and can
+// use it for later CAS checks in the same batch, which the overlay
+// evaluates against its own view. The commit does not carry provisional
+// values: a write that relied on the state of a key (an insert on its
+// absence, a replace, delete or touch on its presence, a CAS check on its
+// version) is committed with a precondition on the version the batch first
+// saw (IfCAS of that stored version, or OpInsert when there was none), so
+// a concurrent change makes dcp.Store.ApplyAll fail with a *dcp.BatchError
+// and the supervisor re-runs the batch against the new state: writes are
+// never lost or doubled. A provisional CAS a handler keeps beyond its batch
+// (for example stored in a document) does not match the committed CAS.
 type overlay struct {
 	docs    *dcp.Store
 	origin  string
 	pending map[overlayKey]*pendingWrite
 	order   []overlayKey // first-write order, so the commit is deterministic
+	lastCAS uint64       // the last provisional CAS handed out
 }
 
 type overlayKey struct {
@@ -22,12 +39,20 @@ type overlayKey struct {
 	key string
 }
 
+// pendingWrite is the batch's state of one key it touched.
 type pendingWrite struct {
-	body     []byte
-	dt       dcp.Datatype
-	deleted  bool
-	inStore  bool // a live version existed in the store when first touched
-	expected uint64
+	base    *dcp.Document // live stored version when first touched; nil if none
+	cur     *dcp.Document // the batch's version; nil when absent (deleted)
+	written bool          // an operation changed the key
+	// touchOnly: only the expiry changed since base (committed as OpTouch,
+	// which keeps the stored body).
+	touchOnly bool
+	// relied: an operation depended on base's state, so the commit carries
+	// a precondition on it.
+	relied bool
+	// recurse: the last write asked not to be stamped with the function
+	// instance, so that it re-triggers the function.
+	recurse bool
 }
 
 func newOverlay(docs *dcp.Store, origin string) *overlay {
@@ -51,24 +76,30 @@ func (o *overlay) stored(ks dcp.Keyspace, key string) (*dcp.Document, error) {
 	return d, nil
 }
 
+// view returns the batch's live version of a key, or nil.
+func (o *overlay) view(ks dcp.Keyspace, key string) (*dcp.Document, error) {
+	if p, ok := o.pending[overlayKey{ks, key}]; ok {
+		if !p.cur.Live(o.now()) {
+			return nil, nil
+		}
+		return p.cur, nil
+	}
+	return o.stored(ks, key)
+}
+
 // Get implements handler.Store.
 func (o *overlay) Get(ks dcp.Keyspace, key string) (*dcp.Document, error) {
-	if p, ok := o.pending[overlayKey{ks, key}]; ok {
-		if p.deleted {
-			return nil, dcp.ErrNotFound
-		}
-		return &dcp.Document{Key: key, Body: p.body, Datatype: p.dt}, nil
-	}
-	d, err := o.stored(ks, key)
+	d, err := o.view(ks, key)
 	if err != nil {
 		return nil, err
 	}
 	if d == nil {
-		return nil, dcp.ErrNotFound
+		return nil, fmt.Errorf("%w: document %q in %s", dcp.ErrNotFound, key, ks)
 	}
 	return d, nil
 }
 
+// touch returns the key's pending state, creating it from the store.
 func (o *overlay) touch(ks dcp.Keyspace, key string) (*pendingWrite, error) {
 	k := overlayKey{ks, key}
 	if p, ok := o.pending[k]; ok {
@@ -81,49 +112,147 @@ func (o *overlay) touch(ks dcp.Keyspace, key string) (*pendingWrite, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pendingWrite{inStore: d != nil}
+	p := &pendingWrite{base: d, cur: d}
 	o.pending[k] = p
 	o.order = append(o.order, k)
 	return p, nil
 }
 
+// nextCAS returns a provisional CAS above after and every earlier one.
+func (o *overlay) nextCAS(after uint64) uint64 {
+	c := max(uint64(time.Now().UnixNano()), o.lastCAS+1, after+1)
+	o.lastCAS = c
+	return c
+}
+
 // Upsert implements handler.Store.
 func (o *overlay) Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Datatype) error {
-	p, err := o.touch(ks, key)
-	if err != nil {
-		return err
-	}
-	p.body, p.dt, p.deleted = body, dt, false
-	return nil
+	_, err := o.Apply(dcp.Mutation{Keyspace: ks, Key: key, Op: dcp.OpUpsert, Body: body, Datatype: dt}, false)
+	return err
 }
 
 // Delete implements handler.Store.
 func (o *overlay) Delete(ks dcp.Keyspace, key string) (bool, error) {
-	p, err := o.touch(ks, key)
-	if err != nil {
-		return false, err
+	_, err := o.Apply(dcp.Mutation{Keyspace: ks, Key: key, Op: dcp.OpDelete}, false)
+	if errors.Is(err, dcp.ErrNotFound) {
+		return false, nil
 	}
-	existed := !p.deleted && (p.body != nil || p.inStore)
-	p.body, p.deleted = nil, true
-	return existed, nil
+	return err == nil, err
 }
 
-// mutations returns the batch's net writes. A delete of a document that was
-// not in the store is dropped (nothing to delete); if one appeared since,
-// the commit's precondition fails and the batch re-runs.
+// Apply implements handler.Store: it checks m's preconditions against the
+// batch's view and records the write.
+func (o *overlay) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error) {
+	if m.Op > dcp.OpTouch {
+		return nil, fmt.Errorf("%w: unknown operation %d", dcp.ErrInvalid, m.Op)
+	}
+	p, err := o.touch(m.Keyspace, m.Key)
+	if err != nil {
+		return nil, err
+	}
+	cur := p.cur
+	if !cur.Live(o.now()) {
+		cur = nil
+	}
+	relies := false
+	if m.IfCAS != 0 {
+		if cur == nil {
+			return nil, fmt.Errorf("%w: document %q in %s", dcp.ErrNotFound, m.Key, m.Keyspace)
+		}
+		if cur.CAS != m.IfCAS {
+			return nil, fmt.Errorf("%w: %q has cas %d, not %d", dcp.ErrCASMismatch, m.Key, cur.CAS, m.IfCAS)
+		}
+		relies = true
+	}
+	switch m.Op {
+	case dcp.OpInsert:
+		if cur != nil {
+			return nil, fmt.Errorf("%w: document %q in %s", dcp.ErrExists, m.Key, m.Keyspace)
+		}
+		relies = true
+	case dcp.OpReplace, dcp.OpDelete, dcp.OpTouch:
+		if cur == nil {
+			return nil, fmt.Errorf("%w: document %q in %s", dcp.ErrNotFound, m.Key, m.Keyspace)
+		}
+		relies = relies || m.Op != dcp.OpDelete || m.IfCAS != 0
+	}
+	var after uint64
+	if cur != nil {
+		after = cur.CAS
+	}
+	if p.base != nil {
+		after = max(after, p.base.CAS)
+	}
+	cas := o.nextCAS(after)
+	vb := dcp.VBucketOf(m.Key, o.docs.NumVBuckets())
+	if p.base != nil {
+		vb = p.base.VBucket
+	}
+	var result *dcp.Document
+	switch m.Op {
+	case dcp.OpDelete:
+		p.cur = nil
+		p.touchOnly = false
+		result = &dcp.Document{Key: m.Key, CAS: cas, Deleted: true, VBucket: vb}
+	case dcp.OpTouch:
+		d := *cur
+		d.Expiry, d.CAS = m.Expiry, cas
+		p.cur = &d
+		if !p.written {
+			p.touchOnly = true
+		}
+		result = &d
+	default:
+		d := &dcp.Document{
+			Key: m.Key, Body: append([]byte(nil), m.Body...), Datatype: m.Datatype,
+			Flags: m.Flags, Expiry: m.Expiry, CAS: cas, VBucket: vb, Xattrs: m.Xattrs,
+		}
+		if m.Xattrs == nil && cur != nil {
+			d.Xattrs = cur.Xattrs
+		}
+		p.cur = d
+		p.touchOnly = false
+		result = d
+	}
+	p.written = true
+	p.relied = p.relied || relies
+	p.recurse = selfRecursion
+	cp := *result
+	return &cp, nil
+}
+
+// mutations returns the batch's net writes, each carrying the precondition
+// on the first-seen version that the batch's operations relied on. A net
+// delete of a document that was not in the store is dropped (nothing to
+// delete); a plain delete of one that was requires it to still exist.
 func (o *overlay) mutations() []dcp.Mutation {
 	ms := make([]dcp.Mutation, 0, len(o.order))
 	for _, k := range o.order {
 		p := o.pending[k]
-		m := dcp.Mutation{Keyspace: k.ks, Key: k.key, Origin: o.origin}
-		switch {
-		case p.deleted && !p.inStore:
+		if !p.written {
 			continue
-		case p.deleted:
+		}
+		m := dcp.Mutation{Keyspace: k.ks, Key: k.key, Origin: o.origin}
+		if p.recurse {
+			m.Origin = ""
+		}
+		if p.relied && p.base != nil {
+			m.IfCAS = p.base.CAS
+		}
+		switch {
+		case p.cur == nil && p.base == nil:
+			continue
+		case p.cur == nil:
 			m.Op = dcp.OpDelete
+		case p.touchOnly:
+			m.Op = dcp.OpTouch
+			m.Expiry = p.cur.Expiry
 		default:
 			m.Op = dcp.OpUpsert
-			m.Body, m.Datatype = p.body, p.dt
+			if p.relied && p.base == nil {
+				m.Op = dcp.OpInsert
+			}
+			m.Body, m.Datatype, m.Flags, m.Expiry = p.cur.Body, p.cur.Datatype, p.cur.Flags, p.cur.Expiry
 		}
 		ms = append(ms, m)
 	}

@@ -34,7 +34,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 	if err != nil {
 		return nil, fmt.Errorf("decode definition: %w", err)
 	}
-	prog, err := handler.Compile(spec.Code, spec.Settings, spec.Constants, spec.Bindings)
+	prog, err := handler.Compile(spec.Code, spec.Settings, spec.Constants, spec.Bindings, spec.CurlBindings...)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}

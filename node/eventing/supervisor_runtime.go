@@ -20,6 +20,7 @@ func DecodeRunSpec(raw json.RawMessage) (RunSpec, error) {
 		Code:           d.AppCode,
 		Source:         d.DepCfg.Source(),
 		Bindings:       d.HandlerBindings(),
+		CurlBindings:   d.HandlerCurlBindings(),
 		Constants:      d.HandlerConstants(),
 		Settings:       d.HandlerSettings(),
 		WorkerCount:    d.Settings.WorkerCount,
