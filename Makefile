@@ -26,6 +26,38 @@ test: lint
 e2e: build
 	EVENTIDE_BIN=$(CURDIR)/bin/eventide $(GO) test -tags e2e -count=1 -timeout 30m ./e2e/...
 
+# The Docker cluster (docker-compose.yml): `docker compose` if the plugin is
+# there, else docker-compose; COMPOSE=... overrides.
+cluster cluster-down chaos: COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+# The image's root filesystem besides the binary: /data, /tmp and the
+# host's CA bundle (handlers' curl() verifies https servers with it).
+cluster chaos: ROOTFS = mkdir -p bin/rootfs/data bin/rootfs/tmp bin/rootfs/etc/ssl/certs; \
+	if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cp /etc/ssl/certs/ca-certificates.crt bin/rootfs/etc/ssl/certs/; \
+	else echo "warning: no /etc/ssl/certs/ca-certificates.crt: curl() to https servers will fail in the image"; fi
+
+## cluster: build the image (eventide:dev) and start 3 nodes in Docker; node 1 on 127.0.0.1:8091/8096/4984
+cluster: build
+	@$(ROOTFS)
+	docker build -q -t eventide:dev .
+	$(COMPOSE) -p eventide up -d
+	@echo "waiting for 3 healthy nodes at http://127.0.0.1:8091/pools/default"; \
+	for i in $$(seq 120); do \
+		n=$$(curl -s -m 2 -u Administrator:password http://127.0.0.1:8091/pools/default | grep -o '"status":"healthy"' | wc -l); \
+		if [ "$$n" -eq 3 ]; then echo "cluster up: n1, n2, n3 at $${EVENTIDE_NET:-172.28.0}.11, .12, .13; node 1's APIs on 127.0.0.1 (make cluster-down removes it)"; exit 0; fi; \
+		sleep 1; \
+	done; \
+	echo "the cluster did not become healthy in 2 minutes"; $(COMPOSE) -p eventide logs --tail 30; exit 1
+
+## cluster-down: remove the Docker cluster's containers, network and volumes
+cluster-down:
+	$(COMPOSE) -p eventide down -v --remove-orphans
+
+## chaos: fault-injection tests against a fresh Docker cluster (kill, partition, rolling restart, pause)
+chaos: build
+	@$(ROOTFS)
+	docker build -q -t eventide:dev .
+	COMPOSE="$(COMPOSE)" $(GO) test -tags chaos -count=1 -timeout 40m -v ./chaos/...
+
 ## bench: print throughput and latency figures for one node
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m ./bench/...

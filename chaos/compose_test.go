@@ -31,6 +31,9 @@ type stack struct {
 	compose []string // compose command with the project and file flags
 	network string   // the docker network the nodes share
 	nodes   []*member
+	// onFault, when set, is told before a fault is injected into a node
+	// (down) and after the node is restored.
+	onFault func(m *member, down bool)
 }
 
 // member is one node's container.
@@ -133,6 +136,7 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
+// describe lists the nodes and their addresses.
 func (s *stack) describe() string {
 	var parts []string
 	for _, m := range s.nodes {
@@ -199,26 +203,59 @@ func (s *stack) saveLogs() {
 
 // The faults. Each returns once docker has done it.
 
+// fault tells onFault that m goes down.
+func (s *stack) fault(m *member) {
+	if s.onFault != nil {
+		s.onFault(m, true)
+	}
+}
+
+// restored tells onFault that m is back.
+func (s *stack) restored(m *member) {
+	if s.onFault != nil {
+		s.onFault(m, false)
+	}
+}
+
 // kill sends SIGKILL: the node crashes, with no graceful leave.
-func (s *stack) kill(m *member) { s.docker("kill", m.container) }
+func (s *stack) kill(m *member) {
+	s.fault(m)
+	s.docker("kill", m.container)
+}
 
 // start starts a stopped or killed container again, on its volume and address.
-func (s *stack) start(m *member) { s.docker("start", m.container) }
+func (s *stack) start(m *member) {
+	s.docker("start", m.container)
+	s.restored(m)
+}
 
 // stop sends SIGTERM (the node leaves gracefully) and waits for the exit.
-func (s *stack) stop(m *member) { s.docker("stop", "-t", "30", m.container) }
+func (s *stack) stop(m *member) {
+	s.fault(m)
+	s.docker("stop", "-t", "30", m.container)
+}
 
 // disconnect takes the node off the network: every packet to or from it
 // is lost, the node keeps running.
-func (s *stack) disconnect(m *member) { s.docker("network", "disconnect", s.network, m.container) }
+func (s *stack) disconnect(m *member) {
+	s.fault(m)
+	s.docker("network", "disconnect", s.network, m.container)
+}
 
 // connect puts the node back on the network at its address.
 func (s *stack) connect(m *member) {
 	s.docker("network", "connect", "--ip", m.ip, s.network, m.container)
+	s.restored(m)
 }
 
 // pause freezes every process of the node; its sockets stay open.
-func (s *stack) pause(m *member) { s.docker("pause", m.container) }
+func (s *stack) pause(m *member) {
+	s.fault(m)
+	s.docker("pause", m.container)
+}
 
 // unpause thaws a paused node.
-func (s *stack) unpause(m *member) { s.docker("unpause", m.container) }
+func (s *stack) unpause(m *member) {
+	s.docker("unpause", m.container)
+	s.restored(m)
+}

@@ -17,7 +17,13 @@
 //     Raft leader and vbucket map;
 //   - the cluster is healthy again: three healthy nodes, each owning
 //     vbuckets, the function deployed on all three, and documents written
-//     through each node after the recovery are handled too.
+//     through each node after the recovery are handled too;
+//   - writes stay available: a node with no fault of its own never goes
+//     more than a few seconds (a leader election) without acknowledging a
+//     write, whatever happens to the others.
+//
+// Each scenario logs a summary (documents written, fault and recovery
+// times, the longest write gap) and TestMain prints them all in a table.
 //
 // The tests reach every node at its address on the compose network, which
 // the host routes to on Linux. They need the docker CLI with compose

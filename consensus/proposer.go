@@ -187,7 +187,9 @@ func (a *attempt) run(entry []byte, prev <-chan struct{}) ([]cmdResult, error) {
 			}
 			actx, acancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 			stop := context.AfterFunc(s.lifetime, acancel)
+			unwatch := s.cancelOnNewLeader(id, acancel)
 			err := fwd.Forward(actx, id, addr, entry)
+			unwatch()
 			stop()
 			acancel()
 			if err == nil {
@@ -210,6 +212,39 @@ func (a *attempt) run(entry []byte, prev <-chan struct{}) ([]cmdResult, error) {
 			return a.result(r, err)
 		}
 		backoff = min(2*backoff, retryMax)
+	}
+}
+
+// cancelOnNewLeader calls cancel as soon as this node sees a leader other
+// than id, until the returned stop is called (stop waits for the watch to
+// end). A forward to a leader that froze or was cut off without a reset
+// would otherwise hang until ApplyTimeout, holding up every later entry of
+// this node (entries go to the log in order) although the others elected
+// a new leader within about a second. The abandoned attempt's outcome is
+// unknown; the retry carries the same token, so it cannot apply twice.
+func (s *Store) cancelOnNewLeader(id string, cancel context.CancelFunc) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(alivePoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if cur, _ := s.Leader(); cur != "" && cur != id {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
 	}
 }
 

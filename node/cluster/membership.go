@@ -164,6 +164,17 @@ type Config struct {
 	ProbeInterval time.Duration
 	// JoinRetryMax caps the wait between join attempts; default 2s.
 	JoinRetryMax time.Duration
+	// GossipToTheDeadTime is how long memberlist keeps gossiping to a
+	// member it declared dead, so that a member that was only cut off
+	// hears of it and refutes; default 15s.
+	GossipToTheDeadTime time.Duration
+	// ReconnectInterval is how often this node tries to join again every
+	// member it sees dead (not left), as serf does: after a partition
+	// longer than GossipToTheDeadTime each side sees the other dead, and
+	// memberlist never probes, gossips or syncs with a dead member again,
+	// so without this the two sides would stay apart until a restart.
+	// Default 1s.
+	ReconnectInterval time.Duration
 	// Logger receives membership and memberlist logs. Default discard.
 	Logger *slog.Logger
 	// WrapTransport, when set, wraps memberlist's UDP/TCP transport
@@ -175,7 +186,10 @@ type Config struct {
 // DefaultConfig returns the defaults; NodeID, BindAddr and Meta are left
 // for the caller.
 func DefaultConfig() Config {
-	return Config{GossipPort: 7946, ProbeInterval: 500 * time.Millisecond, JoinRetryMax: 2 * time.Second}
+	return Config{
+		GossipPort: 7946, ProbeInterval: 500 * time.Millisecond, JoinRetryMax: 2 * time.Second,
+		GossipToTheDeadTime: 15 * time.Second, ReconnectInterval: time.Second,
+	}
 }
 
 func (c Config) withDefaults() Config {
@@ -185,6 +199,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.JoinRetryMax == 0 {
 		c.JoinRetryMax = d.JoinRetryMax
+	}
+	if c.GossipToTheDeadTime == 0 {
+		c.GossipToTheDeadTime = d.GossipToTheDeadTime
+	}
+	if c.ReconnectInterval == 0 {
+		c.ReconnectInterval = d.ReconnectInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -227,6 +247,12 @@ func (c Config) Validate() error {
 	if c.JoinRetryMax < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("JoinRetryMax %s is below 10ms", c.JoinRetryMax))
 	}
+	if c.GossipToTheDeadTime < 0 {
+		errs = append(errs, fmt.Errorf("GossipToTheDeadTime %s is negative", c.GossipToTheDeadTime))
+	}
+	if c.ReconnectInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("ReconnectInterval %s is below 10ms", c.ReconnectInterval))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cluster: invalid config: %w", err)
 	}
@@ -253,6 +279,12 @@ type Membership struct {
 	// lifeMu serialises Leave and Shutdown (memberlist panics on a Leave
 	// after Shutdown).
 	lifeMu sync.Mutex
+
+	// The reconnect loop's owner: stopReconnect closes reconnectStop once
+	// and waits for the loop (Leave and Shutdown call it).
+	reconnectStop chan struct{}
+	reconnectOnce sync.Once
+	reconnectWG   sync.WaitGroup
 }
 
 // msgLeaving starts the user message a member sends every other member
@@ -291,7 +323,7 @@ func New(cfg Config) (*Membership, error) {
 	mc.GossipInterval = 100 * time.Millisecond
 	mc.TCPTimeout = 2 * time.Second
 	mc.PushPullInterval = 15 * time.Second
-	mc.GossipToTheDeadTime = 15 * time.Second
+	mc.GossipToTheDeadTime = cfg.GossipToTheDeadTime
 	// A node restarted with another address (a new container IP, a test's
 	// fresh port) takes its name back as soon as the old address is dead;
 	// memberlist's default refuses it until the dead record is reaped. A
@@ -324,7 +356,49 @@ func New(cfg Config) (*Membership, error) {
 		return nil, fmt.Errorf("cluster: start memberlist on %s: %w", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.GossipPort)), err)
 	}
 	m.ml = ml
+	m.reconnectStop = make(chan struct{})
+	m.reconnectWG.Add(1)
+	go func() { defer m.reconnectWG.Done(); m.reconnect() }()
 	return m, nil
+}
+
+// reconnect tries, every ReconnectInterval, to join each member this node
+// sees dead (not left) at its gossip address, until stopReconnect. A join
+// that reaches the member exchanges full state both ways: each side learns
+// the other declared it dead, refutes, and both are alive again. Against a
+// member that is really down a try costs one failed dial.
+func (m *Membership) reconnect() {
+	t := time.NewTicker(m.cfg.ReconnectInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.reconnectStop:
+			return
+		case <-t.C:
+		}
+		for _, mem := range m.Members() {
+			if mem.Local || mem.State != StateDead || mem.GossipAddr == "" {
+				continue
+			}
+			select {
+			case <-m.reconnectStop:
+				return
+			default:
+			}
+			if n, err := m.ml.Join([]string{mem.GossipAddr}); n > 0 {
+				m.log.Info("reached a member seen dead; rejoining it", "member", mem.NodeID, "addr", mem.GossipAddr)
+			} else {
+				m.log.Debug("member seen dead is still unreachable", "member", mem.NodeID, "addr", mem.GossipAddr, "err", err)
+			}
+		}
+	}
+}
+
+// stopReconnect stops the reconnect loop and waits for it: a node that
+// leaves or shuts down must not join anyone again.
+func (m *Membership) stopReconnect() {
+	m.reconnectOnce.Do(func() { close(m.reconnectStop) })
+	m.reconnectWG.Wait()
 }
 
 // Addr returns the gossip address peers join (advertised host:port).
@@ -373,6 +447,7 @@ func (m *Membership) Leave(timeout time.Duration) error {
 	if m.isDown() {
 		return ErrClosed
 	}
+	m.stopReconnect()
 	m.mu.Lock()
 	m.leaving[m.cfg.NodeID] = true
 	m.mu.Unlock()
@@ -413,6 +488,7 @@ func (m *Membership) Shutdown() error {
 	if m.isDown() {
 		return nil
 	}
+	m.stopReconnect()
 	m.mu.Lock()
 	m.down = true
 	m.mu.Unlock()
