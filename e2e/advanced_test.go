@@ -79,8 +79,10 @@ func TestAdvancedAccessors(t *testing.T) {
 		return out
 	}
 	var last map[string]string
+	var lastTotal string
 	defer func() {
 		if t.Failed() {
+			t.Logf("dst2 total: %s; counter stats: %v", lastTotal, c.functionStats("counter", false))
 			t.Logf("dst: %v", last)
 			t.Logf("app log: %s", strings.Join(c.getAppLog("advanced", 4096), "\n"))
 		}
@@ -98,8 +100,13 @@ func TestAdvancedAccessors(t *testing.T) {
 		}
 		return true
 	})
-	waitFor(t, 30*time.Second, "the shared counter", func() bool {
-		return sameJSON(render("dst2")["total"], fmt.Sprintf(`{"count":%d}`, n))
+	waitFor(t, 60*time.Second, "the shared counter", func() bool {
+		got := render("dst2")["total"]
+		if !sameJSON(got, fmt.Sprintf(`{"count":%d}`, n)) {
+			lastTotal = got
+			return false
+		}
+		return true
 	})
 	holdsFor(t, 500*time.Millisecond, "the counter stays exact", func() bool {
 		return sameJSON(render("dst2")["total"], fmt.Sprintf(`{"count":%d}`, n))
