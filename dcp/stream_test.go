@@ -119,7 +119,23 @@ func TestStream_BackfillThenTail(t *testing.T) {
 		streams.Go(func() {
 			st := s.NewStream("b", uint16(vb), 0)
 			for {
-				evs, err := st.Next(ctx, 50)
+				// Once every write is in (done), drain up to the final high
+				// seqno, read after done, and stop.
+				select {
+				case <-done:
+					high, _ := s.HighSeqnos("b")
+					if st.Seqno() >= high[vb] {
+						return
+					}
+				default:
+				}
+				// A short wait, so a stream idle at its tail re-checks done.
+				nctx, ncancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				evs, err := st.Next(nctx, 50)
+				ncancel()
+				if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+					continue
+				}
 				if err != nil {
 					results[vb].err = err
 					return
@@ -128,15 +144,6 @@ func TestStream_BackfillThenTail(t *testing.T) {
 				if st.Seqno() != evs[len(evs)-1].Doc.Seqno {
 					results[vb].err = fmt.Errorf("Seqno() = %d, last event %d", st.Seqno(), evs[len(evs)-1].Doc.Seqno)
 					return
-				}
-				select {
-				case <-done:
-					// Drain what is left, then stop.
-					high, _ := s.HighSeqnos("b")
-					if st.Seqno() >= high[vb] {
-						return
-					}
-				default:
 				}
 			}
 		})
@@ -174,9 +181,8 @@ func TestStream_BackfillThenTail(t *testing.T) {
 		})
 	}
 	ws.Wait()
-	// One last write per vbucket so each stream has something to wake for
-	// after done is closed.
-	close(done)
+	// One last write per vbucket, then done: the streams drain to the high
+	// seqnos as they are after these writes.
 	for vb := range numVB {
 		for i := 0; ; i++ {
 			key := fmt.Sprintf("final-%d", i)
@@ -186,6 +192,7 @@ func TestStream_BackfillThenTail(t *testing.T) {
 			}
 		}
 	}
+	close(done)
 	streams.Wait()
 
 	delivered := map[ref]uint64{} // highest delivered seqno per key
