@@ -120,52 +120,15 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 		t.Fatalf("status: %d deployed nodes of %d eventing nodes, want 3 of 3", st.App.NumDeployedNodes, st.NumEventingNodes)
 	}
 
-	// Writers: 3 goroutines post batches of 100 documents, each to the next
-	// live node, retrying a batch elsewhere when a node does not answer.
-	const total, batch = 12000, 100
-	var written atomic.Int64
-	var mu sync.Mutex
-	acked := make(map[string]bool)
-	next := make(chan int, total/batch)
-	for i := 0; i < total; i += batch {
-		next <- i
-	}
-	close(next)
-	hc := &http.Client{Timeout: 30 * time.Second}
 	// Ports survive restarts, so the writers keep these URLs and simply get
 	// connection errors from a node that is down.
 	sgURLs := make([]string, 3)
 	for i, n := range cl.Nodes {
 		sgURLs[i] = n.URL(node.APISyncGateway)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	for w := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for from := range next {
-				ds := docs("c", from, from+batch)
-				for attempt := 0; ; attempt++ {
-					ids, err := postDocs(hc, sgURLs[(w+attempt)%3], ds)
-					if err == nil {
-						mu.Lock()
-						for _, id := range ids {
-							acked[id] = true
-						}
-						mu.Unlock()
-						written.Add(int64(len(ids)))
-						break
-					}
-					if attempt > 200 {
-						errs <- fmt.Errorf("batch %d never written: %v", from, err)
-						return
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}()
-	}
+	const total = 12000
+	load := startWriteLoad(sgURLs, "c", total, 100)
+	written := &load.written
 
 	waitFor(t, 60*time.Second, "3,000 documents written", func() bool { return written.Load() >= 3000 })
 	follower := cl.Followers()[0]
@@ -175,11 +138,7 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	waitFor(t, 60*time.Second, "8,000 documents written", func() bool { return written.Load() >= 8000 })
 	leader := cl.Leader()
 	leader.Kill()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	acked := load.wait(t)
 	if len(acked) != total {
 		t.Fatalf("%d documents acknowledged, want %d", len(acked), total)
 	}
@@ -239,4 +198,65 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	waitFor(t, 60*time.Second, "documents written after the rejoin to be handled", func() bool {
 		return len(live.allDocs("dst")) == total+300
 	})
+}
+
+// writeLoad is a set of writers, one per Sync Gateway URL, posting
+// _bulk_docs batches; a batch a node does not answer is retried on the
+// next URL.
+type writeLoad struct {
+	written atomic.Int64
+	mu      sync.Mutex
+	acked   map[string]bool
+	wg      sync.WaitGroup
+	errs    chan error
+}
+
+// startWriteLoad starts writing total documents named prefix+number in
+// batches of batch.
+func startWriteLoad(urls []string, prefix string, total, batch int) *writeLoad {
+	l := &writeLoad{acked: make(map[string]bool), errs: make(chan error, len(urls))}
+	next := make(chan int, total/batch+1)
+	for i := 0; i < total; i += batch {
+		next <- i
+	}
+	close(next)
+	hc := &http.Client{Timeout: 30 * time.Second}
+	for w := range urls {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for from := range next {
+				ds := docs(prefix, from, min(from+batch, total))
+				for attempt := 0; ; attempt++ {
+					ids, err := postDocs(hc, urls[(w+attempt)%len(urls)], ds)
+					if err == nil {
+						l.mu.Lock()
+						for _, id := range ids {
+							l.acked[id] = true
+						}
+						l.mu.Unlock()
+						l.written.Add(int64(len(ids)))
+						break
+					}
+					if attempt > 300 {
+						l.errs <- fmt.Errorf("batch %d never written: %v", from, err)
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// wait waits for the writers and returns the acknowledged ids.
+func (l *writeLoad) wait(t *testing.T) map[string]bool {
+	t.Helper()
+	l.wg.Wait()
+	close(l.errs)
+	for err := range l.errs {
+		t.Fatal(err)
+	}
+	return l.acked
 }

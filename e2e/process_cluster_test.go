@@ -4,13 +4,10 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -105,44 +102,9 @@ func TestCluster_Processes(t *testing.T) {
 		t.Fatalf("num_deployed_nodes %d, want 3", st.App.NumDeployedNodes)
 	}
 
-	const total, batch = 12000, 100
-	var written atomic.Int64
-	var mu sync.Mutex
-	acked := make(map[string]bool)
-	next := make(chan int, total/batch)
-	for i := 0; i < total; i += batch {
-		next <- i
-	}
-	close(next)
-	hc := &http.Client{Timeout: 30 * time.Second}
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	for w := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for from := range next {
-				ds := docs("p", from, from+batch)
-				for attempt := 0; ; attempt++ {
-					ids, err := postDocs(hc, procs[(w+attempt)%3].sg, ds)
-					if err == nil {
-						mu.Lock()
-						for _, id := range ids {
-							acked[id] = true
-						}
-						mu.Unlock()
-						written.Add(int64(len(ids)))
-						break
-					}
-					if attempt > 300 {
-						errs <- fmt.Errorf("batch %d never written: %v", from, err)
-						return
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}()
-	}
+	const total = 12000
+	load := startWriteLoad([]string{procs[0].sg, procs[1].sg, procs[2].sg}, "p", total, 100)
+	written := &load.written
 	leaderIdx := func() int {
 		for {
 			for i, c := range clients {
@@ -168,11 +130,7 @@ func TestCluster_Processes(t *testing.T) {
 	waitFor(t, 60*time.Second, "8,000 documents written", func() bool { return written.Load() >= 8000 })
 	l := leaderIdx()
 	procs[l].kill()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	acked := load.wait(t)
 	live := clients[(l+1)%3]
 	waitFor(t, 120*time.Second, "dst to hold every document", func() bool { return len(live.allDocs("dst")) == total })
 	for _, r := range live.allDocs("dst") {
