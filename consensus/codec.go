@@ -27,8 +27,6 @@ func (e *encoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) string(s string)  { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
 func (e *encoder) bytes(p []byte)   { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
 func (e *encoder) bool(v bool)      { e.byte(boolByte(v)) }
-func (e *encoder) raw(p []byte)     { e.b = append(e.b, p...) }
-func (e *encoder) len() int         { return len(e.b) }
 func boolByte(v bool) byte {
 	if v {
 		return 1

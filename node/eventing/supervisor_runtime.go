@@ -86,14 +86,3 @@ func (s *Supervisor) AppLog(_ context.Context, fn string, size int) (string, err
 	}
 	return l.Tail(size)
 }
-
-// EventingNodes implements Cluster for a one-node cluster.
-func (s *Supervisor) EventingNodes() int { return 1 }
-
-// DeployedNodes implements Cluster for a one-node cluster.
-func (s *Supervisor) DeployedNodes(fn string) int {
-	if s.Running(fn) {
-		return 1
-	}
-	return 0
-}
