@@ -20,11 +20,15 @@ import (
 // evaluates against its own view. The commit does not carry provisional
 // values: a write that relied on the state of a key (an insert on its
 // absence, a replace, delete or touch on its presence, a CAS check on its
-// version) is committed with a precondition on the version the batch first
-// saw (IfCAS of that stored version, or OpInsert when there was none), so
+// version, or a write to a key the batch read first, as in a
+// read-modify-write) is committed with a precondition on the version the
+// batch first saw (IfCAS of that stored version, or OpInsert when there was
+// none), so
 // a concurrent change makes dcp.Store.ApplyAll fail with a *dcp.BatchError
 // and the supervisor re-runs the batch against the new state: writes are
-// never lost or doubled. A provisional CAS a handler keeps beyond its batch
+// never lost or doubled. A key's first read is kept for the rest of the
+// batch, so a handler's get-then-replace cannot see the store move between
+// the two calls: the conflict is found at commit, and the re-run succeeds. A provisional CAS a handler keeps beyond its batch
 // (for example stored in a document) does not match the committed CAS.
 type overlay struct {
 	docs    *dcp.Store
@@ -44,6 +48,7 @@ type pendingWrite struct {
 	base    *dcp.Document // live stored version when first touched; nil if none
 	cur     *dcp.Document // the batch's version; nil when absent (deleted)
 	written bool          // an operation changed the key
+	read    bool          // the handler read the key before writing it
 	// touchOnly: only the expiry changed since base (committed as OpTouch,
 	// which keeps the stored body).
 	touchOnly bool
@@ -76,22 +81,19 @@ func (o *overlay) stored(ks dcp.Keyspace, key string) (*dcp.Document, error) {
 	return d, nil
 }
 
-// view returns the batch's live version of a key, or nil.
-func (o *overlay) view(ks dcp.Keyspace, key string) (*dcp.Document, error) {
-	if p, ok := o.pending[overlayKey{ks, key}]; ok {
-		if !p.cur.Live(o.now()) {
-			return nil, nil
-		}
-		return p.cur, nil
-	}
-	return o.stored(ks, key)
-}
-
-// Get implements handler.Store.
+// Get implements handler.Store. The first read of a key is kept as its
+// base for the rest of the batch.
 func (o *overlay) Get(ks dcp.Keyspace, key string) (*dcp.Document, error) {
-	d, err := o.view(ks, key)
+	p, err := o.touch(ks, key)
 	if err != nil {
 		return nil, err
+	}
+	if !p.written {
+		p.read = true
+	}
+	d := p.cur
+	if !d.Live(o.now()) {
+		d = nil
 	}
 	if d == nil {
 		return nil, fmt.Errorf("%w: document %q in %s", dcp.ErrNotFound, key, ks)
@@ -154,7 +156,7 @@ func (o *overlay) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, erro
 	if !cur.Live(o.now()) {
 		cur = nil
 	}
-	relies := false
+	relies := p.read
 	if m.IfCAS != 0 {
 		if cur == nil {
 			return nil, fmt.Errorf("%w: document %q in %s", dcp.ErrNotFound, m.Key, m.Keyspace)

@@ -213,3 +213,41 @@ func TestOverlay_ConcurrentChangeFailsCommit(t *testing.T) {
 		})
 	}
 }
+
+// A get-then-replace whose key another writer changes in between does not
+// fail in the handler: the batch keeps its first read, and the commit
+// carries a precondition on it, so the conflict re-runs the batch.
+func TestOverlay_ReadKeptForTheBatch(t *testing.T) {
+	s := newOverlayStore(t, map[string]string{"total": `{"count":1}`})
+	o := newOverlay(s, "fiid")
+	first, err := o.Get(ovKS, "total")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	moved := storeWrite(t, s, dcp.Mutation{Keyspace: ovKS, Key: "total", Op: dcp.OpUpsert, Body: []byte(`{"count":2}`)})
+	again, err := o.Get(ovKS, "total")
+	if err != nil || again.CAS != first.CAS {
+		t.Fatalf("second Get = %+v, %v; want the batch's first read (cas %d)", again, err, first.CAS)
+	}
+	mustApply(t, o, dcp.Mutation{Key: "total", Op: dcp.OpReplace, IfCAS: first.CAS, Body: []byte(`{"count":2}`)}, false)
+	// A blind upsert of a key read first is a read-modify-write too.
+	if _, err := o.Get(ovKS, "absent"); !errors.Is(err, dcp.ErrNotFound) {
+		t.Fatalf("Get absent = %v, want ErrNotFound", err)
+	}
+	mustApply(t, o, dcp.Mutation{Key: "absent", Op: dcp.OpUpsert, Body: []byte(`{"v":1}`)}, false)
+
+	ms := o.mutations()
+	if len(ms) != 2 {
+		t.Fatalf("mutations = %+v, want 2", ms)
+	}
+	if ms[0].IfCAS != first.CAS || ms[0].IfCAS == moved.CAS {
+		t.Fatalf("replace committed with IfCAS %d, want the first read's %d", ms[0].IfCAS, first.CAS)
+	}
+	if ms[1].Op != dcp.OpInsert {
+		t.Fatalf("upsert of a key read absent committed as op %d, want OpInsert", ms[1].Op)
+	}
+	var be *dcp.BatchError
+	if _, err := s.ApplyAll(ms, uint64(time.Now().UnixNano())); !errors.As(err, &be) {
+		t.Fatalf("ApplyAll over the moved key = %v, want a *dcp.BatchError", err)
+	}
+}
