@@ -58,9 +58,10 @@ chaos: build
 	docker build -q -t eventide:dev .
 	COMPOSE="$(COMPOSE)" $(GO) test -tags chaos -count=1 -timeout 40m -v ./chaos/...
 
-## bench: print throughput and latency figures for one node
+## bench: print throughput and latency figures (one node, a 3-node cluster, one handler worker)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m ./bench/...
+	$(GO) test -run '^$$' -bench 'WorkerHandle|FireTimer' -benchtime 20000x -count=1 ./handler/
 
 ## proto: regenerate the protobuf/gRPC code in proto/
 proto:

@@ -88,6 +88,11 @@ func (a *api) deployCopier(workers int) {
 	body, _ := json.Marshal(def)
 	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/copier", "application/json", body)
 	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/copier/deploy", "", nil)
+	a.waitDeployed("copier")
+}
+
+// waitDeployed waits until the function's composite status is deployed.
+func (a *api) waitDeployed(name string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var st struct {
@@ -95,12 +100,12 @@ func (a *api) deployCopier(workers int) {
 				CompositeStatus string `json:"composite_status"`
 			} `json:"app"`
 		}
-		_ = json.Unmarshal(a.call(http.StatusOK, "GET", a.eventing+"/api/v1/status/copier", "", nil), &st)
+		_ = json.Unmarshal(a.call(http.StatusOK, "GET", a.eventing+"/api/v1/status/"+name, "", nil), &st)
 		if st.App.CompositeStatus == "deployed" {
 			return
 		}
 		if time.Now().After(deadline) {
-			a.b.Fatalf("copier not deployed: %s", st.App.CompositeStatus)
+			a.b.Fatalf("%s not deployed: %s", name, st.App.CompositeStatus)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -57,6 +57,9 @@ const (
 	// kindCommitOwnedBatch is kindCommitBatch with the worker's node and
 	// map epoch; kind 10 (no owner) is still applied, as Node "" epoch 0.
 	kindCommitOwnedBatch cmdKind = 15
+	// kindCommitTimedBatch is kindCommitOwnedBatch with timer changes,
+	// fired timers and OnDeploy completion.
+	kindCommitTimedBatch cmdKind = 16
 )
 
 func (k cmdKind) String() string {
@@ -91,6 +94,8 @@ func (k cmdKind) String() string {
 		return "report_function"
 	case kindCommitOwnedBatch:
 		return "commit_owned_batch"
+	case kindCommitTimedBatch:
+		return "commit_timed_batch"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
@@ -106,6 +111,7 @@ const (
 const (
 	chgHasDefinition = 1 << 0
 	chgDropCheckpts  = 1 << 1
+	chgHasOnDeploy   = 1 << 2
 )
 
 func newCommand(kind cmdKind, sizeHint int) *encoder {
@@ -271,6 +277,9 @@ func encodeChangeFunction(c *FunctionChange) []byte {
 	if c.DropCheckpoints {
 		flags |= chgDropCheckpts
 	}
+	if c.OnDeploy != "" {
+		flags |= chgHasOnDeploy
+	}
 	e.uvarint(flags)
 	e.string(c.Name)
 	e.uvarint(c.ExpectVersion)
@@ -281,6 +290,9 @@ func encodeChangeFunction(c *FunctionChange) []byte {
 	e.string(c.Status)
 	e.string(c.NewInstanceID)
 	e.string(c.Boundary)
+	if c.OnDeploy != "" {
+		e.string(c.OnDeploy)
+	}
 	return e.b
 }
 
@@ -296,7 +308,13 @@ func encodeCommitBatch(cas uint64, b *Batch) []byte {
 	for i := range b.Mutations {
 		size += mutationSize(&b.Mutations[i])
 	}
-	e := newCommand(kindCommitOwnedBatch, size+len(b.Node)+10)
+	for i := range b.Timers {
+		size += len(b.Timers[i].Timer.Callback) + len(b.Timers[i].Timer.Reference) + len(b.Timers[i].Timer.Context) + 24
+	}
+	for i := range b.Fired {
+		size += len(b.Fired[i].Callback) + len(b.Fired[i].Reference) + 16
+	}
+	e := newCommand(kindCommitTimedBatch, size+len(b.Node)+10)
 	e.uvarint(cas)
 	e.string(b.Function)
 	e.string(b.InstanceID)
@@ -318,6 +336,19 @@ func encodeCommitBatch(cas uint64, b *Batch) []byte {
 		e.uvarint(c.from)
 	}
 	e.mutations(b.Mutations)
+	e.uvarint(uint64(len(b.Timers)))
+	for i := range b.Timers {
+		e.bool(b.Timers[i].Cancel)
+		e.timer(&b.Timers[i].Timer)
+	}
+	e.uvarint(uint64(len(b.Fired)))
+	for _, ft := range b.Fired {
+		e.string(ft.Callback)
+		e.string(ft.Reference)
+		e.uvarint(ft.Seq)
+		e.uvarint(uint64(ft.VB))
+	}
+	e.bool(b.OnDeployDone)
 	return e.b
 }
 

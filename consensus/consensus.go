@@ -59,4 +59,11 @@ var (
 	// the current vbucket map, or whose ownership changed after the map
 	// epoch the batch's worker acted on; the batch is dropped whole.
 	ErrStaleOwner = errors.New("consensus: stale vbucket owner")
+	// ErrTimerMismatch: a batch fires a timer that is no longer pending in
+	// the version it names (cancelled, overwritten or fired meanwhile); the
+	// batch is dropped whole and its worker re-reads the due timers.
+	ErrTimerMismatch = errors.New("consensus: timer no longer pending")
+	// ErrOnDeployDone: a batch completes an OnDeploy run that is not pending
+	// (another node's run completed it, or the instance moved on).
+	ErrOnDeployDone = errors.New("consensus: OnDeploy not pending")
 )

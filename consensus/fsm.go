@@ -34,6 +34,12 @@ const (
 	BoundaryFromNow = "from_now"
 )
 
+// OnDeploy reasons (FunctionChange.OnDeploy, Function.OnDeploy).
+const (
+	OnDeployDeploy = "Deploy"
+	OnDeployResume = "Resume"
+)
+
 // maxNameLen bounds function names and config keys.
 const maxNameLen = 1024
 
@@ -80,6 +86,17 @@ type fsm struct {
 	vbmap     *VBMap // nil until a map is set
 	changed   chan struct{}
 
+	// tmu guards timers and timersChanged. Tables are changed in place
+	// by the FSM goroutine under tmu; snapshots clone them.
+	tmu           sync.RWMutex
+	timers        map[string]*timerTable // by function name
+	timersChanged chan struct{}
+
+	// applyTime is the leader's append time of the entry being applied
+	// (Unix ms; 0 for entries without one): the FSM's only clock, the same
+	// on every replica (FSM goroutine only).
+	applyTime int64
+
 	// sessions records the tokens applied per proposing session (FSM
 	// goroutine only; snapshots copy it).
 	sessions map[sessionKey]*sessionRecord
@@ -99,14 +116,16 @@ type fsm struct {
 
 func newFSM(numVB int, log *slog.Logger) *fsm {
 	return &fsm{
-		docs:      dcp.NewStore(numVB),
-		numVB:     numVB,
-		log:       log,
-		functions: make(map[string]*Function),
-		config:    make(map[string]json.RawMessage),
-		changed:   make(chan struct{}),
-		sessions:  make(map[sessionKey]*sessionRecord),
-		waiting:   make(map[uint64]chan entryResult),
+		docs:          dcp.NewStore(numVB),
+		numVB:         numVB,
+		log:           log,
+		functions:     make(map[string]*Function),
+		config:        make(map[string]json.RawMessage),
+		changed:       make(chan struct{}),
+		timers:        make(map[string]*timerTable),
+		timersChanged: make(chan struct{}),
+		sessions:      make(map[sessionKey]*sessionRecord),
+		waiting:       make(map[uint64]chan entryResult),
 	}
 }
 
@@ -138,6 +157,10 @@ func (f *fsm) Apply(l *raft.Log) any {
 		}
 		return duplicateEntry{}
 	}
+	f.applyTime = 0
+	if !l.AppendedAt.IsZero() {
+		f.applyTime = l.AppendedAt.UnixMilli()
+	}
 	results := make([]cmdResult, n)
 	notify := false
 	for i := range results {
@@ -154,6 +177,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	}
 	f.commands.Add(uint64(n))
 	if notify {
+		f.sweepTimers()
 		f.notifyChanged()
 	}
 	if own {
@@ -235,6 +259,9 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 		c.NewInstanceID = d.string()
 		c.Boundary = d.string()
 		c.DropCheckpoints = flags&chgDropCheckpts != 0
+		if flags&chgHasOnDeploy != 0 {
+			c.OnDeploy = d.string()
+		}
 		if d.err != nil {
 			return bad(), false
 		}
@@ -246,12 +273,12 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 			return bad(), false
 		}
 		return f.deleteFunction(name, expect)
-	case kindCommitBatch, kindCommitOwnedBatch:
+	case kindCommitBatch, kindCommitOwnedBatch, kindCommitTimedBatch:
 		var b Batch
 		cas := d.uvarint()
 		b.Function = d.string()
 		b.InstanceID = d.string()
-		if kind == kindCommitOwnedBatch {
+		if kind != kindCommitBatch {
 			b.Node = d.string()
 			b.Epoch = d.uvarint()
 		}
@@ -265,10 +292,30 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 			cps[i] = vbSeq{vb: uint16(vb), seq: d.uvarint(), from: d.uvarint()}
 		}
 		b.Mutations = d.mutations()
+		if kind == kindCommitTimedBatch {
+			nt := d.count(6)
+			b.Timers = make([]TimerOp, nt)
+			for i := range b.Timers {
+				b.Timers[i].Cancel = d.bool()
+				d.timer(&b.Timers[i].Timer)
+			}
+			nf := d.count(4)
+			b.Fired = make([]FiredTimer, nf)
+			for i := range b.Fired {
+				ft := &b.Fired[i]
+				ft.Callback, ft.Reference, ft.Seq = d.string(), d.string(), d.uvarint()
+				vb := d.uvarint()
+				if vb > 0xffff {
+					d.fail("fired timer vbucket")
+				}
+				ft.VB = uint16(vb)
+			}
+			b.OnDeployDone = d.bool()
+		}
 		if d.err != nil {
 			return bad(), false
 		}
-		return f.commitBatch(cas, &b, cps), false
+		return f.commitBatch(index, cas, &b, cps)
 	case kindSetConfig:
 		key := d.string()
 		var value json.RawMessage
@@ -328,6 +375,8 @@ func validateChange(c *FunctionChange) error {
 		return fmt.Errorf("%w: a change cannot both start a new instance and drop checkpoints", ErrInvalid)
 	case c.NewInstanceID != "" && c.Boundary != BoundaryEverything && c.Boundary != BoundaryFromNow:
 		return fmt.Errorf("%w: dcp stream boundary %q is neither %q nor %q", ErrInvalid, c.Boundary, BoundaryEverything, BoundaryFromNow)
+	case c.OnDeploy != "" && c.OnDeploy != OnDeployDeploy && c.OnDeploy != OnDeployResume:
+		return fmt.Errorf("%w: OnDeploy reason %q is neither %q nor %q", ErrInvalid, c.OnDeploy, OnDeployDeploy, OnDeployResume)
 	}
 	return nil
 }
@@ -365,6 +414,9 @@ func (f *fsm) changeFunction(index uint64, c *FunctionChange) (cmdResult, bool) 
 		next.Checkpoints = nil
 		next.Running = nil
 	}
+	if c.DropCheckpoints || c.NewInstanceID != "" {
+		next.OnDeploy, next.OnDeployDelay = "", 0
+	}
 	if c.NewInstanceID != "" {
 		cps := make([]uint64, f.numVB)
 		if c.Boundary == BoundaryFromNow {
@@ -377,6 +429,12 @@ func (f *fsm) changeFunction(index uint64, c *FunctionChange) (cmdResult, bool) 
 		next.InstanceID = c.NewInstanceID
 		next.Checkpoints = cps
 		next.Running = nil
+	}
+	if c.OnDeploy != "" {
+		next.OnDeploy, next.OnDeployDelay = c.OnDeploy, 0
+		if c.OnDeploy == OnDeployResume && next.PausedAt > 0 && f.applyTime > next.PausedAt {
+			next.OnDeployDelay = f.applyTime - next.PausedAt
+		}
 	}
 	f.completeTransition(&next)
 	next.Version = index
@@ -407,31 +465,58 @@ type vbSeq struct {
 	seq, from uint64
 }
 
-func (f *fsm) commitBatch(cas uint64, b *Batch, cps []vbSeq) cmdResult {
+func (f *fsm) commitBatch(index, cas uint64, b *Batch, cps []vbSeq) (cmdResult, bool) {
 	f.mu.RLock()
 	rec := f.functions[b.Function]
 	f.mu.RUnlock()
 	if rec == nil || rec.InstanceID == "" || rec.InstanceID != b.InstanceID || !processing(rec.Status) {
-		return cmdResult{err: fmt.Errorf("%w: function %q instance %q", ErrStaleInstance, b.Function, b.InstanceID)}
+		return cmdResult{err: fmt.Errorf("%w: function %q instance %q", ErrStaleInstance, b.Function, b.InstanceID)}, false
 	}
 	if err := f.checkOwnership(b, cps); err != nil {
-		return cmdResult{err: err}
+		return cmdResult{err: err}, false
 	}
 	for _, c := range cps {
 		if int(c.vb) >= len(rec.Checkpoints) {
-			return cmdResult{err: fmt.Errorf("%w: checkpoint for vbucket %d, function %q has %d", ErrInvalid, c.vb, b.Function, len(rec.Checkpoints))}
+			return cmdResult{err: fmt.Errorf("%w: checkpoint for vbucket %d, function %q has %d", ErrInvalid, c.vb, b.Function, len(rec.Checkpoints))}, false
 		}
 		if rec.Checkpoints[c.vb] != c.from {
 			return cmdResult{err: fmt.Errorf("%w: function %q vbucket %d is at %d, batch starts at %d",
-				ErrCheckpointMismatch, b.Function, c.vb, rec.Checkpoints[c.vb], c.from)}
+				ErrCheckpointMismatch, b.Function, c.vb, rec.Checkpoints[c.vb], c.from)}, false
 		}
+	}
+	if b.OnDeployDone && rec.OnDeploy == "" {
+		return cmdResult{err: fmt.Errorf("%w: function %q", ErrOnDeployDone, b.Function)}, false
+	}
+	if err := validateTimerOps(b.Timers, b.Fired, f.numVB); err != nil {
+		return cmdResult{err: err}, false
+	}
+	f.tmu.RLock()
+	table := f.timers[b.Function]
+	if table != nil && table.instance != rec.InstanceID {
+		table = nil
+	}
+	err := checkFired(table, b.Function, b.Fired)
+	f.tmu.RUnlock()
+	if err != nil {
+		return cmdResult{err: err}, false
 	}
 	var docs []*dcp.Document
 	if len(b.Mutations) > 0 {
 		var err error
 		if docs, err = f.docs.ApplyAll(b.Mutations, cas); err != nil {
-			return cmdResult{err: err}
+			return cmdResult{err: err}, false
 		}
+	}
+	if len(b.Timers) > 0 || len(b.Fired) > 0 {
+		f.tmu.Lock()
+		if table == nil {
+			table = newTimerTable(rec.InstanceID)
+			f.timers[b.Function] = table
+		}
+		applyTimers(table, b.Fired, b.Timers)
+		close(f.timersChanged)
+		f.timersChanged = make(chan struct{})
+		f.tmu.Unlock()
 	}
 	// Checkpoints only move forward: a worker re-running an old batch
 	// (or a late duplicate) must not rewind them.
@@ -444,17 +529,27 @@ func (f *fsm) commitBatch(cas uint64, b *Batch, cps []vbSeq) cmdResult {
 			next[c.vb] = c.seq
 		}
 	}
-	if next != nil {
+	changed := false
+	if next != nil || b.OnDeployDone {
 		// Checkpoint progress is not a change of the record for optimistic
 		// concurrency (Version stays) nor for Changed(): the supervisor's
 		// lifecycle changes must not conflict with every worker commit.
+		// Completing OnDeploy is: it may complete the deploy.
 		upd := *rec
-		upd.Checkpoints = next
+		if next != nil {
+			upd.Checkpoints = next
+		}
+		if b.OnDeployDone {
+			upd.OnDeploy, upd.OnDeployDelay = "", 0
+			f.completeTransition(&upd)
+			upd.Version = index
+			changed = true
+		}
 		f.mu.Lock()
 		f.functions[b.Function] = &upd
 		f.mu.Unlock()
 	}
-	return cmdResult{docs: docs}
+	return cmdResult{docs: docs}, changed
 }
 
 func (f *fsm) setConfig(key string, value json.RawMessage) (cmdResult, bool) {
@@ -552,6 +647,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	slices.SortFunc(meta.Functions, func(a, b *Function) int { return strings.Compare(a.Name, b.Name) })
 	meta.NumVBuckets = f.numVB
 	meta.Sessions = f.copySessions()
+	meta.Timers = f.copyTimers()
 	return &fsmSnapshot{meta: meta, docs: f.docs.Snapshot()}, nil
 }
 
@@ -574,6 +670,13 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.vbmap = meta.VBMap
 	f.mu.Unlock()
+	f.tmu.Lock()
+	f.timers = make(map[string]*timerTable, len(meta.Timers))
+	for _, ts := range meta.Timers {
+		f.timers[ts.function] = ts.table
+	}
+	f.tmu.Unlock()
+	f.notifyTimers()
 	f.restoreSessions(meta.Sessions)
 	f.notifyChanged()
 	return nil

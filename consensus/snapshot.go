@@ -22,12 +22,13 @@ import (
 // (sorted by node and session) in the same binary encoding as commands;
 // documents is dcp's own snapshot stream, to the end. Raft's file snapshot
 // store checksums the whole file. Version 1 (no Running, map or tokens) is
-// still read.
+// still read, and so is version 2 (no OnDeploy state or timers).
 var snapshotMagic = [8]byte{'E', 'V', 'T', 'D', 'S', 'N', 'A', 'P'}
 
 const (
 	snapshotVersion1 byte = 1
-	snapshotVersion  byte = 2
+	snapshotVersion2 byte = 2 // adds Running, the vbucket map and tokens
+	snapshotVersion  byte = 3 // adds OnDeploy state and timers
 	// maxMetaLen bounds the meta section a restore will allocate.
 	maxMetaLen = 1 << 30
 )
@@ -39,6 +40,7 @@ type snapshotMeta struct {
 	Config      map[string]json.RawMessage
 	VBMap       *VBMap // nil: no map set; immutable
 	Sessions    []sessionSnap
+	Timers      []timerSnap // sorted by function
 }
 
 func (m *snapshotMeta) encode() []byte {
@@ -63,6 +65,9 @@ func (m *snapshotMeta) encode() []byte {
 		for _, n := range f.Running {
 			e.string(n)
 		}
+		e.string(f.OnDeploy)
+		e.varint(f.OnDeployDelay)
+		e.varint(f.PausedAt)
 	}
 	keys := make([]string, 0, len(m.Config))
 	for k := range m.Config {
@@ -94,6 +99,7 @@ func (m *snapshotMeta) encode() []byte {
 			e.uvarint(g)
 		}
 	}
+	e.timerSnaps(m.Timers)
 	return e.b
 }
 
@@ -118,13 +124,18 @@ func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 			}
 		}
 		f.Version = d.uvarint()
-		if version >= snapshotVersion {
+		if version >= snapshotVersion2 {
 			if nr := d.count(1); nr > 0 {
 				f.Running = make([]string, nr)
 				for i := range f.Running {
 					f.Running[i] = d.string()
 				}
 			}
+		}
+		if version >= snapshotVersion {
+			f.OnDeploy = d.string()
+			f.OnDeployDelay = d.varint()
+			f.PausedAt = d.varint()
 		}
 		if d.err != nil {
 			break
@@ -137,7 +148,7 @@ func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 		k := d.string()
 		m.Config[k] = d.bytes()
 	}
-	if version >= snapshotVersion {
+	if version >= snapshotVersion2 {
 		if d.bool() {
 			vm := &VBMap{Epoch: d.uvarint(), Owners: d.owners()}
 			vm.VBEpochs = make([]uint64, d.count(1))
@@ -168,6 +179,9 @@ func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 			}
 			m.Sessions = append(m.Sessions, s)
 		}
+	}
+	if version >= snapshotVersion {
+		m.Timers = d.timerSnaps()
 	}
 	if d.err != nil {
 		return snapshotMeta{}, fmt.Errorf("meta: %w", d.err)
@@ -225,8 +239,8 @@ func readSnapshot(r io.Reader, docs *dcp.Store, numVB int) (snapshotMeta, error)
 		return snapshotMeta{}, fmt.Errorf("%w: not an eventide snapshot", ErrInvalid)
 	}
 	version := magic[8]
-	if version != snapshotVersion && version != snapshotVersion1 {
-		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d and %d", ErrInvalid, version, snapshotVersion1, snapshotVersion)
+	if version < snapshotVersion1 || version > snapshotVersion {
+		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d to %d", ErrInvalid, version, snapshotVersion1, snapshotVersion)
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil {

@@ -27,6 +27,14 @@ type Function struct {
 	// ReportFunction, that their workers run the current instance. It is
 	// reset when a new instance starts or the checkpoints are dropped.
 	Running []string `json:"running,omitempty"`
+	// OnDeploy is "Deploy" or "Resume" while the handler's OnDeploy must
+	// run (once, on one node) before any mutation is processed; "" when
+	// none is pending. OnDeployDelay is the delay argument (ms paused).
+	OnDeploy      string `json:"on_deploy,omitempty"`
+	OnDeployDelay int64  `json:"on_deploy_delay,omitempty"`
+	// PausedAt is when the function last became paused (Unix ms, the
+	// leader's append time of that entry).
+	PausedAt int64 `json:"paused_at,omitempty"`
 	// Version is the Raft index of the last change (optimistic concurrency).
 	// Checkpoint progress committed by CommitBatch and changes of Running
 	// alone do not change it; a status change completed automatically
@@ -81,6 +89,9 @@ type FunctionChange struct {
 	Boundary      string
 	// DropCheckpoints clears the instance and its checkpoints (undeploy).
 	DropCheckpoints bool
+	// OnDeploy, when non-empty ("Deploy" or "Resume"), makes the handler's
+	// OnDeploy pending; "Resume" gets the time since PausedAt as its delay.
+	OnDeploy string
 }
 
 // Batch is one eventing worker's committed unit: its bucket writes and the
@@ -104,6 +115,16 @@ type Batch struct {
 	// never on top of another worker's progress: ErrCheckpointMismatch.
 	From      map[uint16]uint64
 	Mutations []dcp.Mutation
+	// Timers are the batch's timer creations and cancellations, in order.
+	Timers []TimerOp
+	// Fired are the timers the batch fired: each must still be pending in
+	// the version named (else ErrTimerMismatch) and its partition vbucket
+	// owned like Checkpoints' (else ErrStaleOwner); they are removed.
+	Fired []FiredTimer
+	// OnDeployDone completes the pending OnDeploy run (else
+	// ErrOnDeployDone); the batch's node must own vbucket 0, which is
+	// where OnDeploy runs.
+	OnDeployDone bool
 }
 
 // DocResult is the outcome of one mutation of WriteDocs.

@@ -232,7 +232,7 @@ func transitional(status string) bool {
 func (f *fsm) completeTransition(next *Function) bool {
 	switch next.Status {
 	case StatusDeploying:
-		if !f.ownersRunning(next.Running) {
+		if next.OnDeploy != "" || !f.ownersRunning(next.Running) {
 			return false
 		}
 		next.Status = StatusDeployed
@@ -241,6 +241,7 @@ func (f *fsm) completeTransition(next *Function) bool {
 			return false
 		}
 		next.Status = StatusPaused
+		next.PausedAt = f.applyTime
 	case StatusUndeploying:
 		if len(next.Running) > 0 {
 			return false
@@ -285,8 +286,18 @@ func (f *fsm) checkOwnership(b *Batch, cps []vbSeq) error {
 	if m == nil {
 		return nil
 	}
+	vbs := make([]uint16, 0, len(cps)+len(b.Fired)+1)
 	for _, c := range cps {
-		vb := int(c.vb)
+		vbs = append(vbs, c.vb)
+	}
+	for _, ft := range b.Fired {
+		vbs = append(vbs, ft.VB)
+	}
+	if b.OnDeployDone {
+		vbs = append(vbs, 0)
+	}
+	for _, v := range vbs {
+		vb := int(v)
 		if vb >= len(m.Owners) {
 			continue
 		}

@@ -71,13 +71,7 @@ func postDocs(hc *http.Client, base string, docs []map[string]any) ([]string, er
 // vbuckets again.
 func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	cl := nodetest.NewCluster(t, 3, nodetest.Options{VBuckets: 64, FailoverTimeout: 2 * time.Second})
-	clients := make([]*client, 3)
-	for i, n := range cl.Nodes {
-		clients[i] = newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
-	}
-	for _, b := range []string{"src", "dst", "meta"} {
-		clients[0].createBucket(b)
-	}
+	clients := clusterClients(t, cl, "src", "dst", "meta")
 	waitFor(t, 20*time.Second, "every node to list 3 healthy nodes", func() bool {
 		for _, c := range clients {
 			var pool struct {

@@ -32,6 +32,20 @@ func newNode(t *testing.T, buckets ...string) (*nodetest.Node, *client) {
 	return n, c
 }
 
+// clusterClients returns a client per node of an in-process cluster and
+// creates the buckets through the first.
+func clusterClients(t *testing.T, cl *nodetest.Cluster, buckets ...string) []*client {
+	t.Helper()
+	clients := make([]*client, len(cl.Nodes))
+	for i, n := range cl.Nodes {
+		clients[i] = newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
+	}
+	for _, b := range buckets {
+		clients[0].createBucket(b)
+	}
+	return clients
+}
+
 // binding is a bucket binding of a function definition.
 type binding struct {
 	alias, bucket, access string

@@ -23,13 +23,7 @@ import (
 // dst and on the leader, and the isolated node catches up.
 func TestPartition_LeaderIsolated(t *testing.T) {
 	cl := nodetest.NewCluster(t, 3, nodetest.Options{VBuckets: 16, FailoverTimeout: 2 * time.Second})
-	clients := make([]*client, 3)
-	for i, n := range cl.Nodes {
-		clients[i] = newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
-	}
-	for _, b := range []string{"src", "dst", "meta"} {
-		clients[0].createBucket(b)
-	}
+	clients := clusterClients(t, cl, "src", "dst", "meta")
 	def := copierDefinition()
 	def["appname"] = "counter"
 	def["appcode"] = countingCode

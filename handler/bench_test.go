@@ -70,3 +70,56 @@ func BenchmarkWorkerHandle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFireTimer measures one worker's timer callback rate and latency:
+// a no-op callback, and one that re-arms itself with createTimer (a
+// recurring timer), each receiving a small JSON context.
+func BenchmarkFireTimer(b *testing.B) {
+	cases := []struct {
+		name, code string
+	}{
+		{"noop", `function OnUpdate(doc, meta) {}
+function Cb(context) {}`},
+		{"rearm", `function OnUpdate(doc, meta) {}
+function Cb(context) { createTimer(Cb, new Date(context.at + 60000), context.id, context); }`},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			p, err := Compile(c.code, Settings{}, nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := NewWorker(p, Config{FunctionName: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer w.Close()
+			st := newFakeStore()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			timers := make([]Timer, 1024)
+			for i := range timers {
+				ref := "timer-" + strconv.Itoa(i)
+				timers[i] = Timer{Callback: "Cb", Reference: ref, Due: time.UnixMilli(int64(i)),
+					Context: []byte(fmt.Sprintf(`{"id":%q,"at":%d,"tags":["a","b"]}`, ref, i))}
+			}
+			lat := make([]time.Duration, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if err := w.FireTimer(ctx, timers[i%len(timers)], st); err != nil {
+					b.Fatal(err)
+				}
+				lat[i] = time.Since(t0)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "timers/s")
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+		})
+	}
+}

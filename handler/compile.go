@@ -192,7 +192,10 @@ func firstParseMessage(err error) string {
 // does not parse or compile, or breaks the structure rules (only function
 // declarations at global scope, at least one of OnUpdate/OnDelete, at most one
 // of each entry point, no function named like a binding) gives a
-// *CompileError positioned in the user's code. The curl bindings (depcfg.curl)
+// *CompileError positioned in the user's code. So does a handler using
+// queries (inline SQL++ statements, N1QL(), N1qlQuery, couchbase.n1qlQuery,
+// analyticsQuery or searchQuery), with Err set to ErrQueryNotAvailable:
+// eventide has no query service yet (n1ql.go). The curl bindings (depcfg.curl)
 // become globals holding the binding objects curl() takes; their aliases
 // share one namespace with the bucket and constant bindings.
 func Compile(code string, s Settings, constants []Constant, bindings []Binding, curl ...CurlBinding) (p *Program, err error) {
@@ -235,6 +238,10 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 		var list parser.ErrorList
 		if errors.As(perr, &list) && len(list) > 0 {
 			line, col, where := layout.locate(list[0].Position.Line, list[0].Position.Column, constants)
+			// Inline SQL++ is not JavaScript: it surfaces here.
+			if qe := inlineQueryError(code, line, col); qe != nil {
+				return nil, qe
+			}
 			if where != "" {
 				// An error past the user's code is usually the user's
 				// (an unclosed brace or comment runs into what follows):
@@ -259,6 +266,9 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 		curl:       nc,
 		lineOffset: layout.lineOffset,
 		userLines:  layout.userLines,
+	}
+	if qe := layout.queryCallError(prg, constants); qe != nil {
+		return nil, qe
 	}
 	if err := p.checkStructure(prg, &layout, aliases, constants); err != nil {
 		return nil, err
@@ -347,7 +357,7 @@ func (p *Program) checkStructure(prg *ast.Program, l *sourceLayout, aliases map[
 	p.hasOnDelete = counts[entryOnDelete] > 0
 	p.hasOnDeploy = counts[entryOnDeploy] > 0
 	if !p.hasOnUpdate && !p.hasOnDelete {
-		return &CompileError{Message: "handler must have at least OnUpdate() or OnDelete() function"}
+		return &CompileError{Message: "Handler code is missing OnUpdate() and OnDelete() functions. At least one of them is needed to deploy the handler"}
 	}
 	return nil
 }
@@ -379,17 +389,22 @@ func stmtStart(src string, i int) int {
 }
 
 // statementHead renders the start of a statement the way Couchbase does: up
-// to the first '{', '}' or ';' (and here also the end of the line), trimmed
-// and bounded.
+// to the first '{', '}' or ';', line breaks and tabs as spaces, trimmed (and
+// here bounded).
 func statementHead(src string, start, end int) string {
 	if end > len(src) || end < start {
 		end = len(src)
 	}
 	s := src[start:end]
-	if i := strings.IndexAny(s, "{};\n"); i >= 0 {
+	if i := strings.IndexAny(s, "{};"); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s))
 	const maxLen = 80
 	if len(s) > maxLen {
 		s = s[:maxLen] + "..."

@@ -79,6 +79,7 @@ func TestCompile_GlobalScopeOnlyFunctions(t *testing.T) {
 		{"class", "class A { }", "class A"},
 		{"async function", "async function helper() { }", "async function helper()"},
 		{"call", "log('x')", "log('x')"},
+		{"multi-line", "var a =\n\t5;", "var a =  5"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestCompile_GlobalScopeOnlyFunctions(t *testing.T) {
 
 func TestCompile_EntryPoints(t *testing.T) {
 	ce := compileErr(t, "function helper() {}", Settings{}, nil, nil)
-	if ce.Message != "handler must have at least OnUpdate() or OnDelete() function" || ce.Line != 0 {
+	if ce.Message != "Handler code is missing OnUpdate() and OnDelete() functions. At least one of them is needed to deploy the handler" || ce.Line != 0 {
 		t.Errorf("no entry point: got %v", ce)
 	}
 	ce = compileErr(t, "function OnUpdate(d, m) {}\n\nfunction OnUpdate(d, m) {}", Settings{}, nil, nil)

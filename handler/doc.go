@@ -18,6 +18,19 @@
 // invocation in progress (its context and Store) from Worker.inv, and finding
 // the binding behind an alias argument with Worker.bindingOf.
 //
+// Timers and OnDeploy (js_timers.go, deploy.go): createTimer and cancelTimer
+// record and remove timers through the invocation's Store (committed with the
+// batch); the package does not schedule them. The node's supervisor decides
+// when a timer is due and calls FireTimer, which runs the named global
+// callback with the timer's context under the execution timeout, and calls
+// OnDeploy once per deploy or resume before any event, under
+// on_deploy_timeout; a failed OnDeploy means the caller undeploys.
+//
+// The sub-document accessors (couchbase.mutateIn, lookupIn, bindingDetails)
+// live in js_subdoc.go over the JSON engine of subdoc.go; n1ql.go refuses
+// queries at Compile; js_rules.go seals the global object after the first
+// run, so no state survives between invocations.
+//
 // Line and column numbers reported to users (compile errors, exceptions in the
 // application log) always refer to the user's code, whatever headers and
 // constants were injected around it.

@@ -18,8 +18,12 @@ var (
 	// ErrTimeout: a handler invocation ran longer than the execution timeout
 	// and was terminated.
 	ErrTimeout = errors.New("handler: execution timeout")
-	// ErrInvalidEvent: Handle was given an event it cannot dispatch.
+	// ErrInvalidEvent: Handle, FireTimer or OnDeploy was given an event it
+	// cannot dispatch (no document, nil store, unknown OnDeploy reason).
 	ErrInvalidEvent = errors.New("handler: invalid event")
+	// ErrCallbackMissing: a fired timer's callback is not a global function
+	// (any more); the timer is dropped.
+	ErrCallbackMissing = errors.New("handler: timer callback missing")
 	// ErrWorkerClosed: Handle was called after Close.
 	ErrWorkerClosed = errors.New("handler: worker closed")
 	// ErrWorkerBroken: the worker's runtime hit an internal error and must be
@@ -29,6 +33,10 @@ var (
 	ErrAppLogClosed = errors.New("handler: app log closed")
 	// ErrInvalidAppLog: OpenAppLog was given a bad name, size or file count.
 	ErrInvalidAppLog = errors.New("handler: invalid app log")
+	// ErrQueryNotAvailable: the handler uses SQL++ (N1QL), Analytics or
+	// Search queries, which need a query service eventide does not have
+	// yet. Compile reports it as a *CompileError whose Unwrap gives it.
+	ErrQueryNotAvailable = errors.New("handler: query service not available")
 )
 
 // CompileError reports handler code that does not compile or breaks the
@@ -39,6 +47,9 @@ type CompileError struct {
 	Line    int
 	Column  int
 	Message string
+	// Err, when set, classifies the problem (ErrQueryNotAvailable); nil for
+	// syntax and structure errors.
+	Err error
 }
 
 // Error names the position (when known) and the message.
@@ -49,15 +60,20 @@ func (e *CompileError) Error() string {
 	return "handler: compile error: " + e.Message
 }
 
+// Unwrap returns the problem's class (nil for syntax and structure errors).
+func (e *CompileError) Unwrap() error { return e.Err }
+
 // InvocationError describes a failed handler invocation: an uncaught
 // exception (Unwrap gives ErrException), a timeout (ErrTimeout) or an
 // interruption by the caller's context (context.Canceled or
 // context.DeadlineExceeded).
 type InvocationError struct {
-	// Entry is the JavaScript entry point: "OnUpdate", "OnDelete", or "init"
-	// for the program's first run.
+	// Entry is the JavaScript entry point: "OnUpdate", "OnDelete",
+	// "OnDeploy", a timer's callback name, or "init" for the program's
+	// first run.
 	Entry string
-	// Key is the document key of the event ("" for init).
+	// Key is the document key of the event, the reference of a timer, or ""
+	// (init, OnDeploy).
 	Key string
 	// Message is the exception rendered as text ("Error: boom"); for
 	// timeouts and interruptions a description of what happened.

@@ -23,6 +23,8 @@ type fakeStore struct {
 	cas      uint64
 	// recursed records the keys written with selfRecursion.
 	recursed []string
+	// timers are the pending timers by callback and reference.
+	timers map[[2]string]Timer
 }
 
 func newFakeStore() *fakeStore {
@@ -281,4 +283,50 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// CreateTimer implements Store.CreateTimer: timers by callback and
+// reference, a new one replacing the old.
+func (s *fakeStore) CreateTimer(t Timer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, "createTimer "+t.Callback+" "+t.Reference)
+	if s.failWith != nil {
+		return s.failWith
+	}
+	if s.timers == nil {
+		s.timers = map[[2]string]Timer{}
+	}
+	t.Context = append([]byte(nil), t.Context...)
+	s.timers[[2]string{t.Callback, t.Reference}] = t
+	return nil
+}
+
+// CancelTimer implements Store.CancelTimer.
+func (s *fakeStore) CancelTimer(callback, reference string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, "cancelTimer "+callback+" "+reference)
+	if s.failWith != nil {
+		return false, s.failWith
+	}
+	k := [2]string{callback, reference}
+	_, ok := s.timers[k]
+	delete(s.timers, k)
+	return ok, nil
+}
+
+// timer returns the pending timer (callback, reference).
+func (s *fakeStore) timer(callback, reference string) (Timer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.timers[[2]string{callback, reference}]
+	return t, ok
+}
+
+// pendingTimers returns the number of pending timers.
+func (s *fakeStore) pendingTimers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.timers)
 }

@@ -79,7 +79,7 @@ func (w *Worker) installAdvanced() error {
 			return err
 		}
 	}
-	return nil
+	return w.installSubdoc(cb) // js_subdoc.go: mutateIn, lookupIn, bindingDetails
 }
 
 // advTarget is the parsed (binding, meta) of an advanced accessor call.
@@ -120,7 +120,7 @@ func (w *Worker) advTarget(call goja.FunctionCall, op, forbidden string) advTarg
 		w.throwType("couchbase.%s: the second argument (meta) must be an object", op)
 	}
 	t := advTarget{b: b, ks: b.ks}
-	id, ok := meta.Get("id").Export().(string)
+	id, ok := jsString(meta.Get("id")) // Get gives nil for a missing property
 	if !ok || id == "" {
 		w.throwType("couchbase.%s: meta.id must be a non-empty string", op)
 	}
@@ -167,7 +167,9 @@ func (w *Worker) expirySeconds(v goja.Value, op string) uint32 {
 }
 
 // wildcardKeyspace resolves a wildcard binding's "*" scope or collection
-// from meta.keyspace.
+// from meta.keyspace {scope_name, collection_name}, throwing Couchbase's
+// EventingError when one is missing. A binding's own names win over
+// meta.keyspace (as in Couchbase, which only reads the "*" parts).
 func (w *Worker) wildcardKeyspace(b *bucketBinding, meta *goja.Object, op string) dcp.Keyspace {
 	ks := b.ks
 	var spec *goja.Object
@@ -180,11 +182,10 @@ func (w *Worker) wildcardKeyspace(b *bucketBinding, meta *goja.Object, op string
 		}
 		var s string
 		if spec != nil {
-			s, _ = spec.Get(field).Export().(string)
+			s, _ = jsString(spec.Get(field))
 		}
 		if s == "" || s == "*" {
-			w.throwEventing("couchbase.%s: binding %s is a wildcard keyspace binding: meta.keyspace.%s must name the collection's %s",
-				op, b.alias, field, field[:len(field)-5])
+			w.throwEventing("Inconsistent wildcard usage. %s should be provided in the meta object", field)
 		}
 		return s
 	}

@@ -244,7 +244,7 @@ func TestAdvanced_StoreFailureThrowsKVError(t *testing.T) {
   var r = {};
   for (const op of ['get', 'insert', 'upsert', 'replace', 'delete', 'increment', 'decrement', 'touch']) {
     try { couchbase[op](dst, {id: 'a'}, {v: 1}); r[op] = 'no exception'; }
-    catch (e) { r[op] = (e instanceof KVError) + ':' + e.code + ':' + e.name + ':' + e.desc; }
+    catch (e) { r[op] = (e instanceof KVError) + ':' + e.message.code + ':' + e.message.name + ':' + e.message.desc; }
   }
   log(JSON.stringify(r));
   dst.last = null;
@@ -266,7 +266,7 @@ func TestAdvanced_StoreFailureThrowsKVError(t *testing.T) {
 func TestAdvanced_StoreFailureResult(t *testing.T) {
 	h := newHarness(t, `function OnUpdate(doc, meta) {
   try { couchbase.insert(dst, {id: 'a'}, 1); } catch (e) {
-    log('caught', e instanceof KVError, e.code, e.name, e.desc);
+    log('caught', e instanceof KVError, e.message.code, e.message.name, e.message.desc);
   }
 }`, harnessOpts{})
 	h.store.failWith = errors.New("disk on fire")
@@ -387,7 +387,7 @@ func TestAdvanced_WildcardBinding(t *testing.T) {
 	h.mustHandle(mutation("k", `{}`))
 	r := h.result("r")
 	wantFields(t, r, map[string]any{"ok": true, "got": "wildcard"})
-	if msg, _ := r["msg"].(string); !strings.HasPrefix(msg, "true couchbase.get: binding any is a wildcard") {
+	if msg, _ := r["msg"].(string); msg != "true Inconsistent wildcard usage. scope_name should be provided in the meta object" {
 		t.Errorf("get without meta.keyspace threw %q", msg)
 	}
 	if got := h.body(dstKS, "w"); got != `{"via":"wildcard"}` {

@@ -88,11 +88,17 @@ func (b *bucketBinding) failKV(f kvFailure) {
 	b.w.throwKVError(f)
 }
 
-// store returns the invocation's store, throwing outside an invocation (for
-// example from a constant binding's initializer).
+// msgWildcardMapAccess is thrown when a wildcard binding (bucket.*.* or
+// bucket.scope.*) is used as a map: only the advanced accessors, given
+// meta.keyspace, can tell which collection is meant.
+const msgWildcardMapAccess = "Map accessor is not allowed for wild card keyspace binding. Please use advance keyspace accessor"
+
+// store returns the invocation's store, throwing for a wildcard binding and
+// outside an invocation (for example from a constant binding's initializer).
 func (b *bucketBinding) store() Store {
 	if b.wildcard {
-		b.fail("Map accessor is not allowed for wild card keyspace binding. Please use advance keyspace accessor")
+		// Not counted as a bucket operation exception, as in Couchbase.
+		b.w.throwEventingError(msgWildcardMapAccess)
 	}
 	if b.w.inv.store == nil {
 		b.fail("bucket binding " + b.alias + " can only be used while handling an event")
@@ -200,8 +206,11 @@ func (b *bucketBinding) del(_ *goja.Object, key string) bool {
 	return true
 }
 
+// delSym rejects a Symbol key. Couchbase throws a KVError here (an
+// EventingError for every other bad key or value).
 func (b *bucketBinding) delSym(*goja.Object, *goja.Symbol) bool {
-	b.fail("Invalid data type for key - Symbol is not supported")
+	b.w.stats.inc(statBucketOpException)
+	b.w.throwKVErrorMessage("Invalid data type for key - Symbol is not supported")
 	return false
 }
 

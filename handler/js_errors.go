@@ -4,42 +4,55 @@ import (
 	"github.com/dop251/goja"
 )
 
-// errorClassesProgram defines the exception classes handlers see as globals.
-// Each derives from Error (so `instanceof Error` holds and stacks are
-// captured), has its name on the prototype like the built-in errors, and can
-// be constructed by user code. A KVError built from a {code, name, desc}
-// object (as the runtime throws it) carries those fields, the desc being the
-// message.
+// errorClassesProgram defines the exception classes handlers see as globals
+// (§2.11). Like Couchbase's, each derives from Error (so `instanceof Error`
+// holds), can be constructed by user code, and keeps its argument as is in
+// an own, enumerable message property, next to an own, enumerable stack:
+// a KV failure is thrown as a KVError whose message is the {code, name,
+// desc} object, and JSON.stringify (hence log) shows {"message": ...,
+// "stack": ...}. Unlike Couchbase (where name is inherited from Error), the
+// prototype carries the class name, so String(e) reads "KVError: ...". The
+// stack starts at the caller, without the constructor's own frames.
+// isCustom tells these errors from native ones (log prints those through
+// toString).
 var errorClassesProgram = goja.MustCompile("errors.js", `(function () {
 	'use strict';
-	const stringify = JSON.stringify;
-	class EventingError extends Error {
-		constructor(message) { super(message); }
+	const marker = Symbol('eventide.error');
+	const defineProperty = Object.defineProperty;
+	// clean keeps the handler's frames (not the runtime's own) and drops
+	// goja's program counters: "at OnUpdate (handler.js:3:9)".
+	function clean(stack) {
+		if (typeof stack !== 'string') return stack;
+		const lines = stack.split('\n');
+		return lines.filter(function (l, i) {
+			return i === 0 || l.indexOf('`+handlerFileName+`:') >= 0;
+		}).map(function (l) {
+			return l.replace(/(:\d+:\d+)\(\d+\)/, '$1');
+		}).join('\n');
 	}
-	class KVError extends Error {
-		constructor(info) {
-			if (info !== null && typeof info === 'object') {
-				super(typeof info.desc === 'string' ? info.desc : stringify(info));
-				if ('code' in info) this.code = info.code;
-				if ('name' in info) this.name = info.name;
-				if ('desc' in info) this.desc = info.desc;
-			} else {
-				super(info);
+	function define(name) {
+		const C = class extends Error {
+			constructor(message) {
+				super();
+				const stack = clean(this.stack);
+				delete this.stack;
+				if (arguments.length > 0) this.message = message;
+				defineProperty(this, 'stack', {value: stack, writable: true, enumerable: true, configurable: true});
 			}
-		}
+		};
+		defineProperty(C, 'name', {value: name, configurable: true});
+		defineProperty(C.prototype, 'name', {value: name, writable: true, enumerable: false, configurable: true});
+		defineProperty(C.prototype, marker, {value: true});
+		return C;
 	}
-	class N1QLError extends Error {
-		constructor(message) { super(message); }
+	const classes = {};
+	for (const name of ['EventingError', 'KVError', 'N1QLError', 'CurlError', 'AnalyticsError', 'SearchError']) {
+		classes[name] = define(name);
 	}
-	class CurlError extends Error {
-		constructor(message) { super(message); }
+	function isCustom(v) {
+		return v !== null && typeof v === 'object' && v[marker] === true;
 	}
-	const classes = {EventingError, KVError, N1QLError, CurlError};
-	for (const name in classes) {
-		Object.defineProperty(classes[name].prototype, 'name',
-			{value: name, writable: true, enumerable: false, configurable: true});
-	}
-	return classes;
+	return {classes, isCustom};
 })`, true)
 
 // KV error codes thrown by the basic accessors, named as libcouchbase does.
@@ -57,6 +70,8 @@ var (
 // errorClasses holds a worker's exception constructors.
 type errorClasses struct {
 	eventing, kv *goja.Object
+	// isCustom(v) reports whether v is one of these classes' instances.
+	isCustom goja.Value
 }
 
 // installErrors runs errorClassesProgram and makes its classes globals.
@@ -70,13 +85,15 @@ func (w *Worker) installErrors() error {
 		return err
 	}
 	obj := v.ToObject(w.vm)
-	for _, name := range obj.Keys() {
-		if err := w.vm.Set(name, obj.Get(name)); err != nil {
+	classes := obj.Get("classes").ToObject(w.vm)
+	for _, name := range classes.Keys() {
+		if err := w.vm.Set(name, classes.Get(name)); err != nil {
 			return err
 		}
 	}
-	w.errs.eventing = obj.Get("EventingError").ToObject(w.vm)
-	w.errs.kv = obj.Get("KVError").ToObject(w.vm)
+	w.errs.eventing = classes.Get("EventingError").ToObject(w.vm)
+	w.errs.kv = classes.Get("KVError").ToObject(w.vm)
+	w.errs.isCustom = obj.Get("isCustom")
 	return nil
 }
 
@@ -101,13 +118,20 @@ func (w *Worker) throwEventingError(msg string) {
 	panic(w.newError(w.errs.eventing, w.vm.ToValue(msg)))
 }
 
-// throwKVError throws a KVError carrying {code, name, desc}.
+// throwKVError throws a KVError whose message is {code, name, desc}, as
+// Couchbase throws KV failures.
 func (w *Worker) throwKVError(f kvFailure) {
 	info := w.vm.NewObject()
 	_ = info.Set("code", f.code)
-	_ = info.Set("name", f.name)
 	_ = info.Set("desc", f.desc)
+	_ = info.Set("name", f.name)
 	panic(w.newError(w.errs.kv, info))
+}
+
+// throwKVErrorMessage throws a KVError with a plain message, as Couchbase
+// does for a bad key given to a basic delete.
+func (w *Worker) throwKVErrorMessage(msg string) {
+	panic(w.newError(w.errs.kv, w.vm.ToValue(msg)))
 }
 
 func (w *Worker) newError(ctor *goja.Object, arg goja.Value) goja.Value {

@@ -7,11 +7,14 @@ import (
 // logProgram builds log(...args) and describe(value) around a native write.
 // Formatting lives in JavaScript so that user toString/toJSON code runs
 // inside the invocation (interruptible by the timeout) and its exceptions are
-// caught here: log never throws. Each argument is JSON.stringify'd (Error
-// objects via toString first) and followed by one space, as Couchbase writes
-// application log lines. The originals of JSON.stringify, Error and String are
-// captured so that handlers overriding them cannot break logging.
-var logProgram = goja.MustCompile("log.js", `(function (write) {
+// caught here: log never throws. Each argument is JSON.stringify'd and
+// followed by one space, as Couchbase writes application log lines; native
+// Error objects (Error, TypeError, ...) go through toString first, while the
+// eventing classes (EventingError, KVError, ...), which Couchbase builds as
+// plain objects, are stringified as they are: {"message": ..., "stack": ...}.
+// The originals of JSON.stringify, Error and String are captured so that
+// handlers overriding them cannot break logging.
+var logProgram = goja.MustCompile("log.js", `(function (write, isCustom) {
 	'use strict';
 	const stringify = JSON.stringify;
 	const ErrorCtor = Error;
@@ -19,7 +22,7 @@ var logProgram = goja.MustCompile("log.js", `(function (write) {
 	function fmt(v) {
 		try {
 			if (typeof v === 'string') return stringify(v);
-			if (v instanceof ErrorCtor) return stringify(v.toString());
+			if (v instanceof ErrorCtor && !isCustom(v)) return stringify(v.toString());
 			const s = stringify(v);
 			return s === undefined ? StringCtor(v) : s;
 		} catch (e) {
@@ -31,8 +34,14 @@ var logProgram = goja.MustCompile("log.js", `(function (write) {
 		for (let i = 0; i < arguments.length; i++) line += fmt(arguments[i]) + ' ';
 		write(line);
 	}
+	// describe renders an uncaught exception for the logs. An eventing
+	// error whose message is not a string (a KV failure's {code, name,
+	// desc}) shows it as JSON.
 	function describe(v) {
 		try {
+			if (v instanceof ErrorCtor && isCustom(v) && typeof v.message !== 'string') {
+				return StringCtor(v.name) + ': ' + stringify(v.message);
+			}
 			if (v instanceof ErrorCtor) return StringCtor(v);
 			if (typeof v === 'string') return v;
 			const s = stringify(v);
@@ -54,7 +63,7 @@ func (w *Worker) installLog() error {
 		w.writeAppLog("INFO", call.Argument(0).String())
 		return goja.Undefined()
 	})
-	v, err := fn(goja.Undefined(), write)
+	v, err := fn(goja.Undefined(), write, w.errs.isCustom)
 	if err != nil {
 		return err
 	}

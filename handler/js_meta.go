@@ -15,10 +15,12 @@ import (
 // object literal in JavaScript costs one Go→JS call per event instead of a
 // guarded Object.Set per property, which dominated the per-event cost.
 //
-// meta (§2.2): id, cas as a decimal string, flags, vb, seq, datatype,
-// expiration, keyspace {bucket_name, scope_name, collection_name}, and
-// expiry_date (a Date) when the document expires. Fresh objects per event:
-// handlers may keep or change them.
+// meta (§2.2): id, cas as a decimal string, flags (always 0, as Couchbase
+// 8.x sends it), vb, seq, datatype ("json", or "binary" for a binary
+// mutation; "json" for deletions), expiration (unix seconds, 0 for none),
+// keyspace {bucket_name, scope_name, collection_name}, and expiry_date (a
+// Date of expiration*1000) when the document expires. Fresh objects per
+// event: handlers may keep or change them.
 var dispatchProgram = goja.MustCompile("dispatch.js", `(function (DateCtor) {
 	'use strict';
 	function meta(id, cas, flags, vb, seq, datatype, expiration, bucket, scope, collection) {
@@ -79,7 +81,8 @@ func (w *Worker) metaArgs(args []goja.Value, ks dcp.Keyspace, d *dcp.Document, d
 	}
 	args[0] = vm.ToValue(d.Key)
 	args[1] = vm.ToValue(strconv.FormatUint(d.CAS, 10))
-	args[2] = vm.ToValue(int64(d.Flags))
+	// Couchbase 8.x always sends flags 0 (7.x sent the item's flags).
+	args[2] = vm.ToValue(0)
 	args[3] = vm.ToValue(int64(d.VBucket))
 	args[4] = vm.ToValue(int64(d.Seqno))
 	if !deletion && d.Datatype == dcp.DatatypeBinary {

@@ -75,7 +75,24 @@ type Settings struct {
 	// CurlRespSizeUnlimited (-1) means no limit (Couchbase's 0); other
 	// negative values are invalid.
 	CurlMaxAllowedRespSize int
+	// OnDeployTimeout bounds the OnDeploy invocation (on_deploy_timeout);
+	// 0 means DefaultOnDeployTimeout (60 s); negative is invalid.
+	OnDeployTimeout time.Duration
+	// TimerContextSize bounds the JSON of a createTimer context, in bytes
+	// (timer_context_size); 0 means DefaultTimerContextSize (1024); valid
+	// values are MinTimerContextSize..MaxTimerContextSize.
+	TimerContextSize int
 }
+
+// DefaultOnDeployTimeout is on_deploy_timeout's default.
+const DefaultOnDeployTimeout = 60 * time.Second
+
+// timer_context_size: default and valid range, in bytes.
+const (
+	DefaultTimerContextSize = 1024
+	MinTimerContextSize     = 20
+	MaxTimerContextSize     = 20 << 20
+)
 
 // DefaultCurlMaxAllowedRespSize is curl_max_allowed_resp_size's default, in MB.
 const DefaultCurlMaxAllowedRespSize = 100
@@ -91,7 +108,8 @@ const (
 )
 
 // DefaultSettings returns the Couchbase defaults: 60 s timeout, language
-// compatibility 7.2.0, strict mode header, no footers, 100 MB curl responses.
+// compatibility 7.2.0, strict mode header, no footers, 100 MB curl responses,
+// 60 s OnDeploy timeout, 1024-byte timer contexts.
 func DefaultSettings() Settings {
 	return Settings{
 		ExecutionTimeout:       DefaultExecutionTimeout,
@@ -101,6 +119,8 @@ func DefaultSettings() Settings {
 		BucketCacheAge:         DefaultBucketCacheAge,
 		BucketCacheSize:        DefaultBucketCacheSize,
 		CurlMaxAllowedRespSize: DefaultCurlMaxAllowedRespSize,
+		OnDeployTimeout:        DefaultOnDeployTimeout,
+		TimerContextSize:       DefaultTimerContextSize,
 	}
 }
 
@@ -128,6 +148,12 @@ func (s Settings) withDefaults() Settings {
 	if s.CurlMaxAllowedRespSize == 0 {
 		s.CurlMaxAllowedRespSize = d.CurlMaxAllowedRespSize
 	}
+	if s.OnDeployTimeout == 0 {
+		s.OnDeployTimeout = d.OnDeployTimeout
+	}
+	if s.TimerContextSize == 0 {
+		s.TimerContextSize = d.TimerContextSize
+	}
 	return s
 }
 
@@ -146,6 +172,13 @@ func (s Settings) Validate() error {
 	if s.CurlMaxAllowedRespSize < CurlRespSizeUnlimited {
 		return fmt.Errorf("%w: curl_max_allowed_resp_size must be at least 0 MB, got %d",
 			ErrInvalidSettings, s.CurlMaxAllowedRespSize)
+	}
+	if s.OnDeployTimeout < 0 {
+		return fmt.Errorf("%w: on_deploy_timeout must be positive, got %s", ErrInvalidSettings, s.OnDeployTimeout)
+	}
+	if s.TimerContextSize != 0 && (s.TimerContextSize < MinTimerContextSize || s.TimerContextSize > MaxTimerContextSize) {
+		return fmt.Errorf("%w: timer_context_size must be between %d and %d bytes, got %d",
+			ErrInvalidSettings, MinTimerContextSize, MaxTimerContextSize, s.TimerContextSize)
 	}
 	if _, ok := parseLang(s.LanguageCompatibility); !ok {
 		return fmt.Errorf("%w: language_compatibility must be one of %s, %s, %s, %s, got %q",

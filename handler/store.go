@@ -2,6 +2,7 @@ package handler
 
 import (
 	"fmt"
+	"time"
 
 	"eventide/dcp"
 )
@@ -35,6 +36,28 @@ type Store interface {
 	// tombstone for deletes) or an error wrapping dcp.ErrNotFound,
 	// dcp.ErrExists or dcp.ErrCASMismatch when a precondition fails.
 	Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error)
+	// CreateTimer records a timer in the batch, replacing any pending
+	// timer with the same Callback and Reference (as the batch sees them).
+	// It is committed with the batch, so it exists exactly once or not at
+	// all.
+	CreateTimer(t Timer) error
+	// CancelTimer removes the pending timer (callback, reference) as the
+	// batch sees it (the batch's own creations included), reporting
+	// whether there was one.
+	CancelTimer(callback, reference string) (bool, error)
+}
+
+// Timer is a timer as createTimer makes it and its callback receives it.
+type Timer struct {
+	// Callback is the name of the global function to call.
+	Callback string
+	// Reference identifies the timer with Callback; createTimer generates
+	// one when the handler passes none.
+	Reference string
+	// Due is when the timer fires (millisecond precision).
+	Due time.Time
+	// Context is the JSON of the context argument ("null" for none).
+	Context []byte
 }
 
 // Access modes of a bucket binding.

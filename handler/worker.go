@@ -41,8 +41,9 @@ type Config struct {
 	// they must have the same aliases as the Program's (keyspaces and access
 	// may differ, e.g. the source binding made read-only).
 	Bindings []Binding
-	// Settings: ExecutionTimeout and LanguageCompatibility apply; zero
-	// values mean the Program's. Headers and footers are fixed at Compile.
+	// Settings: ExecutionTimeout, LanguageCompatibility, OnDeployTimeout
+	// and TimerContextSize apply; zero values mean the Program's. Headers
+	// and footers are fixed at Compile.
 	Settings Settings
 	// AppLog receives log() lines and reports of failed invocations; nil
 	// discards them.
@@ -95,6 +96,12 @@ type Worker struct {
 	appLog  *AppLog
 	logger  *slog.Logger
 
+	// onDeployTimeout bounds OnDeploy; timerContextSize bounds createTimer's
+	// context JSON, in bytes (deploy.go, js_timers.go).
+	onDeployTimeout  time.Duration
+	timerContextSize int
+	tm               timerRuntime // js_timers.go: FireTimer's and OnDeploy's trampolines
+
 	vm            *goja.Runtime
 	onUpdateValue goja.Value // the handler's OnUpdate, nil if none
 	onDeleteValue goja.Value // the handler's OnDelete, nil if none
@@ -144,6 +151,12 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 	if s.LanguageCompatibility == "" {
 		s.LanguageCompatibility = p.settings.LanguageCompatibility
 	}
+	if s.OnDeployTimeout == 0 {
+		s.OnDeployTimeout = p.settings.OnDeployTimeout
+	}
+	if s.TimerContextSize == 0 {
+		s.TimerContextSize = p.settings.TimerContextSize
+	}
 	lang, _ := parseLang(s.LanguageCompatibility)
 	bindings := p.bindings
 	if cfg.Bindings != nil {
@@ -163,6 +176,9 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		stats:   cfg.Stats,
 		appLog:  cfg.AppLog,
 		logger:  cfg.Logger,
+
+		onDeployTimeout:  s.OnDeployTimeout,
+		timerContextSize: s.TimerContextSize,
 	}
 	if w.stats == nil {
 		w.stats = NewStats()
@@ -178,8 +194,10 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("handler: install JavaScript API: %w", err)
 	}
 	err := w.run(context.Background(), "init", "", nil, func() error {
-		_, err := w.vm.RunProgram(p.prog)
-		return err
+		if _, err := w.vm.RunProgram(p.prog); err != nil {
+			return err
+		}
+		return w.sealGlobals() // js_rules.go
 	})
 	if err != nil {
 		w.timer.Stop()
@@ -223,6 +241,7 @@ var apiInstallers = []func(*Worker) error{
 	(*Worker).installAdvanced, // js_advanced.go: couchbase.get/insert/...
 	(*Worker).installCurl,     // js_curl.go: curl and the curl binding globals
 	(*Worker).installBuiltins, // js_builtins.go: crc64, couchbase.base64*, ...
+	(*Worker).installTimers,   // js_timers.go: createTimer, cancelTimer
 }
 
 // install creates the runtime and its globals.

@@ -17,6 +17,8 @@ func (d *Definition) HandlerSettings() handler.Settings {
 		BucketCacheAge:         time.Duration(d.Settings.BucketCacheAge) * time.Millisecond,
 		BucketCacheSize:        int64(d.Settings.BucketCacheSize),
 		CurlMaxAllowedRespSize: curlRespSize(d.Settings.CurlMaxAllowedRespSize),
+		TimerContextSize:       d.Settings.TimerContextSize,
+		OnDeployTimeout:        time.Duration(d.Settings.OnDeployTimeout) * time.Second,
 	}
 }
 
@@ -58,6 +60,13 @@ func (d *Definition) HandlerConstants() []handler.Constant {
 		out = append(out, handler.Constant{Alias: c.Value, Literal: c.Literal})
 	}
 	return out
+}
+
+// HandlerHasOnDeploy reports whether the definition's handler declares
+// OnDeploy (false when it does not compile).
+func HandlerHasOnDeploy(d *Definition) bool {
+	p, err := handler.Compile(d.AppCode, d.HandlerSettings(), d.HandlerConstants(), d.HandlerBindings(), d.HandlerCurlBindings()...)
+	return err == nil && p.HasOnDeploy()
 }
 
 // HandlerCompiler is the Compiler backed by handler.Compile: it compiles

@@ -326,6 +326,18 @@ func (s *Service) update(ctx context.Context, loc Location, create bool, plan fu
 			fc.NewInstanceID = id
 			fc.Boundary = def.Settings.DCPStreamBoundary
 		}
+		if ch.status == StatusDeploying {
+			d := def
+			if d == nil {
+				d = cur.def
+			}
+			if d != nil && HandlerHasOnDeploy(d) {
+				fc.OnDeploy = consensus.OnDeployResume
+				if ch.newInstance {
+					fc.OnDeploy = consensus.OnDeployDeploy
+				}
+			}
+		}
 		if def != nil {
 			raw, err := def.Marshal()
 			if err != nil {

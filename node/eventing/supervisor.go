@@ -1,6 +1,7 @@
 package eventing
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,15 +41,17 @@ type SupervisorStore interface {
 // RunSpec is what a node needs to run one function, decoded from its
 // stored definition.
 type RunSpec struct {
-	Code           string
-	Source         dcp.Keyspace
-	Bindings       []handler.Binding
-	CurlBindings   []handler.CurlBinding
-	Constants      []handler.Constant
-	Settings       handler.Settings
-	WorkerCount    int
-	AppLogMaxSize  int64
-	AppLogMaxFiles int
+	Code         string
+	Source       dcp.Keyspace
+	Bindings     []handler.Binding
+	CurlBindings []handler.CurlBinding
+	Constants    []handler.Constant
+	Settings     handler.Settings
+	WorkerCount  int
+	// TimerPartitions is num_timer_partitions.
+	TimerPartitions int
+	AppLogMaxSize   int64
+	AppLogMaxFiles  int
 }
 
 // SupervisorConfig configures a Supervisor.
@@ -200,7 +203,10 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 		return
 	}
 	vbs, epoch, moved := s.ownership(r)
-	if r != nil && (r.instance != f.InstanceID || moved || r.failed.Load()) {
+	// A definition changed while deployed (the settings Couchbase applies
+	// live: log_level, timer_context_size, description) restarts the
+	// workers with it; an interrupted batch re-runs from its checkpoint.
+	if r != nil && (r.instance != f.InstanceID || moved || r.failed.Load() || !bytes.Equal(r.def, f.Definition)) {
 		s.stopRunner(f.Name)
 		r = nil
 	}

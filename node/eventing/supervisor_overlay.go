@@ -1,6 +1,7 @@
 package eventing
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -34,8 +35,9 @@ type overlay struct {
 	docs    *dcp.Store
 	origin  string
 	pending map[overlayKey]*pendingWrite
-	order   []overlayKey // first-write order, so the commit is deterministic
-	lastCAS uint64       // the last provisional CAS handed out
+	order   []overlayKey   // first-write order, so the commit is deterministic
+	lastCAS uint64         // the last provisional CAS handed out
+	timers  *overlayTimers // nil: the batch cannot use timers
 }
 
 type overlayKey struct {
@@ -55,6 +57,9 @@ type pendingWrite struct {
 	// relied: an operation depended on base's state, so the commit carries
 	// a precondition on it.
 	relied bool
+	// xattrs: an operation replaced the user xattrs (mutateIn with xattr
+	// specs), so the commit carries the batch's set.
+	xattrs bool
 	// recurse: the last write asked not to be stamped with the function
 	// instance, so that it re-triggers the function.
 	recurse bool
@@ -217,6 +222,7 @@ func (o *overlay) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, erro
 		result = d
 	}
 	p.written = true
+	p.xattrs = p.xattrs || m.Xattrs != nil
 	p.relied = p.relied || relies
 	p.recurse = selfRecursion
 	cp := *result
@@ -255,6 +261,12 @@ func (o *overlay) mutations() []dcp.Mutation {
 				m.Op = dcp.OpInsert
 			}
 			m.Body, m.Datatype, m.Flags, m.Expiry = p.cur.Body, p.cur.Datatype, p.cur.Flags, p.cur.Expiry
+			if p.xattrs {
+				m.Xattrs = p.cur.Xattrs
+				if m.Xattrs == nil {
+					m.Xattrs = map[string]json.RawMessage{} // non-nil: the batch removed them all
+				}
+			}
 		}
 		ms = append(ms, m)
 	}

@@ -2,6 +2,7 @@ package eventing
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,8 +21,9 @@ import (
 type runner struct {
 	name     string
 	instance string
-	vbs      []uint16 // owned vbuckets, sorted
-	epoch    uint64   // vbucket map epoch the ownership comes from
+	def      json.RawMessage // the definition the workers run
+	vbs      []uint16        // owned vbuckets, sorted
+	epoch    uint64          // vbucket map epoch the ownership comes from
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	// failed is set when a worker stopped on its own (its instance or
@@ -39,11 +41,12 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	docs := s.cfg.Store.Docs()
+	timers, _ := s.cfg.Store.(timerStore)
 	workers := min(max(spec.WorkerCount, 1), len(owned))
 	counters := s.Counters(f.Name)
 	applog := s.appLog(f.Name, &spec)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{name: f.Name, instance: f.InstanceID, vbs: owned, epoch: epoch, cancel: cancel}
+	r := &runner{name: f.Name, instance: f.InstanceID, def: f.Definition, vbs: owned, epoch: epoch, cancel: cancel}
 	ws := make([]*vbWorker, workers)
 	for i := range ws {
 		newJS := func() (*handler.Worker, error) {
@@ -62,19 +65,21 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 			return nil, fmt.Errorf("start worker %d: %w", i, err)
 		}
 		w := &vbWorker{
-			fn:       f.Name,
-			instance: f.InstanceID,
-			node:     s.cfg.NodeID,
-			epoch:    epoch,
-			source:   spec.Source,
-			store:    s.cfg.Store,
-			docs:     docs,
-			js:       hw,
-			newJS:    newJS,
-			counters: counters,
-			batch:    s.cfg.BatchSize,
-			cursor:   make(map[uint16]uint64),
-			log:      s.log.With("function", f.Name, "worker", i),
+			fn:         f.Name,
+			instance:   f.InstanceID,
+			node:       s.cfg.NodeID,
+			epoch:      epoch,
+			source:     spec.Source,
+			store:      s.cfg.Store,
+			timerStore: timers,
+			partitions: spec.TimerPartitions,
+			docs:       docs,
+			js:         hw,
+			newJS:      newJS,
+			counters:   counters,
+			batch:      s.cfg.BatchSize,
+			cursor:     make(map[uint16]uint64),
+			log:        s.log.With("function", f.Name, "worker", i),
 		}
 		// Worker i owns the node's vbuckets i, i+n, i+2n, ...
 		for j := i; j < len(owned); j += workers {
@@ -121,6 +126,8 @@ type vbWorker struct {
 	epoch        uint64 // vbucket map epoch of the ownership
 	source       dcp.Keyspace
 	store        SupervisorStore
+	timerStore   timerStore // nil: the store keeps no timers
+	partitions   int        // num_timer_partitions
 	docs         *dcp.Store
 	js           *handler.Worker
 	newJS        func() (*handler.Worker, error) // replaces a broken runtime
@@ -132,9 +139,34 @@ type vbWorker struct {
 	log          *slog.Logger
 }
 
+// newOverlay returns a fresh batch overlay with the function's timers.
+func (w *vbWorker) newOverlay() *overlay {
+	ov := newOverlay(w.docs, w.instance)
+	if w.timerStore != nil {
+		ov.timers = newOverlayTimers(w.fn, w.timerStore, w.docs.NumVBuckets(), w.partitions)
+	}
+	return ov
+}
+
 func (w *vbWorker) run(ctx context.Context) {
+	if !w.onDeployGate(ctx) {
+		return
+	}
 	for ctx.Err() == nil {
 		wake := w.docs.Changed(w.source.Bucket) // taken before reading: no lost wake-up
+		var timersWake <-chan struct{}
+		if w.timerStore != nil {
+			timersWake = w.timerStore.TimersChanged()
+			fired, ok := w.fireDue(ctx)
+			if !ok {
+				return
+			}
+			if fired {
+				// Due timers and mutations take turns, a batch each, so
+				// neither starves the other.
+				timersWake = closedCh
+			}
+		}
 		events, upto, err := w.collect()
 		if err != nil {
 			// The source bucket is gone; wait until something changes.
@@ -147,11 +179,18 @@ func (w *vbWorker) run(ctx context.Context) {
 			continue
 		}
 		if len(events) == 0 {
+			var due <-chan time.Time
+			stop := func() {}
+			if w.timerStore != nil && timersWake != closedCh {
+				due, stop = w.timerWait()
+			}
 			select {
 			case <-ctx.Done():
-				return
 			case <-wake:
+			case <-timersWake:
+			case <-due:
 			}
+			stop()
 			continue
 		}
 		if !w.process(ctx, events, upto) {
@@ -195,7 +234,7 @@ func (w *vbWorker) collect() ([]dcp.Event, map[uint16]uint64, error) {
 // stop (cancelled, or its instance is no longer current).
 func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uint16]uint64) bool {
 	for attempt := 1; ; attempt++ {
-		ov := newOverlay(w.docs, w.instance)
+		ov := w.newOverlay()
 		broken := false
 		for _, ev := range events {
 			if ctx.Err() != nil {
@@ -246,6 +285,7 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			Node:        w.node,
 			Epoch:       w.epoch,
 			Mutations:   ov.mutations(),
+			Timers:      ov.timers.timerOps(),
 		}
 		err := w.commit(batch)
 		var be *dcp.BatchError
@@ -276,6 +316,9 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 		}
 	}
 }
+
+// closedCh is always ready.
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // maxBrokenAttempts is how often a batch is re-run after its runtime broke
 // before the event that broke it is skipped.

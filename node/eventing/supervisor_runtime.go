@@ -17,15 +17,16 @@ func DecodeRunSpec(raw json.RawMessage) (RunSpec, error) {
 		return RunSpec{}, err
 	}
 	return RunSpec{
-		Code:           d.AppCode,
-		Source:         d.DepCfg.Source(),
-		Bindings:       d.HandlerBindings(),
-		CurlBindings:   d.HandlerCurlBindings(),
-		Constants:      d.HandlerConstants(),
-		Settings:       d.HandlerSettings(),
-		WorkerCount:    d.Settings.WorkerCount,
-		AppLogMaxSize:  int64(d.Settings.AppLogMaxSize),
-		AppLogMaxFiles: d.Settings.AppLogMaxFiles,
+		Code:            d.AppCode,
+		Source:          d.DepCfg.Source(),
+		Bindings:        d.HandlerBindings(),
+		CurlBindings:    d.HandlerCurlBindings(),
+		Constants:       d.HandlerConstants(),
+		Settings:        d.HandlerSettings(),
+		WorkerCount:     d.Settings.WorkerCount,
+		TimerPartitions: d.Settings.NumTimerPartitions,
+		AppLogMaxSize:   int64(d.Settings.AppLogMaxSize),
+		AppLogMaxFiles:  d.Settings.AppLogMaxFiles,
 	}, nil
 }
 

@@ -18,13 +18,16 @@ type FunctionCounters struct {
 	// Latency is the time from a document's write (its CAS) to the start of
 	// its handler invocation.
 	Latency *LatencyHistogram
+	// TimerLateness is the time from a timer's due time to the start of
+	// its callback.
+	TimerLateness *LatencyHistogram
 	// CheckpointFailures counts batches whose commit failed a precondition
 	// and were re-run (checkpoint_failure_count).
 	CheckpointFailures atomic.Uint64
 }
 
 func newFunctionCounters() *FunctionCounters {
-	return &FunctionCounters{Handler: handler.NewStats(), Latency: &LatencyHistogram{}}
+	return &FunctionCounters{Handler: handler.NewStats(), Latency: &LatencyHistogram{}, TimerLateness: &LatencyHistogram{}}
 }
 
 func (c *FunctionCounters) sent(k dcp.EventKind) {
@@ -50,6 +53,7 @@ func (c *FunctionCounters) suppressed(k dcp.EventKind) {
 func (c *FunctionCounters) Reset() {
 	c.Handler.Reset()
 	c.Latency.Reset()
+	c.TimerLateness.Reset()
 	c.CheckpointFailures.Store(0)
 }
 

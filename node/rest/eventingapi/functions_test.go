@@ -291,11 +291,13 @@ func TestAppCodeEndpoints(t *testing.T) {
 	}
 	e.do("POST", "/api/v1/functions/f/appcode/checksum", "x").wantErr(t, 405, "ERR_METHOD_NOT_ALLOWED", "checksum")
 
-	code := "function OnUpdate(doc, meta) {\n  var r = new N1qlQuery('SELECT 1');\n}\nfunction log(x) {}"
+	// The handler defines its own N1qlQuery (a real one is refused until
+	// the query service exists), which still draws the deprecation warning.
+	code := "function OnUpdate(doc, meta) {\n  var r = new N1qlQuery('SELECT 1');\n}\nfunction log(x) {}\nfunction N1qlQuery(s) {}"
 	r = e.do("POST", "/api/v1/functions/f/appcode", code)
 	r.wantOK(t, "Function: f appcode stored in the metakv")
 	warnings, _ := r.obj(t)["warning_info"].([]any)
-	if len(warnings) != 2 || !strings.Contains(warnings[0].(string), "Deprecated") || !strings.Contains(warnings[1].(string), `["log"]`) {
+	if len(warnings) != 2 || !strings.Contains(warnings[0].(string), "Deprecated") || !strings.Contains(warnings[1].(string), `["log","N1qlQuery"]`) {
 		t.Errorf("warnings %v", warnings)
 	}
 	if got := e.do("GET", "/api/v1/functions/f/appcode", "").body; got != code {
