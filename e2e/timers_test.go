@@ -30,10 +30,12 @@ function Fire(ctx) {
   dst['late::' + ctx.id] = {late: Date.now() - ctx.due, v: ctx.v};
 }`
 
-func timerDocs(n int, delay int) []map[string]any {
+// timerDocs returns n documents whose timers are due delay ms after
+// their handling, plus up to spread ms spread evenly over them.
+func timerDocs(n, delay, spread int) []map[string]any {
 	ds := docs("t", 0, n)
 	for i, d := range ds {
-		d["delay"] = delay
+		d["delay"] = delay + i*spread/n
 		d["cancel"] = i%10 == 3
 		d["twice"] = i%10 == 5
 	}
@@ -83,7 +85,7 @@ func TestTimers_FireOnceEach(t *testing.T) {
 	c.deployNew(fnSpec{name: "timers", code: timerCode,
 		bindings: []binding{{"dst", "dst", "rw"}}, settings: map[string]any{"worker_count": 2}})
 	const n = 200
-	c.bulkDocs("src", timerDocs(n, 1000))
+	c.bulkDocs("src", timerDocs(n, 1000, 0))
 	checkTimerEffects(t, c, n, 30*time.Second)
 	c.waitStat("timers", "execution_stats", "timer_callback_success", float64(n-n/10))
 	st := c.functionStats("timers", false)
@@ -115,7 +117,7 @@ func TestTimers_PauseResume(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	c.deployNew(fnSpec{name: "timers", code: timerCode, bindings: []binding{{"dst", "dst", "rw"}}})
 	const n = 50
-	c.bulkDocs("src", timerDocs(n, 1500))
+	c.bulkDocs("src", timerDocs(n, 1500, 0))
 	c.waitStat("timers", "execution_stats", "on_update_success", n)
 	c.lifecycle("timers", "pause")
 	c.waitStatus("timers", "paused")
@@ -142,18 +144,24 @@ func TestTimers_PauseResume(t *testing.T) {
 }
 
 // A node killed with timers pending loses none and fires none twice: its
-// partitions' timers fire on the survivors after failover.
+// partitions' timers fire on the survivors after failover, and on it again
+// once it has rejoined and taken its vbuckets back.
 func TestTimers_ClusterKill(t *testing.T) {
 	cl := nodetest.NewCluster(t, 3, nodetest.Options{VBuckets: 64, FailoverTimeout: 2 * time.Second})
 	clients := clusterClients(t, cl, "src", "dst", "meta")
 	clients[0].deployNew(fnSpec{name: "timers", code: timerCode, bindings: []binding{{"dst", "dst", "rw"}}})
 	const n = 300
-	clients[1].bulkDocs("src", timerDocs(n, 4000))
+	clients[1].bulkDocs("src", timerDocs(n, 3000, 6000))
 	waitFor(t, 30*time.Second, "every document handled", func() bool {
 		return clients[0].stat("timers", "execution_stats", "on_update_success") >= n
 	})
+	// Kill a node with timers pending in its partitions, then bring it
+	// back while later ones are still pending: its partitions fail over
+	// to the survivors and move back to it on rejoin.
 	victim := cl.Followers()[0]
 	victim.Kill()
+	time.Sleep(4 * time.Second)
+	victim.Start()
 	var live *client
 	for i, nd := range cl.Nodes {
 		if nd != victim {
@@ -293,7 +301,7 @@ func TestTimers_DroppedOnUndeploy(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	c.deployNew(fnSpec{name: "drop", code: timerCode, bindings: []binding{{"dst", "dst", "rw"}},
 		settings: map[string]any{"dcp_stream_boundary": "from_now"}})
-	c.bulkDocs("src", timerDocs(20, 1500))
+	c.bulkDocs("src", timerDocs(20, 1500, 0))
 	c.waitStat("drop", "execution_stats", "on_update_success", 20)
 	c.lifecycle("drop", "undeploy")
 	c.waitStatus("drop", "undeployed")
