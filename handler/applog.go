@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -41,10 +42,18 @@ type AppLog struct {
 
 	mu     sync.Mutex // guards everything below and the files on disk
 	f      *os.File
-	size   int64
+	w      *bufio.Writer // over f: one write system call per many lines
+	size   int64         // of the live file, buffered bytes included
 	closed bool
 	buf    []byte
+	// flushing is set while a delayed flush is scheduled.
+	flushing bool
 }
+
+// appLogFlushDelay bounds how long a line stays in the buffer: reads
+// (Tail) flush first, so it only matters to readers of the files and to
+// a crash, which may lose this much of the log (never any data).
+const appLogFlushDelay = 200 * time.Millisecond
 
 // OpenAppLog opens (creating dir and the file if needed, appending
 // otherwise) the application log of functionName. maxSize (bytes) and
@@ -112,7 +121,30 @@ func (l *AppLog) open() error {
 		return fmt.Errorf("stat app log %s: %w", l.path, err)
 	}
 	l.f, l.size = f, st.Size()
+	if l.w == nil {
+		l.w = bufio.NewWriterSize(f, 64<<10)
+	} else {
+		l.w.Reset(f)
+	}
 	return nil
+}
+
+// flushLocked writes the buffered lines to the file. Callers hold mu.
+func (l *AppLog) flushLocked() error {
+	if l.f == nil || l.w.Buffered() == 0 {
+		return nil
+	}
+	if err := l.w.Flush(); err != nil {
+		return fmt.Errorf("write app log %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// Flush writes buffered lines to the file now.
+func (l *AppLog) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushLocked()
 }
 
 // rotatedPath is the path of the i-th rotated file (0 is the live one).
@@ -125,6 +157,9 @@ func (l *AppLog) rotatedPath(i int) string {
 
 // rotate shifts the files by one and starts an empty live file. Callers hold mu.
 func (l *AppLog) rotate() error {
+	if err := l.flushLocked(); err != nil {
+		return err
+	}
 	if err := l.f.Close(); err != nil {
 		return fmt.Errorf("close app log %s: %w", l.path, err)
 	}
@@ -160,10 +195,21 @@ func (l *AppLog) writeLocked(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := l.f.Write(p)
+	n, err := l.w.Write(p)
 	l.size += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("write app log %s: %w", l.path, err)
+	}
+	if !l.flushing && l.w.Buffered() > 0 {
+		l.flushing = true
+		time.AfterFunc(appLogFlushDelay, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.flushing = false
+			if !l.closed {
+				_ = l.flushLocked() // a failure shows on the next write or read
+			}
+		})
 	}
 	return n, nil
 }
@@ -209,6 +255,9 @@ func (l *AppLog) Tail(size int) (string, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.flushLocked(); err != nil {
+		return "", err
+	}
 	remaining := int64(size)
 	var out []string
 	for i := 0; i < l.maxFiles && remaining > 0; i++ {
@@ -274,7 +323,8 @@ func (l *AppLog) Close() error {
 	if l.f == nil {
 		return nil
 	}
+	ferr := l.flushLocked()
 	err := l.f.Close()
 	l.f = nil
-	return err
+	return errors.Join(ferr, err)
 }

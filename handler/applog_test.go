@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func mustOpenAppLog(t *testing.T, dir string, maxSize int64, maxFiles int) *AppLog {
@@ -21,8 +22,12 @@ func mustOpenAppLog(t *testing.T, dir string, maxSize int64, maxFiles int) *AppL
 	return l
 }
 
-func fileLines(t *testing.T, path string) []string {
+// fileLines flushes l and returns the lines of one of its files.
+func fileLines(t *testing.T, l *AppLog, path string) []string {
 	t.Helper()
+	if err := l.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read %s: %v", path, err)
@@ -40,13 +45,13 @@ func TestAppLog_RotationKeepsMaxFiles(t *testing.T) {
 		}
 	}
 	base := filepath.Join(dir, "fn.log")
-	if got := fileLines(t, base); len(got) != 3 || got[0] != "line-20-padding-xx" {
+	if got := fileLines(t, l, base); len(got) != 3 || got[0] != "line-20-padding-xx" {
 		t.Errorf("live file = %q", got)
 	}
-	if got := fileLines(t, base+".1"); len(got) != 5 || got[0] != "line-15-padding-xx" || got[4] != "line-19-padding-xx" {
+	if got := fileLines(t, l, base+".1"); len(got) != 5 || got[0] != "line-15-padding-xx" || got[4] != "line-19-padding-xx" {
 		t.Errorf(".1 = %q", got)
 	}
-	if got := fileLines(t, base+".2"); len(got) != 5 || got[0] != "line-10-padding-xx" {
+	if got := fileLines(t, l, base+".2"); len(got) != 5 || got[0] != "line-10-padding-xx" {
 		t.Errorf(".2 = %q", got)
 	}
 	if _, err := os.Stat(base + ".3"); !errors.Is(err, os.ErrNotExist) {
@@ -103,7 +108,7 @@ func TestAppLog_MaxFilesOne(t *testing.T) {
 	for i := range 4 {
 		fmt.Fprintf(l, "entry-%d-abcdefghijk\n", i) // 20 bytes
 	}
-	if got := fileLines(t, l.Path()); len(got) != 1 || got[0] != "entry-3-abcdefghijk" {
+	if got := fileLines(t, l, l.Path()); len(got) != 1 || got[0] != "entry-3-abcdefghijk" {
 		t.Errorf("live file = %q", got)
 	}
 	matches, _ := filepath.Glob(filepath.Join(dir, "fn.log.*"))
@@ -216,7 +221,7 @@ func TestAppLog_SetLimits(t *testing.T) {
 		fmt.Fprintf(l, "line-%02d-padding-xx\n", i)
 	}
 	for _, p := range []string{base, base + ".1", base + ".2", base + ".3"} {
-		if got := fileLines(t, p); len(got) != 2 {
+		if got := fileLines(t, l, p); len(got) != 2 {
 			t.Errorf("%s = %q, want two lines", p, got)
 		}
 	}
@@ -230,7 +235,7 @@ func TestAppLog_SetLimits(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(l, "line-12-padding-xx\n")
-	if got := fileLines(t, base); len(got) != 1 || got[0] != "line-12-padding-xx" {
+	if got := fileLines(t, l, base); len(got) != 1 || got[0] != "line-12-padding-xx" {
 		t.Errorf("live file = %q", got)
 	}
 	if _, err := os.Stat(base + ".2"); !errors.Is(err, os.ErrNotExist) {
@@ -240,5 +245,34 @@ func TestAppLog_SetLimits(t *testing.T) {
 		if err := l.SetLimits(int64(bad[0]), bad[1]); !errors.Is(err, ErrInvalidAppLog) {
 			t.Errorf("SetLimits(%d, %d) = %v, want ErrInvalidAppLog", bad[0], bad[1], err)
 		}
+	}
+}
+
+// Lines reach the file on their own shortly after they are written, and
+// Tail sees them at once.
+func TestAppLog_BufferedLinesReachTheFile(t *testing.T) {
+	l := mustOpenAppLog(t, t.TempDir(), 1<<20, 2)
+	if err := l.WriteLine("INFO", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if tail, err := l.Tail(1024); err != nil || !strings.HasSuffix(tail, "[INFO] hello") {
+		t.Fatalf("Tail = %q, %v", tail, err)
+	}
+	if err := l.WriteLine("INFO", "later"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, err := os.ReadFile(l.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "[INFO] later") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("file after 5 s = %q, want the buffered line", data)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -248,6 +248,9 @@ func (h *harness) mustHandle(ev dcp.Event) {
 // logLines returns the application log's lines in write order.
 func (h *harness) logLines() []string {
 	h.t.Helper()
+	if err := h.appLog.Flush(); err != nil {
+		h.t.Fatalf("flush app log: %v", err)
+	}
 	data, err := os.ReadFile(h.appLog.Path())
 	if err != nil {
 		h.t.Fatalf("read app log: %v", err)
