@@ -34,6 +34,8 @@ type Program struct {
 	lineOffset, userLines int
 
 	hasOnUpdate, hasOnDelete, hasOnDeploy bool
+	// strict: the handler runs in strict mode (the default header).
+	strict bool
 }
 
 // HasOnUpdate reports whether the handler declares OnUpdate.
@@ -266,6 +268,7 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 		curl:       nc,
 		lineOffset: layout.lineOffset,
 		userLines:  layout.userLines,
+		strict:     layout.strict,
 	}
 	if qe := layout.queryCallError(prg, constants); qe != nil {
 		return nil, qe

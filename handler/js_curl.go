@@ -222,6 +222,12 @@ type curlRequest struct {
 	execBound   bool          // the call's deadline is the invocation's
 }
 
+// curlMethodStat counts calls per method (execution_stats.curl).
+var curlMethodStat = map[string]stat{
+	http.MethodGet: statCurlGet, http.MethodPost: statCurlPost, http.MethodPut: statCurlPut,
+	http.MethodDelete: statCurlDelete, http.MethodHead: statCurlHead,
+}
+
 // call implements curl(method, binding, request).
 func (c *curlAPI) call(call goja.FunctionCall) goja.Value {
 	req := c.parse(call)
@@ -251,6 +257,7 @@ func (c *curlAPI) parse(call goja.FunctionCall) *curlRequest {
 	default:
 		c.fail(statCurlFailure, "Invalid HTTP method "+strconv.Quote(m)+", should be one of GET, POST, PUT, HEAD, DELETE")
 	}
+	c.w.stats.inc(curlMethodStat[r.method])
 	if obj, ok := call.Argument(1).(*goja.Object); ok {
 		r.target = c.targets[obj]
 	}

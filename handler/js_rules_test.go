@@ -26,18 +26,20 @@ function helper() { return 'fresh'; }`
 	h := newHarness(t, code, harnessOpts{})
 	h.mustHandle(mutation("a", `{"n": 1}`))
 	h.mustHandle(mutation("b", `{"n": 2}`))
-	// Strict-mode eval keeps its var to itself.
+	// Strict mode: adding a global throws; eval keeps its var to itself.
 	wantFields(t, h.result("first"), map[string]any{"global": "TypeError", "eval": "undefined", "overridden": "function"})
 	wantFields(t, h.result("second"), map[string]any{"cache": "undefined", "viaEval": "undefined", "helperCalls": "fresh"})
 
-	// In sloppy mode (no 'use strict' header) the same writes fail silently.
+	// In sloppy mode (no 'use strict' header) an undeclared assignment
+	// makes a global that lasts for the invocation only.
 	sloppy := `function OnUpdate(doc, meta) {
-  if (doc.n === 1) { leaked = 1; globalThis.other = 2; return; }
+  if (doc.n === 1) { leaked = 1; globalThis.other = 2; dst['first'] = {leaked: leaked + other}; return; }
   dst['second'] = {leaked: typeof leaked, other: typeof other};
 }`
 	h = newHarness(t, sloppy, harnessOpts{settings: Settings{HandlerHeaders: []string{}}})
 	h.mustHandle(mutation("a", `{"n": 1}`))
 	h.mustHandle(mutation("b", `{"n": 2}`))
+	wantFields(t, h.result("first"), map[string]any{"leaked": 3})
 	wantFields(t, h.result("second"), map[string]any{"leaked": "undefined", "other": "undefined"})
 }
 

@@ -24,6 +24,11 @@ const (
 	statTimerCallbackFailure
 	statTimerMsg
 	statCurlSuccess
+	statCurlGet // per-method calls, nested under execution_stats.curl
+	statCurlPost
+	statCurlPut
+	statCurlDelete
+	statCurlHead
 	statLCBRetryFailure
 
 	// failure_stats
@@ -75,6 +80,11 @@ var statNames = [numStats]string{
 	statTimerCallbackFailure: "timer_callback_failure",
 	statTimerMsg:             "timer_msg_counter",
 	statCurlSuccess:          "curl_success_count",
+	statCurlGet:              "curl.get",
+	statCurlPost:             "curl.post",
+	statCurlPut:              "curl.put",
+	statCurlDelete:           "curl.delete",
+	statCurlHead:             "curl.head",
 	statLCBRetryFailure:      "lcb_retry_failure",
 
 	statBucketOpException:         "bucket_op_exception_count",
@@ -158,6 +168,17 @@ func (s *Stats) Snapshot() map[string]uint64 {
 		m[statNames[i]] = s.c[i].Load()
 	}
 	return m
+}
+
+// MergeInto adds every counter to dst and zeroes it here: a worker counts a
+// batch privately and merges once the batch is committed, so a batch that
+// is re-run is counted once.
+func (s *Stats) MergeInto(dst *Stats) {
+	for i := range s.c {
+		if v := s.c[i].Swap(0); v != 0 {
+			dst.c[i].Add(v)
+		}
+	}
 }
 
 // Reset zeroes every counter.

@@ -112,6 +112,7 @@ type Worker struct {
 	dp            dispatcher
 	bindings      map[*goja.Object]*bucketBinding // by alias object
 	cache         *bucketCache                    // couchbase.get's {cache: true}
+	baseGlobals   map[string]bool                 // enumerable globals after the first run (js_rules.go)
 
 	inv          invocation
 	watchedDone  <-chan struct{} // Done of the context stopWatch watches
@@ -197,7 +198,7 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		if _, err := w.vm.RunProgram(p.prog); err != nil {
 			return err
 		}
-		return w.sealGlobals() // js_rules.go
+		return w.guardGlobals() // js_rules.go
 	})
 	if err != nil {
 		w.timer.Stop()
@@ -414,6 +415,7 @@ func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func
 	}
 	w.disarm()
 	w.inv = invocation{}
+	w.dropNewGlobals()
 	if ie != nil {
 		return ie
 	}

@@ -111,6 +111,13 @@ func executionStats(m map[string]any) map[string]any {
 	if given, ok := out["curl"].(map[string]any); ok {
 		maps.Copy(curl, given)
 	}
+	// The handler counts per-method calls as "curl.<method>".
+	for k, v := range out {
+		if m, ok := strings.CutPrefix(k, "curl."); ok {
+			curl[m] = v
+			delete(out, k)
+		}
+	}
 	out["curl"] = curl
 	return out
 }

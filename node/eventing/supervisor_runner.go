@@ -49,13 +49,17 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 	r := &runner{name: f.Name, instance: f.InstanceID, def: f.Definition, vbs: owned, epoch: epoch, cancel: cancel}
 	ws := make([]*vbWorker, workers)
 	for i := range ws {
+		// A worker counts each batch privately and merges the counts into
+		// the function's once the batch is committed: a re-run batch is
+		// counted once.
+		pending := handler.NewStats()
 		newJS := func() (*handler.Worker, error) {
 			return handler.NewWorker(prog, handler.Config{
 				FunctionName: f.Name,
 				Bindings:     spec.Bindings,
 				Settings:     spec.Settings,
 				AppLog:       applog,
-				Stats:        counters.Handler,
+				Stats:        pending,
 				Logger:       s.log.With("function", f.Name, "worker", i),
 			})
 		}
@@ -77,6 +81,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 			js:         hw,
 			newJS:      newJS,
 			counters:   counters,
+			pending:    pending,
 			batch:      s.cfg.BatchSize,
 			cursor:     make(map[uint16]uint64),
 			log:        s.log.With("function", f.Name, "worker", i),
@@ -132,6 +137,7 @@ type vbWorker struct {
 	js           *handler.Worker
 	newJS        func() (*handler.Worker, error) // replaces a broken runtime
 	counters     *FunctionCounters
+	pending      *handler.Stats // the batch in progress's counts (see startRunner)
 	batch        int
 	vbs          []uint16
 	cursor       map[uint16]uint64 // vb → last seqno whose effects are committed
@@ -234,6 +240,7 @@ func (w *vbWorker) collect() ([]dcp.Event, map[uint16]uint64, error) {
 // stop (cancelled, or its instance is no longer current).
 func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uint16]uint64) bool {
 	for attempt := 1; ; attempt++ {
+		w.pending.Reset() // an attempt that was not committed is not counted
 		ov := w.newOverlay()
 		broken := false
 		for _, ev := range events {
@@ -244,10 +251,16 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 				continue
 			}
 			if ev.Doc.Origin == w.instance {
-				w.counters.suppressed(ev.Kind)
+				if attempt == 1 {
+					countSuppressed(w.counters.Handler, ev.Kind)
+				}
 				continue
 			}
-			w.counters.sent(ev.Kind)
+			// Deliveries count at once (a stuck handler's event shows as
+			// sent), and once: a re-run batch delivers the same events.
+			if attempt == 1 {
+				countSent(w.counters.Handler, ev.Kind)
+			}
 			w.counters.Latency.Observe(time.Since(time.Unix(0, int64(ev.Doc.CAS))))
 			err := w.js.Handle(ctx, ev, ov) // JS failures are counted and logged by the handler
 			if ctx.Err() != nil {
@@ -267,7 +280,7 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 					broken = true
 					break
 				}
-				w.counters.Handler.Add(failureStat(ev.Kind), 1)
+				w.pending.Add(failureStat(ev.Kind), 1)
 			}
 		}
 		if broken {
@@ -291,11 +304,15 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 		var be *dcp.BatchError
 		switch {
 		case err == nil:
+			w.pending.MergeInto(w.counters.Handler)
 			for vb, seq := range upto {
 				w.cursor[vb] = seq
 			}
 			return true
 		case errors.Is(err, consensus.ErrCheckpointMismatch):
+			// Counted as committed: usually a retried commit whose first
+			// attempt landed.
+			w.pending.MergeInto(w.counters.Handler)
 			// The batch was already applied (a retried commit whose first
 			// attempt landed) or built on stale cursors: the stored
 			// checkpoints are the truth; continue from them.

@@ -30,22 +30,22 @@ func newFunctionCounters() *FunctionCounters {
 	return &FunctionCounters{Handler: handler.NewStats(), Latency: &LatencyHistogram{}, TimerLateness: &LatencyHistogram{}}
 }
 
-func (c *FunctionCounters) sent(k dcp.EventKind) {
+func countSent(st *handler.Stats, k dcp.EventKind) {
 	switch k {
 	case dcp.EventMutation:
-		c.Handler.Add("dcp_mutation_sent_to_worker", 1)
+		st.Add("dcp_mutation_sent_to_worker", 1)
 	case dcp.EventDeletion:
-		c.Handler.Add("dcp_deletion_sent_to_worker", 1)
+		st.Add("dcp_deletion_sent_to_worker", 1)
 	case dcp.EventExpiration:
-		c.Handler.Add("dcp_expiry_sent_to_worker", 1)
+		st.Add("dcp_expiry_sent_to_worker", 1)
 	}
 }
 
-func (c *FunctionCounters) suppressed(k dcp.EventKind) {
+func countSuppressed(st *handler.Stats, k dcp.EventKind) {
 	if k == dcp.EventMutation {
-		c.Handler.Add("dcp_mutation_suppressed_counter", 1)
+		st.Add("dcp_mutation_suppressed_counter", 1)
 	} else {
-		c.Handler.Add("dcp_deletion_suppressed_counter", 1)
+		st.Add("dcp_deletion_suppressed_counter", 1)
 	}
 }
 

@@ -1,0 +1,3 @@
+function OnUpdate(doc, meta) {
+    copies[meta.id] = {n: doc.n};
+}

@@ -1,0 +1,4 @@
+function OnUpdate(doc, meta) {
+    var total = doc.a +;
+    log(total);
+}

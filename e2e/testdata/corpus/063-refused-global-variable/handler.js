@@ -1,0 +1,5 @@
+var counter = 0;
+
+function OnUpdate(doc, meta) {
+    counter++;
+}

@@ -1,0 +1,3 @@
+function onUpdate(doc, meta) {
+    log("wrong case: never called");
+}

@@ -1,0 +1,4 @@
+function OnUpdate(doc, meta) {
+    var mode = 0755;
+    log(mode);
+}

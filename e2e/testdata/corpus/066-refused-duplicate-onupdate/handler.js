@@ -1,0 +1,7 @@
+function OnUpdate(doc, meta) {
+    log("first");
+}
+
+function OnUpdate(doc, meta) {
+    log("second");
+}

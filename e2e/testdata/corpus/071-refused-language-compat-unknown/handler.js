@@ -1,0 +1,3 @@
+function OnUpdate(doc, meta) {
+    log("never deployed", meta.id);
+}

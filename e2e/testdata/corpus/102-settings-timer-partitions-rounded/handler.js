@@ -1,0 +1,3 @@
+function OnUpdate(doc, meta) {
+    out[meta.id] = {ok: true};
+}
