@@ -34,7 +34,8 @@ func BenchmarkWorkerHandle(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer al.Close()
-			w, err := NewWorker(p, Config{FunctionName: "bench", AppLog: al})
+			// As on a node: the application log and code insight.
+			w, err := NewWorker(p, Config{FunctionName: "bench", AppLog: al, Insight: NewInsight()})
 			if err != nil {
 				b.Fatal(err)
 			}

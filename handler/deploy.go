@@ -71,6 +71,7 @@ func (w *Worker) OnDeploy(ctx context.Context, reason string, delay time.Duratio
 	default: // interrupted by the caller's context: not the handler's fault
 		return err
 	}
+	w.insightRecordFailure(ie)
 	detail := strings.TrimPrefix(ie.Error(), "handler: "+entryOnDeploy+": ")
 	w.writeAppLog("ERROR", "OnDeploy failed, the function will be undeployed: "+detail)
 	w.logger.Warn("OnDeploy failed, the function will be undeployed", "line", ie.Line, "column", ie.Column,

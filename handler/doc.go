@@ -32,6 +32,11 @@
 // run, so no state survives between invocations.
 //
 // Line and column numbers reported to users (compile errors, exceptions in the
-// application log) always refer to the user's code, whatever headers and
-// constants were injected around it.
+// application log, code insight) always refer to the user's code, whatever
+// headers and constants were injected around it.
+//
+// Code insight (insight.go): workers given an Insight record, per user line,
+// the uncaught exceptions and timeouts that ended an invocation there (count
+// and last message) and the last text log() wrote from there; log() finds
+// its caller's line in goja's call stack, captured into a reused buffer.
 package handler

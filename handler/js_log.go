@@ -60,7 +60,9 @@ func (w *Worker) installLog() error {
 		return err
 	}
 	write := w.vm.ToValue(func(call goja.FunctionCall) goja.Value {
-		w.writeAppLog("INFO", call.Argument(0).String())
+		text := call.Argument(0).String()
+		w.writeAppLog("INFO", text)
+		w.insightRecordLog(text)
 		return goja.Undefined()
 	})
 	v, err := fn(goja.Undefined(), write, w.errs.isCustom)

@@ -50,6 +50,9 @@ type Config struct {
 	AppLog *AppLog
 	// Stats receives the counters; nil gives the worker private counters.
 	Stats *Stats
+	// Insight receives code insight (exceptions and logs per line), shared
+	// by the function's workers on a node; nil records none.
+	Insight *Insight
 	// Logger is the system log; nil discards.
 	Logger *slog.Logger
 }
@@ -94,6 +97,7 @@ type Worker struct {
 	timeout time.Duration
 	stats   *Stats
 	appLog  *AppLog
+	insight *Insight
 	logger  *slog.Logger
 
 	// onDeployTimeout bounds OnDeploy; timerContextSize bounds createTimer's
@@ -113,6 +117,7 @@ type Worker struct {
 	bindings      map[*goja.Object]*bucketBinding // by alias object
 	cache         *bucketCache                    // couchbase.get's {cache: true}
 	baseGlobals   map[string]bool                 // enumerable globals after the first run (js_rules.go)
+	stackBuf      []goja.StackFrame               // reused by insightRecordLog (insight.go)
 
 	inv          invocation
 	watchedDone  <-chan struct{} // Done of the context stopWatch watches
@@ -176,6 +181,7 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		timeout: s.ExecutionTimeout,
 		stats:   cfg.Stats,
 		appLog:  cfg.AppLog,
+		insight: cfg.Insight,
 		logger:  cfg.Logger,
 
 		onDeployTimeout:  s.OnDeployTimeout,
@@ -357,6 +363,7 @@ func (w *Worker) finish(err error, success, failure stat) error {
 	}
 	w.stats.inc(failure)
 	w.stats.inc(statNumProcessedEvents)
+	w.insightRecordFailure(ie)
 	w.report(ie)
 	return err
 }

@@ -7,13 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"eventide/handler"
 	"eventide/node/cluster"
 	"eventide/node/eventing"
 	"eventide/node/rest/clusterapi"
@@ -215,15 +218,19 @@ func (r localRuntime) ResetStats(fn string) error { return r.sup.ResetStats(fn) 
 
 func (r localRuntime) Running(fn string) bool { return r.sup.Running(fn) }
 
+func (r localRuntime) Insight(fn string) map[int]handler.InsightLine { return r.sup.Insight(fn) }
+
 // clusterFacts answers the eventing service's cluster-wide questions:
-// node counts from membership and the replicated reports, and stats and
-// application logs fanned out to every live node over gRPC.
+// node counts from membership and the replicated reports, and stats,
+// application logs and code insight fanned out to every live node over gRPC.
 type clusterFacts struct{ n *Node }
 
 var (
-	_ eventing.Cluster          = (*clusterFacts)(nil)
-	_ eventing.Runtime          = (*clusterFacts)(nil)
-	_ eventing.AppLogAggregator = (*clusterFacts)(nil)
+	_ eventing.Cluster           = (*clusterFacts)(nil)
+	_ eventing.Runtime           = (*clusterFacts)(nil)
+	_ eventing.AppLogAggregator  = (*clusterFacts)(nil)
+	_ eventing.InsightRuntime    = (*clusterFacts)(nil)
+	_ eventing.InsightAggregator = (*clusterFacts)(nil)
 )
 
 // EventingNodes counts the live members (every node runs eventing).
@@ -299,6 +306,34 @@ func (c *clusterFacts) AggregateAppLog(ctx context.Context, fn string, sizePerNo
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// Insight returns this node's code insight for the function.
+func (c *clusterFacts) Insight(fn string) map[int]handler.InsightLine { return c.n.sup.Insight(fn) }
+
+// AggregateInsight merges every member's code insight for each of fns, in
+// node id order (so the kept texts are stable); nodes that do not answer
+// within the deadline are left out, named and logged. When no node answers
+// the answer is this node's own insight.
+func (c *clusterFacts) AggregateInsight(ctx context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error) {
+	res := c.n.client.InsightAll(ctx, c.n.memberPeers(), fanOutTimeout, fns)
+	failed := res.FailedIDs()
+	if len(failed) > 0 {
+		c.n.log.Warn("code insight: nodes did not answer", "nodes", failed)
+	}
+	ids := slices.Sorted(maps.Keys(res.Answers))
+	out := make(map[string]map[int]handler.InsightLine, len(fns))
+	for _, fn := range fns {
+		snaps := make([]map[int]handler.InsightLine, 0, len(ids)+1)
+		for _, id := range ids {
+			snaps = append(snaps, res.Answers[id][fn])
+		}
+		if len(ids) == 0 {
+			snaps = append(snaps, c.n.sup.Insight(fn))
+		}
+		out[fn] = handler.MergeInsight(snaps...)
+	}
+	return out, failed, nil
 }
 
 // mergeStats adds src's counters into dst.

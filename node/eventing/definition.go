@@ -386,13 +386,13 @@ func validateDepCfg(name string, d *DepCfg) *Error {
 	if d.MetadataBucket == "" {
 		return newError(CodeInvalidRequest, "Function: %s depcfg has no metadata_bucket", name)
 	}
-	if e := checkKeyspaceNames("source", d.Source()); e != nil {
+	if e := checkKeyspaceNames("source", d.Source(), true); e != nil {
 		return e
 	}
-	if e := checkKeyspaceNames("metadata", d.Metadata()); e != nil {
+	if e := checkKeyspaceNames("metadata", d.Metadata(), false); e != nil {
 		return e
 	}
-	if d.Source() == d.Metadata() {
+	if keyspaceOverlap(d.Source(), d.Metadata()) {
 		return newError(CodeSrcMbSame, "Function: %s source keyspace same as metadata keyspace. source : %s metadata : %s",
 			name, ksString(d.Source()), ksString(d.Metadata()))
 	}
@@ -414,7 +414,7 @@ func validateDepCfg(name string, d *DepCfg) *Error {
 		if b.BucketName == "" {
 			return newError(CodeInvalidRequest, "Function: %s bucket binding %q has no bucket_name", name, b.Alias)
 		}
-		if e := checkKeyspaceNames(fmt.Sprintf("bucket binding %q", b.Alias), b.Keyspace()); e != nil {
+		if e := checkKeyspaceNames(fmt.Sprintf("bucket binding %q", b.Alias), b.Keyspace(), true); e != nil {
 			return e
 		}
 	}
@@ -437,17 +437,30 @@ func validateDepCfg(name string, d *DepCfg) *Error {
 	return nil
 }
 
-// checkKeyspaceNames rejects wildcards and malformed names in a keyspace.
-func checkKeyspaceNames(what string, ks dcp.Keyspace) *Error {
+// checkKeyspaceNames rejects malformed names in a keyspace. With
+// wildcards allowed (sources and bucket bindings, as in Couchbase) the
+// scope, or the collection, may be "*" for all of them, but the bucket may
+// not, and a wildcard scope needs a wildcard collection.
+func checkKeyspaceNames(what string, ks dcp.Keyspace, wildcards bool) *Error {
+	if ks.Bucket == Wildcard || (!wildcards && (ks.Scope == Wildcard || ks.Collection == Wildcard)) {
+		return newError(CodeInvalidRequest, "%s keyspace %s: a wildcard is not allowed here", what, ksString(ks))
+	}
+	if ks.Scope == Wildcard && ks.Collection != Wildcard {
+		return newError(CodeInvalidRequest, "%s keyspace %s: a wildcard scope needs a wildcard collection", what, ksString(ks))
+	}
 	for _, part := range []string{ks.Bucket, ks.Scope, ks.Collection} {
-		if part == Wildcard {
-			return newError(CodeInvalidRequest, "%s keyspace %s: wildcard keyspaces are not supported by eventide", what, ksString(ks))
-		}
-		if part == "" || strings.ContainsAny(part, "/.`") {
+		if part == "" || (part != Wildcard && strings.ContainsAny(part, "/.`*")) {
 			return newError(CodeInvalidRequest, "%s keyspace %s has an invalid name", what, ksString(ks))
 		}
 	}
 	return nil
+}
+
+// keyspaceOverlap reports whether two keyspaces, either possibly with
+// wildcards, share a collection.
+func keyspaceOverlap(a, b dcp.Keyspace) bool {
+	match := func(x, y string) bool { return x == y || x == Wildcard || y == Wildcard }
+	return a.Bucket == b.Bucket && match(a.Scope, b.Scope) && match(a.Collection, b.Collection)
 }
 
 // validateCurlBinding checks a curl binding's URL and auth type.

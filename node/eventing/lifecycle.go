@@ -250,9 +250,20 @@ func (s *Service) Resume(ctx context.Context, loc Location) error {
 	return s.lifecycle(ctx, loc, opResume)
 }
 
-// checkKeyspace maps a missing keyspace to Couchbase's errors.
+// checkKeyspace maps a missing keyspace to Couchbase's errors. A wildcard
+// keyspace needs its bucket (and its scope, when named) to exist.
 func (s *Service) checkKeyspace(loc Location, what string, ks dcp.Keyspace) *Error {
-	err := s.keyspaces.CheckKeyspace(ks)
+	probe, wild := ks, ks.Scope == Wildcard || ks.Collection == Wildcard
+	if wild {
+		if probe.Scope == Wildcard {
+			probe.Scope = dcp.DefaultScope
+		}
+		probe.Collection = dcp.DefaultCollection
+	}
+	err := s.keyspaces.CheckKeyspace(probe)
+	if wild && (errors.Is(err, dcp.ErrCollectionNotFound) || (ks.Scope == Wildcard && errors.Is(err, dcp.ErrScopeNotFound))) {
+		err = nil // the probe's default names need not exist
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -49,7 +49,7 @@ func (s *Service) checkRecursion(loc Location, d *Definition) *Error {
 		if other.rec.Name == self || !active(other.status()) {
 			continue
 		}
-		if d.ReadWriteSource() && other.def.ReadWriteSource() && other.def.DepCfg.Source() == d.DepCfg.Source() {
+		if d.ReadWriteSource() && other.def.ReadWriteSource() && keyspaceOverlap(other.def.DepCfg.Source(), d.DepCfg.Source()) {
 			return newError(CodeInterFunctionRecursion, "Inter handler recursion error with app: %s", other.rec.Name)
 		}
 		graph = append(graph, writeEdges(other.rec.Name, other.def)...)
@@ -73,34 +73,37 @@ func (s *Service) checkRecursion(loc Location, d *Definition) *Error {
 	return nil
 }
 
-// findPath returns the edges of a path from → to (nil if none), by BFS.
+// findPath returns the edges of a path from → to (nil if none), by BFS
+// over edges; keyspaces with wildcards connect wherever they overlap.
 func findPath(graph []edge, from, to dcp.Keyspace) []edge {
-	if from == to {
+	if keyspaceOverlap(from, to) {
 		return []edge{}
 	}
-	prev := map[dcp.Keyspace]edge{}
-	seen := map[dcp.Keyspace]bool{from: true}
-	queue := []dcp.Keyspace{from}
+	prev := make([]int, len(graph)) // edge index → the edge before it (-1: first)
+	seen := make([]bool, len(graph))
+	var queue []int
+	for i, e := range graph {
+		if keyspaceOverlap(e.from, from) {
+			seen[i], prev[i] = true, -1
+			queue = append(queue, i)
+		}
+	}
 	for len(queue) > 0 {
-		at := queue[0]
+		i := queue[0]
 		queue = queue[1:]
-		for _, e := range graph {
-			if e.from != at || seen[e.to] {
-				continue
+		if keyspaceOverlap(graph[i].to, to) {
+			var path []edge
+			for k := i; k >= 0; k = prev[k] {
+				path = append(path, graph[k])
 			}
-			seen[e.to] = true
-			prev[e.to] = e
-			if e.to == to {
-				var path []edge
-				for k := to; k != from; {
-					pe := prev[k]
-					path = append(path, pe)
-					k = pe.from
-				}
-				slices.Reverse(path)
-				return path
+			slices.Reverse(path)
+			return path
+		}
+		for j, e := range graph {
+			if !seen[j] && keyspaceOverlap(e.from, graph[i].to) {
+				seen[j], prev[j] = true, i
+				queue = append(queue, j)
 			}
-			queue = append(queue, e.to)
 		}
 	}
 	return nil

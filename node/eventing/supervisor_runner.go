@@ -60,6 +60,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 				Settings:     spec.Settings,
 				AppLog:       applog,
 				Stats:        pending,
+				Insight:      counters.Insight,
 				Logger:       s.log.With("function", f.Name, "worker", i),
 			})
 		}
@@ -247,7 +248,7 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			if ctx.Err() != nil {
 				return false
 			}
-			if ev.Keyspace != w.source {
+			if !keyspaceOverlap(w.source, ev.Keyspace) { // a wildcard source takes every collection it names
 				continue
 			}
 			if ev.Doc.Origin == w.instance {

@@ -79,6 +79,18 @@ func (s *Supervisor) ResetStats(fn string) error {
 	return nil
 }
 
+// Insight implements InsightRuntime: the function's code insight on this
+// node, empty if it has none here.
+func (s *Supervisor) Insight(fn string) map[int]handler.InsightLine {
+	s.mu.Lock()
+	c := s.stats[fn]
+	s.mu.Unlock()
+	if c == nil {
+		return map[int]handler.InsightLine{}
+	}
+	return c.Insight.Snapshot()
+}
+
 // AppLog implements Runtime.
 func (s *Supervisor) AppLog(_ context.Context, fn string, size int) (string, error) {
 	l := s.appLog(fn, nil)

@@ -12,9 +12,13 @@ import (
 
 // FunctionCounters are one function's counters on this node: the
 // handler's counters (execution, failure and event-processing stats, by
-// Couchbase name) and the supervisor's latency histogram.
+// Couchbase name), its code insight, and the supervisor's latency histogram.
 type FunctionCounters struct {
 	Handler *handler.Stats
+	// Insight is the function's code insight, which its workers record
+	// into directly (not per batch, so a re-run batch records again, as it
+	// logs again).
+	Insight *handler.Insight
 	// Latency is the time from a document's write (its CAS) to the start of
 	// its handler invocation.
 	Latency *LatencyHistogram
@@ -27,7 +31,8 @@ type FunctionCounters struct {
 }
 
 func newFunctionCounters() *FunctionCounters {
-	return &FunctionCounters{Handler: handler.NewStats(), Latency: &LatencyHistogram{}, TimerLateness: &LatencyHistogram{}}
+	return &FunctionCounters{Handler: handler.NewStats(), Insight: handler.NewInsight(),
+		Latency: &LatencyHistogram{}, TimerLateness: &LatencyHistogram{}}
 }
 
 func countSent(st *handler.Stats, k dcp.EventKind) {
@@ -52,6 +57,7 @@ func countSuppressed(st *handler.Stats, k dcp.EventKind) {
 // Reset zeroes every counter.
 func (c *FunctionCounters) Reset() {
 	c.Handler.Reset()
+	c.Insight.Reset()
 	c.Latency.Reset()
 	c.TimerLateness.Reset()
 	c.CheckpointFailures.Store(0)

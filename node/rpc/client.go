@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"eventide/handler"
 	"eventide/proto/nodepb"
 )
 
@@ -220,6 +221,29 @@ func (c *Client) ResetStats(ctx context.Context, addr, fn string) error {
 		return fmt.Errorf("rpc: reset stats on %s: %w", addr, fromStatus(err))
 	}
 	return nil
+}
+
+// Insight returns the peer's code insight for each of fns (by line number
+// of the function's code; empty for a function it has none of).
+func (c *Client) Insight(ctx context.Context, addr string, fns []string) (map[string]map[int]handler.InsightLine, error) {
+	n, err := c.Node(addr)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := n.Insight(ctx, &nodepb.InsightRequest{Functions: fns})
+	if err != nil {
+		return nil, fmt.Errorf("rpc: insight from %s: %w", addr, fromStatus(err))
+	}
+	return insightAnswer(resp, fns), nil
+}
+
+// insightAnswer decodes an Insight response, with an entry for each of fns.
+func insightAnswer(resp *nodepb.InsightResponse, fns []string) map[string]map[int]handler.InsightLine {
+	out := make(map[string]map[int]handler.InsightLine, len(fns))
+	for _, fn := range fns {
+		out[fn] = insightFromPB(resp.GetFunctions()[fn])
+	}
+	return out
 }
 
 // FunctionStatus reports, for each of fns, whether the peer's workers for

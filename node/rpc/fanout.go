@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"eventide/handler"
 	"eventide/proto/nodepb"
 )
 
@@ -133,5 +134,18 @@ func (c *Client) FunctionStatusAll(ctx context.Context, peers []Peer, timeout ti
 			out[fn] = resp.GetRunning()[fn]
 		}
 		return out, nil
+	})
+}
+
+// InsightAll fans Insight out: for each answering peer, its code insight
+// for each of fns (see Client.Insight). Merge the answers with
+// handler.MergeInsight.
+func (c *Client) InsightAll(ctx context.Context, peers []Peer, timeout time.Duration, fns []string) Results[map[string]map[int]handler.InsightLine] {
+	return FanOut(ctx, c, peers, timeout, func(ctx context.Context, n nodepb.NodeClient) (map[string]map[int]handler.InsightLine, error) {
+		resp, err := n.Insight(ctx, &nodepb.InsightRequest{Functions: fns})
+		if err != nil {
+			return nil, err
+		}
+		return insightAnswer(resp, fns), nil
 	})
 }

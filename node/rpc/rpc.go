@@ -1,9 +1,9 @@
 // Package rpc is the node-to-node gRPC layer: a Server that every node runs
 // on its gRPC port (nodepb.Node: forwarded consensus entries, application
-// logs, stats and status of the functions running on the node) and a Client
-// that keeps one connection per peer, forwards a follower's log entries to
-// the leader (Forwarder, the consensus forwarding seam) and fans a call out
-// to many peers at once (FanOut).
+// logs, stats, status and code insight of the functions running on the
+// node) and a Client that keeps one connection per peer, forwards a
+// follower's log entries to the leader (Forwarder, the consensus forwarding
+// seam) and fans a call out to many peers at once (FanOut).
 //
 // Errors cross the wire as gRPC statuses. A consensus sentinel error (not
 // leader, leadership lost, closed, ...) travels as a status with an

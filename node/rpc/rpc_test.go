@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"eventide/consensus"
+	"eventide/handler"
 	"eventide/proto/nodepb"
 )
 
@@ -56,6 +58,7 @@ type fakeRuntime struct {
 	logs    map[string]string
 	stats   map[string][]byte
 	running map[string]bool
+	insight map[string]map[int]handler.InsightLine
 	resets  []string
 	delay   time.Duration // AppLog waits this long (or until ctx ends)
 	lastLen int           // size of the last AppLog request
@@ -95,6 +98,10 @@ func (r *fakeRuntime) ResetStats(fn string) error {
 }
 
 func (r *fakeRuntime) Running(fn string) bool { return r.running[fn] }
+
+func (r *fakeRuntime) Insight(fn string) map[int]handler.InsightLine {
+	return maps.Clone(r.insight[fn])
+}
 
 // mapResolver resolves from a fixed map.
 type mapResolver map[string]string

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"eventide/consensus"
+	"eventide/handler"
 	"eventide/proto/nodepb"
 )
 
@@ -37,6 +41,9 @@ type Runtime interface {
 	ResetStats(fn string) error
 	// Running reports whether this node's workers for the function run.
 	Running(fn string) bool
+	// Insight returns the function's code insight on this node, by line
+	// number of its code; empty if it has none here.
+	Insight(fn string) map[int]handler.InsightLine
 }
 
 // Defaults of ServerConfig and ClientConfig.
@@ -47,7 +54,8 @@ const (
 	DefaultMaxMessageBytes = 136 << 20
 	// DefaultMaxAppLogBytes bounds one AppLog answer.
 	DefaultMaxAppLogBytes = 16 << 20
-	// maxFunctionsPerStatus bounds the functions named in one FunctionStatus.
+	// maxFunctionsPerStatus bounds the functions named in one FunctionStatus
+	// or Insight request.
 	maxFunctionsPerStatus = 100_000
 )
 
@@ -239,6 +247,62 @@ func (s *Server) FunctionStatus(_ context.Context, req *nodepb.FunctionStatusReq
 		running[fn] = s.cfg.Runtime.Running(fn)
 	}
 	return &nodepb.FunctionStatusResponse{Running: running}, nil
+}
+
+// Insight implements nodepb.NodeServer.
+func (s *Server) Insight(_ context.Context, req *nodepb.InsightRequest) (*nodepb.InsightResponse, error) {
+	fns := req.GetFunctions()
+	if len(fns) > maxFunctionsPerStatus {
+		return nil, toStatus(fmt.Errorf("%w: %d functions in one insight request (at most %d)", ErrInvalid, len(fns), maxFunctionsPerStatus))
+	}
+	for _, fn := range fns {
+		if fn == "" {
+			return nil, toStatus(fmt.Errorf("%w: empty function name", ErrInvalid))
+		}
+	}
+	out := make(map[string]*nodepb.FunctionInsight, len(fns))
+	for _, fn := range fns {
+		out[fn] = insightToPB(s.cfg.Runtime.Insight(fn))
+	}
+	return &nodepb.InsightResponse{Functions: out}, nil
+}
+
+// insightToPB encodes one function's insight, lines in ascending order.
+func insightToPB(lines map[int]handler.InsightLine) *nodepb.FunctionInsight {
+	fi := &nodepb.FunctionInsight{Lines: make([]*nodepb.InsightLine, 0, len(lines))}
+	for _, n := range slices.Sorted(maps.Keys(lines)) {
+		if n <= 0 || n > math.MaxInt32 {
+			continue
+		}
+		l := lines[n]
+		fi.Lines = append(fi.Lines, &nodepb.InsightLine{
+			Line: int32(n), ErrorCount: l.ErrorCount, ErrorMsg: l.ErrorMsg, LastLog: l.LastLog,
+		})
+	}
+	return fi
+}
+
+// insightFromPB decodes one function's insight. Lines that are not
+// positive are dropped; a repeated line adds up as handler.MergeInsight
+// merges (counts summed, the first non-empty texts kept).
+func insightFromPB(fi *nodepb.FunctionInsight) map[int]handler.InsightLine {
+	out := make(map[int]handler.InsightLine, len(fi.GetLines()))
+	for _, l := range fi.GetLines() {
+		n := int(l.GetLine())
+		if n <= 0 {
+			continue
+		}
+		m := out[n]
+		m.ErrorCount += l.GetErrorCount()
+		if m.ErrorMsg == "" {
+			m.ErrorMsg = l.GetErrorMsg()
+		}
+		if m.LastLog == "" {
+			m.LastLog = l.GetLastLog()
+		}
+		out[n] = m
+	}
+	return out
 }
 
 // Keepalive settings shared by the server and client.

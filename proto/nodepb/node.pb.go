@@ -477,6 +477,216 @@ func (x *FunctionStatusResponse) GetRunning() map[string]bool {
 	return nil
 }
 
+type InsightRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// functions lists the functions (location strings) to report on.
+	Functions     []string `protobuf:"bytes,1,rep,name=functions,proto3" json:"functions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InsightRequest) Reset() {
+	*x = InsightRequest{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InsightRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InsightRequest) ProtoMessage() {}
+
+func (x *InsightRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InsightRequest.ProtoReflect.Descriptor instead.
+func (*InsightRequest) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *InsightRequest) GetFunctions() []string {
+	if x != nil {
+		return x.Functions
+	}
+	return nil
+}
+
+// InsightLine is what code insight recorded on one line of a function's
+// code on one node.
+type InsightLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// line is the 1-based line number in the user's code.
+	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// error_count is the number of uncaught exceptions thrown on the line.
+	ErrorCount int64 `protobuf:"varint,2,opt,name=error_count,json=errorCount,proto3" json:"error_count,omitempty"`
+	// error_msg is the last of them, rendered as text.
+	ErrorMsg string `protobuf:"bytes,3,opt,name=error_msg,json=errorMsg,proto3" json:"error_msg,omitempty"`
+	// last_log is the text of the last log() call made from the line.
+	LastLog       string `protobuf:"bytes,4,opt,name=last_log,json=lastLog,proto3" json:"last_log,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InsightLine) Reset() {
+	*x = InsightLine{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InsightLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InsightLine) ProtoMessage() {}
+
+func (x *InsightLine) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InsightLine.ProtoReflect.Descriptor instead.
+func (*InsightLine) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *InsightLine) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *InsightLine) GetErrorCount() int64 {
+	if x != nil {
+		return x.ErrorCount
+	}
+	return 0
+}
+
+func (x *InsightLine) GetErrorMsg() string {
+	if x != nil {
+		return x.ErrorMsg
+	}
+	return ""
+}
+
+func (x *InsightLine) GetLastLog() string {
+	if x != nil {
+		return x.LastLog
+	}
+	return ""
+}
+
+type FunctionInsight struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// lines holds the lines with something recorded, in no particular order.
+	Lines         []*InsightLine `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FunctionInsight) Reset() {
+	*x = FunctionInsight{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FunctionInsight) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FunctionInsight) ProtoMessage() {}
+
+func (x *FunctionInsight) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FunctionInsight.ProtoReflect.Descriptor instead.
+func (*FunctionInsight) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *FunctionInsight) GetLines() []*InsightLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+type InsightResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// functions maps each requested function to its insight on this node
+	// (without lines when it has none here).
+	Functions     map[string]*FunctionInsight `protobuf:"bytes,1,rep,name=functions,proto3" json:"functions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InsightResponse) Reset() {
+	*x = InsightResponse{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InsightResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InsightResponse) ProtoMessage() {}
+
+func (x *InsightResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InsightResponse.ProtoReflect.Descriptor instead.
+func (*InsightResponse) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *InsightResponse) GetFunctions() map[string]*FunctionInsight {
+	if x != nil {
+		return x.Functions
+	}
+	return nil
+}
+
 var File_proto_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_proto_nodepb_node_proto_rawDesc = "" +
@@ -505,14 +715,30 @@ const file_proto_nodepb_node_proto_rawDesc = "" +
 	"\arunning\x18\x01 \x03(\v25.eventide.node.v1.FunctionStatusResponse.RunningEntryR\arunning\x1a:\n" +
 	"\fRunningEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x012\xc3\x03\n" +
+	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01\".\n" +
+	"\x0eInsightRequest\x12\x1c\n" +
+	"\tfunctions\x18\x01 \x03(\tR\tfunctions\"z\n" +
+	"\vInsightLine\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x1f\n" +
+	"\verror_count\x18\x02 \x01(\x03R\n" +
+	"errorCount\x12\x1b\n" +
+	"\terror_msg\x18\x03 \x01(\tR\berrorMsg\x12\x19\n" +
+	"\blast_log\x18\x04 \x01(\tR\alastLog\"F\n" +
+	"\x0fFunctionInsight\x123\n" +
+	"\x05lines\x18\x01 \x03(\v2\x1d.eventide.node.v1.InsightLineR\x05lines\"\xc2\x01\n" +
+	"\x0fInsightResponse\x12N\n" +
+	"\tfunctions\x18\x01 \x03(\v20.eventide.node.v1.InsightResponse.FunctionsEntryR\tfunctions\x1a_\n" +
+	"\x0eFunctionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
+	"\x05value\x18\x02 \x01(\v2!.eventide.node.v1.FunctionInsightR\x05value:\x028\x012\x93\x04\n" +
 	"\x04Node\x12N\n" +
 	"\aForward\x12 .eventide.node.v1.ForwardRequest\x1a!.eventide.node.v1.ForwardResponse\x12K\n" +
 	"\x06AppLog\x12\x1f.eventide.node.v1.AppLogRequest\x1a .eventide.node.v1.AppLogResponse\x12`\n" +
 	"\rFunctionStats\x12&.eventide.node.v1.FunctionStatsRequest\x1a'.eventide.node.v1.FunctionStatsResponse\x12W\n" +
 	"\n" +
 	"ResetStats\x12#.eventide.node.v1.ResetStatsRequest\x1a$.eventide.node.v1.ResetStatsResponse\x12c\n" +
-	"\x0eFunctionStatus\x12'.eventide.node.v1.FunctionStatusRequest\x1a(.eventide.node.v1.FunctionStatusResponseB\x17Z\x15eventide/proto/nodepbb\x06proto3"
+	"\x0eFunctionStatus\x12'.eventide.node.v1.FunctionStatusRequest\x1a(.eventide.node.v1.FunctionStatusResponse\x12N\n" +
+	"\aInsight\x12 .eventide.node.v1.InsightRequest\x1a!.eventide.node.v1.InsightResponseB\x17Z\x15eventide/proto/nodepbb\x06proto3"
 
 var (
 	file_proto_nodepb_node_proto_rawDescOnce sync.Once
@@ -526,7 +752,7 @@ func file_proto_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_proto_nodepb_node_proto_rawDescData
 }
 
-var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_proto_nodepb_node_proto_goTypes = []any{
 	(*ForwardRequest)(nil),         // 0: eventide.node.v1.ForwardRequest
 	(*ForwardResponse)(nil),        // 1: eventide.node.v1.ForwardResponse
@@ -538,25 +764,35 @@ var file_proto_nodepb_node_proto_goTypes = []any{
 	(*ResetStatsResponse)(nil),     // 7: eventide.node.v1.ResetStatsResponse
 	(*FunctionStatusRequest)(nil),  // 8: eventide.node.v1.FunctionStatusRequest
 	(*FunctionStatusResponse)(nil), // 9: eventide.node.v1.FunctionStatusResponse
-	nil,                            // 10: eventide.node.v1.FunctionStatusResponse.RunningEntry
+	(*InsightRequest)(nil),         // 10: eventide.node.v1.InsightRequest
+	(*InsightLine)(nil),            // 11: eventide.node.v1.InsightLine
+	(*FunctionInsight)(nil),        // 12: eventide.node.v1.FunctionInsight
+	(*InsightResponse)(nil),        // 13: eventide.node.v1.InsightResponse
+	nil,                            // 14: eventide.node.v1.FunctionStatusResponse.RunningEntry
+	nil,                            // 15: eventide.node.v1.InsightResponse.FunctionsEntry
 }
 var file_proto_nodepb_node_proto_depIdxs = []int32{
-	10, // 0: eventide.node.v1.FunctionStatusResponse.running:type_name -> eventide.node.v1.FunctionStatusResponse.RunningEntry
-	0,  // 1: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
-	2,  // 2: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
-	4,  // 3: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
-	6,  // 4: eventide.node.v1.Node.ResetStats:input_type -> eventide.node.v1.ResetStatsRequest
-	8,  // 5: eventide.node.v1.Node.FunctionStatus:input_type -> eventide.node.v1.FunctionStatusRequest
-	1,  // 6: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
-	3,  // 7: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
-	5,  // 8: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
-	7,  // 9: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
-	9,  // 10: eventide.node.v1.Node.FunctionStatus:output_type -> eventide.node.v1.FunctionStatusResponse
-	6,  // [6:11] is the sub-list for method output_type
-	1,  // [1:6] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	14, // 0: eventide.node.v1.FunctionStatusResponse.running:type_name -> eventide.node.v1.FunctionStatusResponse.RunningEntry
+	11, // 1: eventide.node.v1.FunctionInsight.lines:type_name -> eventide.node.v1.InsightLine
+	15, // 2: eventide.node.v1.InsightResponse.functions:type_name -> eventide.node.v1.InsightResponse.FunctionsEntry
+	12, // 3: eventide.node.v1.InsightResponse.FunctionsEntry.value:type_name -> eventide.node.v1.FunctionInsight
+	0,  // 4: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
+	2,  // 5: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
+	4,  // 6: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
+	6,  // 7: eventide.node.v1.Node.ResetStats:input_type -> eventide.node.v1.ResetStatsRequest
+	8,  // 8: eventide.node.v1.Node.FunctionStatus:input_type -> eventide.node.v1.FunctionStatusRequest
+	10, // 9: eventide.node.v1.Node.Insight:input_type -> eventide.node.v1.InsightRequest
+	1,  // 10: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
+	3,  // 11: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
+	5,  // 12: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
+	7,  // 13: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
+	9,  // 14: eventide.node.v1.Node.FunctionStatus:output_type -> eventide.node.v1.FunctionStatusResponse
+	13, // 15: eventide.node.v1.Node.Insight:output_type -> eventide.node.v1.InsightResponse
+	10, // [10:16] is the sub-list for method output_type
+	4,  // [4:10] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_proto_nodepb_node_proto_init() }
@@ -570,7 +806,7 @@ func file_proto_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_nodepb_node_proto_rawDesc), len(file_proto_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	Node_FunctionStats_FullMethodName  = "/eventide.node.v1.Node/FunctionStats"
 	Node_ResetStats_FullMethodName     = "/eventide.node.v1.Node/ResetStats"
 	Node_FunctionStatus_FullMethodName = "/eventide.node.v1.Node/FunctionStatus"
+	Node_Insight_FullMethodName        = "/eventide.node.v1.Node/Insight"
 )
 
 // NodeClient is the client API for Node service.
@@ -47,6 +48,8 @@ type NodeClient interface {
 	ResetStats(ctx context.Context, in *ResetStatsRequest, opts ...grpc.CallOption) (*ResetStatsResponse, error)
 	// FunctionStatus returns this node's local processing state per function.
 	FunctionStatus(ctx context.Context, in *FunctionStatusRequest, opts ...grpc.CallOption) (*FunctionStatusResponse, error)
+	// Insight returns this node's code insight for some functions.
+	Insight(ctx context.Context, in *InsightRequest, opts ...grpc.CallOption) (*InsightResponse, error)
 }
 
 type nodeClient struct {
@@ -107,6 +110,16 @@ func (c *nodeClient) FunctionStatus(ctx context.Context, in *FunctionStatusReque
 	return out, nil
 }
 
+func (c *nodeClient) Insight(ctx context.Context, in *InsightRequest, opts ...grpc.CallOption) (*InsightResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InsightResponse)
+	err := c.cc.Invoke(ctx, Node_Insight_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeServer is the server API for Node service.
 // All implementations must embed UnimplementedNodeServer
 // for forward compatibility.
@@ -126,6 +139,8 @@ type NodeServer interface {
 	ResetStats(context.Context, *ResetStatsRequest) (*ResetStatsResponse, error)
 	// FunctionStatus returns this node's local processing state per function.
 	FunctionStatus(context.Context, *FunctionStatusRequest) (*FunctionStatusResponse, error)
+	// Insight returns this node's code insight for some functions.
+	Insight(context.Context, *InsightRequest) (*InsightResponse, error)
 	mustEmbedUnimplementedNodeServer()
 }
 
@@ -150,6 +165,9 @@ func (UnimplementedNodeServer) ResetStats(context.Context, *ResetStatsRequest) (
 }
 func (UnimplementedNodeServer) FunctionStatus(context.Context, *FunctionStatusRequest) (*FunctionStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FunctionStatus not implemented")
+}
+func (UnimplementedNodeServer) Insight(context.Context, *InsightRequest) (*InsightResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Insight not implemented")
 }
 func (UnimplementedNodeServer) mustEmbedUnimplementedNodeServer() {}
 func (UnimplementedNodeServer) testEmbeddedByValue()              {}
@@ -262,6 +280,24 @@ func _Node_FunctionStatus_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Node_Insight_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InsightRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).Insight(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_Insight_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).Insight(ctx, req.(*InsightRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Node_ServiceDesc is the grpc.ServiceDesc for Node service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -288,6 +324,10 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FunctionStatus",
 			Handler:    _Node_FunctionStatus_Handler,
+		},
+		{
+			MethodName: "Insight",
+			Handler:    _Node_Insight_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

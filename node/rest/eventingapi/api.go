@@ -180,6 +180,8 @@ func (a *api) route(w http.ResponseWriter, r *http.Request) {
 		switch seg[0] {
 		case "getAppLog":
 			m = methods{http.MethodGet: a.getAppLog}
+		case "getInsight":
+			m = methods{http.MethodGet: a.getInsight} // insight.go
 		case "getExecutionStats":
 			m = methods{http.MethodGet: a.getExecutionStats}
 		case "getLatencyStats":
