@@ -85,6 +85,34 @@ func (in *Insight) Snapshot() map[int]InsightLine {
 	return out
 }
 
+// MergeInto moves everything recorded into dst: counts are added, and the
+// messages recorded here, being newer, replace dst's. A worker records a
+// batch privately and merges once the batch is committed, so a batch that
+// is re-run is recorded once.
+func (in *Insight) MergeInto(dst *Insight) {
+	if in == nil || dst == nil {
+		return
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.lines) == 0 {
+		return
+	}
+	dst.mu.Lock()
+	for n, l := range in.lines {
+		d := dst.line(n)
+		d.ErrorCount += l.ErrorCount
+		if l.ErrorMsg != "" {
+			d.ErrorMsg = l.ErrorMsg
+		}
+		if l.LastLog != "" {
+			d.LastLog = l.LastLog
+		}
+	}
+	dst.mu.Unlock()
+	in.lines = make(map[int]*InsightLine)
+}
+
 // Reset forgets everything recorded.
 func (in *Insight) Reset() {
 	if in == nil {

@@ -284,3 +284,24 @@ func TestInsightLine_JSON(t *testing.T) {
 		t.Errorf("JSON = %s, want %s", b, want)
 	}
 }
+
+func TestInsight_MergeIntoMovesAndAdds(t *testing.T) {
+	shared, batch := NewInsight(), NewInsight()
+	shared.recordError(3, "old")
+	shared.recordLog(5, "old log")
+	batch.recordError(3, "new")
+	batch.recordError(3, "newer")
+	batch.recordLog(7, "batch log")
+	batch.MergeInto(shared)
+	got := shared.Snapshot()
+	if got[3].ErrorCount != 3 || got[3].ErrorMsg != "newer" || got[5].LastLog != "old log" || got[7].LastLog != "batch log" {
+		t.Fatalf("merged = %+v", got)
+	}
+	if left := batch.Snapshot(); len(left) != 0 {
+		t.Fatalf("batch insight after the merge = %+v, want empty", left)
+	}
+	batch.MergeInto(shared) // nothing more to add
+	if again := shared.Snapshot(); again[3].ErrorCount != 3 {
+		t.Fatalf("second merge changed the counts: %+v", again)
+	}
+}

@@ -52,7 +52,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 		// A worker counts each batch privately and merges the counts into
 		// the function's once the batch is committed: a re-run batch is
 		// counted once.
-		pending := handler.NewStats()
+		pending, pendingInsight := handler.NewStats(), handler.NewInsight()
 		newJS := func() (*handler.Worker, error) {
 			return handler.NewWorker(prog, handler.Config{
 				FunctionName: f.Name,
@@ -60,7 +60,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 				Settings:     spec.Settings,
 				AppLog:       applog,
 				Stats:        pending,
-				Insight:      counters.Insight,
+				Insight:      pendingInsight,
 				Logger:       s.log.With("function", f.Name, "worker", i),
 			})
 		}
@@ -83,6 +83,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 			newJS:      newJS,
 			counters:   counters,
 			pending:    pending,
+			insight:    pendingInsight,
 			batch:      s.cfg.BatchSize,
 			cursor:     make(map[uint16]uint64),
 			log:        s.log.With("function", f.Name, "worker", i),
@@ -138,7 +139,8 @@ type vbWorker struct {
 	js           *handler.Worker
 	newJS        func() (*handler.Worker, error) // replaces a broken runtime
 	counters     *FunctionCounters
-	pending      *handler.Stats // the batch in progress's counts (see startRunner)
+	pending      *handler.Stats   // the batch in progress's counts (see startRunner)
+	insight      *handler.Insight // and its code insight
 	batch        int
 	vbs          []uint16
 	cursor       map[uint16]uint64 // vb → last seqno whose effects are committed
@@ -241,7 +243,7 @@ func (w *vbWorker) collect() ([]dcp.Event, map[uint16]uint64, error) {
 // stop (cancelled, or its instance is no longer current).
 func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uint16]uint64) bool {
 	for attempt := 1; ; attempt++ {
-		w.pending.Reset() // an attempt that was not committed is not counted
+		w.discardCounts() // an attempt that was not committed is not counted
 		ov := w.newOverlay()
 		broken := false
 		for _, ev := range events {
@@ -305,7 +307,7 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 		var be *dcp.BatchError
 		switch {
 		case err == nil:
-			w.pending.MergeInto(w.counters.Handler)
+			w.commitCounts()
 			for vb, seq := range upto {
 				w.cursor[vb] = seq
 			}
@@ -313,7 +315,7 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 		case errors.Is(err, consensus.ErrCheckpointMismatch):
 			// Counted as committed: usually a retried commit whose first
 			// attempt landed.
-			w.pending.MergeInto(w.counters.Handler)
+			w.commitCounts()
 			// The batch was already applied (a retried commit whose first
 			// attempt landed) or built on stale cursors: the stored
 			// checkpoints are the truth; continue from them.
@@ -333,6 +335,19 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			return false
 		}
 	}
+}
+
+// commitCounts adds the committed batch's counts and code insight to the
+// function's.
+func (w *vbWorker) commitCounts() {
+	w.pending.MergeInto(w.counters.Handler)
+	w.insight.MergeInto(w.counters.Insight)
+}
+
+// discardCounts forgets the counts of a batch that was not committed.
+func (w *vbWorker) discardCounts() {
+	w.pending.Reset()
+	w.insight.Reset()
 }
 
 // closedCh is always ready.

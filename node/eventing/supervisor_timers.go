@@ -141,7 +141,7 @@ func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
 		return false, true
 	}
 	for attempt := 1; ; attempt++ {
-		w.pending.Reset()
+		w.discardCounts()
 		ov := w.newOverlay()
 		fts := make([]consensus.FiredTimer, 0, len(due))
 		broken := false
@@ -179,7 +179,7 @@ func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
 		var be *dcp.BatchError
 		switch {
 		case err == nil:
-			w.pending.MergeInto(w.counters.Handler)
+			w.commitCounts()
 			return true, true
 		case errors.Is(err, consensus.ErrTimerMismatch):
 			// A timer was cancelled or overwritten between our read and
@@ -236,7 +236,7 @@ func (w *vbWorker) onDeployGate(ctx context.Context) bool {
 
 func (w *vbWorker) runOnDeploy(ctx context.Context, f consensus.Function) bool {
 	for attempt := 1; ; attempt++ {
-		w.pending.Reset()
+		w.discardCounts()
 		ov := w.newOverlay()
 		err := w.js.OnDeploy(ctx, f.OnDeploy, time.Duration(f.OnDeployDelay)*time.Millisecond, ov)
 		if ctx.Err() != nil {
@@ -249,7 +249,7 @@ func (w *vbWorker) runOnDeploy(ctx context.Context, f consensus.Function) bool {
 			continue
 		}
 		if err != nil {
-			w.pending.MergeInto(w.counters.Handler) // the failure counts
+			w.commitCounts() // the failure counts
 			w.log.Error("OnDeploy failed; undeploying the function", "err", err)
 			w.undeploy(f)
 			return false
@@ -261,7 +261,7 @@ func (w *vbWorker) runOnDeploy(ctx context.Context, f consensus.Function) bool {
 		var be *dcp.BatchError
 		switch {
 		case err == nil, errors.Is(err, consensus.ErrOnDeployDone):
-			w.pending.MergeInto(w.counters.Handler)
+			w.commitCounts()
 			return true
 		case errors.As(err, &be):
 			continue
