@@ -19,10 +19,17 @@ const failoverTimeout = 5 * time.Second
 // function is the name of the counting function every scenario deploys.
 const function = "counter"
 
-// countingCode counts, per source document, how often it was handled.
+// countingCode counts, per source document, how often it was handled, and
+// sets a timer per document whose callback counts how often it fired: the
+// faults hit timers pending in every vbucket too.
 const countingCode = `function OnUpdate(doc, meta) {
   var prev = dst[meta.id];
   dst[meta.id] = {n: prev ? prev.n + 1 : 1};
+  createTimer(Fired, new Date(Date.now() + 1000), meta.id, {id: meta.id});
+}
+function Fired(ctx) {
+  var prev = fired[ctx.id];
+  fired[ctx.id] = {n: prev ? prev.n + 1 : 1};
 }`
 
 // counterDefinition is the counting function's definition: src to dst,
@@ -36,6 +43,9 @@ func counterDefinition() map[string]any {
 			"metadata_bucket": "meta", "metadata_scope": "_default", "metadata_collection": "_default",
 			"buckets": []map[string]any{{
 				"alias": "dst", "bucket_name": "dst", "scope_name": "_default",
+				"collection_name": "_default", "access": "rw",
+			}, {
+				"alias": "fired", "bucket_name": "fired", "scope_name": "_default",
 				"collection_name": "_default", "access": "rw",
 			}},
 		},
@@ -51,7 +61,7 @@ func setup(t *testing.T) (*stack, *workload) {
 	s := newStack(t)
 	ctx := t.Context()
 	n1, n2, n3 := s.nodes[0].api, s.nodes[1].api, s.nodes[2].api
-	for _, b := range []string{"src", "dst", "meta"} {
+	for _, b := range []string{"src", "dst", "fired", "meta"} {
 		if err := n1.createBucket(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -236,16 +246,17 @@ func (s *stack) waitFailedOver(lost *member, among []*member, timeout time.Durat
 
 // verify checks the invariants once the writers have finished: every node
 // holds exactly the acknowledged source documents, the counting handler's
-// effect for each exactly once and nothing else, and all nodes hold the
-// same dst documents. It returns how long the handler took to catch up.
+// effect and its timer's effect for each exactly once and nothing else,
+// and all nodes hold the same dst and fired documents. It returns how long
+// the handler and the timers took to catch up.
 func (s *stack) verify(w *workload) time.Duration {
 	s.t.Helper()
 	acked := w.ackedIDs()
 	want := len(acked)
 	ctx := s.t.Context()
-	caughtUp := waitFor(s.t, 3*time.Minute, fmt.Sprintf("every node to hold %d src and dst documents", want), func() error {
+	caughtUp := waitFor(s.t, 3*time.Minute, fmt.Sprintf("every node to hold %d src, dst and fired documents", want), func() error {
 		for _, m := range s.nodes {
-			for _, ks := range []string{"src", "dst"} {
+			for _, ks := range []string{"src", "dst", "fired"} {
 				rows, err := m.api.allDocs(ctx, ks, false)
 				if err != nil {
 					return fmt.Errorf("%s: %w", m, err)
@@ -258,7 +269,7 @@ func (s *stack) verify(w *workload) time.Duration {
 		return nil
 	})
 
-	var first map[string]string
+	first := map[string]map[string]string{} // keyspace → the first node's bodies
 	for _, m := range s.nodes {
 		src, err := m.api.allDocs(ctx, "src", false)
 		if err != nil {
@@ -279,57 +290,67 @@ func (s *stack) verify(w *workload) time.Duration {
 			s.t.Errorf("%s lost acknowledged src documents: %s", m, examples(missing))
 		}
 
-		dst, err := m.api.allDocs(ctx, "dst", true)
-		if err != nil {
-			s.t.Fatalf("%s: %v", m, err)
-		}
-		bodies := make(map[string]string, len(dst))
-		handled := make(map[string]bool, len(dst))
-		var dup, stray []string
-		for _, r := range dst {
-			var d struct {
-				N int `json:"n"`
-			}
-			if err := json.Unmarshal(r.Doc, &d); err != nil {
-				s.t.Errorf("%s: dst %s: %v: %s", m, r.ID, err, r.Doc)
+		for _, ks := range []string{"dst", "fired"} {
+			bodies := s.checkCounted(m, ks, acked)
+			if first[ks] == nil {
+				first[ks] = bodies
 				continue
 			}
-			if !acked[r.ID] {
-				stray = append(stray, r.ID)
+			var differ []string
+			for id, b := range bodies {
+				if first[ks][id] != b {
+					differ = append(differ, fmt.Sprintf("%s (%s: %q, %s: %q)", id, s.nodes[0], first[ks][id], m, b))
+				}
 			}
-			if d.N != 1 {
-				dup = append(dup, fmt.Sprintf("%s (n=%d)", r.ID, d.N))
+			if len(differ) > 0 || len(first[ks]) != len(bodies) {
+				s.t.Errorf("%s and %s disagree on %s (%d and %d documents): %s", s.nodes[0], m, ks, len(first[ks]), len(bodies), examples(differ))
 			}
-			handled[r.ID] = true
-			bodies[r.ID] = string(r.Doc)
-		}
-		if len(dup) > 0 {
-			s.t.Errorf("%s: documents not handled exactly once: %s", m, examples(dup))
-		}
-		if len(stray) > 0 {
-			s.t.Errorf("%s: dst documents for sources never acknowledged: %s", m, examples(stray))
-		}
-		if missing := missingOf(acked, handled); len(missing) > 0 {
-			s.t.Errorf("%s: acknowledged documents never handled: %s", m, examples(missing))
-		}
-		if first == nil {
-			first = bodies
-			continue
-		}
-		var differ []string
-		for id, b := range bodies {
-			if first[id] != b {
-				differ = append(differ, fmt.Sprintf("%s (%s: %q, %s: %q)", id, s.nodes[0], first[id], m, b))
-			}
-		}
-		if len(differ) > 0 || len(first) != len(bodies) {
-			s.t.Errorf("%s and %s disagree on dst (%d and %d documents): %s", s.nodes[0], m, len(first), len(bodies), examples(differ))
 		}
 	}
 	if s.t.Failed() {
 		s.t.FailNow()
 	}
 	return caughtUp
+}
+
+// checkCounted checks one node's counting keyspace (dst: handled, fired:
+// timer callbacks): every acknowledged source document has a count of
+// exactly 1 and there is nothing else. It returns the bodies by id.
+func (s *stack) checkCounted(m *member, ks string, acked map[string]bool) map[string]string {
+	rows, err := m.api.allDocs(s.t.Context(), ks, true)
+	if err != nil {
+		s.t.Fatalf("%s: %v", m, err)
+	}
+	bodies := make(map[string]string, len(rows))
+	counted := make(map[string]bool, len(rows))
+	var dup, stray []string
+	for _, r := range rows {
+		var d struct {
+			N int `json:"n"`
+		}
+		if err := json.Unmarshal(r.Doc, &d); err != nil {
+			s.t.Errorf("%s: %s %s: %v: %s", m, ks, r.ID, err, r.Doc)
+			continue
+		}
+		if !acked[r.ID] {
+			stray = append(stray, r.ID)
+		}
+		if d.N != 1 {
+			dup = append(dup, fmt.Sprintf("%s (n=%d)", r.ID, d.N))
+		}
+		counted[r.ID] = true
+		bodies[r.ID] = string(r.Doc)
+	}
+	if len(dup) > 0 {
+		s.t.Errorf("%s: %s: documents not counted exactly once: %s", m, ks, examples(dup))
+	}
+	if len(stray) > 0 {
+		s.t.Errorf("%s: %s documents for sources never acknowledged: %s", m, ks, examples(stray))
+	}
+	if missing := missingOf(acked, counted); len(missing) > 0 {
+		s.t.Errorf("%s: %s: acknowledged documents never counted: %s", m, ks, examples(missing))
+	}
+	return bodies
 }
 
 // missingOf returns the ids of want that have lacks, sorted.

@@ -4,7 +4,8 @@
 // static binary and the eventide:dev image first.
 //
 // Each scenario starts a fresh cluster (new containers and volumes), deploys
-// a function that counts, per source document, how often it was handled,
+// a function that counts, per source document, how often it was handled
+// and sets a timer (due a second later) that counts how often it fired,
 // streams documents in through every node while it injects one kind of
 // fault (docker kill, network disconnect, rolling restart, docker pause),
 // and ends with the invariant checks:
@@ -13,6 +14,8 @@
 //     other source document is;
 //   - every acknowledged document's handler effect is present exactly once
 //     (its dst document says n = 1), and there is no other dst document;
+//   - every acknowledged document's timer fired exactly once (its fired
+//     document says n = 1), and no other timer fired;
 //   - every node answers the same: the same documents, the same node list,
 //     Raft leader and vbucket map;
 //   - the cluster is healthy again: three healthy nodes, each owning
