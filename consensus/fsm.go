@@ -514,8 +514,7 @@ func (f *fsm) commitBatch(index, cas uint64, b *Batch, cps []vbSeq) (cmdResult, 
 			f.timers[b.Function] = table
 		}
 		applyTimers(table, b.Fired, b.Timers)
-		close(f.timersChanged)
-		f.timersChanged = make(chan struct{})
+		f.notifyTimersLocked()
 		f.tmu.Unlock()
 	}
 	// Checkpoints only move forward: a worker re-running an old batch

@@ -220,9 +220,14 @@ func (f *fsm) currentTimers(fn string) *timerTable {
 
 func (f *fsm) notifyTimers() {
 	f.tmu.Lock()
+	f.notifyTimersLocked()
+	f.tmu.Unlock()
+}
+
+// notifyTimersLocked wakes TimersChanged's waiters; callers hold tmu.
+func (f *fsm) notifyTimersLocked() {
 	close(f.timersChanged)
 	f.timersChanged = make(chan struct{})
-	f.tmu.Unlock()
 }
 
 // DueTimers returns up to limit timers of function fn's current instance

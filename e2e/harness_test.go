@@ -93,9 +93,16 @@ func (s fnSpec) def() map[string]any {
 // deployNew creates the function, deploys it and waits until it is deployed.
 func (c *client) deployNew(s fnSpec) {
 	c.t.Helper()
+	c.createAndDeploy(s)
+	c.waitStatus(s.name, "deployed")
+}
+
+// createAndDeploy creates the function and asks for its deploy, without
+// waiting for the outcome.
+func (c *client) createAndDeploy(s fnSpec) {
+	c.t.Helper()
 	c.createFunction(s.name, s.def())
 	c.lifecycle(s.name, "deploy")
-	c.waitStatus(s.name, "deployed")
 }
 
 // getJSON GETs u, requires 200 and decodes the body into v, which must

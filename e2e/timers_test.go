@@ -216,7 +216,7 @@ function OnUpdate(doc, meta) {
 	}
 
 	// A throwing OnDeploy undeploys the function.
-	c.deployNew0(fnSpec{name: "bad", code: `function OnDeploy(action) { throw new Error('not today'); }
+	c.createAndDeploy(fnSpec{name: "bad", code: `function OnDeploy(action) { throw new Error('not today'); }
 function OnUpdate(doc, meta) { dst['bad::' + meta.id] = doc; }`, bindings: []binding{{"dst", "dst", "rw"}}})
 	c.waitStatus("bad", "undeployed")
 	waitFor(t, 10*time.Second, "the OnDeploy failure in the app log", func() bool {
@@ -227,14 +227,6 @@ function OnUpdate(doc, meta) { dst['bad::' + meta.id] = doc; }`, bindings: []bin
 			t.Fatalf("a function whose OnDeploy threw handled %s", id)
 		}
 	}
-}
-
-// deployNew0 creates and deploys a function without waiting for it to be
-// deployed.
-func (c *client) deployNew0(s fnSpec) {
-	c.t.Helper()
-	c.createFunction(s.name, s.def())
-	c.lifecycle(s.name, "deploy")
 }
 
 // timer_context_size bounds contexts and, like in Couchbase, can be

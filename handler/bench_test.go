@@ -25,24 +25,8 @@ func BenchmarkWorkerHandle(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			p, err := Compile(c.code, Settings{}, nil, []Binding{{Alias: "dst", Keyspace: dstKS}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			al, err := OpenAppLog(b.TempDir(), "bench", 1<<30, 2)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer al.Close()
-			// As on a node: the application log and code insight.
-			w, err := NewWorker(p, Config{FunctionName: "bench", AppLog: al, Insight: NewInsight()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer w.Close()
+			w := benchWorker(b, c.code, []Binding{{Alias: "dst", Keyspace: dstKS}})
 			st := newFakeStore()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			events := make([]dcp.Event, 1024)
 			for i := range events {
 				key := "doc-" + strconv.Itoa(i)
@@ -51,23 +35,9 @@ func BenchmarkWorkerHandle(b *testing.B) {
 					CAS: uint64(1700000000000000000 + i), VBucket: uint16(i % 1024), Seqno: uint64(i + 1),
 				}}
 			}
-			lat := make([]time.Duration, b.N)
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				if err := w.Handle(ctx, events[i%len(events)], st); err != nil {
-					b.Fatal(err)
-				}
-				lat[i] = time.Since(t0)
-			}
-			elapsed := time.Since(start)
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "invocations/s")
-			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+			measureCalls(b, "invocations/s", func(ctx context.Context, i int) error {
+				return w.Handle(ctx, events[i%len(events)], st)
+			})
 		})
 	}
 }
@@ -86,41 +56,61 @@ function Cb(context) { createTimer(Cb, new Date(context.at + 60000), context.id,
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			p, err := Compile(c.code, Settings{}, nil, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w, err := NewWorker(p, Config{FunctionName: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer w.Close()
+			w := benchWorker(b, c.code, nil)
 			st := newFakeStore()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			timers := make([]Timer, 1024)
 			for i := range timers {
 				ref := "timer-" + strconv.Itoa(i)
 				timers[i] = Timer{Callback: "Cb", Reference: ref, Due: time.UnixMilli(int64(i)),
 					Context: []byte(fmt.Sprintf(`{"id":%q,"at":%d,"tags":["a","b"]}`, ref, i))}
 			}
-			lat := make([]time.Duration, b.N)
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				if err := w.FireTimer(ctx, timers[i%len(timers)], st); err != nil {
-					b.Fatal(err)
-				}
-				lat[i] = time.Since(t0)
-			}
-			elapsed := time.Since(start)
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "timers/s")
-			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+			measureCalls(b, "timers/s", func(ctx context.Context, i int) error {
+				return w.FireTimer(ctx, timers[i%len(timers)], st)
+			})
 		})
 	}
+}
+
+// benchWorker compiles code into a worker set up as on a node: with an
+// application log and code insight.
+func benchWorker(b *testing.B, code string, bindings []Binding) *Worker {
+	p, err := Compile(code, Settings{}, nil, bindings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	al, err := OpenAppLog(b.TempDir(), "bench", 1<<30, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { al.Close() })
+	w, err := NewWorker(p, Config{FunctionName: "bench", AppLog: al, Insight: NewInsight()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Close)
+	return w
+}
+
+// measureCalls runs call b.N times and reports the rate (as unit) and the
+// p50 and p99 latency of one call.
+func measureCalls(b *testing.B, unit string, call func(ctx context.Context, i int) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lat := make([]time.Duration, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := call(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(t0)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), unit)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
 }

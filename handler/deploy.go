@@ -33,23 +33,14 @@ const (
 // ErrWorkerBroken.
 func (w *Worker) OnDeploy(ctx context.Context, reason string, delay time.Duration, st Store) error {
 	switch {
-	case w.closed:
-		return ErrWorkerClosed
-	case w.broken != nil:
-		return w.broken
-	case st == nil:
-		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
 	case reason != DeployReasonDeploy && reason != DeployReasonResume:
 		return fmt.Errorf("%w: OnDeploy reason must be %q or %q, got %q",
 			ErrInvalidEvent, DeployReasonDeploy, DeployReasonResume, reason)
 	case delay < 0:
 		return fmt.Errorf("%w: OnDeploy delay must not be negative, got %s", ErrInvalidEvent, delay)
 	}
-	if !w.p.hasOnDeploy {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return &InvocationError{Entry: entryOnDeploy, Message: "not started", Err: err}
+	if err := w.ready(ctx, entryOnDeploy, "", st); err != nil || !w.p.hasOnDeploy {
+		return err
 	}
 	// arm and describeFailure read w.timeout; OnDeploy has its own.
 	execTimeout := w.timeout

@@ -188,6 +188,7 @@ type harnessOpts struct {
 	constants []Constant
 	bindings  []Binding
 	fiid      string
+	insight   *Insight // nil: none recorded
 }
 
 func defaultBindings() []Binding {
@@ -219,7 +220,7 @@ func newHarness(t *testing.T, code string, o harnessOpts) *harness {
 	}
 	t.Cleanup(func() { al.Close() })
 	stats := NewStats()
-	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Logger: testLogger(t)})
+	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Insight: o.insight, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatalf("NewWorker: %v", err)
 	}

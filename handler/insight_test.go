@@ -17,24 +17,8 @@ import (
 // newInsightHarness is newHarness with code insight recorded.
 func newInsightHarness(t *testing.T, code string, o harnessOpts) (*harness, *Insight) {
 	t.Helper()
-	if o.bindings == nil {
-		o.bindings = defaultBindings()
-	}
-	p := mustCompile(t, code, o)
-	dir := t.TempDir()
-	al, err := OpenAppLog(dir, "fn", 1<<20, 3)
-	if err != nil {
-		t.Fatalf("OpenAppLog: %v", err)
-	}
-	t.Cleanup(func() { al.Close() })
-	in := NewInsight()
-	stats := NewStats()
-	w, err := NewWorker(p, Config{FunctionName: "fn", AppLog: al, Stats: stats, Insight: in, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatalf("NewWorker: %v", err)
-	}
-	t.Cleanup(w.Close)
-	return &harness{t: t, w: w, store: newFakeStore(), stats: stats, appLog: al, dir: dir}, in
+	o.insight = NewInsight()
+	return newHarness(t, code, o), o.insight
 }
 
 // wantInsight compares a snapshot with want, ErrorMsg by prefix when it

@@ -213,16 +213,8 @@ func newTimerReference() string {
 // exception, a timeout or an interruption by ctx, as Handle does; and
 // ErrInvalidEvent, ErrWorkerClosed or ErrWorkerBroken otherwise.
 func (w *Worker) FireTimer(ctx context.Context, t Timer, st Store) error {
-	switch {
-	case w.closed:
-		return ErrWorkerClosed
-	case w.broken != nil:
-		return w.broken
-	case st == nil:
-		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
-	}
-	if err := ctx.Err(); err != nil {
-		return &InvocationError{Entry: t.Callback, Key: t.Reference, Message: "not started", Err: err}
+	if err := w.ready(ctx, t.Callback, t.Reference, st); err != nil {
+		return err
 	}
 	w.stats.inc(statTimerMsg)
 	missing := false

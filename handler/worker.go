@@ -50,8 +50,9 @@ type Config struct {
 	AppLog *AppLog
 	// Stats receives the counters; nil gives the worker private counters.
 	Stats *Stats
-	// Insight receives code insight (exceptions and logs per line), shared
-	// by the function's workers on a node; nil records none.
+	// Insight receives code insight (exceptions and logs per line); nil
+	// records none. Several workers may share one (it is safe for
+	// concurrent use), or each record its own and merge (MergeInto).
 	Insight *Insight
 	// Logger is the system log; nil discards.
 	Logger *slog.Logger
@@ -287,18 +288,11 @@ func (w *Worker) install(bindings []Binding) error {
 // by ctx (not counted: the caller is stopping and will redeliver), and
 // ErrInvalidEvent, ErrWorkerClosed or ErrWorkerBroken otherwise.
 func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
-	switch {
-	case w.closed:
-		return ErrWorkerClosed
-	case w.broken != nil:
-		return w.broken
-	case ev.Doc == nil:
+	if ev.Doc == nil {
 		return fmt.Errorf("%w: event without a document", ErrInvalidEvent)
-	case st == nil:
-		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
 	}
-	if err := ctx.Err(); err != nil {
-		return &InvocationError{Entry: entryFor(ev.Kind), Key: ev.Doc.Key, Message: "not started", Err: err}
+	if err := w.ready(ctx, entryFor(ev.Kind), ev.Doc.Key, st); err != nil {
+		return err
 	}
 	d := ev.Doc
 	switch ev.Kind {
@@ -333,6 +327,24 @@ func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
 		return w.finish(err, statOnDeleteSuccess, statOnDeleteFailure)
 	}
 	return fmt.Errorf("%w: unknown event kind %d", ErrInvalidEvent, ev.Kind)
+}
+
+// ready checks what every entry point (Handle, FireTimer, OnDeploy) needs
+// before it runs JavaScript: an open, unbroken worker, a store, and a live
+// ctx (an *InvocationError with Message "not started" otherwise).
+func (w *Worker) ready(ctx context.Context, entry, key string, st Store) error {
+	switch {
+	case w.closed:
+		return ErrWorkerClosed
+	case w.broken != nil:
+		return w.broken
+	case st == nil:
+		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
+	}
+	if err := ctx.Err(); err != nil {
+		return &InvocationError{Entry: entry, Key: key, Message: "not started", Err: err}
+	}
+	return nil
 }
 
 func entryFor(k dcp.EventKind) string {

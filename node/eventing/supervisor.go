@@ -36,6 +36,8 @@ type SupervisorStore interface {
 	ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error)
 	CommitBatch(ctx context.Context, b consensus.Batch) ([]*dcp.Document, error)
 	Docs() *dcp.Store
+	// The function instances' timers (consensus/timers.go).
+	timerStore
 }
 
 // RunSpec is what a node needs to run one function, decoded from its

@@ -37,7 +37,7 @@ type overlay struct {
 	pending map[overlayKey]*pendingWrite
 	order   []overlayKey   // first-write order, so the commit is deterministic
 	lastCAS uint64         // the last provisional CAS handed out
-	timers  *overlayTimers // nil: the batch cannot use timers
+	timers  *overlayTimers // the batch's view of its function's timers
 }
 
 type overlayKey struct {
@@ -65,8 +65,8 @@ type pendingWrite struct {
 	recurse bool
 }
 
-func newOverlay(docs *dcp.Store, origin string) *overlay {
-	return &overlay{docs: docs, origin: origin, pending: make(map[overlayKey]*pendingWrite)}
+func newOverlay(docs *dcp.Store, origin string, timers *overlayTimers) *overlay {
+	return &overlay{docs: docs, origin: origin, pending: make(map[overlayKey]*pendingWrite), timers: timers}
 }
 
 func (o *overlay) now() uint32 { return uint32(time.Now().Unix()) }

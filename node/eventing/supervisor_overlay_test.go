@@ -53,7 +53,7 @@ func wantApplyErr(t *testing.T, o *overlay, m dcp.Mutation, want error) {
 func TestOverlay_PreconditionsAgainstBatchView(t *testing.T) {
 	s := newOverlayStore(t, map[string]string{"old": `{"v":0}`})
 	stored, _ := s.Get(ovKS, "old")
-	o := newOverlay(s, "fiid")
+	o := newOverlay(s, "fiid", noTimers(s))
 
 	ins := mustApply(t, o, dcp.Mutation{Key: "new", Op: dcp.OpInsert, Body: []byte(`{"v":1}`)}, false)
 	wantApplyErr(t, o, dcp.Mutation{Key: "new", Op: dcp.OpInsert, Body: []byte(`{}`)}, dcp.ErrExists)
@@ -109,7 +109,7 @@ func TestOverlay_PreconditionsAgainstBatchView(t *testing.T) {
 func TestOverlay_NetMutations(t *testing.T) {
 	s := newOverlayStore(t, map[string]string{"t": `{"keep":1}`, "d": `{}`, "dc": `{}`, "b": `{}`})
 	dc, _ := s.Get(ovKS, "dc")
-	o := newOverlay(s, "fiid")
+	o := newOverlay(s, "fiid", noTimers(s))
 	mustApply(t, o, dcp.Mutation{Key: "t", Op: dcp.OpTouch, Expiry: 4102444800}, false)
 	mustApply(t, o, dcp.Mutation{Key: "d", Op: dcp.OpDelete}, true)
 	mustApply(t, o, dcp.Mutation{Key: "dc", Op: dcp.OpDelete, IfCAS: dc.CAS}, false)
@@ -194,7 +194,7 @@ func TestOverlay_ConcurrentChangeFailsCommit(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := newOverlayStore(t, map[string]string{"k": `1`})
 			stored, _ := s.Get(ovKS, "k")
-			o := newOverlay(s, "fiid")
+			o := newOverlay(s, "fiid", noTimers(s))
 			c.write(t, o, stored)
 			// Another writer changes (or creates) the document.
 			storeWrite(t, s, dcp.Mutation{Keyspace: ovKS, Key: "k", Op: dcp.OpUpsert, Body: []byte(`"other"`)})
@@ -219,7 +219,7 @@ func TestOverlay_ConcurrentChangeFailsCommit(t *testing.T) {
 // carries a precondition on it, so the conflict re-runs the batch.
 func TestOverlay_ReadKeptForTheBatch(t *testing.T) {
 	s := newOverlayStore(t, map[string]string{"total": `{"count":1}`})
-	o := newOverlay(s, "fiid")
+	o := newOverlay(s, "fiid", noTimers(s))
 	first, err := o.Get(ovKS, "total")
 	if err != nil {
 		t.Fatalf("Get: %v", err)

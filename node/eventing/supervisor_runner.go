@@ -41,7 +41,6 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	docs := s.cfg.Store.Docs()
-	timers, _ := s.cfg.Store.(timerStore)
 	workers := min(max(spec.WorkerCount, 1), len(owned))
 	counters := s.Counters(f.Name)
 	applog := s.appLog(f.Name, &spec)
@@ -76,7 +75,6 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 			epoch:      epoch,
 			source:     spec.Source,
 			store:      s.cfg.Store,
-			timerStore: timers,
 			partitions: spec.TimerPartitions,
 			docs:       docs,
 			js:         hw,
@@ -133,8 +131,7 @@ type vbWorker struct {
 	epoch        uint64 // vbucket map epoch of the ownership
 	source       dcp.Keyspace
 	store        SupervisorStore
-	timerStore   timerStore // nil: the store keeps no timers
-	partitions   int        // num_timer_partitions
+	partitions   int // num_timer_partitions
 	docs         *dcp.Store
 	js           *handler.Worker
 	newJS        func() (*handler.Worker, error) // replaces a broken runtime
@@ -150,11 +147,7 @@ type vbWorker struct {
 
 // newOverlay returns a fresh batch overlay with the function's timers.
 func (w *vbWorker) newOverlay() *overlay {
-	ov := newOverlay(w.docs, w.instance)
-	if w.timerStore != nil {
-		ov.timers = newOverlayTimers(w.fn, w.timerStore, w.docs.NumVBuckets(), w.partitions)
-	}
-	return ov
+	return newOverlay(w.docs, w.instance, newOverlayTimers(w.fn, w.store, w.docs.NumVBuckets(), w.partitions))
 }
 
 func (w *vbWorker) run(ctx context.Context) {
@@ -163,18 +156,15 @@ func (w *vbWorker) run(ctx context.Context) {
 	}
 	for ctx.Err() == nil {
 		wake := w.docs.Changed(w.source.Bucket) // taken before reading: no lost wake-up
-		var timersWake <-chan struct{}
-		if w.timerStore != nil {
-			timersWake = w.timerStore.TimersChanged()
-			fired, ok := w.fireDue(ctx)
-			if !ok {
-				return
-			}
-			if fired {
-				// Due timers and mutations take turns, a batch each, so
-				// neither starves the other.
-				timersWake = closedCh
-			}
+		timersWake := w.store.TimersChanged()
+		fired, ok := w.fireDue(ctx)
+		if !ok {
+			return
+		}
+		if fired {
+			// Due timers and mutations take turns, a batch each, so
+			// neither starves the other.
+			timersWake = closedCh
 		}
 		events, upto, err := w.collect()
 		if err != nil {
@@ -190,7 +180,7 @@ func (w *vbWorker) run(ctx context.Context) {
 		if len(events) == 0 {
 			var due <-chan time.Time
 			stop := func() {}
-			if w.timerStore != nil && timersWake != closedCh {
+			if !fired {
 				due, stop = w.timerWait()
 			}
 			select {
@@ -255,14 +245,14 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			}
 			if ev.Doc.Origin == w.instance {
 				if attempt == 1 {
-					countSuppressed(w.counters.Handler, ev.Kind)
+					w.counters.suppressed(ev.Kind)
 				}
 				continue
 			}
 			// Deliveries count at once (a stuck handler's event shows as
 			// sent), and once: a re-run batch delivers the same events.
 			if attempt == 1 {
-				countSent(w.counters.Handler, ev.Kind)
+				w.counters.sent(ev.Kind)
 			}
 			w.counters.Latency.Observe(time.Since(time.Unix(0, int64(ev.Doc.CAS))))
 			err := w.js.Handle(ctx, ev, ov) // JS failures are counted and logged by the handler

@@ -15,16 +15,12 @@ import (
 // Couchbase name), its code insight, and the supervisor's latency histogram.
 type FunctionCounters struct {
 	Handler *handler.Stats
-	// Insight is the function's code insight, which its workers record
-	// into directly (not per batch, so a re-run batch records again, as it
-	// logs again).
+	// Insight is the function's code insight; workers record a batch's
+	// privately and merge it here on commit, like Handler's counts.
 	Insight *handler.Insight
 	// Latency is the time from a document's write (its CAS) to the start of
 	// its handler invocation.
 	Latency *LatencyHistogram
-	// TimerLateness is the time from a timer's due time to the start of
-	// its callback.
-	TimerLateness *LatencyHistogram
 	// CheckpointFailures counts batches whose commit failed a precondition
 	// and were re-run (checkpoint_failure_count).
 	CheckpointFailures atomic.Uint64
@@ -32,25 +28,25 @@ type FunctionCounters struct {
 
 func newFunctionCounters() *FunctionCounters {
 	return &FunctionCounters{Handler: handler.NewStats(), Insight: handler.NewInsight(),
-		Latency: &LatencyHistogram{}, TimerLateness: &LatencyHistogram{}}
+		Latency: &LatencyHistogram{}}
 }
 
-func countSent(st *handler.Stats, k dcp.EventKind) {
+func (c *FunctionCounters) sent(k dcp.EventKind) {
 	switch k {
 	case dcp.EventMutation:
-		st.Add("dcp_mutation_sent_to_worker", 1)
+		c.Handler.Add("dcp_mutation_sent_to_worker", 1)
 	case dcp.EventDeletion:
-		st.Add("dcp_deletion_sent_to_worker", 1)
+		c.Handler.Add("dcp_deletion_sent_to_worker", 1)
 	case dcp.EventExpiration:
-		st.Add("dcp_expiry_sent_to_worker", 1)
+		c.Handler.Add("dcp_expiry_sent_to_worker", 1)
 	}
 }
 
-func countSuppressed(st *handler.Stats, k dcp.EventKind) {
+func (c *FunctionCounters) suppressed(k dcp.EventKind) {
 	if k == dcp.EventMutation {
-		st.Add("dcp_mutation_suppressed_counter", 1)
+		c.Handler.Add("dcp_mutation_suppressed_counter", 1)
 	} else {
-		st.Add("dcp_deletion_suppressed_counter", 1)
+		c.Handler.Add("dcp_deletion_suppressed_counter", 1)
 	}
 }
 
@@ -59,7 +55,6 @@ func (c *FunctionCounters) Reset() {
 	c.Handler.Reset()
 	c.Insight.Reset()
 	c.Latency.Reset()
-	c.TimerLateness.Reset()
 	c.CheckpointFailures.Store(0)
 }
 

@@ -84,7 +84,7 @@ func (t *overlayTimers) pending(k timerKey) bool {
 
 // timerOps returns the batch's net timer changes in first-touch order.
 func (t *overlayTimers) timerOps() []consensus.TimerOp {
-	if t == nil || len(t.order) == 0 {
+	if len(t.order) == 0 {
 		return nil
 	}
 	out := make([]consensus.TimerOp, 0, len(t.order))
@@ -94,13 +94,8 @@ func (t *overlayTimers) timerOps() []consensus.TimerOp {
 	return out
 }
 
-var errNoTimers = errors.New("timers are not available to this invocation")
-
 // CreateTimer implements handler.Store.
 func (o *overlay) CreateTimer(tm handler.Timer) error {
-	if o.timers == nil {
-		return errNoTimers
-	}
 	t := o.timers
 	k := timerKey{tm.Callback, tm.Reference}
 	t.record(k, consensus.TimerOp{Timer: consensus.Timer{
@@ -112,9 +107,6 @@ func (o *overlay) CreateTimer(tm handler.Timer) error {
 
 // CancelTimer implements handler.Store.
 func (o *overlay) CancelTimer(callback, reference string) (bool, error) {
-	if o.timers == nil {
-		return false, errNoTimers
-	}
 	t := o.timers
 	k := timerKey{callback, reference}
 	if !t.pending(k) {
@@ -124,7 +116,7 @@ func (o *overlay) CancelTimer(callback, reference string) (bool, error) {
 	return true, nil
 }
 
-// timerStore is what workers need to fire timers; *consensus.Store has it.
+// timerStore is what workers read timers from (part of SupervisorStore).
 type timerStore interface {
 	timerLookup
 	DueTimers(fn string, vbs []uint16, now int64, limit int) []consensus.Timer
@@ -136,7 +128,7 @@ type timerStore interface {
 // whether it fired any, and false as its second result when the worker
 // must stop.
 func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
-	due := w.timerStore.DueTimers(w.fn, w.vbs, time.Now().UnixMilli(), w.batch)
+	due := w.store.DueTimers(w.fn, w.vbs, time.Now().UnixMilli(), w.batch)
 	if len(due) == 0 {
 		return false, true
 	}
@@ -151,7 +143,6 @@ func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
 			}
 			ov.timers.firing[timerKey{tm.Callback, tm.Reference}] = true
 			fts = append(fts, consensus.FiredTimer{Callback: tm.Callback, Reference: tm.Reference, Seq: tm.Seq, VB: tm.VB})
-			w.counters.TimerLateness.Observe(time.Since(time.UnixMilli(tm.Due)))
 			err := w.js.FireTimer(ctx, handler.Timer{
 				Callback: tm.Callback, Reference: tm.Reference, Due: time.UnixMilli(tm.Due), Context: tm.Context,
 			}, ov) // failures and missing callbacks are counted by the handler; the timer is spent either way
@@ -198,7 +189,7 @@ func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
 // timerWait returns a channel that fires when the worker's next timer is
 // due (nil when it has none).
 func (w *vbWorker) timerWait() (<-chan time.Time, func()) {
-	next, ok := w.timerStore.NextTimerDue(w.fn, w.vbs)
+	next, ok := w.store.NextTimerDue(w.fn, w.vbs)
 	if !ok {
 		return nil, func() {}
 	}
