@@ -102,9 +102,10 @@ func (k cmdKind) String() string {
 
 // Mutation field presence bits.
 const (
-	mutHasBody    = 1 << 0
-	mutHasXattrs  = 1 << 1
-	mutRequireRev = 1 << 2
+	mutHasBody     = 1 << 0
+	mutHasXattrs   = 1 << 1
+	mutRequireRev  = 1 << 2
+	mutPreserveExp = 1 << 3
 )
 
 // Function change flag bits.
@@ -156,6 +157,9 @@ func (e *encoder) mutation(m *dcp.Mutation) {
 	if m.RequireRev {
 		flags |= mutRequireRev
 	}
+	if m.PreserveExpiry {
+		flags |= mutPreserveExp
+	}
 	e.uvarint(flags)
 	e.keyspace(m.Keyspace)
 	e.string(m.Key)
@@ -195,6 +199,7 @@ func (d *decoder) mutation(m *dcp.Mutation) {
 	m.IfCAS = d.uvarint()
 	m.Origin = d.string()
 	m.RequireRev = flags&mutRequireRev != 0
+	m.PreserveExpiry = flags&mutPreserveExp != 0
 	if flags&mutHasBody != 0 {
 		m.Body = d.bytes()
 	}

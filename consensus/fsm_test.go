@@ -192,7 +192,7 @@ func TestCodec_MutationRoundTrip(t *testing.T) {
 		"full": {
 			Keyspace: dcp.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}, Key: "käy", Op: dcp.OpTouch,
 			Body: []byte{0, 1, 2, 255}, Datatype: dcp.DatatypeBinary, Flags: 0xffffffff, Expiry: 0xfffffffe,
-			IfRev: "3-abc", RequireRev: true, IfCAS: 1<<64 - 1, Origin: "fn-instance",
+			IfRev: "3-abc", RequireRev: true, PreserveExpiry: true, IfCAS: 1<<64 - 1, Origin: "fn-instance",
 			Xattrs: map[string]json.RawMessage{"b": json.RawMessage(`2`), "a": json.RawMessage(`{"x":1}`)},
 		},
 		"empty body and xattrs": {Keyspace: testKS, Key: "k", Body: json.RawMessage{}, Xattrs: map[string]json.RawMessage{}},

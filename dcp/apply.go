@@ -185,6 +185,9 @@ func (t *txn) prepare(m *Mutation) (write, error) {
 			Flags:    m.Flags,
 			Expiry:   m.Expiry,
 		}
+		if m.PreserveExpiry && live {
+			d.Expiry = cur.Expiry
+		}
 		switch {
 		case m.Xattrs != nil:
 			d.Xattrs = cloneXattrs(m.Xattrs)

@@ -490,3 +490,28 @@ func TestExpireDue(t *testing.T) {
 		t.Fatalf("ExpireDue(max) = %d, want 2", n)
 	}
 }
+
+// PreserveExpiry keeps a live document's expiry and otherwise takes the
+// mutation's, so a preserve-TTL write to an absent or expired key behaves
+// like a plain one.
+func TestApply_PreserveExpiry(t *testing.T) {
+	s := mustNewStore(t, 16)
+	mustApply(t, s, Mutation{Keyspace: defKS, Key: "k", Op: OpUpsert, Body: []byte(`1`), Expiry: 100}, sec(10))
+	d := mustApply(t, s, Mutation{Keyspace: defKS, Key: "k", Op: OpUpsert, Body: []byte(`2`), Expiry: 500, PreserveExpiry: true}, sec(20))
+	if d.Expiry != 100 || string(d.Body) != "2" {
+		t.Fatalf("preserving upsert: expiry %d body %s, want 100 and 2", d.Expiry, d.Body)
+	}
+	d = mustApply(t, s, Mutation{Keyspace: defKS, Key: "k", Op: OpUpsert, Body: []byte(`3`), Expiry: 500}, sec(30))
+	if d.Expiry != 500 {
+		t.Fatalf("plain upsert: expiry %d, want 500", d.Expiry)
+	}
+	d = mustApply(t, s, Mutation{Keyspace: defKS, Key: "new", Op: OpUpsert, Body: []byte(`1`), Expiry: 700, PreserveExpiry: true}, sec(40))
+	if d.Expiry != 700 {
+		t.Fatalf("preserving upsert of a new key: expiry %d, want 700", d.Expiry)
+	}
+	// At its expiry second the old version is gone: nothing to preserve.
+	d = mustApply(t, s, Mutation{Keyspace: defKS, Key: "k", Op: OpUpsert, Body: []byte(`4`), Expiry: 900, PreserveExpiry: true}, sec(500))
+	if d.Expiry != 900 {
+		t.Fatalf("preserving upsert over an expired version: expiry %d, want 900", d.Expiry)
+	}
+}

@@ -142,6 +142,10 @@ type Mutation struct {
 	Datatype Datatype        `json:"dt,omitempty"`
 	Flags    uint32          `json:"flags,omitempty"`
 	Expiry   uint32          `json:"exp,omitempty"`
+	// PreserveExpiry keeps a live document's expiry on upsert and replace
+	// (Expiry then applies only when the key has no live document), as
+	// Couchbase's preserve-TTL option does.
+	PreserveExpiry bool `json:"preserve_exp,omitempty"`
 	// IfRev, when set, requires the current revision (live or tombstone) to
 	// equal it (Sync Gateway rev / If-Match).
 	IfRev string `json:"if_rev,omitempty"`

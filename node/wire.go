@@ -97,7 +97,9 @@ func (n *Node) wire() error {
 
 	n.mgmt, err = clusterapi.New(clusterapi.Config{
 		Username: cfg.Username, Password: cfg.Password, Logger: n.log.With("component", "mgmt-rest"),
-	}, clusterapi.Deps{Keyspaces: n.store, Catalog: n.store.Docs(), Cluster: clusterView{n}})
+	}, clusterapi.Deps{
+		Keyspaces: n.store, Catalog: n.store.Docs(), Cluster: clusterView{n}, Docs: n.store.Docs(), Writer: n.store,
+	})
 	if err != nil {
 		return fmt.Errorf("node: cluster manager API: %w", err)
 	}

@@ -1,7 +1,8 @@
 // Package clusterapi serves Couchbase's cluster manager REST API (port 8091,
 // ns_server's "menelaus" endpoints) for an eventide node: the pool and node
 // descriptions, buckets, scopes and collections, and the terse bucket
-// configurations ("cluster maps") from which Couchbase SDKs bootstrap.
+// configurations ("cluster maps") from which Couchbase SDKs bootstrap, and
+// the documents of every datatype (the web console's document browser).
 //
 // Every node serves the whole API. Reads come from the node's replica of the
 // keyspace catalog (a *dcp.Store); changes are proposed through the
@@ -196,6 +197,9 @@ type Deps struct {
 	Keyspaces Keyspaces
 	Catalog   Catalog
 	Cluster   Cluster
+	// Docs and Writer serve the documents API.
+	Docs   DocReader
+	Writer DocWriter
 }
 
 // Handler serves the API. It is safe for concurrent use.
@@ -204,6 +208,8 @@ type Handler struct {
 	ks      Keyspaces
 	cat     Catalog
 	cluster Cluster
+	docs    DocReader
+	writer  DocWriter
 	log     *slog.Logger
 	started time.Time
 	now     func() time.Time // for revisions; replaced in tests
@@ -228,6 +234,10 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		return nil, fmt.Errorf("%w: Catalog", ErrMissingDependency)
 	case deps.Cluster == nil:
 		return nil, fmt.Errorf("%w: Cluster", ErrMissingDependency)
+	case deps.Docs == nil:
+		return nil, fmt.Errorf("%w: Docs", ErrMissingDependency)
+	case deps.Writer == nil:
+		return nil, fmt.Errorf("%w: Writer", ErrMissingDependency)
 	}
 	cfg = cfg.withDefaults()
 	h := &Handler{
@@ -235,6 +245,8 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		ks:      deps.Keyspaces,
 		cat:     deps.Catalog,
 		cluster: deps.Cluster,
+		docs:    deps.Docs,
+		writer:  deps.Writer,
 		log:     cfg.Logger.With("component", "clusterapi"),
 		started: time.Now(),
 		now:     time.Now,

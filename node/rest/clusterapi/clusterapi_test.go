@@ -28,7 +28,8 @@ var (
 
 func TestNew_ValidatesConfigAndDeps(t *testing.T) {
 	store := dcp.NewStore(numVB)
-	deps := Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: &fakeCluster{}}
+	fk := &fakeKeyspaces{store: store}
+	deps := Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Docs: store, Writer: fk}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("DefaultConfig invalid: %v", err)
 	}
@@ -45,6 +46,8 @@ func TestNew_ValidatesConfigAndDeps(t *testing.T) {
 		{"no keyspaces", Config{Username: "u", Password: "p"}, Deps{Catalog: store, Cluster: &fakeCluster{}}, ErrMissingDependency},
 		{"no catalog", Config{Username: "u", Password: "p"}, Deps{Keyspaces: deps.Keyspaces, Cluster: &fakeCluster{}}, ErrMissingDependency},
 		{"no cluster", Config{Username: "u", Password: "p"}, Deps{Keyspaces: deps.Keyspaces, Catalog: store}, ErrMissingDependency},
+		{"no docs", Config{Username: "u", Password: "p"}, Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Writer: fk}, ErrMissingDependency},
+		{"no writer", Config{Username: "u", Password: "p"}, Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Docs: store}, ErrMissingDependency},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,7 +136,7 @@ func (*panicCluster) Nodes() []NodeInfo { panic("boom") }
 func TestServeHTTP_RecoversPanics(t *testing.T) {
 	store := dcp.NewStore(numVB)
 	h, err := New(Config{Username: testUser, Password: testPass, Logger: testLogger(t)},
-		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: &panicCluster{}})
+		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: &panicCluster{}, Docs: store, Writer: &fakeKeyspaces{store: store}})
 	if err != nil {
 		t.Fatal(err)
 	}

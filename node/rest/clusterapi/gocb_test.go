@@ -70,7 +70,7 @@ func newGocbEnv(t *testing.T) *gocbEnv {
 	store := dcp.NewStore(numVB)
 	cl := &fakeCluster{leader: "n1", nodes: []NodeInfo{oneNode(ln.Addr().String(), port)}}
 	h, err := New(Config{Username: testUser, Password: testPass, Logger: testLogger(t), StreamPollInterval: 50 * time.Millisecond},
-		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: cl})
+		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: cl, Docs: store, Writer: &fakeKeyspaces{store: store}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

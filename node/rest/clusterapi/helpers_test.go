@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"eventide/consensus"
 	"eventide/dcp"
 )
 
@@ -88,6 +89,20 @@ func (f *fakeKeyspaces) DeleteCollection(_ context.Context, ks dcp.Keyspace) err
 	return f.store.DeleteCollection(ks)
 }
 
+// WriteDocs applies each mutation to the store at the wall clock, as a
+// one-node consensus would (fakeKeyspaces is the tests' DocWriter too).
+func (f *fakeKeyspaces) WriteDocs(_ context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error) {
+	if err := f.failure(); err != nil {
+		return nil, err
+	}
+	res := make([]consensus.DocResult, len(ms))
+	for i, m := range ms {
+		d, err := f.store.Apply(m, uint64(time.Now().UnixNano()))
+		res[i] = consensus.DocResult{Doc: d, Err: err}
+	}
+	return res, nil
+}
+
 // fakeCluster is a settable Cluster.
 type fakeCluster struct {
 	mu     sync.Mutex
@@ -157,7 +172,7 @@ func newTestEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	h, err := New(cfg, Deps{Keyspaces: ks, Catalog: store, Cluster: cl})
+	h, err := New(cfg, Deps{Keyspaces: ks, Catalog: store, Cluster: cl, Docs: store, Writer: ks})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

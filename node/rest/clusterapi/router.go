@@ -39,6 +39,10 @@ func (h *Handler) buildRoutes() []route {
 		r("/pools/default/buckets/{bucket}/scopes/{scope}", map[string]handlerFunc{"DELETE": h.deleteScope}),
 		r("/pools/default/buckets/{bucket}/scopes/{scope}/collections", map[string]handlerFunc{"POST": h.createCollection}),
 		r("/pools/default/buckets/{bucket}/scopes/{scope}/collections/{collection}", map[string]handlerFunc{"DELETE": h.deleteCollection}),
+		r("/pools/default/buckets/{bucket}/docs", map[string]handlerFunc{"GET": h.listDocs}),
+		r("/pools/default/buckets/{bucket}/docs/{docid}", map[string]handlerFunc{"GET": h.getDoc, "POST": h.setDoc, "DELETE": h.deleteDoc}),
+		r("/pools/default/buckets/{bucket}/scopes/{scope}/collections/{collection}/docs", map[string]handlerFunc{"GET": h.listDocs}),
+		r("/pools/default/buckets/{bucket}/scopes/{scope}/collections/{collection}/docs/{docid}", map[string]handlerFunc{"GET": h.getDoc, "POST": h.setDoc, "DELETE": h.deleteDoc}),
 	}
 }
 

@@ -1,0 +1,423 @@
+package clusterapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"eventide/consensus"
+	"eventide/dcp"
+)
+
+// The documents API of ns_server (menelaus_web_crud), which the web
+// console's document browser uses: list a collection's keys in order, read
+// one document of any datatype with its metadata and xattrs, set or delete
+// one. Writes are ordinary replicated mutations, so they reach functions,
+// _changes and every node like any other client write.
+
+// DocReader reads the node's replica of the documents; *dcp.Store
+// satisfies it.
+type DocReader interface {
+	// Get returns the current version of a key, tombstones included.
+	Get(ks dcp.Keyspace, key string) (*dcp.Document, error)
+	// AllDocs returns live documents sorted by key.
+	AllDocs(ks dcp.Keyspace, now uint32, opts dcp.AllDocsOptions) ([]*dcp.Document, error)
+	// CheckKeyspace returns nil if the collection exists, else
+	// dcp.ErrBucketNotFound, dcp.ErrScopeNotFound or dcp.ErrCollectionNotFound.
+	CheckKeyspace(ks dcp.Keyspace) error
+}
+
+// DocWriter replicates document mutations; *consensus.Store satisfies it.
+type DocWriter interface {
+	WriteDocs(ctx context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error)
+}
+
+var (
+	_ DocReader = (*dcp.Store)(nil)
+	_ DocWriter = (*consensus.Store)(nil)
+)
+
+// Limits of the listing, as ns_server's defaults (maxDocsLimit and
+// maxDocsSkip of /internalSettings).
+const (
+	maxDocsLimit = 1000
+	maxDocsSkip  = 1000
+	// listBinaryPrefix is how many bytes of a binary document a listing
+	// shows (mc_binary:annotate_value strips the rest).
+	listBinaryPrefix = 128
+	// commonFlagsJSON is the RFC-20 common flags value for JSON, the
+	// default flags of a document set through this API.
+	commonFlagsJSON = 0x02000006
+	// maxRelativeExpiry: an expiry up to 30 days is seconds from now; a
+	// larger one is a unix time (memcached's rule).
+	maxRelativeExpiry = 30 * 24 * 60 * 60
+	maxExpiry         = 1<<31 - 1
+)
+
+// docsKeyspace resolves the keyspace of a documents route: the bucket's
+// default collection, or the scope and collection named in the path.
+func docsKeyspace(p params) dcp.Keyspace {
+	ks := dcp.Keyspace{Bucket: p["bucket"], Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}
+	if s, ok := p["scope"]; ok {
+		ks.Scope, ks.Collection = s, p["collection"]
+	}
+	return ks
+}
+
+// checkDocsKeyspace answers as ns_server does for a missing keyspace: the
+// plain 404 for a bucket (its permission check finds no bucket), and
+// {"error": msg} for a scope or collection (assert_collection_uid).
+func (h *Handler) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace) bool {
+	err := h.docs.CheckKeyspace(ks)
+	if err == nil {
+		return true
+	}
+	h.writeKeyspaceMissing(w, r, ks, err)
+	return false
+}
+
+func (h *Handler) writeKeyspaceMissing(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace, err error) {
+	switch {
+	case errors.Is(err, dcp.ErrBucketNotFound):
+		writeNotFound(w)
+	case errors.Is(err, dcp.ErrScopeNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Scope with name " + erlQuote(ks.Scope) + " is not found"})
+	case errors.Is(err, dcp.ErrCollectionNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{
+			"error": "Collection with name " + erlQuote(ks.Collection) + " in scope " + erlQuote(ks.Scope) + " is not found"})
+	default:
+		h.writeDocUnexpected(w, r, err)
+	}
+}
+
+// writeBadRequest is menelaus_web_crud's {"error": "bad_request", "reason": ...}.
+func writeBadRequest(w http.ResponseWriter, reason string) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request", "reason": reason})
+}
+
+func (h *Handler) writeDocUnexpected(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("documents request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeJSON(w, http.StatusInternalServerError, map[string]string{
+		"error": "unexpected_error", "reason": "Unexpected server error, request logged."})
+}
+
+// listParams are the query parameters of a listing.
+type listParams struct {
+	skip, limit  int
+	includeDocs  bool
+	inclusiveEnd bool
+	start        string
+	end          string
+	hasEnd       bool
+}
+
+// parseListParams reads the parameters in ns_server's order and with its
+// answers: a bad limit or skip is a plain-text 400, anything else a
+// bad_request. ok is false when it wrote the error.
+func parseListParams(w http.ResponseWriter, q url.Values) (lp listParams, ok bool) {
+	intParam := func(name string, lo, hi, def int) (int, bool) {
+		v, present := q[name]
+		if !present {
+			return def, true
+		}
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < lo || n > hi {
+			writeText(w, http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between %d and %d", name, lo, hi))
+			return 0, false
+		}
+		return n, true
+	}
+	boolParam := func(name string, def bool) (bool, bool) {
+		v, present := q[name]
+		if !present {
+			return def, true
+		}
+		switch v[0] {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		writeBadRequest(w, fmt.Sprintf("%s must be true or false", name))
+		return false, false
+	}
+	keyParam := func(name string) (string, bool, bool) {
+		v, present := q[name]
+		if !present {
+			return "", false, true
+		}
+		var s string
+		if err := json.Unmarshal([]byte(v[0]), &s); err != nil {
+			writeBadRequest(w, fmt.Sprintf(`%s must be a document key as a JSON string, e.g. "doc1"`, name))
+			return "", false, false
+		}
+		return s, true, true
+	}
+	if lp.limit, ok = intParam("limit", 1, maxDocsLimit, maxDocsLimit); !ok {
+		return lp, false
+	}
+	if lp.skip, ok = intParam("skip", 0, maxDocsSkip, 0); !ok {
+		return lp, false
+	}
+	if lp.includeDocs, ok = boolParam("include_docs", false); !ok {
+		return lp, false
+	}
+	if lp.inclusiveEnd, ok = boolParam("inclusive_end", true); !ok {
+		return lp, false
+	}
+	if lp.start, _, ok = keyParam("startkey"); !ok {
+		return lp, false
+	}
+	if lp.end, lp.hasEnd, ok = keyParam("endkey"); !ok {
+		return lp, false
+	}
+	return lp, true
+}
+
+// docRow is one row of a listing; Doc is set with include_docs.
+type docRow struct {
+	ID  string            `json:"id"`
+	Doc map[string]string `json:"doc,omitempty"`
+}
+
+func (h *Handler) listDocs(w http.ResponseWriter, r *http.Request, p params) {
+	ks := docsKeyspace(p)
+	if !h.checkDocsKeyspace(w, r, ks) {
+		return
+	}
+	lp, ok := parseListParams(w, r.URL.Query())
+	if !ok {
+		return
+	}
+	docs, err := h.docs.AllDocs(ks, h.nowSec(), dcp.AllDocsOptions{StartKey: lp.start, Limit: lp.skip + lp.limit})
+	if err != nil {
+		h.writeKeyspaceMissing(w, r, ks, err)
+		return
+	}
+	rows := make([]docRow, 0, min(len(docs), lp.limit))
+	for i, d := range docs {
+		if lp.hasEnd && (d.Key > lp.end || !lp.inclusiveEnd && d.Key == lp.end) {
+			break
+		}
+		if i < lp.skip {
+			continue
+		}
+		row := docRow{ID: d.Key}
+		if lp.includeDocs {
+			row.Doc = listedBody(d)
+		}
+		rows = append(rows, row)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rows": rows})
+}
+
+// listedBody is a listing's view of a body: JSON text, or the base64 of
+// the first bytes of a binary one.
+func listedBody(d *dcp.Document) map[string]string {
+	if d.Datatype == dcp.DatatypeBinary {
+		b := d.Body
+		if len(b) > listBinaryPrefix {
+			b = b[:listBinaryPrefix]
+		}
+		return map[string]string{"base64": base64.StdEncoding.EncodeToString(b)}
+	}
+	return map[string]string{"json": string(d.Body)}
+}
+
+// docMeta is the "meta" of a document read: ns_server's own fields, and
+// the CAS as a decimal string (a JavaScript number cannot hold 64 bits),
+// the way Eventing's meta.cas is given.
+type docMeta struct {
+	ID         string `json:"id"`
+	Rev        string `json:"rev"`
+	Expiration uint32 `json:"expiration"`
+	Flags      uint32 `json:"flags"`
+	CAS        string `json:"cas"`
+}
+
+// docJSON is a document read: the body is the document's JSON text (a
+// string, whatever the JSON type) or, for a binary document, its base64.
+type docJSON struct {
+	Meta   docMeta                    `json:"meta"`
+	JSON   *string                    `json:"json,omitempty"`
+	Base64 *string                    `json:"base64,omitempty"`
+	Xattrs map[string]json.RawMessage `json:"xattrs"`
+}
+
+// revString renders a revision as memcached's get_meta does:
+// "<revision seqno>-<cas><expiry><flags>" in 16, 8 and 8 hex digits.
+func revString(d *dcp.Document) string {
+	gen, _, _ := strings.Cut(d.RevID, "-") // the RevID's generation counts every version
+	return fmt.Sprintf("%s-%016x%08x%08x", gen, d.CAS, d.Expiry, d.Flags)
+}
+
+func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
+	ks := docsKeyspace(p)
+	if !h.checkDocsKeyspace(w, r, ks) {
+		return
+	}
+	d, err := h.docs.Get(ks, p["docid"])
+	switch {
+	case errors.Is(err, dcp.ErrNotFound):
+		writeEmpty(w, http.StatusNotFound)
+		return
+	case err != nil:
+		h.writeKeyspaceMissing(w, r, ks, err)
+		return
+	case !d.Live(h.nowSec()):
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	out := docJSON{
+		Meta: docMeta{
+			ID: d.Key, Rev: revString(d), Expiration: d.Expiry, Flags: d.Flags,
+			CAS: strconv.FormatUint(d.CAS, 10),
+		},
+		Xattrs: make(map[string]json.RawMessage, len(d.Xattrs)+len(d.SysXattrs)),
+	}
+	if d.Datatype == dcp.DatatypeBinary {
+		s := base64.StdEncoding.EncodeToString(d.Body)
+		out.Base64 = &s
+	} else {
+		s := string(d.Body)
+		out.JSON = &s
+	}
+	for k, v := range d.SysXattrs {
+		out.Xattrs[k] = v
+	}
+	for k, v := range d.Xattrs {
+		out.Xattrs[k] = v
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// maxDocFormBytes bounds a set request's body: a value at the size limit,
+// percent-encoded (up to three bytes a byte), and the other fields.
+const maxDocFormBytes = 3*dcp.MaxBodyLen + 64<<10
+
+func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
+	ks := docsKeyspace(p)
+	if !h.checkDocsKeyspace(w, r, ks) {
+		return
+	}
+	// ns_server takes a form body, or none at all; JSON bodies are refused.
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
+			writeBadRequest(w, "Must use 'application/x-www-form-urlencoded'")
+			return
+		}
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDocFormBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeBadRequest(w, fmt.Sprintf("The value is larger than the document size limit of %d bytes", dcp.MaxBodyLen))
+			return
+		}
+		writeBadRequest(w, "The request body could not be read")
+		return
+	}
+	form, err := url.ParseQuery(string(raw))
+	if err != nil {
+		writeBadRequest(w, "The request body is not valid application/x-www-form-urlencoded")
+		return
+	}
+	m := dcp.Mutation{Keyspace: ks, Key: p["docid"], Op: dcp.OpUpsert, Flags: commonFlagsJSON}
+	if v, ok := form["flags"]; ok {
+		f, err := strconv.ParseUint(v[0], 10, 32)
+		if err != nil {
+			writeText(w, http.StatusBadRequest, "'flags' must be a valid positive integer")
+			return
+		}
+		m.Flags = uint32(f)
+	}
+	if v, ok := form["expiry"]; ok {
+		e, err := strconv.ParseUint(v[0], 10, 32)
+		if err != nil || e > maxExpiry {
+			writeText(w, http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between 0 and %d", "expiry", maxExpiry))
+			return
+		}
+		m.Expiry = absoluteExpiry(uint32(e), h.now())
+	}
+	if v, ok := form["preserveTTL"]; ok {
+		switch v[0] {
+		case "true":
+			m.PreserveExpiry = true
+		case "false":
+		default:
+			writeBadRequest(w, "preserveTTL must be true or false")
+			return
+		}
+	}
+	value := []byte(form.Get("value"))
+	if len(value) > dcp.MaxBodyLen {
+		writeBadRequest(w, fmt.Sprintf("The value is %d bytes, larger than the document size limit of %d bytes", len(value), dcp.MaxBodyLen))
+		return
+	}
+	// memcached decides the datatype from the bytes: any JSON value is a
+	// JSON document, anything else (the empty value too) is binary.
+	m.Body, m.Datatype = value, dcp.DatatypeBinary
+	if json.Valid(value) {
+		m.Datatype = dcp.DatatypeJSON
+	}
+	h.writeDoc(w, r, ks, m)
+}
+
+func (h *Handler) deleteDoc(w http.ResponseWriter, r *http.Request, p params) {
+	ks := docsKeyspace(p)
+	if !h.checkDocsKeyspace(w, r, ks) {
+		return
+	}
+	h.writeDoc(w, r, ks, dcp.Mutation{Keyspace: ks, Key: p["docid"], Op: dcp.OpDelete})
+}
+
+// writeDoc replicates one mutation and answers as menelaus_web_crud:
+// 200 [] on success, 400 bad_request with memcached's reason otherwise.
+func (h *Handler) writeDoc(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace, m dcp.Mutation) {
+	res, err := h.writer.WriteDocs(r.Context(), []dcp.Mutation{m})
+	if err == nil && len(res) == 1 {
+		err = res[0].Err
+	}
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, []any{})
+	case errors.Is(err, dcp.ErrNotFound):
+		writeBadRequest(w, "Key doesn't exist")
+	case errors.Is(err, dcp.ErrBucketNotFound), errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
+		h.writeKeyspaceMissing(w, r, ks, err)
+	case errors.Is(err, dcp.ErrInvalid):
+		writeBadRequest(w, invalidMessage(err))
+	case errors.Is(err, consensus.ErrTooLarge):
+		writeBadRequest(w, fmt.Sprintf("The document is larger than the document size limit of %d bytes", dcp.MaxBodyLen))
+	case errors.Is(err, consensus.ErrNotLeader), errors.Is(err, consensus.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// ns_server's answer to a temporary failure (etmpfail).
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"error": "retry_needed", "reason": "The write could not be replicated now; retry it"})
+	default:
+		h.writeDocUnexpected(w, r, err)
+	}
+}
+
+// absoluteExpiry applies memcached's rule: 0 never expires, up to 30 days
+// is relative to now, anything larger is already a unix time.
+func absoluteExpiry(e uint32, now time.Time) uint32 {
+	switch {
+	case e == 0:
+		return 0
+	case e <= maxRelativeExpiry:
+		return uint32(now.Unix()) + e
+	}
+	return e
+}
+
+func (h *Handler) nowSec() uint32 { return uint32(h.now().Unix()) }
