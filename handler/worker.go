@@ -119,6 +119,12 @@ type Worker struct {
 	cache         *bucketCache                    // couchbase.get's {cache: true}
 	baseGlobals   map[string]bool                 // enumerable globals after the first run (js_rules.go)
 	stackBuf      []goja.StackFrame               // reused by insightRecordLog (insight.go)
+	// rangeErrorCtor, regexOverrun and nestedCalls serve the guarded
+	// built-ins (js_guards.go); the last two are per invocation.
+	rangeErrorCtor goja.Constructor
+	serial         serialCheck
+	regexOverrun   bool
+	nestedCalls    int
 
 	inv          invocation
 	watchedDone  <-chan struct{} // Done of the context stopWatch watches
@@ -243,6 +249,7 @@ func sameAliases(a, b []Binding) bool { return slices.Equal(aliasesOf(a), aliase
 // apiInstallers add the JavaScript API, one per area (the js_*.go files).
 // Later areas (timers, curl, couchbase.*) add theirs here.
 var apiInstallers = []func(*Worker) error{
+	(*Worker).installGuards,   // js_guards.go: bounded regexp, JSON and array built-ins
 	(*Worker).installDispatch, // js_meta.go: entry-point trampolines
 	(*Worker).installErrors,   // js_errors.go: EventingError, KVError, ...
 	(*Worker).installLog,      // js_log.go: log
@@ -259,11 +266,6 @@ func (w *Worker) install(bindings []Binding) error {
 	// eval and new Function must not read files through sourceMappingURL.
 	w.vm.SetParserOptions(parser.WithDisableSourceMaps)
 
-	jsonObj := w.vm.Get("JSON").ToObject(w.vm)
-	var ok bool
-	if w.jsonStringify, ok = goja.AssertFunction(jsonObj.Get("stringify")); !ok {
-		return errNotAFunction
-	}
 	w.json = jsonDecoder{vm: w.vm, proto: w.vm.Get("Object").ToObject(w.vm).Get("prototype").ToObject(w.vm)}
 	for _, install := range apiInstallers {
 		if err := install(w); err != nil {
@@ -415,6 +417,7 @@ func (w *Worker) Close() {
 // rather than crashing the node.
 func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func() error) (err error) {
 	w.inv = invocation{ctx: ctx, store: st, entry: entry, key: key}
+	w.regexOverrun, w.nestedCalls = false, 0
 	w.arm(ctx)
 	defer func() {
 		if r := recover(); r != nil {
@@ -523,9 +526,13 @@ func (w *Worker) describeFailure(entry, key string, err error) *InvocationError 
 		} else {
 			ie.Err = fmt.Errorf("interrupted: %v", intr.Value())
 		}
-		if errors.Is(ie.Err, ErrTimeout) {
+		switch {
+		case errors.Is(ie.Err, errRegexLimit):
+			ie.Message = "execution_timeout: a regular expression match ran longer than " + regexMatchLimit.String() +
+				" (catastrophic backtracking)"
+		case errors.Is(ie.Err, ErrTimeout):
 			ie.Message = "execution_timeout of " + w.timeout.String() + " exceeded"
-		} else {
+		default:
 			ie.Message = "interrupted: " + ie.Err.Error()
 		}
 	case errors.As(err, &so):
