@@ -44,6 +44,8 @@ const (
 	statCurlMaxRespSizeExceeded
 	statBucketOpCacheMiss
 	statBucketCacheOverflow
+	statCommitTooLarge
+	statEventSkipped
 
 	// event_processing_stats
 	statDCPMutationSentToWorker
@@ -99,6 +101,10 @@ var statNames = [numStats]string{
 	statCurlMaxRespSizeExceeded:   "curl_max_resp_size_exceeded",
 	statBucketOpCacheMiss:         "bucket_op_cache_miss_count",
 	statBucketCacheOverflow:       "bucket_cache_overflow_count",
+	// eventide's: invocations whose writes exceeded the replicated-command
+	// limit, and events given up on after their retries.
+	statCommitTooLarge: "commit_too_large_count",
+	statEventSkipped:   "events_skipped_count",
 
 	statDCPMutationSentToWorker: "dcp_mutation_sent_to_worker",
 	statDCPDeletionSentToWorker: "dcp_deletion_sent_to_worker",

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"eventide/node"
 )
@@ -54,11 +55,23 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// A graceful stop that has not ended in time ends like a crash,
+		// which loses nothing acknowledged (every commit is in the Raft
+		// log): SIGTERM always exits within shutdownLimit.
+		<-ctx.Done()
+		time.Sleep(shutdownLimit)
+		cfg.Logger.Error("graceful shutdown took too long; exiting", "limit", shutdownLimit)
+		os.Exit(1)
+	}()
 	if err := node.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
 		cfg.Logger.Error("eventide stopped", "err", err)
 		os.Exit(1)
 	}
 }
+
+// shutdownLimit bounds a graceful shutdown after SIGTERM or SIGINT.
+const shutdownLimit = 9 * time.Second
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {

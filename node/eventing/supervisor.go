@@ -147,8 +147,13 @@ func (s *Supervisor) shutdown() {
 	logs := s.applogs
 	s.applogs = make(map[string]*handler.AppLog)
 	s.mu.Unlock()
+	// Interrupt every function first, then wait for all with one deadline.
 	for _, r := range runners {
-		r.stop()
+		r.cancel()
+	}
+	deadline := time.Now().Add(stopGrace)
+	for _, r := range runners {
+		r.wait(deadline)
 	}
 	for _, l := range logs {
 		_ = l.Close()

@@ -26,6 +26,7 @@ type runner struct {
 	epoch    uint64          // vbucket map epoch the ownership comes from
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	log      *slog.Logger
 	// failed is set when a worker stopped on its own (its instance or
 	// ownership went stale); the supervisor then replaces the runner.
 	failed atomic.Bool
@@ -45,7 +46,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 	counters := s.Counters(f.Name)
 	applog := s.appLog(f.Name, &spec)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{name: f.Name, instance: f.InstanceID, def: f.Definition, vbs: owned, epoch: epoch, cancel: cancel}
+	r := &runner{name: f.Name, instance: f.InstanceID, def: f.Definition, vbs: owned, epoch: epoch, cancel: cancel, log: s.log}
 	ws := make([]*vbWorker, workers)
 	for i := range ws {
 		// A worker counts each batch privately and merges the counts into
@@ -84,6 +85,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 			insight:    pendingInsight,
 			batch:      s.cfg.BatchSize,
 			cursor:     make(map[uint16]uint64),
+			appLog:     applog,
 			log:        s.log.With("function", f.Name, "worker", i),
 		}
 		// Worker i owns the node's vbuckets i, i+n, i+2n, ...
@@ -121,7 +123,30 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 // checkpoint on resume: bucket effects never repeat, logs may.
 func (r *runner) stop() {
 	r.cancel()
-	r.wg.Wait()
+	r.wait(time.Now().Add(stopGrace))
+}
+
+// stopGrace bounds how long stopping a runner waits for its workers.
+const stopGrace = 5 * time.Second
+
+// wait waits for the workers until deadline. A worker still inside a
+// built-in that does not check interrupts is abandoned rather than allowed
+// to block undeploy, pause or shutdown: its context is cancelled, so it
+// stops at the built-in's return, and a batch it might still commit is
+// fenced by its From checkpoints and its instance, so no effect repeats.
+// It reports whether every worker returned.
+func (r *runner) wait(deadline time.Time) bool {
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		r.log.Error("abandoning function workers stuck in a built-in", "function", r.name, "instance", r.instance)
+		return false
+	}
 }
 
 // vbWorker is one worker: a goja runtime and the cursors of its vbuckets.
@@ -142,6 +167,7 @@ type vbWorker struct {
 	vbs          []uint16
 	cursor       map[uint16]uint64 // vb → last seqno whose effects are committed
 	next         int               // round-robin start, for fairness among vbuckets
+	appLog       *handler.AppLog
 	log          *slog.Logger
 }
 
@@ -232,7 +258,13 @@ func (w *vbWorker) collect() ([]dcp.Event, map[uint16]uint64, error) {
 // new checkpoints in one command. It returns false when the worker must
 // stop (cancelled, or its instance is no longer current).
 func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uint16]uint64) bool {
-	for attempt := 1; ; attempt++ {
+	return w.processFrom(ctx, events, upto, 1)
+}
+
+// processFrom is process from the given attempt: attempts after the first
+// re-run events whose deliveries are already counted.
+func (w *vbWorker) processFrom(ctx context.Context, events []dcp.Event, upto map[uint16]uint64, first int) bool {
+	for attempt := first; ; attempt++ {
 		w.discardCounts() // an attempt that was not committed is not counted
 		ov := w.newOverlay()
 		broken := false
@@ -274,6 +306,9 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 					break
 				}
 				w.pending.Add(failureStat(ev.Kind), 1)
+				w.pending.Add("events_skipped_count", 1)
+				w.appLogf("ERROR", "%s (key %q): skipped after %d attempts: the handler runtime failed on it every time",
+					entryName(ev.Kind), ev.Doc.Key, attempt)
 			}
 		}
 		if broken {
@@ -318,12 +353,83 @@ func (w *vbWorker) process(ctx context.Context, events []dcp.Event, upto map[uin
 			// commit: re-run the batch against the new state.
 			w.counters.CheckpointFailures.Add(1)
 			continue
+		case errors.Is(err, consensus.ErrTooLarge):
+			return w.tooLarge(ctx, events)
 		default:
 			// Stale instance (paused, undeployed or redeployed): the
 			// supervisor reconciles; this worker is done.
 			w.log.Info("worker stopping", "reason", err)
 			return false
 		}
+	}
+}
+
+// tooLarge handles a batch whose writes make a command larger than Raft
+// accepts, which no retry can fix: several events run again in halves; a
+// single event's invocation fails, its writes and timers dropped and its
+// checkpoint moved past it, counted and logged with its key, so that it
+// cannot stall its vbuckets.
+func (w *vbWorker) tooLarge(ctx context.Context, events []dcp.Event) bool {
+	if len(events) > 1 {
+		half := len(events) / 2
+		return w.processFrom(ctx, events[:half], uptoOf(events[:half]), 2) &&
+			w.processFrom(ctx, events[half:], uptoOf(events[half:]), 2)
+	}
+	ev := events[0]
+	upto := uptoOf(events)
+	from := map[uint16]uint64{ev.Doc.VBucket: w.cursor[ev.Doc.VBucket]}
+	w.discardCounts()
+	w.pending.Add(failureStat(ev.Kind), 1)
+	w.pending.Add("num_processed_events", 1)
+	w.pending.Add("commit_too_large_count", 1)
+	err := w.commit(consensus.Batch{
+		Function: w.fn, InstanceID: w.instance, Checkpoints: upto, From: from, Node: w.node, Epoch: w.epoch,
+	})
+	switch {
+	case err == nil:
+		w.appLogf("ERROR", "%s (key %q): %s; the invocation failed and its writes were dropped",
+			entryName(ev.Kind), ev.Doc.Key, tooLargeReason)
+		w.log.Warn("invocation writes too large; dropped", "key", ev.Doc.Key)
+		w.commitCounts()
+		w.cursor[ev.Doc.VBucket] = upto[ev.Doc.VBucket]
+		return true
+	case errors.Is(err, consensus.ErrCheckpointMismatch):
+		w.discardCounts()
+		return w.reloadCursors()
+	default:
+		w.discardCounts()
+		w.log.Info("worker stopping", "reason", err)
+		return false
+	}
+}
+
+// tooLargeReason tells a user why an invocation's writes were dropped.
+const tooLargeReason = "its writes exceed the largest replicated command (64 MiB)"
+
+// uptoOf is the checkpoint each vbucket of events reaches: its last event.
+func uptoOf(events []dcp.Event) map[uint16]uint64 {
+	upto := make(map[uint16]uint64)
+	for _, ev := range events {
+		upto[ev.Doc.VBucket] = ev.Doc.Seqno
+	}
+	return upto
+}
+
+// entryName is the handler entry point an event goes to.
+func entryName(k dcp.EventKind) string {
+	if k == dcp.EventMutation {
+		return "OnUpdate"
+	}
+	return "OnDelete"
+}
+
+// appLogf writes a line to the function's application log.
+func (w *vbWorker) appLogf(level, format string, args ...any) {
+	if w.appLog == nil {
+		return
+	}
+	if err := w.appLog.Printf(level, format, args...); err != nil {
+		w.log.Warn("cannot write application log", "err", err)
 	}
 }
 
@@ -365,6 +471,7 @@ func (w *vbWorker) commit(b consensus.Batch) error {
 		cancel()
 		var be *dcp.BatchError
 		if err == nil || errors.Is(err, consensus.ErrStaleInstance) || errors.As(err, &be) ||
+			errors.Is(err, consensus.ErrTooLarge) || errors.Is(err, consensus.ErrInvalid) ||
 			errors.Is(err, consensus.ErrStaleOwner) ||
 			errors.Is(err, consensus.ErrCheckpointMismatch) ||
 			errors.Is(err, consensus.ErrClosed) || attempt >= 50 {

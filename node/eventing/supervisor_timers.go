@@ -179,10 +179,42 @@ func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
 		case errors.As(err, &be):
 			w.counters.CheckpointFailures.Add(1)
 			continue
+		case errors.Is(err, consensus.ErrTooLarge) && len(due) > 1:
+			due = due[:len(due)/2] // the rest fire in later batches
+			continue
+		case errors.Is(err, consensus.ErrTooLarge):
+			return w.dropTooLargeTimer(due[0])
 		default:
 			w.log.Info("worker stopping", "reason", err)
 			return false, false
 		}
+	}
+}
+
+// dropTooLargeTimer spends a timer whose callback's writes are too large
+// for one replicated command: the callback fails, its effects are dropped,
+// and the failure is counted and logged.
+func (w *vbWorker) dropTooLargeTimer(tm consensus.Timer) (fired, ok bool) {
+	w.discardCounts()
+	w.pending.Add("timer_callback_failure", 1)
+	w.pending.Add("commit_too_large_count", 1)
+	err := w.commit(consensus.Batch{
+		Function: w.fn, InstanceID: w.instance, Node: w.node, Epoch: w.epoch,
+		Fired: []consensus.FiredTimer{{Callback: tm.Callback, Reference: tm.Reference, Seq: tm.Seq, VB: tm.VB}},
+	})
+	switch {
+	case err == nil:
+		w.commitCounts()
+		w.appLogf("ERROR", "timer callback %s (reference %q): %s; the callback failed and its writes were dropped",
+			tm.Callback, tm.Reference, tooLargeReason)
+		return true, true
+	case errors.Is(err, consensus.ErrTimerMismatch):
+		w.discardCounts()
+		return true, true
+	default:
+		w.discardCounts()
+		w.log.Info("worker stopping", "reason", err)
+		return false, false
 	}
 }
 
