@@ -188,7 +188,8 @@ type harnessOpts struct {
 	constants []Constant
 	bindings  []Binding
 	fiid      string
-	insight   *Insight // nil: none recorded
+	insight   *Insight     // nil: none recorded
+	memory    *MemoryGuard // nil: no memory budget enforced
 }
 
 func defaultBindings() []Binding {
@@ -220,7 +221,7 @@ func newHarness(t *testing.T, code string, o harnessOpts) *harness {
 	}
 	t.Cleanup(func() { al.Close() })
 	stats := NewStats()
-	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Insight: o.insight, Logger: testLogger(t)})
+	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Insight: o.insight, Logger: testLogger(t), Memory: o.memory})
 	if err != nil {
 		t.Fatalf("NewWorker: %v", err)
 	}

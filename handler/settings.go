@@ -82,6 +82,10 @@ type Settings struct {
 	// (timer_context_size); 0 means DefaultTimerContextSize (1024); valid
 	// values are MinTimerContextSize..MaxTimerContextSize.
 	TimerContextSize int
+	// MemoryBudget is the heap in bytes an invocation may add before it is
+	// stopped (with a MemoryGuard); 0 means DefaultMemoryBudget; negative
+	// is invalid.
+	MemoryBudget int64
 }
 
 // DefaultOnDeployTimeout is on_deploy_timeout's default.
@@ -121,6 +125,7 @@ func DefaultSettings() Settings {
 		CurlMaxAllowedRespSize: DefaultCurlMaxAllowedRespSize,
 		OnDeployTimeout:        DefaultOnDeployTimeout,
 		TimerContextSize:       DefaultTimerContextSize,
+		MemoryBudget:           DefaultMemoryBudget,
 	}
 }
 
@@ -154,6 +159,9 @@ func (s Settings) withDefaults() Settings {
 	if s.TimerContextSize == 0 {
 		s.TimerContextSize = d.TimerContextSize
 	}
+	if s.MemoryBudget == 0 {
+		s.MemoryBudget = d.MemoryBudget
+	}
 	return s
 }
 
@@ -162,6 +170,9 @@ func (s Settings) withDefaults() Settings {
 func (s Settings) Validate() error {
 	if s.ExecutionTimeout < 0 {
 		return fmt.Errorf("%w: execution_timeout must be positive, got %s", ErrInvalidSettings, s.ExecutionTimeout)
+	}
+	if s.MemoryBudget < 0 {
+		return fmt.Errorf("%w: memory budget must be positive, got %d", ErrInvalidSettings, s.MemoryBudget)
 	}
 	if s.BucketCacheAge < 0 {
 		return fmt.Errorf("%w: bucket_cache_age must be positive, got %s", ErrInvalidSettings, s.BucketCacheAge)

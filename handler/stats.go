@@ -46,6 +46,7 @@ const (
 	statBucketCacheOverflow
 	statCommitTooLarge
 	statEventSkipped
+	statMemoryBudget
 
 	// event_processing_stats
 	statDCPMutationSentToWorker
@@ -105,6 +106,7 @@ var statNames = [numStats]string{
 	// limit, and events given up on after their retries.
 	statCommitTooLarge: "commit_too_large_count",
 	statEventSkipped:   "events_skipped_count",
+	statMemoryBudget:   "memory_budget_exceeded_count",
 
 	statDCPMutationSentToWorker: "dcp_mutation_sent_to_worker",
 	statDCPDeletionSentToWorker: "dcp_deletion_sent_to_worker",

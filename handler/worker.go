@@ -56,6 +56,8 @@ type Config struct {
 	Insight *Insight
 	// Logger is the system log; nil discards.
 	Logger *slog.Logger
+	// Memory, when set, stops invocations over Settings.MemoryBudget.
+	Memory *MemoryGuard
 }
 
 // DefaultConfig returns a Config that takes everything from the Program.
@@ -121,6 +123,14 @@ type Worker struct {
 	stackBuf      []goja.StackFrame               // reused by insightRecordLog (insight.go)
 	// rangeErrorCtor, regexOverrun and nestedCalls serve the guarded
 	// built-ins (js_guards.go); the last two are per invocation.
+	// memory stops invocations that add more than memBudget bytes of heap
+	// since memStart (memory.go); rebuild asks for a fresh runtime after one.
+	memory      *MemoryGuard
+	memBudget   int64
+	memStart    uint64
+	rebuild     bool
+	runBindings []Binding
+
 	rangeErrorCtor goja.Constructor
 	serial         serialCheck
 	regexOverrun   bool
@@ -170,6 +180,9 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 	if s.TimerContextSize == 0 {
 		s.TimerContextSize = p.settings.TimerContextSize
 	}
+	if s.MemoryBudget == 0 {
+		s.MemoryBudget = p.settings.MemoryBudget
+	}
 	lang, _ := parseLang(s.LanguageCompatibility)
 	bindings := p.bindings
 	if cfg.Bindings != nil {
@@ -193,6 +206,9 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 
 		onDeployTimeout:  s.OnDeployTimeout,
 		timerContextSize: s.TimerContextSize,
+		memory:           cfg.Memory,
+		memBudget:        s.MemoryBudget,
+		runBindings:      bindings,
 	}
 	if w.stats == nil {
 		w.stats = NewStats()
@@ -203,23 +219,36 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 	w.logger = w.logger.With("component", "handler", "function", w.name)
 	w.timer = time.AfterFunc(time.Hour, w.onTimer)
 	w.timer.Stop()
-	if err := w.install(bindings); err != nil {
+	if err := w.boot(); err != nil {
 		w.timer.Stop()
-		return nil, fmt.Errorf("handler: install JavaScript API: %w", err)
+		return nil, err
+	}
+	if w.memory != nil {
+		w.memory.add(w)
+	}
+	return w, nil
+}
+
+// boot creates a fresh runtime with the JavaScript API and runs the
+// program in it (NewWorker, and after an invocation over its memory
+// budget, whose garbage may still be reachable from the old runtime).
+func (w *Worker) boot() error {
+	w.bindings, w.baseGlobals, w.onUpdateValue, w.onDeleteValue = nil, nil, nil, nil
+	if err := w.install(w.runBindings); err != nil {
+		return fmt.Errorf("handler: install JavaScript API: %w", err)
 	}
 	err := w.run(context.Background(), "init", "", nil, func() error {
-		if _, err := w.vm.RunProgram(p.prog); err != nil {
+		if _, err := w.vm.RunProgram(w.p.prog); err != nil {
 			return err
 		}
 		return w.guardGlobals() // js_rules.go
 	})
 	if err != nil {
-		w.timer.Stop()
 		var ie *InvocationError
 		if errors.As(err, &ie) {
 			w.report(ie)
 		}
-		return nil, err
+		return err
 	}
 	if v := w.vm.Get(entryOnUpdate); isFunction(v) {
 		w.onUpdateValue = v
@@ -227,7 +256,7 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 	if v := w.vm.Get(entryOnDelete); isFunction(v) {
 		w.onDeleteValue = v
 	}
-	return w, nil
+	return nil
 }
 
 func isFunction(v goja.Value) bool {
@@ -343,6 +372,14 @@ func (w *Worker) ready(ctx context.Context, entry, key string, st Store) error {
 	case st == nil:
 		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
 	}
+	if w.rebuild {
+		w.rebuild = false
+		if err := w.boot(); err != nil {
+			w.broken = fmt.Errorf("%w: rebuilding the runtime after a memory budget overrun: %v", ErrWorkerBroken, err)
+			return w.broken
+		}
+		releaseMemory()
+	}
 	if err := ctx.Err(); err != nil {
 		return &InvocationError{Entry: entry, Key: key, Message: "not started", Err: err}
 	}
@@ -371,6 +408,9 @@ func (w *Worker) finish(err error, success, failure stat) error {
 	switch {
 	case errors.Is(ie.Err, ErrTimeout):
 		w.stats.inc(statTimeout)
+	case errors.Is(ie.Err, ErrMemoryBudget):
+		w.stats.inc(statMemoryBudget)
+		w.rebuild = true
 	case errors.Is(ie.Err, ErrException):
 	default: // interrupted by the caller's context: not the handler's fault
 		return err
@@ -403,6 +443,9 @@ func (w *Worker) report(ie *InvocationError) {
 
 // Close releases the worker; later Handle calls fail with ErrWorkerClosed.
 func (w *Worker) Close() {
+	if w.memory != nil && !w.closed {
+		w.memory.remove(w)
+	}
 	w.closed = true
 	w.timer.Stop()
 	if w.stopWatch != nil {
@@ -453,6 +496,9 @@ func (w *Worker) arm(ctx context.Context) {
 	w.running = true
 	w.runningDone = done
 	w.deadline = time.Now().Add(w.timeout)
+	if w.memory != nil {
+		w.memStart = w.memory.live.Load()
+	}
 	w.mu.Unlock()
 	w.timer.Reset(w.timeout)
 	if done != nil && done != w.watchedDone {
@@ -532,6 +578,8 @@ func (w *Worker) describeFailure(entry, key string, err error) *InvocationError 
 				" (catastrophic backtracking)"
 		case errors.Is(ie.Err, ErrTimeout):
 			ie.Message = "execution_timeout of " + w.timeout.String() + " exceeded"
+		case errors.Is(ie.Err, ErrMemoryBudget):
+			ie.Message = fmt.Sprintf("memory budget of %d MiB exceeded", w.memBudget>>20)
 		default:
 			ie.Message = "interrupted: " + ie.Err.Error()
 		}

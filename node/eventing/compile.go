@@ -19,6 +19,7 @@ func (d *Definition) HandlerSettings() handler.Settings {
 		CurlMaxAllowedRespSize: curlRespSize(d.Settings.CurlMaxAllowedRespSize),
 		TimerContextSize:       d.Settings.TimerContextSize,
 		OnDeployTimeout:        time.Duration(d.Settings.OnDeployTimeout) * time.Second,
+		MemoryBudget:           int64(d.Settings.MemoryBudgetMB) << 20,
 	}
 }
 

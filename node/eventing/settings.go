@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"eventide/handler"
 )
 
 // Language compatibility levels a handler can select.
@@ -74,12 +76,16 @@ type Settings struct {
 	MessageFlushTime          int      `json:"message_flush_time"`
 	MaxParallelVB             int      `json:"max_parallel_vb"`
 	Description               string   `json:"description"`
+	// MemoryBudgetMB is eventide's: the heap in MiB one invocation may add
+	// before it is stopped (handler.MemoryGuard).
+	MemoryBudgetMB int `json:"memory_budget_mb"`
 }
 
 // DefaultSettings returns every setting at its default (reference §3).
 func DefaultSettings() Settings {
 	return Settings{
 		WorkerCount:               1,
+		MemoryBudgetMB:            handler.DefaultMemoryBudget >> 20,
 		CPPWorkerThreadCount:      2,
 		ExecutionTimeout:          60,
 		OnDeployTimeout:           60,
@@ -186,6 +192,7 @@ var settingSpecs = []settingSpec{
 	{name: "message_flush_time", kind: kindInt, min: 10, field: func(s *Settings) any { return &s.MessageFlushTime }},
 	{name: "max_parallel_vb", kind: kindInt, min: 1, field: func(s *Settings) any { return &s.MaxParallelVB }},
 	{name: "description", kind: kindString, field: func(s *Settings) any { return &s.Description }},
+	{name: "memory_budget_mb", kind: kindInt, min: 16, max: 65536, field: func(s *Settings) any { return &s.MemoryBudgetMB }},
 }
 
 // lifecycleKeys are the two settings that drive the lifecycle.

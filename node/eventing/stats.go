@@ -37,7 +37,7 @@ var (
 		"curl_failure_count", "curl_max_resp_size_exceeded", "bucket_op_cache_miss_count",
 		"bucket_cache_overflow_count", "debugger_events_lost", "dcp_events_lost",
 		"timer_events_lost", "v8worker_events_lost", "app_worker_setting_events_lost",
-		"commit_too_large_count", "events_skipped_count",
+		"commit_too_large_count", "events_skipped_count", "memory_budget_exceeded_count",
 	}
 	eventProcessingStatKeys = []string{
 		"dcp_mutation_sent_to_worker", "dcp_deletion_sent_to_worker", "dcp_expiry_sent_to_worker",

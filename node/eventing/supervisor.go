@@ -77,8 +77,9 @@ type SupervisorConfig struct {
 // (deploying, pausing, undeploying) to their terminal state once this
 // node's workers have started or stopped.
 type Supervisor struct {
-	cfg SupervisorConfig
-	log *slog.Logger
+	cfg    SupervisorConfig
+	log    *slog.Logger
+	memory *handler.MemoryGuard // every worker's memory budget
 
 	mu      sync.Mutex
 	runners map[string]*runner           // by function name; owned by Run's goroutine
@@ -105,6 +106,7 @@ func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 	}
 	return &Supervisor{
 		cfg:     cfg,
+		memory:  handler.NewMemoryGuard(0),
 		log:     log.With("component", "supervisor"),
 		runners: make(map[string]*runner),
 		stats:   make(map[string]*FunctionCounters),
@@ -117,6 +119,7 @@ func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 // stops every worker and closes the application logs.
 func (s *Supervisor) Run(ctx context.Context) {
 	defer s.shutdown()
+	go s.memory.Run(ctx)
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	for {

@@ -62,6 +62,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 				Stats:        pending,
 				Insight:      pendingInsight,
 				Logger:       s.log.With("function", f.Name, "worker", i),
+				Memory:       s.memory,
 			})
 		}
 		hw, err := newJS()
