@@ -264,9 +264,9 @@ func TestSecurity_RaftNeedsClusterCertificate(t *testing.T) {
 			// A leader's term far above the node's, carrying a bucket: had it
 			// landed, the node would step down and take the entry.
 			req := &raft.AppendEntriesRequest{
-				RPCHeader:    raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte("attacker"), Addr: []byte("127.0.0.1:1")},
-				Term:         term + 1000,
-				Entries:      []*raft.Log{{Index: 1 << 30, Term: term + 1000, Type: raft.LogCommand, Data: entry}},
+				RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte("attacker"), Addr: []byte("127.0.0.1:1")},
+				Term:      term + 1000,
+				Entries:   []*raft.Log{{Index: 1 << 30, Term: term + 1000, Type: raft.LogCommand, Data: entry}},
 			}
 			var resp raft.AppendEntriesResponse
 			if err := raftClient(t, cfg).AppendEntries(raft.ServerID(id), raft.ServerAddress(addr), req, &resp); err == nil {
