@@ -85,7 +85,7 @@ func createBucketEntry(t *testing.T, bucket string) []byte {
 		return s
 	}
 	leader := open("a1", true, nil)
-	waitFor(t, 10*time.Second, "the attacker's store to lead", leader.IsLeader)
+	nodetest.WaitFor(t, 10*time.Second, "the attacker's store to lead", leader.IsLeader)
 	rec := &recordingForwarder{leader: leader}
 	follower := open("a2", false, rec)
 	if err := leader.AddVoter(ctxT(t, 10*time.Second), "a2", follower.Addr()); err != nil {
@@ -313,7 +313,7 @@ func TestSecurity_JoinNeedsClusterSecret(t *testing.T) {
 	// A node with the cluster's secret joins, as a member and a voter.
 	n2 := c.Joiner("n2", "")
 	n2.Start()
-	waitFor(t, 30*time.Second, "n2 to be a member and a voter", func() bool {
+	nodetest.WaitFor(t, 30*time.Second, "n2 to be a member and a voter", func() bool {
 		return slices.Contains(memberIDs(t, n1), "n2") && raftServers(t, n1)["n2"] == consensus.SuffrageVoter
 	})
 	if _, ok := raftServers(t, n1)["x1"]; ok || slices.Contains(memberIDs(t, n1), "x1") {
@@ -368,15 +368,4 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

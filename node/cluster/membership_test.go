@@ -67,19 +67,27 @@ func testMeta(id string, i int) Meta {
 // (or port, when non-zero) joined to join.
 func startMember(t *testing.T, id string, i, port int, join ...string) *Membership {
 	t.Helper()
+	m := newMember(t, id, i, port, nil, join...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// newMember starts, without joining, a membership like startMember's that
+// gossips with key (nil: plaintext).
+func newMember(t *testing.T, id string, i, port int, key []byte, join ...string) *Membership {
+	t.Helper()
 	m, err := New(Config{
-		NodeID: id, BindAddr: "127.0.0.1", GossipPort: port, Join: join,
+		NodeID: id, BindAddr: "127.0.0.1", GossipPort: port, Join: join, GossipKey: key,
 		Meta: testMeta(id, i), Logger: testLogger(t).With("node", id),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Shutdown() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := m.Join(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return m
 }
 
@@ -137,14 +145,7 @@ func TestConfig_Validate(t *testing.T) {
 func TestMembership_GossipKey(t *testing.T) {
 	keyA, keyB := bytes.Repeat([]byte{'a'}, 32), bytes.Repeat([]byte{'b'}, 32)
 	start := func(id string, i int, key []byte, join ...string) (*Membership, error) {
-		m, err := New(Config{
-			NodeID: id, BindAddr: "127.0.0.1", Join: join, GossipKey: key,
-			Meta: testMeta(id, i), Logger: testLogger(t).With("node", id),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = m.Shutdown() })
+		m := newMember(t, id, i, 0, key, join...)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		return m, m.Join(ctx)

@@ -229,17 +229,29 @@ func (c *Cluster) Joiner(id, secret string) *Node {
 // 30s for one.
 func (c *Cluster) Leader() *Node {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	var leader *Node
+	WaitFor(c.t, 30*time.Second, "a leader", func() bool {
 		for _, n := range c.Nodes {
 			if n.Running() && n.Store().IsLeader() {
-				return n
+				leader = n
+				return true
 			}
+		}
+		return false
+	})
+	return leader
+}
+
+// WaitFor polls cond until it holds, failing the test after timeout.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("nodetest: timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c.t.Fatal("nodetest: no leader within 30s")
-	return nil
 }
 
 // Followers returns the running nodes that are not the leader.
