@@ -45,7 +45,7 @@ func main() {
 	if *join != "" {
 		cfg.Join = strings.Split(*join, ",")
 	}
-	cfg.ClusterSecret = os.Getenv("EVENTIDE_CLUSTER_SECRET")
+	cfg.ClusterSecret = strings.TrimSpace(os.Getenv("EVENTIDE_CLUSTER_SECRET"))
 	if *secretFile != "" {
 		b, err := os.ReadFile(*secretFile)
 		if err != nil {
