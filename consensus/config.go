@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,6 +82,13 @@ type Config struct {
 	// Network, when set, carries Raft's connections (fault-injection
 	// tests). Default nil: plain TCP.
 	Network Network
+	// ServerTLS and ClientTLS, set together, run Raft over TLS on top of
+	// Network: every accepted connection must complete a handshake with
+	// ServerTLS (which should require and verify client certificates), and
+	// every dial completes one with ClientTLS before Raft writes a byte.
+	// The node always sets them (mutual TLS with the cluster CA). Default
+	// nil: plaintext, for this package's tests.
+	ServerTLS, ClientTLS *tls.Config
 }
 
 // DefaultConfig returns a Config with every default filled in; NodeID,
@@ -173,6 +181,9 @@ func (c Config) Validate() error {
 	}
 	if c.ApplyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ApplyTimeout %s is negative", c.ApplyTimeout))
+	}
+	if (c.ServerTLS == nil) != (c.ClientTLS == nil) {
+		errs = append(errs, errors.New("ServerTLS and ClientTLS must be set together"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("consensus: invalid config: %w", errors.Join(errs...))

@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,9 +13,14 @@ import (
 )
 
 // newNetworkTransport is raft's TCP transport with its listener and dialer
-// going through nw (Config.Network).
-func newNetworkTransport(bind string, adv net.Addr, nw Network, log hclog.Logger) (*raft.NetworkTransport, error) {
-	l, err := net.Listen("tcp", bind)
+// going through cfg.Network (plain TCP if nil) and, when cfg.ServerTLS is
+// set, TLS on top of it: faults injected below TLS still cut Raft.
+func newNetworkTransport(cfg Config, adv net.Addr, log hclog.Logger) (*raft.NetworkTransport, error) {
+	nw := cfg.Network
+	if nw == nil {
+		nw = tcpNetwork{}
+	}
+	l, err := net.Listen("tcp", cfg.BindAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +31,14 @@ func newNetworkTransport(bind string, adv net.Addr, nw Network, log hclog.Logger
 		_ = l.Close()
 		return nil, fmt.Errorf("advertise address %v is not a routable TCP address", adv)
 	}
-	sl := &streamLayer{Listener: nw.WrapListener(l), adv: adv, nw: nw}
+	wrapped := nw.WrapListener(l)
+	if cfg.ServerTLS != nil {
+		// The handshake runs lazily, on raft's per-connection goroutine at
+		// its first read, so a client that stalls it holds no one else up;
+		// a failed one ends that connection before raft decodes a byte.
+		wrapped = tls.NewListener(wrapped, cfg.ServerTLS)
+	}
+	sl := &streamLayer{Listener: wrapped, adv: adv, nw: nw, tls: cfg.ClientTLS}
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  sl,
 		MaxPool: tcpMaxPool,
@@ -34,21 +47,44 @@ func newNetworkTransport(bind string, adv net.Addr, nw Network, log hclog.Logger
 	}), nil
 }
 
-// streamLayer is a raft.StreamLayer over a Network.
+// tcpNetwork is a Network of plain TCP.
+type tcpNetwork struct{}
+
+func (tcpNetwork) WrapListener(l net.Listener) net.Listener { return l }
+
+func (tcpNetwork) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// streamLayer is a raft.StreamLayer over a Network, with TLS when tls is
+// set.
 type streamLayer struct {
 	net.Listener
 	adv net.Addr
 	nw  Network
+	tls *tls.Config // nil: plaintext
 }
 
-// Dial implements raft.StreamLayer.
+// Dial implements raft.StreamLayer. Over TLS it completes the handshake
+// within timeout, so a peer that is not of the cluster fails the dial
+// rather than a later write.
 func (s *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	if addr == "" {
 		return nil, errors.New("consensus: dial an empty raft address")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return s.nw.DialContext(ctx, "tcp", string(addr))
+	c, err := s.nw.DialContext(ctx, "tcp", string(addr))
+	if err != nil || s.tls == nil {
+		return c, err
+	}
+	tc := tls.Client(c, s.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("consensus: TLS handshake with %s: %w", addr, err)
+	}
+	return tc, nil
 }
 
 // Addr implements net.Listener with the advertised address.

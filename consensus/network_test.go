@@ -2,11 +2,13 @@ package consensus
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"eventide/clustersec"
 	"eventide/dcp"
 )
 
@@ -39,13 +41,39 @@ func (l countingListener) Accept() (net.Conn, error) {
 }
 
 func TestStore_NetworkCarriesRaft(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testNetworkCarriesRaft(t, nil) })
+	// TLS sits on top of the Network, so faults injected there still cut
+	// Raft.
+	t.Run("mutual TLS", func(t *testing.T) {
+		keys, err := clustersec.Derive([]byte("a cluster secret for the tests"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testNetworkCarriesRaft(t, func(c *Config) {
+			id, err := keys.Issue(c.NodeID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.ServerTLS, c.ClientTLS = id.ServerTLS(), id.ClientTLS()
+		})
+	})
+}
+
+// testNetworkCarriesRaft replicates a write from n1 to n2, each on its own
+// counting Network and adjusted by tune, and checks that Raft went through
+// the Networks.
+func testNetworkCarriesRaft(t *testing.T, tune func(*Config)) {
 	nw1, nw2 := &countingNetwork{}, &countingNetwork{}
 	c1 := testConfig(t, "n1")
 	c1.Network = nw1
-	s1 := mustOpen(t, c1)
 	c2 := testConfig(t, "n2")
 	c2.Bootstrap = false
 	c2.Network = nw2
+	if tune != nil {
+		tune(&c1)
+		tune(&c2)
+	}
+	s1 := mustOpen(t, c1)
 	s2, err := Open(c2)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +87,14 @@ func TestStore_NetworkCarriesRaft(t *testing.T) {
 	waitFor(t, 5*time.Second, func() bool { return s2.Stats().AppliedIndex == s1.Stats().AppliedIndex })
 	if nw1.dials.Load() == 0 || nw2.accepts.Load() == 0 {
 		t.Fatalf("raft bypassed the Network: leader dialed %d, follower accepted %d", nw1.dials.Load(), nw2.accepts.Load())
+	}
+}
+
+func TestConfig_TLSComesInPairs(t *testing.T) {
+	c := testConfig(t, "n1")
+	c.ServerTLS = &tls.Config{}
+	if err := c.Validate(); err == nil {
+		t.Fatal("ServerTLS without ClientTLS was accepted")
 	}
 }
 

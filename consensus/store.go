@@ -136,8 +136,8 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 				return nil, fmt.Errorf("consensus: advertise address %q: %w", cfg.AdvertiseAddr, err)
 			}
 		}
-		if cfg.Network != nil {
-			trans, err = newNetworkTransport(cfg.BindAddr, adv, cfg.Network, hlog.Named("net"))
+		if cfg.Network != nil || cfg.ServerTLS != nil {
+			trans, err = newNetworkTransport(cfg, adv, hlog.Named("net"))
 		} else {
 			trans, err = raft.NewTCPTransportWithLogger(cfg.BindAddr, adv, tcpMaxPool, tcpTimeout, hlog.Named("net"))
 		}

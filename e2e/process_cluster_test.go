@@ -18,13 +18,14 @@ type clusterProc struct {
 	t               *testing.T
 	id, ip, dataDir string
 	join            string
+	secret          string // the cluster secret, in EVENTIDE_CLUSTER_SECRET
 	cmd             *exec.Cmd
 	done            chan error
 	mgmt, ev, sg    string
 }
 
-func newClusterProc(t *testing.T, id, ip, join string) *clusterProc {
-	p := &clusterProc{t: t, id: id, ip: ip, join: join, dataDir: t.TempDir(),
+func newClusterProc(t *testing.T, id, ip, join, secret string) *clusterProc {
+	p := &clusterProc{t: t, id: id, ip: ip, join: join, secret: secret, dataDir: t.TempDir(),
 		mgmt: "http://" + ip + ":8091", ev: "http://" + ip + ":8096", sg: "http://" + ip + ":4984"}
 	t.Cleanup(p.kill)
 	return p
@@ -38,6 +39,7 @@ func (p *clusterProc) start() {
 		args = append(args, "--join", p.join)
 	}
 	p.cmd = exec.Command(os.Getenv("EVENTIDE_BIN"), args...)
+	p.cmd.Env = append(os.Environ(), "EVENTIDE_CLUSTER_SECRET="+p.secret)
 	p.cmd.Stdout, p.cmd.Stderr = os.Stderr, os.Stderr
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.id, err)
@@ -64,10 +66,11 @@ func TestCluster_Processes(t *testing.T) {
 	if os.Getenv("EVENTIDE_BIN") == "" {
 		t.Fatal("EVENTIDE_BIN is not set; run `make e2e`")
 	}
+	const secret = "the e2e cluster's shared secret"
 	procs := []*clusterProc{
-		newClusterProc(t, "n1", "127.0.0.2", ""),
-		newClusterProc(t, "n2", "127.0.0.3", "127.0.0.2:7946"),
-		newClusterProc(t, "n3", "127.0.0.4", "127.0.0.2:7946"),
+		newClusterProc(t, "n1", "127.0.0.2", "", secret),
+		newClusterProc(t, "n2", "127.0.0.3", "127.0.0.2:7946", secret),
+		newClusterProc(t, "n3", "127.0.0.4", "127.0.0.2:7946", secret),
 	}
 	clients := make([]*client, 3)
 	for i, p := range procs {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"eventide/clustersec"
 	"eventide/node/faultnet"
 )
 
@@ -46,6 +47,15 @@ type Config struct {
 	FailoverTimeout time.Duration
 	// Logger is the root logger. Default discards.
 	Logger *slog.Logger
+	// ClusterSecret is shared by every node of the cluster, at least
+	// clustersec.MinSecretBytes long: gossip is encrypted with a key
+	// derived from it, and gRPC and Raft run over mutual TLS with
+	// certificates of a CA derived from it, so a process without it can
+	// neither join, vote, forward nor read. Default empty: the secret kept
+	// in DataDir/cluster-secret; if there is none, a node that knows no
+	// cluster (no Join, no saved peers) generates and keeps one, and any
+	// other node fails with ErrNoClusterSecret.
+	ClusterSecret string
 	// FaultNet, when set, carries the node's Raft, gRPC and gossip traffic
 	// through a fault-injecting network (in-process partition tests). It
 	// is never set in production. Default nil: plain networking.
@@ -100,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if c.FailoverTimeout <= 0 {
 		errs = append(errs, errors.New("failover timeout must be positive"))
+	}
+	if c.ClusterSecret != "" && len(c.ClusterSecret) < clustersec.MinSecretBytes {
+		errs = append(errs, fmt.Errorf("cluster secret is %d bytes, at least %d: use a long random one", len(c.ClusterSecret), clustersec.MinSecretBytes))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("node: invalid config: %w", err)

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"eventide/clustersec"
 	"eventide/consensus"
 	"eventide/node/cluster"
 	"eventide/node/eventing"
@@ -49,7 +50,9 @@ type Node struct {
 	grpc    *rpc.Server
 	sup     *eventing.Supervisor
 	svc     *eventing.Service
-	fault   *faultnet.Endpoint // nil in production
+	fault   *faultnet.Endpoint   // nil in production
+	keys    *clustersec.Keys     // derived from the cluster secret
+	ident   *clustersec.Identity // this node's TLS certificate, issued at New
 
 	mgmt      *clusterapi.Handler
 	rest      map[API]http.Handler
@@ -84,6 +87,16 @@ func New(cfg Config) (_ *Node, err error) {
 	if n.uuid, err = loadNodeUUID(cfg.DataDir); err != nil {
 		return nil, err
 	}
+	secret, err := clusterSecret(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if n.keys, err = clustersec.Derive(secret); err != nil {
+		return nil, fmt.Errorf("node: cluster secret: %w", err)
+	}
+	if n.ident, err = n.keys.Issue(cfg.NodeID); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	for api, port := range map[API]int{
 		APIMgmt: cfg.Ports.Mgmt, APIEventing: cfg.Ports.Eventing,
 		APISyncGateway: cfg.Ports.SyncGateway, APIGRPC: cfg.Ports.GRPC,
@@ -94,7 +107,7 @@ func New(cfg Config) (_ *Node, err error) {
 		}
 		n.listeners[api] = l
 	}
-	ccfg := rpc.ClientConfig{Logger: log.With("component", "rpc-client")}
+	ccfg := rpc.ClientConfig{Logger: log.With("component", "rpc-client"), TLS: n.ident.ClientTLS()}
 	var raftNet consensus.Network
 	if cfg.FaultNet != nil {
 		ep := cfg.FaultNet.Endpoint(cfg.NodeID)
@@ -127,6 +140,8 @@ func New(cfg Config) (_ *Node, err error) {
 		Forwarder:     fwd,
 		Logger:        log.With("component", "raft"),
 		Network:       raftNet,
+		ServerTLS:     n.ident.ServerTLS(),
+		ClientTLS:     n.ident.ClientTLS(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node: open store: %w", err)

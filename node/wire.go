@@ -49,6 +49,7 @@ func (n *Node) wire() error {
 			Services: []string{"kv", "eventing"},
 		},
 		Logger:        n.log.With("component", "membership"),
+		GossipKey:     n.keys.GossipKey(),
 		WrapTransport: n.wrapGossip(),
 	})
 	if err != nil {
@@ -78,6 +79,7 @@ func (n *Node) wire() error {
 		Applier: n.store,
 		Runtime: localRuntime{n.sup},
 		Logger:  n.log.With("component", "rpc-server"),
+		TLS:     n.ident.ServerTLS(),
 	})
 	if err != nil {
 		return fmt.Errorf("node: gRPC server: %w", err)

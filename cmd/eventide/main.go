@@ -40,19 +40,27 @@ func main() {
 	fs.StringVar(&cfg.Username, "username", envOr("EVENTIDE_USERNAME", cfg.Username), "administrator user name")
 	fs.StringVar(&cfg.Password, "password", envOr("EVENTIDE_PASSWORD", cfg.Password), "administrator password")
 	fs.DurationVar(&cfg.FailoverTimeout, "failover-timeout", cfg.FailoverTimeout, "how long a dead node waits before it is failed over")
+	secretFile := fs.String("cluster-secret-file", "", "file holding the cluster secret every node shares, at least 16 bytes (default $EVENTIDE_CLUSTER_SECRET, else <data-dir>/cluster-secret, which a first node generates)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	_ = fs.Parse(os.Args[2:])
 	if *join != "" {
 		cfg.Join = strings.Split(*join, ",")
 	}
-
+	cfg.ClusterSecret = strings.TrimSpace(os.Getenv("EVENTIDE_CLUSTER_SECRET"))
+	if *secretFile != "" {
+		b, err := os.ReadFile(*secretFile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "eventide: --cluster-secret-file: %v\n", err)
+			os.Exit(2)
+		}
+		cfg.ClusterSecret = strings.TrimSpace(string(b))
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		fmt.Fprintf(os.Stderr, "eventide: bad --log-level %q\n", *level)
 		os.Exit(2)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -65,6 +73,9 @@ func main() {
 		os.Exit(1)
 	}()
 	if err := node.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
+		if errors.Is(err, node.ErrNoClusterSecret) {
+			err = fmt.Errorf("%w; give this node the cluster's secret in EVENTIDE_CLUSTER_SECRET or with --cluster-secret-file", err)
+		}
 		cfg.Logger.Error("eventide stopped", "err", err)
 		os.Exit(1)
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -66,19 +67,27 @@ func testMeta(id string, i int) Meta {
 // (or port, when non-zero) joined to join.
 func startMember(t *testing.T, id string, i, port int, join ...string) *Membership {
 	t.Helper()
+	m := newMember(t, id, i, port, nil, join...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// newMember starts, without joining, a membership like startMember's that
+// gossips with key (nil: plaintext).
+func newMember(t *testing.T, id string, i, port int, key []byte, join ...string) *Membership {
+	t.Helper()
 	m, err := New(Config{
-		NodeID: id, BindAddr: "127.0.0.1", GossipPort: port, Join: join,
+		NodeID: id, BindAddr: "127.0.0.1", GossipPort: port, Join: join, GossipKey: key,
 		Meta: testMeta(id, i), Logger: testLogger(t).With("node", id),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Shutdown() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := m.Join(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return m
 }
 
@@ -108,6 +117,7 @@ func TestConfig_Validate(t *testing.T) {
 		"meta no grpc":    func(c *Config) { c.Meta.GRPCAddr = "127.0.0.1" },
 		"meta too large":  func(c *Config) { c.Meta = big },
 		"probe too short": func(c *Config) { c.ProbeInterval = time.Millisecond },
+		"bad gossip key":  func(c *Config) { c.GossipKey = make([]byte, 20) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := good
@@ -129,6 +139,33 @@ func TestConfig_Validate(t *testing.T) {
 	}
 	if b, _ := testMeta("n1", 1).Encode(); len(b) > 300 {
 		t.Fatalf("a typical meta takes %d bytes; keep it well under 512", len(b))
+	}
+}
+
+func TestMembership_GossipKey(t *testing.T) {
+	keyA, keyB := bytes.Repeat([]byte{'a'}, 32), bytes.Repeat([]byte{'b'}, 32)
+	start := func(id string, i int, key []byte, join ...string) (*Membership, error) {
+		m := newMember(t, id, i, 0, key, join...)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		return m, m.Join(ctx)
+	}
+	m1, _ := start("m1", 1, keyA)
+	if _, err := start("m2", 2, keyA, m1.Addr()); err != nil {
+		t.Fatalf("a member with the same key could not join: %v", err)
+	}
+	// Neither another key nor plaintext gets a member in: its push/pull
+	// cannot be read by m1 (nor m1's by it).
+	for name, key := range map[string][]byte{"other key": keyB, "no key": nil} {
+		if _, err := start("x-"+strings.ReplaceAll(name, " ", ""), 3, key, m1.Addr()); !errors.Is(err, ErrJoin) {
+			t.Errorf("%s: Join = %v, want ErrJoin", name, err)
+		}
+	}
+	waitFor(t, 10*time.Second, "m1 to see m2", func() bool { return stateOf(m1, "m2") == StateAlive })
+	for _, mem := range m1.Members() {
+		if strings.HasPrefix(mem.NodeID, "x-") {
+			t.Fatalf("m1 lists %s, which gossips without the key", mem.NodeID)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"eventide/clustersec"
 	"eventide/node"
 	"eventide/node/faultnet"
 )
@@ -37,6 +38,10 @@ type Options struct {
 	// the cluster manager API on port 8091, the only HTTP port Couchbase
 	// SDKs reach with a couchbase:// connection string.
 	Mgmt8091 bool
+	// ClusterSecret is the nodes' cluster secret. Default: NewNode leaves
+	// it empty (the node generates one in its data dir, as `make run`
+	// does); NewCluster generates one for its nodes (Cluster.Secret).
+	ClusterSecret string
 }
 
 // NewNode starts a one-node cluster.
@@ -77,6 +82,7 @@ func newNode(t testing.TB, id string, o Options) *Node {
 	if o.FailoverTimeout > 0 {
 		cfg.FailoverTimeout = o.FailoverTimeout
 	}
+	cfg.ClusterSecret = o.ClusterSecret
 	n := &Node{t: t, Cfg: cfg}
 	t.Cleanup(func() {
 		if n.Node != nil {
@@ -88,17 +94,29 @@ func newNode(t testing.TB, id string, o Options) *Node {
 
 func (n *Node) start() {
 	n.t.Helper()
-	nd, err := node.New(n.Cfg)
-	if err != nil {
-		n.t.Fatalf("nodetest: new node: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := n.TryStart(ctx); err != nil {
+		n.t.Fatalf("nodetest: %v", err)
+	}
+}
+
+// TryStart starts a stopped node within ctx and returns why it could not
+// (tests of nodes that must not get in use it); a failed node is closed.
+func (n *Node) TryStart(ctx context.Context) error {
+	if n.Node != nil {
+		return nil
+	}
+	nd, err := node.New(n.Cfg)
+	if err != nil {
+		return fmt.Errorf("new node: %w", err)
+	}
 	if err := nd.Start(ctx); err != nil {
 		_ = nd.Close()
-		n.t.Fatalf("nodetest: start node: %v", err)
+		return fmt.Errorf("start node: %w", err)
 	}
 	n.Node = nd
+	return nil
 }
 
 // Restart closes the node cleanly and starts it again on the same data dir
@@ -153,13 +171,24 @@ type Cluster struct {
 	Nodes []*Node
 	// Net is the nodes' fault-injecting network.
 	Net *faultnet.Net
+	// Secret is the nodes' cluster secret.
+	Secret string
+	opts   Options
 }
 
 // NewCluster starts k nodes: n1 bootstraps the cluster, the others join it
-// with every other node as a seed.
+// with every other node as a seed. They share o.ClusterSecret, or a fresh
+// random one.
 func NewCluster(t testing.TB, k int, o Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, Net: faultnet.New()}
+	if o.ClusterSecret == "" {
+		s, err := clustersec.GenerateSecret()
+		if err != nil {
+			t.Fatalf("nodetest: %v", err)
+		}
+		o.ClusterSecret = s
+	}
+	c := &Cluster{t: t, Net: faultnet.New(), Secret: o.ClusterSecret, opts: o}
 	for i := range k {
 		n := newNode(t, fmt.Sprintf("n%d", i+1), o)
 		n.Cfg.FaultNet = c.Net
@@ -178,21 +207,51 @@ func NewCluster(t testing.TB, k int, o Options) *Cluster {
 	return c
 }
 
+// Joiner configures, without starting it, one more node id that joins
+// the cluster through every node of it, on its network and with its
+// options; secret is its cluster secret ("": the cluster's). It is not
+// added to Nodes. Start it with Start or TryStart.
+func (c *Cluster) Joiner(id, secret string) *Node {
+	c.t.Helper()
+	o := c.opts
+	if secret != "" {
+		o.ClusterSecret = secret
+	}
+	n := newNode(c.t, id, o)
+	n.Cfg.FaultNet = c.Net
+	for _, m := range c.Nodes {
+		n.Cfg.Join = append(n.Cfg.Join, m.GossipAddr())
+	}
+	return n
+}
+
 // Leader returns the running node that is the Raft leader, waiting up to
 // 30s for one.
 func (c *Cluster) Leader() *Node {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	var leader *Node
+	WaitFor(c.t, 30*time.Second, "a leader", func() bool {
 		for _, n := range c.Nodes {
 			if n.Running() && n.Store().IsLeader() {
-				return n
+				leader = n
+				return true
 			}
+		}
+		return false
+	})
+	return leader
+}
+
+// WaitFor polls cond until it holds, failing the test after timeout.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("nodetest: timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c.t.Fatal("nodetest: no leader within 30s")
-	return nil
 }
 
 // Followers returns the running nodes that are not the leader.
