@@ -41,7 +41,7 @@ func (s *server) handleAllDocs(q *request) error {
 		err = json.Unmarshal(buf.Bytes(), &in)
 		s.putBuf(buf)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+			return badJSON(err)
 		}
 		if len(in.Keys) == 0 || json.Unmarshal(in.Keys, &keys) != nil || keys == nil {
 			return errorf(http.StatusBadRequest, "Bad/missing keys")

@@ -3,6 +3,7 @@ package syncgwapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -307,8 +308,11 @@ func parseExpiry(raw string, now time.Time) (uint32, error) {
 		return 0, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		n, err := strconv.ParseInt(raw, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("expiry value is not within valid range: %s", raw)
+		}
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("expiry %s is not an integer number of seconds", raw)
 		}
 		v = n
 	case c == '"':
@@ -321,7 +325,8 @@ func parseExpiry(raw string, now time.Time) (uint32, error) {
 		} else if t, err := time.Parse(time.RFC3339, s); err == nil {
 			v = t.Unix()
 		} else {
-			return 0, fmt.Errorf("unable to parse expiry %s as either numeric or date expiry: %w", s, err)
+			// Neither parser's error is for a client: name the forms instead.
+			return 0, fmt.Errorf("unable to parse expiry %s as either numeric or date expiry: use seconds or an RFC 3339 date", s)
 		}
 	default:
 		return 0, fmt.Errorf("unrecognized expiry format")

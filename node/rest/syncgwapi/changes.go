@@ -370,7 +370,7 @@ func (s *server) readChangesBody(q *request, o *changesOptions) error {
 	}
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(buf.Bytes(), &in); err != nil {
-		return errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+		return badJSON(err)
 	}
 	str := func(name string) (string, bool, error) {
 		raw, ok := in[name]

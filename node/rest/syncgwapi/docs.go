@@ -122,7 +122,7 @@ func (s *server) readDoc(q *request) ([]byte, docFields, error) {
 		if len(strings.TrimSpace(string(data))) == 0 {
 			return nil, docFields{}, errorf(http.StatusBadRequest, reasonEmptyDoc)
 		}
-		return nil, docFields{}, errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+		return nil, docFields{}, badJSON(err)
 	}
 	if string(raw) == "null" {
 		return nil, docFields{}, errorf(http.StatusBadRequest, reasonEmptyDoc)

@@ -81,6 +81,9 @@ const (
 	wwwAuthenticate = `Basic realm="` + productName + `"`
 )
 
+// reasonBadGzip answers a gzip-encoded body that does not decompress.
+const reasonBadGzip = "invalid gzip request body: it is not valid gzip data"
+
 // maxPooledBuffer is the largest request buffer returned to the pool.
 const maxPooledBuffer = 4 << 20
 
@@ -144,6 +147,13 @@ var (
 		"GET": (*server).handleGetDoc, "HEAD": (*server).handleGetDoc, "PUT": (*server).handlePutDoc, "DELETE": (*server).handleDeleteDoc,
 	}}
 )
+
+// public reports whether method on ep is served without credentials, as
+// Sync Gateway serves /_ping (its OpenAPI document declares no 401 there).
+func (ep *endpoint) public(method string) bool {
+	_, ok := ep.methods[method]
+	return ep.noAuth && ok
+}
 
 // notImplemented are Sync Gateway public endpoints under /{keyspace}/ that
 // are not served yet: path segment → the 501 reason.
@@ -235,6 +245,15 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Server", productName)
 
 	ep, ks, doc, err := route(r.URL.EscapedPath())
+	// Credentials come before anything that tells a stranger about the
+	// server: unknown paths, allowed methods and OPTIONS all answer 401
+	// without them. Only the public endpoints' own methods are open.
+	if err != nil || !ep.public(r.Method) {
+		if aerr := s.authenticate(rw, r); aerr != nil {
+			s.writeError(rw, r, aerr)
+			return
+		}
+	}
 	if err != nil {
 		s.writeError(rw, r, err)
 		return
@@ -248,12 +267,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			s.writeError(rw, r, errorf(http.StatusMethodNotAllowed, "method %s is not allowed here; allowed: %s", r.Method, ep.allow))
-			return
-		}
-	}
-	if !ep.noAuth {
-		if err := s.authenticate(rw, r); err != nil {
-			s.writeError(rw, r, err)
 			return
 		}
 	}
@@ -294,7 +307,7 @@ func (s *server) writeError(w *responseWriter, r *http.Request, err error) {
 	var he *httpError
 	if !errors.As(err, &he) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		he = errorf(http.StatusInternalServerError, "Internal error: %v", err)
+		he = errorf(http.StatusInternalServerError, reasonInternal)
 	}
 	if w.wroteHeader {
 		// A streamed response already started; the client sees a truncated body.
@@ -315,7 +328,7 @@ func (s *server) recoverPanic(w *responseWriter, r *http.Request) {
 	}
 	s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 	if !w.wroteHeader {
-		writeJSON(w, http.StatusInternalServerError, appendErrorBody(nil, http.StatusInternalServerError, fmt.Sprintf("Internal error: %v", v)))
+		writeJSON(w, http.StatusInternalServerError, appendErrorBody(nil, http.StatusInternalServerError, reasonInternal))
 	}
 }
 
@@ -477,7 +490,7 @@ func (s *server) readBody(r *http.Request) (*bytes.Buffer, error) {
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "invalid gzip request body: %v", err)
+			return nil, errorf(http.StatusBadRequest, reasonBadGzip)
 		}
 		defer zr.Close()
 		body = zr
@@ -494,7 +507,10 @@ func (s *server) readBody(r *http.Request) (*bytes.Buffer, error) {
 	switch {
 	case err != nil:
 		s.putBuf(buf)
-		return nil, errorf(http.StatusBadRequest, "reading request body: %v", err)
+		if body != r.Body {
+			return nil, errorf(http.StatusBadRequest, reasonBadGzip)
+		}
+		return nil, errorf(http.StatusBadRequest, "the request body could not be read in full")
 	case int64(buf.Len()) > max:
 		s.putBuf(buf)
 		return nil, errorf(http.StatusRequestEntityTooLarge, "request body exceeds %d bytes", max)
