@@ -492,7 +492,7 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values,
 		if errors.As(err, &tooBig) {
 			writeGlobalError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body exceeds %d bytes", tooBig.Limit))
 		} else {
-			writeGlobalError(w, http.StatusBadRequest, "Invalid form body: "+err.Error())
+			writeGlobalError(w, http.StatusBadRequest, "Invalid form body: it is not valid application/x-www-form-urlencoded")
 		}
 		return nil, false
 	}
