@@ -380,6 +380,19 @@ func (w *responseWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
+// streamWriteStall bounds one write of a streamed or long-lived response
+// (_all_docs, _changes). Each chunk gets its own write deadline: that lifts
+// the server's WriteTimeout for a response that legitimately outlives it,
+// while a client that stops reading still ends its response.
+const streamWriteStall = 30 * time.Second
+
+// writeChunk writes one chunk of a streamed response under its own write
+// deadline (ignored where the writer has none, as in tests' recorders).
+func (w *responseWriter) writeChunk(p []byte) {
+	_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(streamWriteStall))
+	_, _ = w.Write(p)
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
