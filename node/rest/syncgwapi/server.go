@@ -8,7 +8,10 @@
 //
 // A keyspace path segment is "db" (the bucket's _default collection),
 // "db.collection" (a collection of the _default scope) or
-// "db.scope.collection". Documents are read from a DocReader (*dcp.Store)
+// "db.scope.collection"; the split is unambiguous because the cluster
+// manager refuses periods in bucket names (Couchbase's other name
+// characters, % included, reach this API percent-encoded). Documents are
+// read from a DocReader (*dcp.Store)
 // and written through a DocWriter (*consensus.Store); every request's
 // writes, including all documents of one _bulk_docs request, go to the
 // writer in one WriteDocs call so that they share one group commit.
