@@ -236,7 +236,10 @@ func readSpecials(specials []special, now time.Time) docFields {
 			f.err = e
 		}
 	}
-	for _, sp := range specials {
+	for i, sp := range specials {
+		if repeated(specials[i+1:], sp.key) {
+			continue // a later value of the same key wins (see dupkeys.go)
+		}
 		switch sp.key {
 		case "_id":
 			f.id, f.hasID = jsonString(sp.val)
@@ -277,6 +280,16 @@ func readSpecials(specials []special, now time.Time) docFields {
 		}
 	}
 	return f
+}
+
+// repeated reports whether key occurs in specials.
+func repeated(specials []special, key string) bool {
+	for _, sp := range specials {
+		if sp.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonString decodes a JSON string token.

@@ -16,6 +16,12 @@
 // writes, including all documents of one _bulk_docs request, go to the
 // writer in one WriteDocs call so that they share one group commit.
 //
+// A document body that repeats a key is stored normalized: the last value
+// of a key wins, at the position where the key first appeared, at any
+// depth, as JavaScript's JSON.parse reads it (Sync Gateway stores it as
+// sent). The same holds for the special properties (_id, _rev, _exp, ...).
+// See dupkeys.go.
+//
 // The parts of the API not served yet (attachments, _local documents,
 // _bulk_get, _revs_diff, sessions, continuous and websocket feeds,
 // new_edits=false) answer 501 Not Implemented with a reason naming them.
