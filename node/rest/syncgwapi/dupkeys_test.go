@@ -29,7 +29,7 @@ func TestDedupeKeys(t *testing.T) {
 		{`{"a":{"x":1,"x":[{"y":1,"y":2}]},"b":[{"c":1,"c":null}]}`, `{"a":{"x":[{"y":2}]},"b":[{"c":null}]}`},
 		{`{"a":1,"\u0061":2}`, `{"a":2}`},
 		{`{"a":{"a":1},"b":{"a":2}}`, `{"a":{"a":1},"b":{"a":2}}`}, // same key in different objects
-		{`{"s":"{\"a\":1,\"a\":2}"}`, `{"s":"{\"a\":1,\"a\":2}"}`},   // inside a string: not a key
+		{`{"s":"{\"a\":1,\"a\":2}"}`, `{"s":"{\"a\":1,\"a\":2}"}`}, // inside a string: not a key
 		{many(false), many(false)},
 		{many(true), strings.Replace(many(false), `"k7":7`, `"k7":"last"`, 1)},
 	}
