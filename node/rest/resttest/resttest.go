@@ -4,6 +4,7 @@
 package resttest
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,23 @@ var MalformedJSON = []string{
 	`{"enable_debugger":"x","ram_quota":-1}`,
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+}
+
+// RequestTarget returns a fuzzed path as a request target that
+// httptest.NewRequest accepts, and false for what no client could send
+// (an absolute or opaque URL, a query, a method that is not a token).
+func RequestTarget(method, path string) (string, bool) {
+	u, err := url.ParseRequestURI(path)
+	if err != nil || u.RawQuery != "" || u.Scheme != "" || u.Opaque != "" || !strings.HasPrefix(path, "/") {
+		return "", false
+	}
+	if method == "" || method == "CONNECT" {
+		return "", false
+	}
+	for _, c := range method {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?={}`, c) {
+			return "", false
+		}
+	}
+	return u.RequestURI(), true
 }
