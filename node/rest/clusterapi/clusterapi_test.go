@@ -78,6 +78,11 @@ func TestAuth_RequiredOnEveryRoute(t *testing.T) {
 		{"delete bucket", testUser, "x", "DELETE", "/pools/default/buckets/default"},
 		{"terse config", "", "", "GET", "/pools/default/bs/default"},
 		{"unknown path", "", "", "GET", "/no/such/path"},
+		// Nothing is routed before authentication.
+		{"wrong method", "", "", "PUT", "/pools/default/buckets"},
+		{"options", "", "", "OPTIONS", "/pools/default/buckets"},
+		{"head", "", "", "HEAD", "/pools"},
+		{"options unknown", "", "", "OPTIONS", "/no/such/path"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
