@@ -1,8 +1,6 @@
 package clusterapi
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -45,7 +43,7 @@ func TestMalformedInputs_NoGoInternals(t *testing.T) {
 			resttest.CheckNoGoInternals(t, "GET "+p+q, r)
 		}
 	}
-	for _, p := range []string{"/pools/default/buckets/%zz", "/pools/default/b/nob", "/pools/default/buckets/b/docs/%F0%28", "/nothing"} {
+	for _, p := range []string{"/pools/default/b/nob", "/pools/default/buckets/b/docs/%F0%28", "/nothing"} {
 		for _, m := range []string{"GET", "DELETE", "PUT", "POST"} {
 			resttest.CheckNoGoInternals(t, m+" "+p, e.raw(t, m, p, "", ""))
 		}
@@ -56,22 +54,5 @@ func TestMalformedInputs_NoGoInternals(t *testing.T) {
 // response body.
 func (e *testEnv) raw(t *testing.T, method, path, contentType, body string) string {
 	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		return "" // a URL the client cannot send never reaches the server
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.SetBasicAuth(testUser, testPass)
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return string(b)
+	return string(e.send(t, method, path, contentType, strings.NewReader(body), testUser, testPass).body)
 }
