@@ -3,8 +3,9 @@ GO       ?= go
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 PKGS     := ./...
 DATA_DIR ?= $(CURDIR)/data/n1
+FUZZTIME ?= 10s
 
-.PHONY: help run build test e2e chaos bench proto lint cluster cluster-down
+.PHONY: help run build test fuzz e2e chaos bench proto lint cluster cluster-down
 
 ## help: list targets
 help:
@@ -21,6 +22,15 @@ build:
 ## test: vet, format check and the test suite with the race detector
 test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## fuzz: run every fuzz target (func Fuzz* in any package) for FUZZTIME each (default 10s); their seed corpora also run in make test
+fuzz:
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
+			echo "fuzz $$dir $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
 
 ## e2e: black-box tests against separate eventide processes
 e2e: build

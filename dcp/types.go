@@ -41,6 +41,17 @@ var (
 	ErrInvalid = errors.New("dcp: invalid argument")
 )
 
+// InvalidReason is the message of an ErrInvalid error as a client should
+// read it: the text after the sentinel's, without the package prefixes of
+// the sentinel or of any wrapping error.
+func InvalidReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ErrInvalid.Error()+": "); i >= 0 {
+		return msg[i+len(ErrInvalid.Error())+2:]
+	}
+	return "invalid argument"
+}
+
 // Keyspace names one collection.
 type Keyspace struct {
 	Bucket     string `json:"bucket"`

@@ -215,7 +215,7 @@ func (n *Node) Start(ctx context.Context) error {
 	go func() { defer n.wg.Done(); n.expiryPager(bg) }()
 	go func() { defer n.wg.Done(); n.savePeers(bg) }()
 	for api, h := range n.rest {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+		srv := newRESTServer(h, defaultRESTLimits, n.log)
 		if api == APIMgmt {
 			srv.RegisterOnShutdown(n.mgmt.Close) // ends streaming cluster-map responses
 		}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
@@ -133,7 +134,7 @@ func (n *Node) wire() error {
 // round trip per request, which management calls can afford.
 func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if reads || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		if (reads || (r.Method != http.MethodGet && r.Method != http.MethodHead)) && n.hasCredentials(r) {
 			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 			err := n.store.CatchUp(ctx)
 			cancel()
@@ -143,6 +144,16 @@ func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// hasCredentials reports whether r carries the administrator's basic-auth
+// credentials (in constant time). A request without them gets the API's
+// 401 at once: it must not cost a Raft round trip first.
+func (n *Node) hasCredentials(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(n.cfg.Username))
+	p := subtle.ConstantTimeCompare([]byte(pass), []byte(n.cfg.Password))
+	return ok && u&p == 1
 }
 
 // wrapGossip returns the membership's transport hook: nil unless the node

@@ -2,6 +2,7 @@ package eventing
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"eventide/handler"
@@ -82,8 +83,15 @@ func HandlerCompiler(d *Definition) error {
 	if errors.As(err, &ce) {
 		return &CompileError{Line: ce.Line, Column: ce.Column, Message: ce.Message}
 	}
-	if errors.Is(err, handler.ErrInvalidBinding) || errors.Is(err, handler.ErrInvalidSettings) {
-		return &Error{Code: CodeInvalidRequest, Description: err.Error(), Err: err}
+	for _, sentinel := range []error{handler.ErrInvalidBinding, handler.ErrInvalidSettings} {
+		if errors.Is(err, sentinel) {
+			// The client reads the message, not the "handler: ..." prefixes.
+			desc := err.Error()
+			if i := strings.LastIndex(desc, sentinel.Error()+": "); i >= 0 {
+				desc = desc[i+len(sentinel.Error())+2:]
+			}
+			return &Error{Code: CodeInvalidRequest, Description: desc, Err: err}
+		}
 	}
 	return err
 }

@@ -532,7 +532,9 @@ func jsonErrorText(err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at offset %d: %v", syn.Offset, syn)
+		// syn's own text is Go's ("invalid character ..."): the offset is
+		// what a client can act on.
+		return fmt.Sprintf("invalid JSON at offset %d", syn.Offset)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -540,7 +542,7 @@ func jsonErrorText(err error) string {
 		}
 		return fmt.Sprintf("field %s must be of type %s, got JSON %s", field, goTypeToJSON(typ.Type.String()), typ.Value)
 	}
-	return err.Error()
+	return "invalid JSON"
 }
 
 // goTypeToJSON names a Go type in JSON terms.

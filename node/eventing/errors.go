@@ -230,7 +230,8 @@ func AsError(err error) *Error {
 	if errors.As(err, &c) {
 		return &Error{Code: c, Description: c.Name}
 	}
-	return &Error{Code: CodeInternal, Description: err.Error(), Err: err}
+	// err's text is Go's, not the API's; the REST layer logs it with Err.
+	return &Error{Code: CodeInternal, Description: "internal error; the server logged the details", Err: err}
 }
 
 // Sentinel errors of the package's configuration.

@@ -372,7 +372,8 @@ func backendError(err error, format string, args ...any) *Error {
 	case errors.Is(err, consensus.ErrClosed):
 		return internalError(err, "%s: the node is shutting down", what)
 	}
-	return &Error{Code: CodeMetakvWriteFailed, Description: fmt.Sprintf("%s: %v", what, err), Err: err}
+	// err's text is Go's, not the API's; the REST layer logs it with Err.
+	return &Error{Code: CodeMetakvWriteFailed, Description: what + ": the write failed; the server logged the details", Err: err}
 }
 
 // newInstanceID returns a fresh function instance id.

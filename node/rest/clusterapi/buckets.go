@@ -480,8 +480,18 @@ func bucketNameError(name string) string {
 	if name[0] == '.' {
 		return "Bucket name cannot start with dot."
 	}
+	if strings.Contains(name, ".") {
+		return bucketNamePeriod
+	}
 	return ""
 }
+
+// bucketNamePeriod refuses a rule Couchbase does not have: eventide serves
+// the Sync Gateway API over every bucket, and its keyspace path segment
+// ("db", "db.collection", "db.scope.collection") splits on periods, so a
+// bucket named with one could not be addressed there. Refusing it at
+// creation keeps every bucket reachable through every API.
+const bucketNamePeriod = "Bucket name cannot contain a period (.): eventide serves the Sync Gateway API over every bucket, and its keyspace paths (db.scope.collection) use periods as separators."
 
 // parseForm reads an x-www-form-urlencoded body (not the query string, as
 // ns_server's parse_post), bounded by MaxBodyBytes.
@@ -492,7 +502,7 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values,
 		if errors.As(err, &tooBig) {
 			writeGlobalError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body exceeds %d bytes", tooBig.Limit))
 		} else {
-			writeGlobalError(w, http.StatusBadRequest, "Invalid form body: "+err.Error())
+			writeGlobalError(w, http.StatusBadRequest, "Invalid form body: it is not valid application/x-www-form-urlencoded")
 		}
 		return nil, false
 	}

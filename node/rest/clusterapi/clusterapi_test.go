@@ -78,6 +78,11 @@ func TestAuth_RequiredOnEveryRoute(t *testing.T) {
 		{"delete bucket", testUser, "x", "DELETE", "/pools/default/buckets/default"},
 		{"terse config", "", "", "GET", "/pools/default/bs/default"},
 		{"unknown path", "", "", "GET", "/no/such/path"},
+		// Nothing is routed before authentication.
+		{"wrong method", "", "", "PUT", "/pools/default/buckets"},
+		{"options", "", "", "OPTIONS", "/pools/default/buckets"},
+		{"head", "", "", "HEAD", "/pools"},
+		{"options unknown", "", "", "OPTIONS", "/no/such/path"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -428,7 +433,8 @@ func TestCreateBucket_BackendErrors(t *testing.T) {
 		{"timeout", context.DeadlineExceeded, http.StatusServiceUnavailable, "_", "timed out"},
 		{"lost race", dcp.ErrExists, http.StatusBadRequest, "name", "Bucket with given name already exists"},
 		{"store rejects", fmt.Errorf("%w: bucket name is bad", dcp.ErrInvalid), http.StatusBadRequest, "name", "bucket name is bad"},
-		{"unexpected", errors.New("disk on fire"), http.StatusInternalServerError, "_", "disk on fire"},
+		// An unexpected error's text stays in the log: it is Go's, not the API's.
+		{"unexpected", errors.New("disk on fire"), http.StatusInternalServerError, "_", "Unexpected server error, request logged."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

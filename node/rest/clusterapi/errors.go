@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"eventide/consensus"
 	"eventide/dcp"
@@ -136,7 +135,8 @@ func (h *Handler) writeCollectionsError(w http.ResponseWriter, r *http.Request, 
 // writeUnexpected logs err and replies 500 in ns_server's global error shape.
 func (h *Handler) writeUnexpected(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeGlobalError(w, http.StatusInternalServerError, "Unexpected server error: "+err.Error())
+	// The error's text is Go's, not the API's: it stays in the log.
+	writeGlobalError(w, http.StatusInternalServerError, "Unexpected server error, request logged.")
 }
 
 // erlQuote renders a name as Erlang's io_lib:format("~p") does for a
@@ -145,10 +145,4 @@ func erlQuote(s string) string { return strconv.Quote(s) }
 
 // invalidMessage is the message of a dcp.ErrInvalid error without the
 // sentinel's own text.
-func invalidMessage(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, dcp.ErrInvalid.Error()+": "); i >= 0 {
-		return msg[i+len(dcp.ErrInvalid.Error())+2:]
-	}
-	return msg
-}
+func invalidMessage(err error) string { return dcp.InvalidReason(err) }

@@ -225,16 +225,21 @@ func (e *testEnv) do(t *testing.T, method, path string, form url.Values) respons
 
 func (e *testEnv) doAuth(t *testing.T, method, path string, form url.Values, user, pass string) response {
 	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return e.send(t, method, path, "", nil, user, pass)
 	}
+	return e.send(t, method, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), user, pass)
+}
+
+// send sends a request with any body and content type ("": none).
+func (e *testEnv) send(t *testing.T, method, path, contentType string, body io.Reader, user, pass string) response {
+	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if user != "" || pass != "" {
 		req.SetBasicAuth(user, pass)

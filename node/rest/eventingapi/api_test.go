@@ -212,6 +212,14 @@ func TestAuth(t *testing.T) {
 			}
 		})
 	}
+	// Nothing is routed before authentication: wrong methods and OPTIONS too.
+	for _, m := range []string{"PUT", "OPTIONS", "PATCH", "DELETE"} {
+		r := e.doAs(m, "/api/v1/status", "", "", "")
+		r.wantErr(t, http.StatusUnauthorized, "ERR_UNAUTHENTICATED", "Unauthenticated")
+		if r.header.Get("Allow") != "" {
+			t.Errorf("%s: Allow %q on a 401", m, r.header.Get("Allow"))
+		}
+	}
 	if r := e.do("GET", "/api/v1/functions", ""); r.code != http.StatusOK || strings.TrimSpace(r.body) != "[]" {
 		t.Errorf("authenticated list: %d %s", r.code, r.body)
 	}

@@ -164,7 +164,7 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		if errors.As(err, &tooBig) {
 			return nil, &eventing.Error{Code: eventing.CodeReadReq, Description: fmt.Sprintf("failed to read request body: it is larger than %d bytes", tooBig.Limit), Err: err}
 		}
-		return nil, &eventing.Error{Code: eventing.CodeReadReq, Description: fmt.Sprintf("failed to read request body: %v", err), Err: err}
+		return nil, &eventing.Error{Code: eventing.CodeReadReq, Description: "failed to read request body: the upload was interrupted or too slow", Err: err}
 	}
 	return body, nil
 }

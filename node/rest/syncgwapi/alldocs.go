@@ -41,7 +41,7 @@ func (s *server) handleAllDocs(q *request) error {
 		err = json.Unmarshal(buf.Bytes(), &in)
 		s.putBuf(buf)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+			return badJSON(err)
 		}
 		if len(in.Keys) == 0 || json.Unmarshal(in.Keys, &keys) != nil || keys == nil {
 			return errorf(http.StatusBadRequest, "Bad/missing keys")
@@ -88,7 +88,7 @@ func (s *server) handleAllDocs(q *request) error {
 		out = build(out)
 		rows++
 		if len(out) >= flushBytes {
-			_, _ = q.w.Write(out)
+			q.w.writeChunk(out)
 			out = out[:0]
 		}
 	}
@@ -127,7 +127,7 @@ func (s *server) handleAllDocs(q *request) error {
 	out = append(out, `,"update_seq":`...)
 	out = strconv.AppendUint(out, seq, 10)
 	out = append(out, "}\n"...)
-	_, _ = q.w.Write(out)
+	q.w.writeChunk(out)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package syncgwapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -235,7 +236,10 @@ func readSpecials(specials []special, now time.Time) docFields {
 			f.err = e
 		}
 	}
-	for _, sp := range specials {
+	for i, sp := range specials {
+		if repeated(specials[i+1:], sp.key) {
+			continue // a later value of the same key wins (see dupkeys.go)
+		}
 		switch sp.key {
 		case "_id":
 			f.id, f.hasID = jsonString(sp.val)
@@ -278,6 +282,16 @@ func readSpecials(specials []special, now time.Time) docFields {
 	return f
 }
 
+// repeated reports whether key occurs in specials.
+func repeated(specials []special, key string) bool {
+	for _, sp := range specials {
+		if sp.key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // jsonString decodes a JSON string token.
 func jsonString(raw string) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
@@ -307,8 +321,11 @@ func parseExpiry(raw string, now time.Time) (uint32, error) {
 		return 0, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		n, err := strconv.ParseInt(raw, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("expiry value is not within valid range: %s", raw)
+		}
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("expiry %s is not an integer number of seconds", raw)
 		}
 		v = n
 	case c == '"':
@@ -321,7 +338,8 @@ func parseExpiry(raw string, now time.Time) (uint32, error) {
 		} else if t, err := time.Parse(time.RFC3339, s); err == nil {
 			v = t.Unix()
 		} else {
-			return 0, fmt.Errorf("unable to parse expiry %s as either numeric or date expiry: %w", s, err)
+			// Neither parser's error is for a client: name the forms instead.
+			return 0, fmt.Errorf("unable to parse expiry %s as either numeric or date expiry: use seconds or an RFC 3339 date", s)
 		}
 	default:
 		return 0, fmt.Errorf("unrecognized expiry format")

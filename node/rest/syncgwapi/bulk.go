@@ -53,7 +53,7 @@ func (s *server) handleBulkDocs(q *request) error {
 		if errors.As(err, &te) && (te.Field == "docs" || strings.HasPrefix(te.Field, "docs.")) {
 			return errorf(http.StatusBadRequest, "missing 'docs' property")
 		}
-		return errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+		return badJSON(err)
 	}
 	if req.Docs == nil {
 		return errorf(http.StatusBadRequest, "missing 'docs' property")
@@ -116,10 +116,10 @@ func (s *server) handleBulkDocs(q *request) error {
 			case res[j].Err != nil:
 				if r.err = mutationError(res[j].Err, &muts[j], q.ksName); r.err == nil {
 					s.log.Error("bulk_docs write failed", "keyspace", q.ksName, "doc", r.id, "err", res[j].Err)
-					r.err = errorf(http.StatusInternalServerError, "Internal error: %v", res[j].Err)
+					r.err = errorf(http.StatusInternalServerError, reasonInternal)
 				}
 			case res[j].Doc == nil:
-				r.err = errorf(http.StatusInternalServerError, "Internal error: writer returned no document")
+				r.err = errorf(http.StatusInternalServerError, reasonInternal)
 			default:
 				r.rev = res[j].Doc.RevID
 			}

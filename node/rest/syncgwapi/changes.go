@@ -109,7 +109,7 @@ func (s *server) handleChanges(q *request) error {
 	f.out = append(f.out, "],\n\"last_seq\":\""...)
 	f.out = strconv.AppendUint(f.out, f.lastSeq, 10)
 	f.out = append(f.out, "\"}\n"...)
-	_, _ = q.w.Write(f.out)
+	q.w.writeChunk(f.out)
 	return nil
 }
 
@@ -141,7 +141,7 @@ func (f *changesFeed) add(q *request, d *dcp.Document) {
 	f.count++
 	f.lastSeq = d.ChangeSeq
 	if q != nil && len(f.out) >= flushBytes {
-		_, _ = q.w.Write(f.out)
+		q.w.writeChunk(f.out)
 		f.out = f.out[:0]
 	}
 }
@@ -217,7 +217,7 @@ func (f *changesFeed) collectDocIDs() error {
 // passes or the client goes away. As in Sync Gateway, a heartbeat (a
 // newline every heartbeat ms) replaces the timeout.
 func (f *changesFeed) wait(q *request, wake <-chan struct{}) error {
-	_, _ = q.w.Write(f.out)
+	q.w.writeChunk(f.out)
 	f.out = f.out[:0]
 	q.w.Flush()
 	var heartbeat, timeout <-chan time.Time
@@ -242,7 +242,7 @@ func (f *changesFeed) wait(q *request, wake <-chan struct{}) error {
 				return nil
 			}
 		case <-heartbeat:
-			_, _ = q.w.Write([]byte("\n"))
+			q.w.writeChunk([]byte("\n"))
 			q.w.Flush()
 		case <-timeout:
 			return nil
@@ -370,7 +370,7 @@ func (s *server) readChangesBody(q *request, o *changesOptions) error {
 	}
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(buf.Bytes(), &in); err != nil {
-		return errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+		return badJSON(err)
 	}
 	str := func(name string) (string, bool, error) {
 		raw, ok := in[name]

@@ -122,7 +122,7 @@ func (s *server) readDoc(q *request) ([]byte, docFields, error) {
 		if len(strings.TrimSpace(string(data))) == 0 {
 			return nil, docFields{}, errorf(http.StatusBadRequest, reasonEmptyDoc)
 		}
-		return nil, docFields{}, errorf(http.StatusBadRequest, "Bad JSON: %v", err)
+		return nil, docFields{}, badJSON(err)
 	}
 	if string(raw) == "null" {
 		return nil, docFields{}, errorf(http.StatusBadRequest, reasonEmptyDoc)
@@ -151,6 +151,7 @@ func (s *server) docMutation(ks dcp.Keyspace, id, rev string, body []byte, f *do
 	if !validDocID(id) {
 		return dcp.Mutation{}, errorf(http.StatusBadRequest, reasonInvalidDocID)
 	}
+	body = dedupeKeys(body) // see dupkeys.go: the last value of a key wins
 	if len(body) > s.cfg.MaxDocBytes {
 		return dcp.Mutation{}, errorf(http.StatusRequestEntityTooLarge, "document exceeds the maximum size of %d bytes", s.cfg.MaxDocBytes)
 	}

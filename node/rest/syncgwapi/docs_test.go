@@ -46,12 +46,20 @@ func TestAuth_Required(t *testing.T) {
 		{"GET", "/"}, {"GET", "/db/"}, {"GET", "/db/doc"}, {"PUT", "/db/doc"}, {"DELETE", "/db/doc?rev=1-a"},
 		{"POST", "/db/"}, {"POST", "/db/_bulk_docs"}, {"GET", "/db/_all_docs"}, {"GET", "/db/_changes"},
 		{"GET", "/nodb/"}, {"GET", "/db/_local/x"},
+		// Nothing is routed before authentication: unknown URLs, wrong
+		// methods, OPTIONS and /_ping's other methods too.
+		{"GET", "/_foo"}, {"GET", "/db/_foo"}, {"GET", "/db//x"}, {"GET", "/db/doc/att/more"},
+		{"PATCH", "/db/doc"}, {"POST", "/"}, {"DELETE", "/db/_bulk_docs"}, {"OPTIONS", "/db/doc"}, {"OPTIONS", "/"},
+		{"POST", "/_ping"}, {"OPTIONS", "/_ping"}, {"PUT", "/db/_bulk_get"},
 	}
 	for _, p := range paths {
 		t.Run(p.method+" "+p.path, func(t *testing.T) {
 			before := e.snapshot()
 			r := e.send(req{method: p.method, path: p.path, body: `{"a":1}`, noAuth: true})
 			wantError(t, r, http.StatusUnauthorized, "Unauthorized", "Login required")
+			if r.Header.Get("Allow") != "" {
+				t.Errorf("Allow = %q on a 401", r.Header.Get("Allow"))
+			}
 			if got := r.Header.Get("WWW-Authenticate"); got != `Basic realm="Couchbase Sync Gateway"` {
 				t.Errorf("WWW-Authenticate = %q", got)
 			}
@@ -63,9 +71,18 @@ func TestAuth_Required(t *testing.T) {
 			e.unchanged(before)
 		})
 	}
+	for _, p := range []string{"/db/doc", "/_foo", "/"} {
+		r := e.send(req{method: "HEAD", path: p, noAuth: true})
+		if r.Code != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("HEAD %s without credentials = %d %v", p, r.Code, r.Header)
+		}
+	}
 	r := e.send(req{method: "GET", path: "/_ping", noAuth: true})
 	if r.Code != 200 || r.Body != "OK" {
 		t.Fatalf("/_ping = %d %q", r.Code, r.Body)
+	}
+	if r := e.send(req{method: "HEAD", path: "/_ping", noAuth: true}); r.Code != 200 {
+		t.Fatalf("HEAD /_ping = %d", r.Code)
 	}
 }
 
@@ -468,7 +485,7 @@ func TestRouting_MethodsAndUnknownURLs(t *testing.T) {
 			}
 		})
 	}
-	if r := e.send(req{method: "OPTIONS", path: "/db/doc", noAuth: true}); r.Code != 204 || r.Header.Get("Allow") == "" {
+	if r := e.do("OPTIONS", "/db/doc", ""); r.Code != 204 || r.Header.Get("Allow") == "" {
 		t.Errorf("OPTIONS = %d %v", r.Code, r.Header)
 	}
 	for _, p := range []string{"/_foo", "/db/_foo", "/db/doc/", "/db//x", "/db/_all_docs/x", "/db/doc/att/more"} {
@@ -516,7 +533,7 @@ func TestWriterFailures(t *testing.T) {
 	e.writer.fail = consensus.ErrClosed
 	wantError(t, e.do("DELETE", "/db/x?rev=1-a", ``), 503, "Service Unavailable", "the node is shutting down")
 	e.writer.fail = errors.New("disk on fire")
-	wantError(t, e.do("PUT", "/db/x", `{}`), 500, "Internal Server Error", "Internal error: disk on fire")
+	wantError(t, e.do("PUT", "/db/x", `{}`), 500, "Internal Server Error", reasonInternal) // the cause is logged, not answered
 }
 
 // panicReader panics on Get, to prove a panic never reaches the client.
@@ -526,7 +543,7 @@ func (panicReader) Get(dcp.Keyspace, string) (*dcp.Document, error) { panic("boo
 
 func TestPanicRecovered(t *testing.T) {
 	e := newEnvWith(t, func(r DocReader) DocReader { return panicReader{r} })
-	wantError(t, e.do("GET", "/db/doc", ""), 500, "Internal Server Error", "Internal error: boom")
+	wantError(t, e.do("GET", "/db/doc", ""), 500, "Internal Server Error", reasonInternal)
 	// The handler keeps serving.
 	if r := e.do("GET", "/db/", ""); r.Code != 200 {
 		t.Fatalf("after panic: %d", r.Code)

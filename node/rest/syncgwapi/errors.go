@@ -2,10 +2,13 @@ package syncgwapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"eventide/consensus"
 	"eventide/dcp"
@@ -29,6 +32,8 @@ const (
 	reasonInvalidLogin = "Invalid login"
 	reasonUnknownURL   = "unknown URL"
 	reasonEmptyDoc     = "Document body is empty"
+	// reasonInternal answers every 500: the cause, in Go's words, is logged.
+	reasonInternal = "Internal error: the server logged the details"
 )
 
 // httpError is an error with the HTTP status and the reason that Sync
@@ -91,11 +96,15 @@ func keyspaceError(err error, bucket, name string) error {
 func writeFailure(err error) error {
 	switch {
 	case errors.Is(err, consensus.ErrNotLeader):
-		return errorf(http.StatusServiceUnavailable, "this node cannot accept writes right now: no Raft leadership (%v)", err)
+		return errorf(http.StatusServiceUnavailable, "this node cannot accept writes right now: the cluster has no leader; retry")
 	case errors.Is(err, consensus.ErrClosed):
 		return errorf(http.StatusServiceUnavailable, "the node is shutting down")
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return errorf(http.StatusServiceUnavailable, "write not confirmed: %v", err)
+	case errors.Is(err, consensus.ErrTooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "the request's documents are too large to replicate in one write; send fewer at a time")
+	case errors.Is(err, context.DeadlineExceeded):
+		return errorf(http.StatusServiceUnavailable, "write not confirmed in time; it may still be applied")
+	case errors.Is(err, context.Canceled):
+		return errorf(http.StatusServiceUnavailable, "write not confirmed: the request was canceled")
 	}
 	return err
 }
@@ -121,7 +130,48 @@ func mutationError(err error, m *dcp.Mutation, name string) *httpError {
 	case errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
 		return errorf(http.StatusNotFound, "keyspace %s not found", name)
 	case errors.Is(err, dcp.ErrInvalid):
-		return errorf(http.StatusBadRequest, "%v", err)
+		return errorf(http.StatusBadRequest, "%s", dcp.InvalidReason(err))
 	}
 	return nil
+}
+
+// badJSON is the 400 for a request body that encoding/json refused. Its
+// reason says where the body went wrong in the API's terms, never in Go's
+// (no "json:", no Go type names, no "invalid character ...").
+func badJSON(err error) *httpError {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn) && strings.HasPrefix(syn.Error(), "unexpected end"):
+		return errorf(http.StatusBadRequest, "Bad JSON: the request body ends in the middle of a JSON value")
+	case errors.As(err, &syn):
+		return errorf(http.StatusBadRequest, "Bad JSON: the request body is not valid JSON: at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return errorf(http.StatusBadRequest, "Bad JSON: the request body must be %s", jsonKind(typ.Type))
+	case errors.As(err, &typ):
+		return errorf(http.StatusBadRequest, "Bad JSON: '%s' must be %s", typ.Field, jsonKind(typ.Type))
+	}
+	return errorf(http.StatusBadRequest, "Bad JSON: the request body is not valid JSON")
+}
+
+// jsonKind names the JSON value that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && t.Name() == "RawMessage" {
+			return "a JSON value"
+		}
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "a JSON object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a JSON value"
 }

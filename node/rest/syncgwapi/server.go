@@ -8,10 +8,19 @@
 //
 // A keyspace path segment is "db" (the bucket's _default collection),
 // "db.collection" (a collection of the _default scope) or
-// "db.scope.collection". Documents are read from a DocReader (*dcp.Store)
+// "db.scope.collection"; the split is unambiguous because the cluster
+// manager refuses periods in bucket names (Couchbase's other name
+// characters, % included, reach this API percent-encoded). Documents are
+// read from a DocReader (*dcp.Store)
 // and written through a DocWriter (*consensus.Store); every request's
 // writes, including all documents of one _bulk_docs request, go to the
 // writer in one WriteDocs call so that they share one group commit.
+//
+// A document body that repeats a key is stored normalized: the last value
+// of a key wins, at the position where the key first appeared, at any
+// depth, as JavaScript's JSON.parse reads it (Sync Gateway stores it as
+// sent). The same holds for the special properties (_id, _rev, _exp, ...).
+// See dupkeys.go.
 //
 // The parts of the API not served yet (attachments, _local documents,
 // _bulk_get, _revs_diff, sessions, continuous and websocket feeds,
@@ -81,6 +90,9 @@ const (
 	wwwAuthenticate = `Basic realm="` + productName + `"`
 )
 
+// reasonBadGzip answers a gzip-encoded body that does not decompress.
+const reasonBadGzip = "invalid gzip request body: it is not valid gzip data"
+
 // maxPooledBuffer is the largest request buffer returned to the pool.
 const maxPooledBuffer = 4 << 20
 
@@ -144,6 +156,13 @@ var (
 		"GET": (*server).handleGetDoc, "HEAD": (*server).handleGetDoc, "PUT": (*server).handlePutDoc, "DELETE": (*server).handleDeleteDoc,
 	}}
 )
+
+// public reports whether method on ep is served without credentials, as
+// Sync Gateway serves /_ping (its OpenAPI document declares no 401 there).
+func (ep *endpoint) public(method string) bool {
+	_, ok := ep.methods[method]
+	return ep.noAuth && ok
+}
 
 // notImplemented are Sync Gateway public endpoints under /{keyspace}/ that
 // are not served yet: path segment → the 501 reason.
@@ -235,6 +254,15 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Server", productName)
 
 	ep, ks, doc, err := route(r.URL.EscapedPath())
+	// Credentials come before anything that tells a stranger about the
+	// server: unknown paths, allowed methods and OPTIONS all answer 401
+	// without them. Only the public endpoints' own methods are open.
+	if err != nil || !ep.public(r.Method) {
+		if aerr := s.authenticate(rw, r); aerr != nil {
+			s.writeError(rw, r, aerr)
+			return
+		}
+	}
 	if err != nil {
 		s.writeError(rw, r, err)
 		return
@@ -248,12 +276,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			s.writeError(rw, r, errorf(http.StatusMethodNotAllowed, "method %s is not allowed here; allowed: %s", r.Method, ep.allow))
-			return
-		}
-	}
-	if !ep.noAuth {
-		if err := s.authenticate(rw, r); err != nil {
-			s.writeError(rw, r, err)
 			return
 		}
 	}
@@ -294,7 +316,7 @@ func (s *server) writeError(w *responseWriter, r *http.Request, err error) {
 	var he *httpError
 	if !errors.As(err, &he) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		he = errorf(http.StatusInternalServerError, "Internal error: %v", err)
+		he = errorf(http.StatusInternalServerError, reasonInternal)
 	}
 	if w.wroteHeader {
 		// A streamed response already started; the client sees a truncated body.
@@ -315,7 +337,7 @@ func (s *server) recoverPanic(w *responseWriter, r *http.Request) {
 	}
 	s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 	if !w.wroteHeader {
-		writeJSON(w, http.StatusInternalServerError, appendErrorBody(nil, http.StatusInternalServerError, fmt.Sprintf("Internal error: %v", v)))
+		writeJSON(w, http.StatusInternalServerError, appendErrorBody(nil, http.StatusInternalServerError, reasonInternal))
 	}
 }
 
@@ -365,6 +387,19 @@ func (w *responseWriter) Flush() {
 		w.WriteHeader(http.StatusOK)
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// streamWriteStall bounds one write of a streamed or long-lived response
+// (_all_docs, _changes). Each chunk gets its own write deadline: that lifts
+// the server's WriteTimeout for a response that legitimately outlives it,
+// while a client that stops reading still ends its response.
+const streamWriteStall = 30 * time.Second
+
+// writeChunk writes one chunk of a streamed response under its own write
+// deadline (ignored where the writer has none, as in tests' recorders).
+func (w *responseWriter) writeChunk(p []byte) {
+	_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(streamWriteStall))
+	_, _ = w.Write(p)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -477,7 +512,7 @@ func (s *server) readBody(r *http.Request) (*bytes.Buffer, error) {
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "invalid gzip request body: %v", err)
+			return nil, errorf(http.StatusBadRequest, reasonBadGzip)
 		}
 		defer zr.Close()
 		body = zr
@@ -494,7 +529,10 @@ func (s *server) readBody(r *http.Request) (*bytes.Buffer, error) {
 	switch {
 	case err != nil:
 		s.putBuf(buf)
-		return nil, errorf(http.StatusBadRequest, "reading request body: %v", err)
+		if body != r.Body {
+			return nil, errorf(http.StatusBadRequest, reasonBadGzip)
+		}
+		return nil, errorf(http.StatusBadRequest, "the request body could not be read in full")
 	case int64(buf.Len()) > max:
 		s.putBuf(buf)
 		return nil, errorf(http.StatusRequestEntityTooLarge, "request body exceeds %d bytes", max)

@@ -1,0 +1,80 @@
+package handler
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"eventide/dcp"
+)
+
+// FuzzCompile compiles arbitrary source: Compile returns a program or an
+// error, never both, never neither, and never panics (it runs none of the
+// code, so it cannot hang on it either).
+func FuzzCompile(f *testing.F) {
+	for _, s := range []string{
+		"function OnUpdate(doc, meta) { log(doc); }",
+		"function OnUpdate(doc, meta) {",
+		"function OnDelete(meta, options) {} function OnDelete(meta) {}",
+		"var x = 1; function OnUpdate(d, m) { while (true) {} }",
+		"function OnUpdate(doc, meta) { SELECT * FROM b; }",
+		"function OnUpdate(doc, meta) { var r = N1QL('SELECT 1'); }",
+		"function OnDeploy(action) {} function OnUpdate(d, m) { createTimer(cb, new Date(), 'r', {}); } function cb(c) {}",
+		"/* unterminated", "`${", "function OnUpdate(doc, meta) { return src[meta.id]; }", "class A { #x; }",
+		"function OnUpdate(d, m) { let a = async () => { await 1 }; }", "\x00\xff", "function OnUpdate(){}\n)",
+	} {
+		f.Add(s)
+	}
+	bindings := []Binding{{Alias: "src", Keyspace: dcp.Keyspace{Bucket: "b"}}}
+	f.Fuzz(func(t *testing.T, code string) {
+		p, err := Compile(code, Settings{}, []Constant{{Alias: "k", Literal: "1"}}, bindings)
+		if (p == nil) == (err == nil) {
+			t.Fatalf("Compile(%q) = %v, %v: want exactly one", code, p, err)
+		}
+		var ce *CompileError
+		if err != nil && errors.As(err, &ce) && (ce.Line < 0 || ce.Column < 0) {
+			t.Fatalf("Compile(%q): error at line %d column %d", code, ce.Line, ce.Column)
+		}
+	})
+}
+
+// formatSubdocPath writes a parsed path back in the syntax
+// parseSubdocPath reads, quoting keys with backticks where needed.
+func formatSubdocPath(path []pathElem) string {
+	var b strings.Builder
+	for i, e := range path {
+		if e.isIndex {
+			b.WriteString("[" + strconv.Itoa(e.index) + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if strings.ContainsAny(e.key, ".[]`") {
+			b.WriteString("`" + strings.ReplaceAll(e.key, "`", "``") + "`")
+		} else {
+			b.WriteString(e.key)
+		}
+	}
+	return b.String()
+}
+
+// FuzzSubdocPath parses arbitrary sub-document paths: no panic, and a
+// parsed path written back parses to the same elements.
+func FuzzSubdocPath(f *testing.F) {
+	for _, s := range []string{"", "a", "a.b[2].c", "`a.b`.c", "[0]", "a[-1]", "a[+1]", "``", "`a``b`", "a..b", "a[", "[1][2]", "a.`", "a]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		path, ok := parseSubdocPath(p)
+		if !ok {
+			return
+		}
+		again, ok := parseSubdocPath(formatSubdocPath(path))
+		if !ok || !reflect.DeepEqual(again, path) {
+			t.Fatalf("path %q parsed as %+v, written back as %q, reparsed as %+v (%v)", p, path, formatSubdocPath(path), again, ok)
+		}
+	})
+}
