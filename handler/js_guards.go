@@ -133,31 +133,39 @@ func (w *Worker) guardStringify(orig goja.Callable, call goja.FunctionCall) goja
 
 // checkSerializable throws V8's RangeErrors for a value nested deeper than
 // maxNesting or whose JSON would exceed maxStringifyBytes. It reads own
-// enumerable properties as JSON.stringify does (without toJSON or a
-// replacer), counting a value shared by several parents once per parent,
-// as its output would.
+// enumerable properties and calls toJSON methods as JSON.stringify does
+// (so a toJSON with side effects runs twice; a replacer is not applied),
+// counting a value shared by several parents once per parent, as its
+// output would.
 func (w *Worker) checkSerializable(v goja.Value) {
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		return
 	}
 	c := &w.serial
-	if c.sizes == nil {
-		c.sizes, c.onPath = map[*goja.Object]int64{}, map[*goja.Object]bool{}
+	if c.seen == nil || c.vm != w.vm {
+		c.vm, c.seen, c.onPath = w.vm, map[*goja.Object]serialSize{}, map[*goja.Object]bool{}
 	}
-	defer func() { clear(c.sizes); clear(c.onPath) }() // kept for the next call
-	switch c.size(obj, 1) {
-	case serialTooDeep:
+	defer func() { clear(c.seen); clear(c.onPath) }() // kept for the next call
+	switch r := c.size(obj, "", 1); {
+	case r.bytes == serialTooDeep:
 		w.throwRange("Maximum call stack size exceeded")
-	case serialTooLarge:
+	case r.bytes == serialTooLarge:
 		w.throwRange("Invalid string length")
 	}
 }
 
 // serialCheck holds checkSerializable's scratch maps, reused across calls.
 type serialCheck struct {
-	sizes  map[*goja.Object]int64 // estimated JSON bytes of each object seen
-	onPath map[*goja.Object]bool  // objects being measured (cycle detection)
+	vm     *goja.Runtime
+	seen   map[*goja.Object]serialSize // objects measured
+	onPath map[*goja.Object]bool       // objects being measured (cycle detection)
+}
+
+// serialSize is an object's estimated JSON bytes and its nesting height.
+type serialSize struct {
+	bytes  int64
+	height int
 }
 
 // Results of serialCheck.size that are not sizes.
@@ -166,39 +174,54 @@ const (
 	serialTooLarge = -2
 )
 
-func (c *serialCheck) size(o *goja.Object, depth int) int64 {
+func (c *serialCheck) size(o *goja.Object, key string, depth int) serialSize {
 	if depth > maxNesting {
-		return serialTooDeep
+		return serialSize{bytes: serialTooDeep}
 	}
-	if n, ok := c.sizes[o]; ok {
-		return n
+	if toJSON, ok := goja.AssertFunction(o.Get("toJSON")); ok {
+		r, err := toJSON(o, c.vm.ToValue(key))
+		if err != nil {
+			return serialSize{} // JSON.stringify throws the same on its own call
+		}
+		ro, ok := r.(*goja.Object)
+		if !ok || ro == o {
+			return serialSize{bytes: 16}
+		}
+		o = ro
+	}
+	if r, ok := c.seen[o]; ok {
+		if depth+r.height > maxNesting {
+			return serialSize{bytes: serialTooDeep}
+		}
+		return r
 	}
 	if c.onPath[o] {
-		return 0 // a cycle: JSON.stringify itself throws its TypeError
+		return serialSize{} // a cycle: JSON.stringify itself throws its TypeError
 	}
 	c.onPath[o] = true
-	n := int64(2)
+	r := serialSize{bytes: 2, height: 1}
 	for _, k := range o.Keys() {
-		n += int64(len(k)) + 4
+		r.bytes += int64(len(k)) + 4
 		switch v := o.Get(k).(type) {
 		case *goja.Object:
-			cn := c.size(v, depth+1)
-			if cn < 0 {
-				return cn
+			cr := c.size(v, k, depth+1)
+			if cr.bytes < 0 {
+				return cr
 			}
-			n += cn
+			r.bytes += cr.bytes
+			r.height = max(r.height, cr.height+1)
 		case goja.String:
-			n += int64(v.Length()) + 2
+			r.bytes += int64(v.Length()) + 2
 		default:
-			n += 8
+			r.bytes += 8
 		}
-		if n > maxStringifyBytes {
-			return serialTooLarge
+		if r.bytes > maxStringifyBytes {
+			return serialSize{bytes: serialTooLarge}
 		}
 	}
 	delete(c.onPath, o)
-	c.sizes[o] = n
-	return n
+	c.seen[o] = r
+	return r
 }
 
 // guardParse refuses JSON text nested deeper than maxNesting before

@@ -58,6 +58,10 @@ function OnUpdate(doc, meta) {
   var deep = chain(20000), deepArr = nest(20000);
   var dag = {}; for (var i = 0; i < 40; i++) dag = {x: dag, y: dag};
   var cyc = {}; cyc.self = cyc;
+  var shared = chain(9000), viaShared = {a: shared, b: chain(2000)};
+  for (var p = viaShared.b; Object.keys(p.c).length; p = p.c) {}
+  p.c = shared; // 9,000 levels met first at depth 2, then again at depth 2,002
+  var viaToJSON = {toJSON: function () { return deep; }};
   dst[meta.id] = {
     stringify: attempt(function () { JSON.stringify(deep); }),
     write: attempt(function () { dst['deep'] = deep; }),
@@ -67,6 +71,9 @@ function OnUpdate(doc, meta) {
     flat: attempt(function () { deepArr.flat(Infinity); }),
     dag: attempt(function () { JSON.stringify(dag); }),
     cycle: attempt(function () { JSON.stringify(cyc); }),
+    shared: attempt(function () { JSON.stringify(viaShared); }),
+    toJSON: attempt(function () { JSON.stringify({x: viaToJSON}); }),
+    date: JSON.stringify({d: new Date(0)}),
     okStringify: JSON.stringify(chain(100)).length,
     okParse: JSON.parse('{"a":[1,{"b":2}]}', function (k, v) { return k === 'b' ? v + 1 : v; }).a[1].b,
     okString: String([1, [2, [3, [4]]]]),
@@ -77,7 +84,8 @@ function OnUpdate(doc, meta) {
 	h.mustHandle(mutation("k", `{}`))
 	const stack = "RangeError: Maximum call stack size exceeded"
 	wantFields(t, h.result("k"), map[string]any{
-		"stringify": stack, "write": stack, "parse": stack, "string": stack, "join": stack, "flat": stack,
+		"stringify": stack, "write": stack, "shared": stack, "toJSON": stack,
+		"date": `{"d":"1970-01-01T00:00:00.000Z"}`, "parse": stack, "string": stack, "join": stack, "flat": stack,
 		"dag":         "RangeError: Invalid string length",
 		"okStringify": 602, "okParse": 3, "okString": "1,2,3,4", "okFlat": 4, "okLocale": "1,2",
 	})
