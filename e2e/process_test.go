@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ type proc struct {
 	t       *testing.T
 	bin     string
 	dataDir string
+	ip      string
 	ports   []int
 	cmd     *exec.Cmd
 	done    chan error
@@ -30,7 +32,10 @@ func startProc(t *testing.T) *proc {
 	if bin == "" {
 		t.Fatal("EVENTIDE_BIN is not set; run `make e2e`")
 	}
-	p := &proc{t: t, bin: bin, dataDir: t.TempDir(), ports: freePorts(t, 8)}
+	// A loopback address of its own: the ports stay free between stop and
+	// start, which outgoing connections (from 127.0.0.1) cannot take.
+	ip := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+	p := &proc{t: t, bin: bin, dataDir: t.TempDir(), ip: ip, ports: freePorts(t, ip, 8)}
 	p.start()
 	t.Cleanup(func() { p.stop() })
 	return p
@@ -38,7 +43,7 @@ func startProc(t *testing.T) *proc {
 
 func (p *proc) start() {
 	p.t.Helper()
-	args := []string{"serve", "--node-id", "n1", "--data-dir", p.dataDir, "--bind-addr", "127.0.0.1", "--vbuckets", "64"}
+	args := []string{"serve", "--node-id", "n1", "--data-dir", p.dataDir, "--bind-addr", p.ip, "--vbuckets", "64"}
 	for i, f := range []string{"mgmt", "query", "eventing", "sync-gateway", "qinling", "grpc", "raft", "gossip"} {
 		args = append(args, "--"+f+"-port", strconv.Itoa(p.ports[i]))
 	}
@@ -79,14 +84,14 @@ func (p *proc) stop() {
 	p.cmd = nil
 }
 
-func (p *proc) url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", p.ports[i]) }
+func (p *proc) url(i int) string { return fmt.Sprintf("http://%s:%d", p.ip, p.ports[i]) }
 
-func freePorts(t *testing.T, k int) []int {
+func freePorts(t *testing.T, ip string, k int) []int {
 	t.Helper()
 	var ls []net.Listener
 	var ports []int
 	for range k {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,11 +58,15 @@ func newNode(t testing.TB, id string, o Options) *Node {
 	cfg := node.DefaultConfig()
 	cfg.NodeID = id
 	cfg.DataDir = t.TempDir()
-	cfg.BindAddr = "127.0.0.1"
 	cfg.VBuckets = 64
 	if o.VBuckets > 0 {
 		cfg.VBuckets = o.VBuckets
 	}
+	// Each node on an address of its own: the ports freePorts finds free
+	// are released until the node binds them, and on 127.0.0.1 any
+	// outgoing connection (whose source is 127.0.0.1) could take one
+	// meanwhile.
+	cfg.BindAddr = freshLoopback(t, 0)
 	if o.Mgmt8091 {
 		cfg.BindAddr = freshLoopback(t, 8091)
 	}
