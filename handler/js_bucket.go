@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"reflect"
 
 	"github.com/dop251/goja"
 
@@ -168,7 +169,8 @@ func (b *bucketBinding) validateValue(value goja.Value) {
 // binary document, anything else through JSON.stringify (which may run the
 // value's toJSON).
 func (b *bucketBinding) encodeValue(value goja.Value) ([]byte, dcp.Datatype) {
-	if obj, ok := value.(*goja.Object); ok {
+	// The type is checked first: Export copies a whole object graph.
+	if obj, ok := value.(*goja.Object); ok && obj.ExportType() == arrayBufferType {
 		if ab, ok := obj.Export().(goja.ArrayBuffer); ok {
 			return append([]byte(nil), ab.Bytes()...), dcp.DatatypeBinary
 		}
@@ -179,6 +181,8 @@ func (b *bucketBinding) encodeValue(value goja.Value) ([]byte, dcp.Datatype) {
 	}
 	return []byte(s.String()), dcp.DatatypeJSON
 }
+
+var arrayBufferType = reflect.TypeOf(goja.ArrayBuffer{})
 
 func isSymbol(v goja.Value) bool {
 	_, ok := v.(*goja.Symbol)

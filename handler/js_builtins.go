@@ -74,7 +74,7 @@ func jsString(v goja.Value) (string, bool) {
 // rawBytes returns the bytes of an ArrayBuffer (or a view on one).
 func rawBytes(v goja.Value) ([]byte, bool) {
 	obj, ok := v.(*goja.Object)
-	if !ok {
+	if !ok || obj.ExportType() != arrayBufferType { // Export would copy any other object
 		return nil, false
 	}
 	if ab, ok := obj.Export().(goja.ArrayBuffer); ok {

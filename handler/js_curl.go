@@ -373,7 +373,7 @@ func validEncoding(e string) bool {
 func (c *curlAPI) encodeBody(v goja.Value, encoding string) ([]byte, string) {
 	str, isStr := jsString(v)
 	var ab *goja.ArrayBuffer
-	if obj, ok := v.(*goja.Object); ok {
+	if obj, ok := v.(*goja.Object); ok && obj.ExportType() == arrayBufferType {
 		if b, ok := obj.Export().(goja.ArrayBuffer); ok {
 			ab = &b
 		}
