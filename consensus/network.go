@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -36,7 +37,7 @@ func newNetworkTransport(cfg Config, adv net.Addr, log hclog.Logger) (*raft.Netw
 		// The handshake runs lazily, on raft's per-connection goroutine at
 		// its first read, so a client that stalls it holds no one else up;
 		// a failed one ends that connection before raft decodes a byte.
-		wrapped = tls.NewListener(wrapped, cfg.ServerTLS)
+		wrapped = &tlsListener{Listener: wrapped, cfg: cfg.ServerTLS}
 	}
 	sl := &streamLayer{Listener: wrapped, adv: adv, nw: nw, tls: cfg.ClientTLS}
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
@@ -45,6 +46,57 @@ func newNetworkTransport(cfg Config, adv net.Addr, log hclog.Logger) (*raft.Netw
 		Timeout: tcpTimeout,
 		Logger:  log,
 	}), nil
+}
+
+// tlsHandshakeTimeout bounds an accepted connection's TLS handshake: a
+// client that opens a connection and says nothing is dropped instead of
+// holding a goroutine forever. A variable so that tests can shorten it.
+var tlsHandshakeTimeout = 10 * time.Second
+
+// tlsListener is tls.NewListener with a deadline on each handshake.
+type tlsListener struct {
+	net.Listener
+	cfg *tls.Config
+}
+
+func (l *tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
+	return &serverTLSConn{Conn: tls.Server(c, l.cfg)}, nil
+}
+
+// serverTLSConn completes its handshake, under the deadline Accept set, at
+// its first read or write, then lifts the deadline (raft sets its own).
+type serverTLSConn struct {
+	*tls.Conn
+	once sync.Once
+	err  error
+}
+
+func (c *serverTLSConn) handshake() error {
+	c.once.Do(func() {
+		if c.err = c.Conn.Handshake(); c.err == nil {
+			c.err = c.Conn.SetDeadline(time.Time{})
+		}
+	})
+	return c.err
+}
+
+func (c *serverTLSConn) Read(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *serverTLSConn) Write(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
 
 // tcpNetwork is a Network of plain TCP.

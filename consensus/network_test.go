@@ -107,3 +107,34 @@ func TestOpen_NetworkNeedsRoutableAdvertise(t *testing.T) {
 		t.Fatal("Open on 0.0.0.0 without an advertise address succeeded")
 	}
 }
+
+// A client that opens a connection to the Raft port and never completes
+// the TLS handshake is dropped at the handshake deadline.
+func TestStore_SilentTLSClientIsDropped(t *testing.T) {
+	old := tlsHandshakeTimeout
+	tlsHandshakeTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { tlsHandshakeTimeout = old })
+	keys, err := clustersec.Derive([]byte("a cluster secret for the tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(t, "n1")
+	id, err := keys.Issue(c.NodeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ServerTLS, c.ClientTLS = id.ServerTLS(), id.ClientTLS()
+	s := mustOpen(t, c)
+	conn, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Generous: the point is that the server closes it, not when.
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if n, err := conn.Read(make([]byte, 1)); err == nil || n != 0 {
+		t.Fatalf("read %d bytes, %v; want the server to close the silent connection", n, err)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the server kept the silent connection open for 30s")
+	}
+}
