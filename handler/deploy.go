@@ -58,6 +58,9 @@ func (w *Worker) OnDeploy(ctx context.Context, reason string, delay time.Duratio
 	case errors.Is(ie.Err, ErrTimeout):
 		ie.Message = "on_deploy_timeout of " + w.onDeployTimeout.String() + " exceeded"
 		w.stats.inc(statTimeout)
+	case errors.Is(ie.Err, ErrMemoryBudget):
+		w.stats.inc(statMemoryBudget)
+		w.rebuild = true
 	case errors.Is(ie.Err, ErrException):
 	default: // interrupted by the caller's context: not the handler's fault
 		return err

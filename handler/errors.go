@@ -100,6 +100,8 @@ func (e *InvocationError) Error() string {
 		b.WriteString(": uncaught exception")
 	case errors.Is(e.Err, ErrTimeout):
 		b.WriteString(": execution timeout")
+	case errors.Is(e.Err, ErrMemoryBudget):
+		b.WriteString(": memory budget exceeded")
 	default:
 		fmt.Fprintf(&b, ": %v", e.Err)
 	}

@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"errors"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
@@ -17,22 +18,32 @@ const DefaultMemoryBudget = 256 << 20
 // ErrMemoryBudget: an invocation grew the heap past its function's budget.
 var ErrMemoryBudget = errors.New("handler: memory budget exceeded")
 
-// liveHeapMetric is the heap that survived the last garbage collection.
-const liveHeapMetric = "/gc/heap/live:bytes"
+// The heap that survived the last garbage collection, and the heap now
+// (live plus the garbage not yet collected).
+const (
+	liveHeapMetric    = "/gc/heap/live:bytes"
+	heapObjectsMetric = "/memory/classes/heap/objects:bytes"
+)
 
-// MemoryGuard stops invocations that grow the node's heap past their
+// minForcedGC spaces the collections the guard forces.
+const minForcedGC = 250 * time.Millisecond
+
+// MemoryGuard stops invocations that grow the node's live heap past their
 // function's budget. Go has no per-goroutine memory accounting, so it
-// watches the live heap after each collection and charges the growth since
-// an invocation started to every invocation still running since then.
+// charges every invocation with the growth of the live heap since it
+// started. When the heap (garbage included) has grown by a running
+// invocation's budget, it forces a collection, at most every minForcedGC,
+// to learn the live heap now rather than wait for the next collection,
+// which on a node holding many documents may be gigabytes away.
 // Invocations are short, so the charge falls on the runaway one; a long
-// invocation running beside a runaway one (or beside a large bulk load)
-// can be charged too. A memory bomb is seen within a collection cycle,
-// which runs each time the heap has doubled, so the heap peaks at about
-// twice the node's live heap plus the budget. One guard serves every
-// worker of a node; its zero value is not usable (NewMemoryGuard).
+// invocation running beside a runaway one, or beside a large bulk load,
+// can be charged too. One guard serves every worker of a node; its zero
+// value is not usable (NewMemoryGuard).
 type MemoryGuard struct {
 	interval time.Duration
-	live     atomic.Uint64
+	live     atomic.Uint64 // live heap after the last collection
+	objects  atomic.Uint64 // heap now, garbage included
+	forcedAt time.Time     // last forced collection; under mu
 
 	mu      sync.Mutex
 	workers map[*Worker]struct{}
@@ -48,7 +59,7 @@ func NewMemoryGuard(interval time.Duration) *MemoryGuard {
 	g := &MemoryGuard{
 		interval: interval,
 		workers:  make(map[*Worker]struct{}),
-		sample:   []metrics.Sample{{Name: liveHeapMetric}},
+		sample:   []metrics.Sample{{Name: liveHeapMetric}, {Name: heapObjectsMetric}},
 	}
 	g.read()
 	return g
@@ -68,25 +79,43 @@ func (g *MemoryGuard) Run(ctx context.Context) {
 	}
 }
 
-// read samples the live heap.
-func (g *MemoryGuard) read() uint64 {
+// read samples the heap.
+func (g *MemoryGuard) read() (live, objects uint64) {
 	metrics.Read(g.sample)
-	var v uint64
-	if g.sample[0].Value.Kind() == metrics.KindUint64 {
-		v = g.sample[0].Value.Uint64()
+	v := func(i int) uint64 {
+		if g.sample[i].Value.Kind() == metrics.KindUint64 {
+			return g.sample[i].Value.Uint64()
+		}
+		return 0
 	}
-	g.live.Store(v)
-	return v
+	live, objects = v(0), v(1)
+	g.live.Store(live)
+	g.objects.Store(objects)
+	return live, objects
 }
 
 // check interrupts every running invocation charged more than its budget.
 func (g *MemoryGuard) check() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	live := g.read()
+	live, objects := g.read()
+	over := func(now, start uint64, w *Worker) bool {
+		return w.running && w.memBudget > 0 && now > start && now-start > uint64(w.memBudget)
+	}
+	suspect := false
 	for w := range g.workers {
 		w.mu.Lock()
-		if w.running && w.memBudget > 0 && live > w.memStart && live-w.memStart > uint64(w.memBudget) {
+		suspect = suspect || over(objects, w.memObjStart, w)
+		w.mu.Unlock()
+	}
+	if suspect && time.Since(g.forcedAt) >= minForcedGC {
+		runtime.GC()
+		g.forcedAt = time.Now()
+		live, _ = g.read()
+	}
+	for w := range g.workers {
+		w.mu.Lock()
+		if over(live, w.memStart, w) {
 			w.vm.Interrupt(interruptCause{ErrMemoryBudget})
 		}
 		w.mu.Unlock()

@@ -127,7 +127,8 @@ type Worker struct {
 	// since memStart (memory.go); rebuild asks for a fresh runtime after one.
 	memory      *MemoryGuard
 	memBudget   int64
-	memStart    uint64
+	memStart    uint64 // live heap when the invocation started
+	memObjStart uint64 // heap, garbage included, when it started
 	rebuild     bool
 	runBindings []Binding
 
@@ -227,6 +228,18 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		w.memory.add(w)
 	}
 	return w, nil
+}
+
+// rebuildRuntime replaces the runtime after an invocation over its memory
+// budget, whose garbage the old one may still reach (a global, a closure),
+// and returns the memory to the operating system.
+func (w *Worker) rebuildRuntime() {
+	w.rebuild = false
+	if err := w.boot(); err != nil {
+		w.broken = fmt.Errorf("%w: rebuilding the runtime after a memory budget overrun: %v", ErrWorkerBroken, err)
+		return
+	}
+	releaseMemory()
 }
 
 // boot creates a fresh runtime with the JavaScript API and runs the
@@ -373,12 +386,10 @@ func (w *Worker) ready(ctx context.Context, entry, key string, st Store) error {
 		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
 	}
 	if w.rebuild {
-		w.rebuild = false
-		if err := w.boot(); err != nil {
-			w.broken = fmt.Errorf("%w: rebuilding the runtime after a memory budget overrun: %v", ErrWorkerBroken, err)
+		w.rebuildRuntime()
+		if w.broken != nil {
 			return w.broken
 		}
-		releaseMemory()
 	}
 	if err := ctx.Err(); err != nil {
 		return &InvocationError{Entry: entry, Key: key, Message: "not started", Err: err}
@@ -410,7 +421,7 @@ func (w *Worker) finish(err error, success, failure stat) error {
 		w.stats.inc(statTimeout)
 	case errors.Is(ie.Err, ErrMemoryBudget):
 		w.stats.inc(statMemoryBudget)
-		w.rebuild = true
+		defer w.rebuildRuntime() // after the report: drop what the invocation built
 	case errors.Is(ie.Err, ErrException):
 	default: // interrupted by the caller's context: not the handler's fault
 		return err
@@ -497,7 +508,7 @@ func (w *Worker) arm(ctx context.Context) {
 	w.runningDone = done
 	w.deadline = time.Now().Add(w.timeout)
 	if w.memory != nil {
-		w.memStart = w.memory.live.Load()
+		w.memStart, w.memObjStart = w.memory.live.Load(), w.memory.objects.Load()
 	}
 	w.mu.Unlock()
 	w.timer.Reset(w.timeout)
