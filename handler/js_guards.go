@@ -22,7 +22,12 @@ import (
 //     nested deeper than maxNesting, or that would serialise to more than
 //     maxStringifyBytes, are refused with V8's RangeErrors first;
 //   - JSON.parse, Array.prototype.join/toString/toLocaleString and flat
-//     recurse in Go with the nesting: refused past maxNesting.
+//     recurse in Go with the nesting: refused past maxNesting;
+//   - Array.prototype.fill, Array.from, String.prototype.repeat, padStart
+//     and padEnd build their whole result in one call, which the memory
+//     guard can only stop once it returns (new Array(1e8).fill(0) takes a
+//     minute and 7 GB): refused up front when the result alone would
+//     exceed the invocation's memory budget, or V8's longest string.
 
 const (
 	// maxNesting is the deepest value the guarded built-ins accept, the
@@ -35,6 +40,10 @@ const (
 	// maxStringifyBytes approximates V8's longest string (2^29 - 24
 	// characters): a larger JSON.stringify result fails as in V8.
 	maxStringifyBytes = 1 << 29
+	// maxStringLength is V8's longest string, in UTF-16 code units.
+	maxStringLength = 1<<29 - 24
+	// bytesPerElement is what one array element costs goja, at least.
+	bytesPerElement = 16
 )
 
 // errRegexLimit ends an invocation whose regular expression ran past
@@ -82,6 +91,11 @@ func (w *Worker) installGuards() error {
 		{arrayProto, "toString", w.guardNestedCall},
 		{arrayProto, "toLocaleString", w.guardNestedCall},
 		{arrayProto, "flat", w.guardFlat},
+		{arrayProto, "fill", w.guardFill},
+		{global.Get("Array").ToObject(w.vm), "from", w.guardArrayFrom},
+		{proto("String"), "repeat", w.guardRepeat},
+		{proto("String"), "padStart", w.guardPad},
+		{proto("String"), "padEnd", w.guardPad},
 	}
 	for _, s := range steps {
 		if err := wrap(s.owner, s.name, s.guard); err != nil {
@@ -309,4 +323,88 @@ func arrayNesting(a *goja.Object, limit int) int {
 		}
 	}
 	return deepest
+}
+
+// checkElements refuses an array of n elements that alone would exceed the
+// invocation's memory budget.
+func (w *Worker) checkElements(n float64) {
+	if n > 0 && w.memBudget > 0 && n*bytesPerElement > float64(w.memBudget) {
+		w.throwRange(fmt.Sprintf("Invalid array length: %.0f elements exceed the function's memory budget of %d MiB",
+			n, w.memBudget>>20))
+	}
+}
+
+// checkStringLength refuses a string of n code units longer than V8's
+// longest or larger than the invocation's memory budget.
+func (w *Worker) checkStringLength(n float64) {
+	if n > maxStringLength || (w.memBudget > 0 && 2*n > float64(w.memBudget)) {
+		w.throwRange("Invalid string length")
+	}
+}
+
+// relativeIndex resolves a fill/slice-style index argument against length.
+func relativeIndex(v goja.Value, length, def float64) float64 {
+	if v == nil || goja.IsUndefined(v) {
+		return def
+	}
+	i := v.ToFloat()
+	switch {
+	case math.IsNaN(i):
+		return 0
+	case i < 0:
+		return max(length+math.Trunc(i), 0)
+	}
+	return min(math.Trunc(i), length)
+}
+
+// lengthOf reads an object's length property as a number (0 if absent).
+func lengthOf(v goja.Value) float64 {
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return 0
+	}
+	l := obj.Get("length")
+	if l == nil || goja.IsUndefined(l) {
+		return 0
+	}
+	n := l.ToFloat()
+	if math.IsNaN(n) || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// guardFill refuses to fill more elements than the budget allows (fill
+// makes a sparse array dense).
+func (w *Worker) guardFill(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	length := lengthOf(call.This)
+	start := relativeIndex(call.Argument(1), length, 0)
+	end := relativeIndex(call.Argument(2), length, length)
+	w.checkElements(end - start)
+	return w.callJS(orig, call.This, call.Arguments...)
+}
+
+// guardArrayFrom refuses an array-like whose length alone exceeds the
+// budget (Array.from({length: 1e8}) builds every element in one call).
+func (w *Worker) guardArrayFrom(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	if obj, ok := call.Argument(0).(*goja.Object); ok && obj.ClassName() != "Array" {
+		w.checkElements(lengthOf(obj))
+	}
+	return w.callJS(orig, call.This, call.Arguments...)
+}
+
+func (w *Worker) guardRepeat(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	if s, ok := call.This.(goja.String); ok {
+		if n := call.Argument(0).ToFloat(); n > 0 && !math.IsInf(n, 1) {
+			w.checkStringLength(float64(s.Length()) * math.Trunc(n))
+		}
+	}
+	return w.callJS(orig, call.This, call.Arguments...)
+}
+
+func (w *Worker) guardPad(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	if n := call.Argument(0).ToFloat(); n > 0 && !math.IsInf(n, 1) {
+		w.checkStringLength(math.Trunc(n))
+	}
+	return w.callJS(orig, call.This, call.Arguments...)
 }

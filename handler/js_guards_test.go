@@ -96,3 +96,34 @@ function OnUpdate(doc, meta) {
 		t.Error("the too-deep value was written")
 	}
 }
+
+// Built-ins that build a whole result in one call refuse one that alone
+// would exceed the invocation's memory budget, or V8's longest string,
+// instead of allocating gigabytes where no interrupt reaches; ordinary
+// uses are unchanged.
+func TestGuards_OneCallAllocations(t *testing.T) {
+	h := newHarness(t, `function attempt(f) { try { f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } }
+function OnUpdate(doc, meta) {
+  dst[meta.id] = {
+    fill: attempt(function () { new Array(1e8).fill(0); }),
+    fillPart: attempt(function () { new Array(1e8).fill(0, 1e8 - 10); }),
+    from: attempt(function () { Array.from({length: 1e8}); }),
+    repeat: attempt(function () { 'x'.repeat(Math.pow(2, 29)); }),
+    pad: attempt(function () { 'x'.padStart(Math.pow(2, 29)); }),
+    okFill: new Array(5).fill(1).join(''),
+    okFrom: Array.from({length: 3}, function (_, i) { return i * 2; }).join(','),
+    okFromIter: Array.from(new Set([1, 2])).length + Array.from('abc').length,
+    okRepeat: 'ab'.repeat(3),
+    okPad: '5'.padStart(3, '0') + '5'.padEnd(3, '-'),
+  };
+}`, harnessOpts{settings: Settings{MemoryBudget: 64 << 20}})
+	h.mustHandle(mutation("k", `{}`))
+	wantFields(t, h.result("k"), map[string]any{
+		"fill":     "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
+		"fillPart": "ok",
+		"from":     "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
+		"repeat":   "RangeError: Invalid string length",
+		"pad":      "RangeError: Invalid string length",
+		"okFill":   "11111", "okFrom": "0,2,4", "okFromIter": 5, "okRepeat": "ababab", "okPad": "0055--",
+	})
+}
