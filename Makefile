@@ -25,12 +25,7 @@ test: lint
 
 ## fuzz: run every fuzz target (func Fuzz* in any package) for FUZZTIME each (default 10s); their seed corpora also run in make test
 fuzz:
-	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-		for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
-			echo "fuzz $$dir $$target ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
-		done; \
-	done
+	GO=$(GO) bash scripts/fuzz.sh $(FUZZTIME)
 
 ## e2e: black-box tests against separate eventide processes
 e2e: build
