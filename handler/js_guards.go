@@ -23,8 +23,8 @@ import (
 //     maxStringifyBytes, are refused with V8's RangeErrors first;
 //   - JSON.parse, Array.prototype.join/toString/toLocaleString and flat
 //     recurse in Go with the nesting: refused past maxNesting;
-//   - Array.prototype.fill, Array.from, String.prototype.repeat, padStart
-//     and padEnd build their whole result in one call, which the memory
+//   - Array.prototype.fill and map, Array.from, String.prototype.repeat,
+//     padStart and padEnd build their whole result in one call, which the memory
 //     guard can only stop once it returns (new Array(1e8).fill(0) takes a
 //     minute and 7 GB): refused up front when the result alone would
 //     exceed the invocation's memory budget, or V8's longest string.
@@ -92,6 +92,7 @@ func (w *Worker) installGuards() error {
 		{arrayProto, "toLocaleString", w.guardNestedCall},
 		{arrayProto, "flat", w.guardFlat},
 		{arrayProto, "fill", w.guardFill},
+		{arrayProto, "map", w.guardMap},
 		{global.Get("Array").ToObject(w.vm), "from", w.guardArrayFrom},
 		{proto("String"), "repeat", w.guardRepeat},
 		{proto("String"), "padStart", w.guardPad},
@@ -387,9 +388,19 @@ func (w *Worker) guardFill(orig goja.Callable, call goja.FunctionCall) goja.Valu
 // guardArrayFrom refuses an array-like whose length alone exceeds the
 // budget (Array.from({length: 1e8}) builds every element in one call).
 func (w *Worker) guardArrayFrom(orig goja.Callable, call goja.FunctionCall) goja.Value {
-	if obj, ok := call.Argument(0).(*goja.Object); ok && obj.ClassName() != "Array" {
-		w.checkElements(lengthOf(obj))
+	switch a := call.Argument(0).(type) {
+	case *goja.Object:
+		w.checkElements(lengthOf(a)) // a (sparse) array or an array-like
+	case goja.String:
+		w.checkElements(float64(a.Length()))
 	}
+	return w.callJS(orig, call.This, call.Arguments...)
+}
+
+// guardMap refuses to map an array whose length alone exceeds the budget:
+// the result is allocated dense even for a sparse array.
+func (w *Worker) guardMap(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	w.checkElements(lengthOf(call.This))
 	return w.callJS(orig, call.This, call.Arguments...)
 }
 

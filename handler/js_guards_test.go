@@ -108,6 +108,9 @@ function OnUpdate(doc, meta) {
     fill: attempt(function () { new Array(1e8).fill(0); }),
     fillPart: attempt(function () { new Array(1e8).fill(0, 1e8 - 10); }),
     from: attempt(function () { Array.from({length: 1e8}); }),
+    fromSparse: attempt(function () { Array.from(new Array(1e8)); }),
+    map: attempt(function () { new Array(1e8).map(function (x) { return 1; }); }),
+    okMap: [1, 2, 3].map(function (x) { return x * 2; }).join(','),
     repeat: attempt(function () { 'x'.repeat(Math.pow(2, 29)); }),
     pad: attempt(function () { 'x'.padStart(Math.pow(2, 29)); }),
     okFill: new Array(5).fill(1).join(''),
@@ -119,11 +122,14 @@ function OnUpdate(doc, meta) {
 }`, harnessOpts{settings: Settings{MemoryBudget: 64 << 20}})
 	h.mustHandle(mutation("k", `{}`))
 	wantFields(t, h.result("k"), map[string]any{
-		"fill":     "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
-		"fillPart": "ok",
-		"from":     "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
-		"repeat":   "RangeError: Invalid string length",
-		"pad":      "RangeError: Invalid string length",
-		"okFill":   "11111", "okFrom": "0,2,4", "okFromIter": 5, "okRepeat": "ababab", "okPad": "0055--",
+		"fill":       "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
+		"fillPart":   "ok",
+		"from":       "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
+		"fromSparse": "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
+		"map":        "RangeError: Invalid array length: 100000000 elements exceed the function's memory budget of 64 MiB",
+		"okMap":      "2,4,6",
+		"repeat":     "RangeError: Invalid string length",
+		"pad":        "RangeError: Invalid string length",
+		"okFill":     "11111", "okFrom": "0,2,4", "okFromIter": 5, "okRepeat": "ababab", "okPad": "0055--",
 	})
 }
