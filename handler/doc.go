@@ -31,6 +31,13 @@
 // queries at Compile; js_rules.go seals the global object after the first
 // run, so no state survives between invocations.
 //
+// A handler cannot take its node with it. goja checks the execution timeout
+// only between JavaScript instructions, so js_guards.go bounds the
+// built-ins whose work happens in Go (backtracking regular expressions,
+// deeply nested values given to JSON and array built-ins, one-call
+// allocations); and a MemoryGuard (memory.go) stops an invocation that
+// grows the heap past its function's budget and rebuilds its runtime.
+//
 // Line and column numbers reported to users (compile errors, exceptions in the
 // application log, code insight) always refer to the user's code, whatever
 // headers and constants were injected around it.
