@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"eventide/node/nodetest"
 )
 
 // proc is an eventide process started from the built binary (EVENTIDE_BIN).
@@ -34,7 +35,7 @@ func startProc(t *testing.T) *proc {
 	}
 	// A loopback address of its own: the ports stay free between stop and
 	// start, which outgoing connections (from 127.0.0.1) cannot take.
-	ip := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+	ip := nodetest.FreshLoopback(t, 0)
 	p := &proc{t: t, bin: bin, dataDir: t.TempDir(), ip: ip, ports: freePorts(t, ip, 8)}
 	p.start()
 	t.Cleanup(func() { p.stop() })

@@ -42,3 +42,37 @@ func TestRobust_TooLargeInvocationFailsWithoutStalling(t *testing.T) {
 		t.Errorf("the application log does not name the failed invocation:\n%s", log)
 	}
 }
+
+// A function's memory budget (memory_budget_mb, an eventide setting) stops
+// an invocation that keeps allocating, long before its execution timeout;
+// the failure is counted and logged with its key, and the function goes on
+// handling mutations.
+func TestRobust_MemoryBudgetStopsARunawayInvocation(t *testing.T) {
+	_, c := newNode(t, "src", "dst", "meta")
+	c.deployNew(fnSpec{name: "bomb", code: `function OnUpdate(doc, meta) {
+  if (doc.bomb) {
+    var kept = [];
+    while (true) kept.push('x'.repeat(1 << 20) + kept.length);
+  }
+  dst[meta.id] = {ok: true};
+}`, bindings: []binding{{"dst", "dst", "rw"}},
+		settings: map[string]any{"worker_count": 1, "memory_budget_mb": 32, "execution_timeout": 120}})
+	var def struct {
+		Settings map[string]any `json:"settings"`
+	}
+	c.getJSON(c.eventing+"/api/v1/functions/bomb", &def)
+	if def.Settings["memory_budget_mb"] != float64(32) {
+		t.Fatalf("settings.memory_budget_mb = %v, want 32", def.Settings["memory_budget_mb"])
+	}
+	c.bulkDocs("src", []map[string]any{{"_id": "boom", "bomb": true}})
+	c.waitStat("bomb", "failure_stats", "memory_budget_exceeded_count", 1)
+	c.bulkDocs("src", []map[string]any{{"_id": "after"}})
+	waitFor(t, 30*time.Second, "a mutation after the overrun", func() bool { return c.docMap("dst")["after"] != nil })
+	if got := c.stat("bomb", "failure_stats", "timeout_count"); got != 0 {
+		t.Errorf("timeout_count = %v: the execution timeout, not the budget, stopped it", got)
+	}
+	log := strings.Join(c.getAppLog("bomb", 1<<16), "\n")
+	if !strings.Contains(log, `OnUpdate (key "boom")`) || !strings.Contains(log, "memory budget of 32 MiB exceeded") {
+		t.Errorf("the application log does not name the stopped invocation:\n%s", log)
+	}
+}

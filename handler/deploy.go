@@ -60,7 +60,7 @@ func (w *Worker) OnDeploy(ctx context.Context, reason string, delay time.Duratio
 		w.stats.inc(statTimeout)
 	case errors.Is(ie.Err, ErrMemoryBudget):
 		w.stats.inc(statMemoryBudget)
-		w.rebuild = true
+		defer w.rebuildRuntime()
 	case errors.Is(ie.Err, ErrException):
 	default: // interrupted by the caller's context: not the handler's fault
 		return err

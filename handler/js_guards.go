@@ -158,9 +158,10 @@ func (w *Worker) checkSerializable(v goja.Value) {
 		return
 	}
 	c := &w.serial
-	if c.seen == nil || c.vm != w.vm {
-		c.vm, c.seen, c.onPath = w.vm, map[*goja.Object]serialSize{}, map[*goja.Object]bool{}
+	if c.seen == nil {
+		c.seen, c.onPath = map[*goja.Object]serialSize{}, map[*goja.Object]bool{}
 	}
+	c.vm = w.vm                                       // a rebuilt worker has a new runtime
 	defer func() { clear(c.seen); clear(c.onPath) }() // kept for the next call
 	switch r := c.size(obj, "", 1); {
 	case r.bytes == serialTooDeep:

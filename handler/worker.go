@@ -124,12 +124,11 @@ type Worker struct {
 	// rangeErrorCtor, regexOverrun and nestedCalls serve the guarded
 	// built-ins (js_guards.go); the last two are per invocation.
 	// memory stops invocations that add more than memBudget bytes of heap
-	// since memStart (memory.go); rebuild asks for a fresh runtime after one.
+	// since memStart (memory.go).
 	memory      *MemoryGuard
 	memBudget   int64
 	memStart    uint64 // live heap when the invocation started
 	memObjStart uint64 // heap, garbage included, when it started
-	rebuild     bool
 	runBindings []Binding
 
 	rangeErrorCtor goja.Constructor
@@ -234,7 +233,6 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 // budget, whose garbage the old one may still reach (a global, a closure),
 // and returns the memory to the operating system.
 func (w *Worker) rebuildRuntime() {
-	w.rebuild = false
 	if err := w.boot(); err != nil {
 		w.broken = fmt.Errorf("%w: rebuilding the runtime after a memory budget overrun: %v", ErrWorkerBroken, err)
 		return
@@ -335,7 +333,7 @@ func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
 	if ev.Doc == nil {
 		return fmt.Errorf("%w: event without a document", ErrInvalidEvent)
 	}
-	if err := w.ready(ctx, entryFor(ev.Kind), ev.Doc.Key, st); err != nil {
+	if err := w.ready(ctx, EntryPoint(ev.Kind), ev.Doc.Key, st); err != nil {
 		return err
 	}
 	d := ev.Doc
@@ -385,19 +383,14 @@ func (w *Worker) ready(ctx context.Context, entry, key string, st Store) error {
 	case st == nil:
 		return fmt.Errorf("%w: nil store", ErrInvalidEvent)
 	}
-	if w.rebuild {
-		w.rebuildRuntime()
-		if w.broken != nil {
-			return w.broken
-		}
-	}
 	if err := ctx.Err(); err != nil {
 		return &InvocationError{Entry: entry, Key: key, Message: "not started", Err: err}
 	}
 	return nil
 }
 
-func entryFor(k dcp.EventKind) string {
+// EntryPoint names the handler function an event of kind k goes to.
+func EntryPoint(k dcp.EventKind) string {
 	if k == dcp.EventMutation {
 		return entryOnUpdate
 	}

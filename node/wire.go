@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"eventide/node/eventing"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rest/eventingapi"
+	"eventide/node/rest/restauth"
 	"eventide/node/rest/syncgwapi"
 	"eventide/node/rpc"
 )
@@ -134,7 +134,10 @@ func (n *Node) wire() error {
 // round trip per request, which management calls can afford.
 func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (reads || (r.Method != http.MethodGet && r.Method != http.MethodHead)) && n.hasCredentials(r) {
+		// A request without the credentials gets the API's 401 at once: it
+		// must not cost a Raft round trip first.
+		authed := restauth.Admin(r, n.cfg.Username, n.cfg.Password)
+		if (reads || (r.Method != http.MethodGet && r.Method != http.MethodHead)) && authed {
 			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 			err := n.store.CatchUp(ctx)
 			cancel()
@@ -144,16 +147,6 @@ func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// hasCredentials reports whether r carries the administrator's basic-auth
-// credentials (in constant time). A request without them gets the API's
-// 401 at once: it must not cost a Raft round trip first.
-func (n *Node) hasCredentials(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(n.cfg.Username))
-	p := subtle.ConstantTimeCompare([]byte(pass), []byte(n.cfg.Password))
-	return ok && u&p == 1
 }
 
 // wrapGossip returns the membership's transport hook: nil unless the node

@@ -309,7 +309,7 @@ func (w *vbWorker) processFrom(ctx context.Context, events []dcp.Event, upto map
 				w.pending.Add(failureStat(ev.Kind), 1)
 				w.pending.Add("events_skipped_count", 1)
 				w.appLogf("ERROR", "%s (key %q): skipped after %d attempts: the handler runtime failed on it every time",
-					entryName(ev.Kind), ev.Doc.Key, attempt)
+					handler.EntryPoint(ev.Kind), ev.Doc.Key, attempt)
 			}
 		}
 		if broken {
@@ -389,7 +389,7 @@ func (w *vbWorker) tooLarge(ctx context.Context, events []dcp.Event) bool {
 	switch {
 	case err == nil:
 		w.appLogf("ERROR", "%s (key %q): %s; the invocation failed and its writes were dropped",
-			entryName(ev.Kind), ev.Doc.Key, tooLargeReason)
+			handler.EntryPoint(ev.Kind), ev.Doc.Key, tooLargeReason)
 		w.log.Warn("invocation writes too large; dropped", "key", ev.Doc.Key)
 		w.commitCounts()
 		w.cursor[ev.Doc.VBucket] = upto[ev.Doc.VBucket]
@@ -414,14 +414,6 @@ func uptoOf(events []dcp.Event) map[uint16]uint64 {
 		upto[ev.Doc.VBucket] = ev.Doc.Seqno
 	}
 	return upto
-}
-
-// entryName is the handler entry point an event goes to.
-func entryName(k dcp.EventKind) string {
-	if k == dcp.EventMutation {
-		return "OnUpdate"
-	}
-	return "OnDelete"
 }
 
 // appLogf writes a line to the function's application log.

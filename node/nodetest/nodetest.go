@@ -66,10 +66,11 @@ func newNode(t testing.TB, id string, o Options) *Node {
 	// are released until the node binds them, and on 127.0.0.1 any
 	// outgoing connection (whose source is 127.0.0.1) could take one
 	// meanwhile.
-	cfg.BindAddr = freshLoopback(t, 0)
+	mgmt := 0
 	if o.Mgmt8091 {
-		cfg.BindAddr = freshLoopback(t, 8091)
+		mgmt = 8091
 	}
+	cfg.BindAddr = FreshLoopback(t, mgmt)
 	ports := freePorts(t, cfg.BindAddr, 8)
 	if o.Mgmt8091 {
 		ports[0] = 8091
@@ -307,8 +308,9 @@ func (c *Cluster) Heal() { c.Net.Heal() }
 // URL returns http://host:port of an API.
 func (n *Node) URL(api node.API) string { return "http://" + n.Addr(api) }
 
-// freshLoopback returns a random 127.x.y.z address on which port is free.
-func freshLoopback(t testing.TB, port int) string {
+// FreshLoopback returns a random 127.x.y.z address on which port is free
+// (any address, for port 0).
+func FreshLoopback(t testing.TB, port int) string {
 	t.Helper()
 	var lastErr error
 	for range 50 {

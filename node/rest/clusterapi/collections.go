@@ -1,7 +1,6 @@
 package clusterapi
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,8 +117,8 @@ func rejectUnsupported(form url.Values, fe fieldErrors, allowed ...string) {
 func (h *Handler) respondManifestUID(w http.ResponseWriter, r *http.Request, bucket string) {
 	b, err := h.cat.Bucket(bucket)
 	if err != nil {
-		if errors.Is(err, dcp.ErrBucketNotFound) {
-			writeGlobalError(w, http.StatusNotFound, "Bucket with name "+erlQuote(bucket)+" not found")
+		if msg := missingKeyspaceMessage(err, bucket, "", ""); msg != "" {
+			writeGlobalError(w, http.StatusNotFound, msg)
 			return
 		}
 		h.writeUnexpected(w, r, err)

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"eventide/consensus"
 	"eventide/dcp"
@@ -57,10 +56,8 @@ const (
 	// commonFlagsJSON is the RFC-20 common flags value for JSON, the
 	// default flags of a document set through this API.
 	commonFlagsJSON = 0x02000006
-	// maxRelativeExpiry: an expiry up to 30 days is seconds from now; a
-	// larger one is a unix time (memcached's rule).
-	maxRelativeExpiry = 30 * 24 * 60 * 60
-	maxExpiry         = 1<<31 - 1
+	// maxExpiry is the largest expiry the API takes (ns_server's bound).
+	maxExpiry = 1<<31 - 1
 )
 
 // docsKeyspace resolves the keyspace of a documents route: the bucket's
@@ -86,14 +83,11 @@ func (h *Handler) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks d
 }
 
 func (h *Handler) writeKeyspaceMissing(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace, err error) {
-	switch {
+	switch msg := missingKeyspaceMessage(err, ks.Bucket, ks.Scope, ks.Collection); {
 	case errors.Is(err, dcp.ErrBucketNotFound):
 		writeNotFound(w)
-	case errors.Is(err, dcp.ErrScopeNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Scope with name " + erlQuote(ks.Scope) + " is not found"})
-	case errors.Is(err, dcp.ErrCollectionNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{
-			"error": "Collection with name " + erlQuote(ks.Collection) + " in scope " + erlQuote(ks.Scope) + " is not found"})
+	case msg != "":
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": msg})
 	default:
 		h.writeDocUnexpected(w, r, err)
 	}
@@ -346,7 +340,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 			writeText(w, http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between 0 and %d", "expiry", maxExpiry))
 			return
 		}
-		m.Expiry = absoluteExpiry(uint32(e), h.now())
+		m.Expiry, _ = dcp.AbsoluteExpiry(int64(e), h.now()) // e ≤ 2^31-1 always fits
 	}
 	if v, ok := form["preserveTTL"]; ok {
 		switch v[0] {
@@ -395,7 +389,7 @@ func (h *Handler) writeDoc(w http.ResponseWriter, r *http.Request, ks dcp.Keyspa
 	case errors.Is(err, dcp.ErrBucketNotFound), errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
 		h.writeKeyspaceMissing(w, r, ks, err)
 	case errors.Is(err, dcp.ErrInvalid):
-		writeBadRequest(w, invalidMessage(err))
+		writeBadRequest(w, dcp.InvalidReason(err))
 	case errors.Is(err, consensus.ErrTooLarge):
 		writeBadRequest(w, fmt.Sprintf("The document is larger than the document size limit of %d bytes", dcp.MaxBodyLen))
 	case errors.Is(err, consensus.ErrNotLeader), errors.Is(err, consensus.ErrClosed),
@@ -406,18 +400,6 @@ func (h *Handler) writeDoc(w http.ResponseWriter, r *http.Request, ks dcp.Keyspa
 	default:
 		h.writeDocUnexpected(w, r, err)
 	}
-}
-
-// absoluteExpiry applies memcached's rule: 0 never expires, up to 30 days
-// is relative to now, anything larger is already a unix time.
-func absoluteExpiry(e uint32, now time.Time) uint32 {
-	switch {
-	case e == 0:
-		return 0
-	case e <= maxRelativeExpiry:
-		return uint32(now.Unix()) + e
-	}
-	return e
 }
 
 func (h *Handler) nowSec() uint32 { return uint32(h.now().Unix()) }

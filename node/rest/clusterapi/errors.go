@@ -103,29 +103,41 @@ func (h *Handler) writeBucketError(w http.ResponseWriter, r *http.Request, err e
 	case errors.Is(err, dcp.ErrExists):
 		writeFieldErrors(w, fieldErrors{"name": "Bucket with given name already exists"}, summaries)
 	case errors.Is(err, dcp.ErrInvalid):
-		writeFieldErrors(w, fieldErrors{"name": invalidMessage(err)}, summaries)
+		writeFieldErrors(w, fieldErrors{"name": dcp.InvalidReason(err)}, summaries)
 	case h.writeUnavailable(w, err):
 	default:
 		h.writeUnexpected(w, r, err)
 	}
 }
 
+// missingKeyspaceMessage is ns_server's message for dcp's bucket, scope or
+// collection not-found error (menelaus_web_collections:get_err_code_msg),
+// "" for any other error.
+func missingKeyspaceMessage(err error, bucket, scope, collection string) string {
+	switch {
+	case errors.Is(err, dcp.ErrBucketNotFound):
+		return "Bucket with name " + erlQuote(bucket) + " not found"
+	case errors.Is(err, dcp.ErrScopeNotFound):
+		return "Scope with name " + erlQuote(scope) + " is not found"
+	case errors.Is(err, dcp.ErrCollectionNotFound):
+		return "Collection with name " + erlQuote(collection) + " in scope " + erlQuote(scope) + " is not found"
+	}
+	return ""
+}
+
 // writeCollectionsError maps a failed scope or collection change to
 // ns_server's messages (menelaus_web_collections:get_err_code_msg).
 func (h *Handler) writeCollectionsError(w http.ResponseWriter, r *http.Request, err error, bucket, scope, collection string) {
+	missing := missingKeyspaceMessage(err, bucket, scope, collection)
 	switch {
-	case errors.Is(err, dcp.ErrBucketNotFound):
-		writeGlobalError(w, http.StatusNotFound, "Bucket with name "+erlQuote(bucket)+" not found")
-	case errors.Is(err, dcp.ErrScopeNotFound):
-		writeGlobalError(w, http.StatusNotFound, "Scope with name "+erlQuote(scope)+" is not found")
-	case errors.Is(err, dcp.ErrCollectionNotFound):
-		writeGlobalError(w, http.StatusNotFound, "Collection with name "+erlQuote(collection)+" in scope "+erlQuote(scope)+" is not found")
+	case missing != "":
+		writeGlobalError(w, http.StatusNotFound, missing)
 	case errors.Is(err, dcp.ErrExists) && collection == "":
 		writeGlobalError(w, http.StatusBadRequest, "Scope with name "+erlQuote(scope)+" already exists")
 	case errors.Is(err, dcp.ErrExists):
 		writeGlobalError(w, http.StatusBadRequest, "Collection with name "+erlQuote(collection)+" in scope "+erlQuote(scope)+" already exists")
 	case errors.Is(err, dcp.ErrInvalid):
-		writeGlobalError(w, http.StatusBadRequest, invalidMessage(err))
+		writeGlobalError(w, http.StatusBadRequest, dcp.InvalidReason(err))
 	case h.writeUnavailable(w, err):
 	default:
 		h.writeUnexpected(w, r, err)
@@ -142,7 +154,3 @@ func (h *Handler) writeUnexpected(w http.ResponseWriter, r *http.Request, err er
 // erlQuote renders a name as Erlang's io_lib:format("~p") does for a
 // string, which is how ns_server quotes names in its messages.
 func erlQuote(s string) string { return strconv.Quote(s) }
-
-// invalidMessage is the message of a dcp.ErrInvalid error without the
-// sentinel's own text.
-func invalidMessage(err error) string { return dcp.InvalidReason(err) }

@@ -1,11 +1,12 @@
 package clusterapi
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+
+	"eventide/node/rest/restauth"
 )
 
 // params holds the values of a route's {name} segments, unescaped.
@@ -97,13 +98,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authorized checks HTTP basic auth against the configured administrator,
 // in constant time.
 func (h *Handler) authorized(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(h.cfg.Username))
-	p := subtle.ConstantTimeCompare([]byte(pass), []byte(h.cfg.Password))
-	return u&p == 1
+	return restauth.Admin(r, h.cfg.Username, h.cfg.Password)
 }
 
 // splitPath splits an escaped path into unescaped segments, dropping empty

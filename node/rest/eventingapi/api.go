@@ -5,7 +5,6 @@
 package eventingapi
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"eventide/node/eventing"
+	"eventide/node/rest/restauth"
 )
 
 // Sentinel errors.
@@ -129,13 +129,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // authenticated checks the basic-auth credentials in constant time.
 func (a *api) authenticated(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(a.cfg.Username))
-	p := subtle.ConstantTimeCompare([]byte(pass), []byte(a.cfg.Password))
-	return u&p == 1
+	return restauth.Admin(r, a.cfg.Username, a.cfg.Password)
 }
 
 // methods maps HTTP methods to handlers for one path.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,10 +24,6 @@ import (
 
 // maxDocIDBytes is Couchbase's key length limit, which Sync Gateway enforces.
 const maxDocIDBytes = 250
-
-// maxRelativeExpiry is the largest expiry Couchbase treats as relative
-// (seconds from now); larger values are absolute unix times.
-const maxRelativeExpiry = 30 * 24 * 60 * 60
 
 // special is one top-level Sync Gateway property pulled out of a document.
 type special struct {
@@ -344,19 +339,11 @@ func parseExpiry(raw string, now time.Time) (uint32, error) {
 	default:
 		return 0, fmt.Errorf("unrecognized expiry format")
 	}
-	if v < 0 || v > math.MaxUint32 {
+	exp, ok := dcp.AbsoluteExpiry(v, now)
+	if !ok {
 		return 0, fmt.Errorf("expiry value is not within valid range: %d", v)
 	}
-	if v == 0 {
-		return 0, nil
-	}
-	if v <= maxRelativeExpiry {
-		v += now.Unix()
-		if v > math.MaxUint32 {
-			return 0, fmt.Errorf("expiry value is not within valid range: %d", v)
-		}
-	}
-	return uint32(v), nil
+	return exp, nil
 }
 
 // validDocID reports whether Sync Gateway accepts id as a document ID.

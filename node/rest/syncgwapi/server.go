@@ -31,7 +31,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +46,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/dcp"
+	"eventide/node/rest/restauth"
 )
 
 // DocReader reads documents; *dcp.Store satisfies it. Its methods are
@@ -296,14 +296,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // credentials gets "Login required", wrong ones "Invalid login", both with
 // a WWW-Authenticate challenge.
 func (s *server) authenticate(w http.ResponseWriter, r *http.Request) error {
-	user, pass, ok := r.BasicAuth()
-	if !ok || user == "" {
+	if user, _, ok := r.BasicAuth(); !ok || user == "" {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 		return errorf(http.StatusUnauthorized, reasonLoginReq)
 	}
-	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.Username))
-	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.Password))
-	if userOK&passOK != 1 {
+	if !restauth.Admin(r, s.cfg.Username, s.cfg.Password) {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 		return errorf(http.StatusUnauthorized, reasonInvalidLogin)
 	}
