@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -149,9 +149,9 @@ func (a *api) load(prefix string, total, batch, clients int) time.Duration {
 	return time.Since(start)
 }
 
-func count(d *dcp.Store, ks string) int {
-	k, _ := dcp.ParseKeyspace(ks)
-	docs, err := d.AllDocs(k, uint32(time.Now().Unix()), dcp.AllDocsOptions{})
+func count(d *docstore.Store, ks string) int {
+	k, _ := docstore.ParseKeyspace(ks)
+	docs, err := d.AllDocs(k, uint32(time.Now().Unix()), docstore.AllDocsOptions{})
 	if err != nil {
 		return 0
 	}
@@ -236,8 +236,8 @@ func BenchmarkCopyLatency(b *testing.B) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	b.StopTimer()
-	src, _ := dcp.ParseKeyspace("src")
-	dst, _ := dcp.ParseKeyspace("dst")
+	src, _ := docstore.ParseKeyspace("src")
+	dst, _ := docstore.ParseKeyspace("dst")
 	lat := make([]time.Duration, 0, total)
 	for i := 0; i < total; i++ {
 		id := fmt.Sprintf("lat-%08d", i)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 	"eventide/node/nodetest"
 )
 
@@ -78,11 +78,11 @@ func BenchmarkFailover(b *testing.B) {
 	var keys []string
 	for i := 0; len(keys) < 400; i++ {
 		k := fmt.Sprintf("fo-%06d", i)
-		if m.Owners[dcp.VBucketOf(k, 1024)] == victim.ID() {
+		if m.Owners[docstore.VBucketOf(k, 1024)] == victim.ID() {
 			keys = append(keys, k)
 		}
 	}
-	dst, _ := dcp.ParseKeyspace("dst")
+	dst, _ := docstore.ParseKeyspace("dst")
 	docs := survivor.Store().Docs()
 	b.ResetTimer()
 	killed := time.Now()

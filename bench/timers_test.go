@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 	"eventide/node/nodetest"
 )
 
@@ -64,7 +64,7 @@ function Fire(ctx) { dst[ctx.id] = {late: Date.now() - ctx.due}; }`,
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.StopTimer()
-	dst, _ := dcp.ParseKeyspace("dst")
+	dst, _ := docstore.ParseKeyspace("dst")
 	late := make([]float64, 0, total)
 	for i := range total {
 		d, err := docs.Get(dst, fmt.Sprintf("t-%06d", i))

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // BenchmarkWriteDocs measures documents per second written by concurrent
@@ -40,11 +40,11 @@ func BenchmarkWriteDocs(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
-				ms := make([]dcp.Mutation, bc.perCall)
+				ms := make([]docstore.Mutation, bc.perCall)
 				var local []time.Duration
 				for pb.Next() {
 					for i := range ms {
-						ms[i] = dcp.Mutation{Keyspace: testKS, Key: fmt.Sprintf("doc-%d", next.Add(1)), Op: dcp.OpUpsert, Body: body}
+						ms[i] = docstore.Mutation{Keyspace: testKS, Key: fmt.Sprintf("doc-%d", next.Add(1)), Op: docstore.OpUpsert, Body: body}
 					}
 					t0 := time.Now()
 					res, err := s.WriteDocs(context.Background(), ms)

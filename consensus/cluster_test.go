@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // newCluster starts n nodes (n1 bootstraps and adds the others as voters)
@@ -111,7 +111,7 @@ func TestCluster_FollowerWritesReturnErrNotLeader(t *testing.T) {
 	if id, _ := follower.Leader(); id != "n1" {
 		t.Fatalf("follower sees leader %q", id)
 	}
-	_, err := follower.WriteDocs(ctx, []dcp.Mutation{upsert(testKS, "k2", `1`)})
+	_, err := follower.WriteDocs(ctx, []docstore.Mutation{upsert(testKS, "k2", `1`)})
 	wantErr(t, err, ErrNotLeader)
 	_, err = follower.ChangeFunction(ctx, FunctionChange{Name: "g", Definition: json.RawMessage(`{}`)})
 	wantErr(t, err, ErrNotLeader)
@@ -119,7 +119,7 @@ func TestCluster_FollowerWritesReturnErrNotLeader(t *testing.T) {
 	wantErr(t, err, ErrNotLeader)
 	wantErr(t, follower.SetConfig(ctx, "k", json.RawMessage(`1`)), ErrNotLeader)
 	wantErr(t, follower.AddVoter(ctx, "n9", "n9"), ErrNotLeader)
-	if _, err := follower.Docs().Get(testKS, "k2"); !errors.Is(err, dcp.ErrNotFound) {
+	if _, err := follower.Docs().Get(testKS, "k2"); !errors.Is(err, docstore.ErrNotFound) {
 		t.Fatalf("rejected write visible: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // A log entry is one group-committed batch of commands:
@@ -121,14 +121,14 @@ func newCommand(kind cmdKind, sizeHint int) *encoder {
 	return e
 }
 
-func (e *encoder) keyspace(ks dcp.Keyspace) {
+func (e *encoder) keyspace(ks docstore.Keyspace) {
 	e.string(ks.Bucket)
 	e.string(ks.Scope)
 	e.string(ks.Collection)
 }
 
-func (d *decoder) keyspace() dcp.Keyspace {
-	return dcp.Keyspace{
+func (d *decoder) keyspace() docstore.Keyspace {
+	return docstore.Keyspace{
 		Bucket:     d.cachedString(0),
 		Scope:      d.cachedString(1),
 		Collection: d.cachedString(2),
@@ -137,7 +137,7 @@ func (d *decoder) keyspace() dcp.Keyspace {
 
 // mutationSize estimates a mutation's encoded size (for buffer sizing and
 // chunking; it need not be exact).
-func mutationSize(m *dcp.Mutation) int {
+func mutationSize(m *docstore.Mutation) int {
 	n := 48 + len(m.Keyspace.Bucket) + len(m.Keyspace.Scope) + len(m.Keyspace.Collection) +
 		len(m.Key) + len(m.Body) + len(m.IfRev) + len(m.Origin)
 	for k, v := range m.Xattrs {
@@ -146,7 +146,7 @@ func mutationSize(m *dcp.Mutation) int {
 	return n
 }
 
-func (e *encoder) mutation(m *dcp.Mutation) {
+func (e *encoder) mutation(m *docstore.Mutation) {
 	var flags uint64
 	if m.Body != nil {
 		flags |= mutHasBody
@@ -187,12 +187,12 @@ func (e *encoder) mutation(m *dcp.Mutation) {
 	}
 }
 
-func (d *decoder) mutation(m *dcp.Mutation) {
+func (d *decoder) mutation(m *docstore.Mutation) {
 	flags := d.uvarint()
 	m.Keyspace = d.keyspace()
 	m.Key = d.string()
-	m.Op = dcp.OpKind(d.byte())
-	m.Datatype = dcp.Datatype(d.byte())
+	m.Op = docstore.OpKind(d.byte())
+	m.Datatype = docstore.Datatype(d.byte())
 	m.Flags = d.uint32()
 	m.Expiry = d.uint32()
 	m.IfRev = d.string()
@@ -213,20 +213,20 @@ func (d *decoder) mutation(m *dcp.Mutation) {
 	}
 }
 
-func (e *encoder) mutations(ms []dcp.Mutation) {
+func (e *encoder) mutations(ms []docstore.Mutation) {
 	e.uvarint(uint64(len(ms)))
 	for i := range ms {
 		e.mutation(&ms[i])
 	}
 }
 
-func (d *decoder) mutations() []dcp.Mutation {
+func (d *decoder) mutations() []docstore.Mutation {
 	// A mutation encodes to at least 12 bytes.
 	n := d.count(12)
 	if d.err != nil {
 		return nil
 	}
-	ms := make([]dcp.Mutation, n)
+	ms := make([]docstore.Mutation, n)
 	for i := range ms {
 		d.mutation(&ms[i])
 		if d.err != nil {
@@ -238,7 +238,7 @@ func (d *decoder) mutations() []dcp.Mutation {
 
 // Command encoders. Each returns the command's bytes, kind first.
 
-func encodeCreateBucket(spec dcp.BucketSpec) []byte {
+func encodeCreateBucket(spec docstore.BucketSpec) []byte {
 	e := newCommand(kindCreateBucket, len(spec.Name)+len(spec.UUID)+len(spec.Type))
 	e.string(spec.Name)
 	e.string(spec.UUID)
@@ -260,13 +260,13 @@ func encodeScope(kind cmdKind, bucket, scope string) []byte {
 	return e.b
 }
 
-func encodeKeyspace(kind cmdKind, ks dcp.Keyspace) []byte {
+func encodeKeyspace(kind cmdKind, ks docstore.Keyspace) []byte {
 	e := newCommand(kind, len(ks.Bucket)+len(ks.Scope)+len(ks.Collection))
 	e.keyspace(ks)
 	return e.b
 }
 
-func encodeWriteDocs(cas uint64, ms []dcp.Mutation, size int) []byte {
+func encodeWriteDocs(cas uint64, ms []docstore.Mutation, size int) []byte {
 	e := newCommand(kindWriteDocs, size)
 	e.uvarint(cas)
 	e.mutations(ms)

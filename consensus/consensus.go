@@ -1,5 +1,5 @@
 // Package consensus replicates eventide's state with hashicorp/raft: the
-// FSM holds keyspaces and documents (a dcp.Store), function definitions and
+// FSM holds keyspaces and documents (a docstore.Store), function definitions and
 // lifecycle state, checkpoints and global config. Writes are group-committed:
 // concurrent callers' commands are batched into one log entry.
 //

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // applyTokenEntry feeds one entry proposed as tok and returns Apply's
@@ -23,7 +23,7 @@ func TestFSM_TokenAppliedOnce(t *testing.T) {
 	f := newTestFSM(t)
 	tok := entryToken{node: "n2", session: 7, seq: 1}
 	w := upsert(testKS, "k", `1`)
-	res, ok := applyTokenEntry(f, 2, tok, encodeWriteDocs(1e18, []dcp.Mutation{w}, 0)).([]cmdResult)
+	res, ok := applyTokenEntry(f, 2, tok, encodeWriteDocs(1e18, []docstore.Mutation{w}, 0)).([]cmdResult)
 	if !ok || res[0].docErrs[0] != nil {
 		t.Fatalf("first application = %+v", res)
 	}
@@ -32,7 +32,7 @@ func TestFSM_TokenAppliedOnce(t *testing.T) {
 	entries := f.entries.Load()
 
 	// The same token again, even with other content, is not applied.
-	if out := applyTokenEntry(f, 3, tok, encodeWriteDocs(2e18, []dcp.Mutation{w}, 0)); out != (duplicateEntry{}) {
+	if out := applyTokenEntry(f, 3, tok, encodeWriteDocs(2e18, []docstore.Mutation{w}, 0)); out != (duplicateEntry{}) {
 		t.Fatalf("resent entry: Apply = %#v, want duplicateEntry", out)
 	}
 	sameState(t, dumpState(t, f.docs, f), before)
@@ -130,7 +130,7 @@ func TestFSM_OwnEntriesReachTheirWaiter(t *testing.T) {
 		t.Fatalf("an old session's entry reached the waiter: %+v", r)
 	default:
 	}
-	applyTokenEntry(f, 4, entryToken{node: "n2", session: 42, seq: 1}, encodeWriteDocs(1e18, []dcp.Mutation{upsert(testKS, "k", `1`)}, 0))
+	applyTokenEntry(f, 4, entryToken{node: "n2", session: 42, seq: 1}, encodeWriteDocs(1e18, []docstore.Mutation{upsert(testKS, "k", `1`)}, 0))
 	select {
 	case r := <-w1:
 		if r.err != nil || len(r.res) != 1 || r.res[0].docs[0] == nil || r.res[0].docs[0].Key != "k" {

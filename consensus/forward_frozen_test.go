@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // frozenForwarder is a testForwarder whose forwards to one leader never
@@ -64,7 +64,7 @@ func TestForward_LeaderFreezesMidForward(t *testing.T) {
 	type outcome struct{ err error }
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := nodes[1].WriteDocs(ctx, []dcp.Mutation{upsert(testKS, "k", `{"v":1}`)})
+		res, err := nodes[1].WriteDocs(ctx, []docstore.Mutation{upsert(testKS, "k", `{"v":1}`)})
 		if err == nil {
 			err = res[0].Err
 		}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // testForwarder forwards entries by calling the leader Store's ApplyEntry
@@ -111,7 +111,7 @@ func converge(t *testing.T, nodes []*Store, configKeys ...string) state {
 	return want
 }
 
-func sameDoc(t *testing.T, what string, got, want *dcp.Document) {
+func sameDoc(t *testing.T, what string, got, want *docstore.Document) {
 	t.Helper()
 	if got == nil || want == nil || got.CAS != want.CAS || got.Seqno != want.Seqno || got.RevID != want.RevID || !bytes.Equal(got.Body, want.Body) {
 		t.Fatalf("%s: got %+v, want %+v", what, got, want)
@@ -136,27 +136,27 @@ func TestForward_FollowerWritesEveryKind(t *testing.T) {
 	}
 
 	// Keyspaces.
-	must("CreateBucket", f.CreateBucket(ctx, dcp.BucketSpec{Name: "b", UUID: "u-b", RAMQuotaMB: 100, Type: dcp.BucketTypeMembase}))
-	must("CreateBucket b2", f.CreateBucket(ctx, dcp.BucketSpec{Name: "b2", UUID: "u-b2", RAMQuotaMB: 100, Type: dcp.BucketTypeMembase}))
+	must("CreateBucket", f.CreateBucket(ctx, docstore.BucketSpec{Name: "b", UUID: "u-b", RAMQuotaMB: 100, Type: docstore.BucketTypeMembase}))
+	must("CreateBucket b2", f.CreateBucket(ctx, docstore.BucketSpec{Name: "b2", UUID: "u-b2", RAMQuotaMB: 100, Type: docstore.BucketTypeMembase}))
 	if _, err := f.Docs().Bucket("b"); err != nil {
 		t.Fatalf("follower does not read its own CreateBucket: %v", err)
 	}
-	wantErr(t, f.CreateBucket(ctx, dcp.BucketSpec{Name: "b", UUID: "u-b"}), dcp.ErrExists)
+	wantErr(t, f.CreateBucket(ctx, docstore.BucketSpec{Name: "b", UUID: "u-b"}), docstore.ErrExists)
 	must("CreateScope", f.CreateScope(ctx, "b", "s1"))
-	ks1 := dcp.Keyspace{Bucket: "b", Scope: "s1", Collection: "c1"}
+	ks1 := docstore.Keyspace{Bucket: "b", Scope: "s1", Collection: "c1"}
 	must("CreateCollection", f.CreateCollection(ctx, ks1))
 	if err := f.Docs().CheckKeyspace(ks1); err != nil {
 		t.Fatalf("follower does not read its own CreateCollection: %v", err)
 	}
 
 	// Documents: per-mutation results come back from the follower's FSM.
-	res, err := f.WriteDocs(ctx, []dcp.Mutation{
+	res, err := f.WriteDocs(ctx, []docstore.Mutation{
 		upsert(testKS, "k1", `{"v":1}`),
-		{Keyspace: testKS, Key: "k1", Op: dcp.OpInsert, Body: json.RawMessage(`{"v":2}`)},
+		{Keyspace: testKS, Key: "k1", Op: docstore.OpInsert, Body: json.RawMessage(`{"v":2}`)},
 		upsert(ks1, "k2", `{"v":3}`),
 	})
 	must("WriteDocs", err)
-	if res[0].Err != nil || !errors.Is(res[1].Err, dcp.ErrExists) || res[2].Err != nil {
+	if res[0].Err != nil || !errors.Is(res[1].Err, docstore.ErrExists) || res[2].Err != nil {
 		t.Fatalf("WriteDocs results = %+v", res)
 	}
 	got, err := f.Docs().Get(testKS, "k1")
@@ -196,7 +196,7 @@ func TestForward_FollowerWritesEveryKind(t *testing.T) {
 	docs, err := f.CommitBatch(ctx, Batch{
 		Function: "fn", InstanceID: "i1", Node: "n2", Epoch: vm.Epoch,
 		Checkpoints: map[uint16]uint64{res[0].Doc.VBucket: res[0].Doc.Seqno},
-		Mutations:   []dcp.Mutation{upsert(testKS, "out", `{"from":"k1"}`)},
+		Mutations:   []docstore.Mutation{upsert(testKS, "out", `{"from":"k1"}`)},
 	})
 	must("CommitBatch", err)
 	if len(docs) != 1 {
@@ -220,7 +220,7 @@ func TestForward_FollowerWritesEveryKind(t *testing.T) {
 	now := time.Now()
 	exp := upsert(testKS, "exp", `{}`)
 	exp.Expiry = uint32(now.Add(time.Hour).Unix())
-	if _, err := f.WriteDocs(ctx, []dcp.Mutation{exp}); err != nil {
+	if _, err := f.WriteDocs(ctx, []docstore.Mutation{exp}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := f.Expire(ctx, now.Add(2*time.Hour))
@@ -273,7 +273,7 @@ func TestForward_RetriesApplyOnce(t *testing.T) {
 	nodes, fwd := newForwardCluster(t, 3, false)
 	leader, f := nodes[0], nodes[1]
 	ctx := ctxT(t)
-	if err := f.CreateBucket(ctx, dcp.BucketSpec{Name: "b", UUID: "u"}); err != nil {
+	if err := f.CreateBucket(ctx, docstore.BucketSpec{Name: "b", UUID: "u"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -346,7 +346,7 @@ func TestForward_RetriesApplyOnce(t *testing.T) {
 	fwd.setHooks(nil, lose)
 	docs, err := f.CommitBatch(ctx, Batch{Function: "fn", InstanceID: fn.InstanceID,
 		Checkpoints: map[uint16]uint64{src.VBucket: src.Seqno},
-		Mutations:   []dcp.Mutation{upsert(testKS, "effect", `{}`)}})
+		Mutations:   []docstore.Mutation{upsert(testKS, "effect", `{}`)}})
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("CommitBatch with a lost reply = %v, %v", docs, err)
 	}
@@ -377,7 +377,7 @@ func TestForward_LeaderChangeMidStream(t *testing.T) {
 
 	var (
 		mu      sync.Mutex
-		written = map[string]*dcp.Document{}
+		written = map[string]*docstore.Document{}
 		errs    []error
 		wg      sync.WaitGroup
 	)
@@ -394,7 +394,7 @@ func TestForward_LeaderChangeMidStream(t *testing.T) {
 					default:
 					}
 					key := fmt.Sprintf("%s-w%d-%d", s.cfg.NodeID, w, i)
-					res, err := s.WriteDocs(ctx, []dcp.Mutation{upsert(testKS, key, fmt.Sprintf(`{"i":%d}`, i))})
+					res, err := s.WriteDocs(ctx, []docstore.Mutation{upsert(testKS, key, fmt.Sprintf(`{"i":%d}`, i))})
 					mu.Lock()
 					if err == nil {
 						err = res[0].Err
@@ -505,7 +505,7 @@ func TestCluster_OwnershipAndReports(t *testing.T) {
 		}
 		_, err := via.CommitBatch(ctx, Batch{Function: "fn", InstanceID: "i1", Node: node, Epoch: epoch,
 			Checkpoints: map[uint16]uint64{vb: to}, From: map[uint16]uint64{vb: from},
-			Mutations: []dcp.Mutation{upsert(testKS, fmt.Sprintf("by-%s-%d-%d", node, vb, to), `{}`)}})
+			Mutations: []docstore.Mutation{upsert(testKS, fmt.Sprintf("by-%s-%d-%d", node, vb, to), `{}`)}})
 		return err
 	}
 	if err := commit("n1", vm.Epoch, 0, 0, 1); err != nil {
@@ -536,7 +536,7 @@ func TestCluster_OwnershipAndReports(t *testing.T) {
 	if err := commit("n2", vm.Epoch, 1, 0, 1); err != nil { // vb 1 did not move
 		t.Fatalf("commit on an unmoved vbucket with the older epoch: %v", err)
 	}
-	if _, err := byID["n1"].Docs().Get(testKS, "by-n1-0-2"); !errors.Is(err, dcp.ErrNotFound) {
+	if _, err := byID["n1"].Docs().Get(testKS, "by-n1-0-2"); !errors.Is(err, docstore.ErrNotFound) {
 		t.Fatalf("a fenced batch wrote: %v", err)
 	}
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Function lifecycle states (Function.Status).
@@ -61,7 +61,7 @@ func processing(s string) bool {
 // Apply and raft hands it to the leader's ApplyFuture.
 type cmdResult struct {
 	err     error
-	docs    []*dcp.Document // WriteDocs (per mutation, nil where failed) and CommitBatch
+	docs    []*docstore.Document // WriteDocs (per mutation, nil where failed) and CommitBatch
 	docErrs []error         // WriteDocs: per mutation
 	fn      *Function       // ChangeFunction, ReportFunction: the record (immutable)
 	vbmap   *VBMap          // SetVBMap: the map (immutable)
@@ -71,7 +71,7 @@ type cmdResult struct {
 // fsm is the replicated state machine. Apply, Snapshot and Restore run on
 // raft's FSM goroutine only; the read methods run on any goroutine.
 type fsm struct {
-	docs  *dcp.Store
+	docs  *docstore.Store
 	numVB int
 	log   *slog.Logger
 
@@ -116,7 +116,7 @@ type fsm struct {
 
 func newFSM(numVB int, log *slog.Logger) *fsm {
 	return &fsm{
-		docs:          dcp.NewStore(numVB),
+		docs:          docstore.NewStore(numVB),
 		numVB:         numVB,
 		log:           log,
 		functions:     make(map[string]*Function),
@@ -210,7 +210,7 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 	}
 	switch kind {
 	case kindCreateBucket:
-		spec := dcp.BucketSpec{Name: d.string(), UUID: d.string(), RAMQuotaMB: int(d.varint()), Type: d.string()}
+		spec := docstore.BucketSpec{Name: d.string(), UUID: d.string(), RAMQuotaMB: int(d.varint()), Type: d.string()}
 		if d.err != nil {
 			return bad(), false
 		}
@@ -350,8 +350,8 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 	return cmdResult{err: fmt.Errorf("%w: unknown command %s at index %d", ErrInvalid, kind, index)}, false
 }
 
-func (f *fsm) writeDocs(cas uint64, ms []dcp.Mutation) cmdResult {
-	res := cmdResult{docs: make([]*dcp.Document, len(ms)), docErrs: make([]error, len(ms))}
+func (f *fsm) writeDocs(cas uint64, ms []docstore.Mutation) cmdResult {
+	res := cmdResult{docs: make([]*docstore.Document, len(ms)), docErrs: make([]error, len(ms))}
 	for i := range ms {
 		res.docs[i], res.docErrs[i] = f.docs.Apply(ms[i], cas)
 		if res.docErrs[i] != nil {
@@ -500,7 +500,7 @@ func (f *fsm) commitBatch(index, cas uint64, b *Batch, cps []vbSeq) (cmdResult, 
 	if err != nil {
 		return cmdResult{err: err}, false
 	}
-	var docs []*dcp.Document
+	var docs []*docstore.Document
 	if len(b.Mutations) > 0 {
 		var err error
 		if docs, err = f.docs.ApplyAll(b.Mutations, cas); err != nil {

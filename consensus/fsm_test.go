@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // applyEntry feeds one entry of cmds to f at index and returns the results.
@@ -30,7 +30,7 @@ func applyEntry(t testing.TB, f *fsm, index uint64, cmds ...[]byte) []cmdResult 
 func newTestFSM(t testing.TB) *fsm {
 	t.Helper()
 	f := newFSM(64, newTestLogger(t, 0))
-	res := applyEntry(t, f, 1, encodeCreateBucket(dcp.BucketSpec{Name: "b", UUID: "u"}))
+	res := applyEntry(t, f, 1, encodeCreateBucket(docstore.BucketSpec{Name: "b", UUID: "u"}))
 	if res[0].err != nil {
 		t.Fatalf("create bucket: %v", res[0].err)
 	}
@@ -41,25 +41,25 @@ func newTestFSM(t testing.TB) *fsm {
 // commands in one log entry: each gets its own result, in order.
 func TestFSM_CommandsInOneEntryAreIndependent(t *testing.T) {
 	f := newTestFSM(t)
-	res := applyEntry(t, f, 2, encodeWriteDocs(1e18, []dcp.Mutation{upsert(testKS, "k", `1`)}, 0))
+	res := applyEntry(t, f, 2, encodeWriteDocs(1e18, []docstore.Mutation{upsert(testKS, "k", `1`)}, 0))
 	k := res[0].docs[0]
 
-	badKS := dcp.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}
+	badKS := docstore.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}
 	fn := &FunctionChange{Name: "f", Definition: json.RawMessage(`{}`), Source: testKS}
 	res = applyEntry(t, f, 3,
-		encodeWriteDocs(2e18, []dcp.Mutation{upsert(badKS, "x", `1`)}, 0),                                                              // bad keyspace
-		encodeWriteDocs(2e18, []dcp.Mutation{{Keyspace: testKS, Key: "k", Op: dcp.OpInsert, Body: json.RawMessage(`2`)}}, 0),           // exists
-		encodeWriteDocs(2e18, []dcp.Mutation{{Keyspace: testKS, Key: "k", Op: dcp.OpUpsert, Body: json.RawMessage(`3`), IfCAS: 5}}, 0), // cas mismatch
+		encodeWriteDocs(2e18, []docstore.Mutation{upsert(badKS, "x", `1`)}, 0),                                                              // bad keyspace
+		encodeWriteDocs(2e18, []docstore.Mutation{{Keyspace: testKS, Key: "k", Op: docstore.OpInsert, Body: json.RawMessage(`2`)}}, 0),           // exists
+		encodeWriteDocs(2e18, []docstore.Mutation{{Keyspace: testKS, Key: "k", Op: docstore.OpUpsert, Body: json.RawMessage(`3`), IfCAS: 5}}, 0), // cas mismatch
 		[]byte{0xff, 1, 2, 3},             // unknown command
 		[]byte{byte(kindWriteDocs), 0x80}, // truncated command
-		encodeWriteDocs(2e18, []dcp.Mutation{upsert(testKS, "k2", `4`)}, 0),
+		encodeWriteDocs(2e18, []docstore.Mutation{upsert(testKS, "k2", `4`)}, 0),
 		encodeChangeFunction(fn),
 		encodeChangeFunction(fn), // exists now (same entry)
 		encodeCommitBatch(2e18, &Batch{Function: "f", InstanceID: "i"}), // no instance
 		encodeSetConfig("c", json.RawMessage(`true`)),
 		encodeName(kindDeleteBucket, "nope"),
 	)
-	want := []error{dcp.ErrBucketNotFound, dcp.ErrExists, dcp.ErrCASMismatch, ErrInvalid, ErrInvalid, nil, nil, ErrFunctionExists, ErrStaleInstance, nil, dcp.ErrBucketNotFound}
+	want := []error{docstore.ErrBucketNotFound, docstore.ErrExists, docstore.ErrCASMismatch, ErrInvalid, ErrInvalid, nil, nil, ErrFunctionExists, ErrStaleInstance, nil, docstore.ErrBucketNotFound}
 	for i, w := range want {
 		err := res[i].err
 		if err == nil && len(res[i].docErrs) == 1 {
@@ -159,33 +159,33 @@ func FuzzFSMApply(f *testing.F) {
 }
 
 func sampleCommands() [][]byte {
-	m := dcp.Mutation{
-		Keyspace: testKS, Key: "k", Op: dcp.OpUpsert, Body: json.RawMessage(`{"a":1}`),
+	m := docstore.Mutation{
+		Keyspace: testKS, Key: "k", Op: docstore.OpUpsert, Body: json.RawMessage(`{"a":1}`),
 		Flags: 3, Expiry: 4, IfRev: "1-abc", IfCAS: 0, Origin: "o",
 		Xattrs: map[string]json.RawMessage{"x": json.RawMessage(`1`)},
 	}
 	return [][]byte{
-		encodeCreateBucket(dcp.BucketSpec{Name: "c", UUID: "u", RAMQuotaMB: 100, Type: "membase"}),
+		encodeCreateBucket(docstore.BucketSpec{Name: "c", UUID: "u", RAMQuotaMB: 100, Type: "membase"}),
 		encodeScope(kindCreateScope, "b", "s"),
-		encodeKeyspace(kindCreateCollection, dcp.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
-		encodeWriteDocs(1e18, []dcp.Mutation{m, upsert(testKS, "k2", `2`)}, 0),
+		encodeKeyspace(kindCreateCollection, docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
+		encodeWriteDocs(1e18, []docstore.Mutation{m, upsert(testKS, "k2", `2`)}, 0),
 		encodeChangeFunction(&FunctionChange{Name: "f", Definition: json.RawMessage(`{}`), Source: testKS}),
 		encodeChangeFunction(&FunctionChange{Name: "f", ExpectVersion: 2, Status: StatusDeployed, NewInstanceID: "i", Boundary: BoundaryFromNow}),
-		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Checkpoints: map[uint16]uint64{1: 2}, Mutations: []dcp.Mutation{m}}),
+		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Checkpoints: map[uint16]uint64{1: 2}, Mutations: []docstore.Mutation{m}}),
 		encodeSetVBMap(0, append(make([]string, 63), "n1")),
 		encodeReportFunction(&FunctionReport{Name: "f", InstanceID: "i", Node: "n1", Running: true}),
-		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []dcp.Mutation{m}}),
+		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []docstore.Mutation{m}}),
 		encodeCommitBatchV1(1e18, "f", "i"),
 		encodeSetConfig("k", json.RawMessage(`{"v":true}`)),
 		encodeExpire(10, 1e18),
 		encodeDeleteFunction("f", 2),
-		encodeKeyspace(kindDeleteCollection, dcp.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
+		encodeKeyspace(kindDeleteCollection, docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
 		encodeScope(kindDeleteScope, "b", "s"),
 		encodeName(kindDeleteBucket, "c"),
 		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 1,
 			Timers: []TimerOp{{Timer: Timer{Callback: "cb", Reference: "r", Due: 5, VB: 1, Context: []byte(`{}`)}}, {Cancel: true, Timer: Timer{Callback: "cb", Reference: "r2"}}},
 			Fired:  []FiredTimer{{Callback: "cb", Reference: "r0", Seq: 1, VB: 1}}}),
-		encodeCommitOwnedBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []dcp.Mutation{m}}),
+		encodeCommitOwnedBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []docstore.Mutation{m}}),
 	}
 }
 
@@ -223,12 +223,12 @@ func TestFuzzFSMApply_SeedsCoverEveryKind(t *testing.T) {
 }
 
 func TestCodec_MutationRoundTrip(t *testing.T) {
-	cases := map[string]dcp.Mutation{
+	cases := map[string]docstore.Mutation{
 		"zero":  {},
 		"plain": upsert(testKS, "k", `{"a":1}`),
 		"full": {
-			Keyspace: dcp.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}, Key: "käy", Op: dcp.OpTouch,
-			Body: []byte{0, 1, 2, 255}, Datatype: dcp.DatatypeBinary, Flags: 0xffffffff, Expiry: 0xfffffffe,
+			Keyspace: docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}, Key: "käy", Op: docstore.OpTouch,
+			Body: []byte{0, 1, 2, 255}, Datatype: docstore.DatatypeBinary, Flags: 0xffffffff, Expiry: 0xfffffffe,
 			IfRev: "3-abc", RequireRev: true, PreserveExpiry: true, IfCAS: 1<<64 - 1, Origin: "fn-instance",
 			Xattrs: map[string]json.RawMessage{"b": json.RawMessage(`2`), "a": json.RawMessage(`{"x":1}`)},
 		},
@@ -239,7 +239,7 @@ func TestCodec_MutationRoundTrip(t *testing.T) {
 			e := &encoder{}
 			e.mutation(&m)
 			d := decoder{b: e.b}
-			var got dcp.Mutation
+			var got docstore.Mutation
 			d.mutation(&got)
 			if d.err != nil || d.remaining() != 0 {
 				t.Fatalf("decode: %v (%d bytes left)", d.err, d.remaining())
@@ -264,7 +264,7 @@ func TestCodec_DeterministicEncoding(t *testing.T) {
 	for _, k := range []string{"q", "w", "e", "r", "t", "y", "u", "i", "o", "p"} {
 		m.Xattrs[k] = json.RawMessage(`"` + k + `"`)
 	}
-	b.Mutations = []dcp.Mutation{m}
+	b.Mutations = []docstore.Mutation{m}
 	first := encodeCommitBatch(7, &b)
 	for range 20 {
 		if got := encodeCommitBatch(7, &b); string(got) != string(first) {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 func mustChange(t testing.TB, s *Store, c FunctionChange) Function {
@@ -120,7 +120,7 @@ func TestStore_FunctionsSortedAndCopied(t *testing.T) {
 func TestStore_DeployBoundaries(t *testing.T) {
 	s := mustOpen(t, testConfig(t, "n1"))
 	mustBucket(t, s, "b")
-	var ms []dcp.Mutation
+	var ms []docstore.Mutation
 	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
 		ms = append(ms, upsert(testKS, k, `{}`))
 	}
@@ -144,9 +144,9 @@ func TestStore_DeployBoundaries(t *testing.T) {
 	}
 
 	// from_now on a missing bucket fails and changes nothing.
-	g := mustChange(t, s, FunctionChange{Name: "g", Definition: json.RawMessage(`{}`), Source: dcp.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}})
+	g := mustChange(t, s, FunctionChange{Name: "g", Definition: json.RawMessage(`{}`), Source: docstore.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}})
 	_, err = s.ChangeFunction(ctxT(t), FunctionChange{Name: "g", ExpectVersion: g.Version, Status: StatusDeploying, NewInstanceID: "i", Boundary: BoundaryFromNow})
-	wantErr(t, err, dcp.ErrBucketNotFound)
+	wantErr(t, err, docstore.ErrBucketNotFound)
 	if got, _ := s.Function("g"); !reflect.DeepEqual(got, g) {
 		t.Fatalf("failed change modified the record: %+v", got)
 	}
@@ -164,15 +164,15 @@ func TestStore_CommitBatch(t *testing.T) {
 	ctx := ctxT(t)
 	src := mustWrite(t, s, upsert(testKS, "src", `{"n":1}`))[0]
 	f := deploy(t, s, "f", "i1", BoundaryEverything)
-	out := dcp.Keyspace{Bucket: "b", Scope: "_default", Collection: "_default"}
+	out := docstore.Keyspace{Bucket: "b", Scope: "_default", Collection: "_default"}
 
 	first := Batch{
 		Function:    "f",
 		InstanceID:  "i1",
 		Checkpoints: map[uint16]uint64{src.VBucket: src.Seqno},
-		Mutations: []dcp.Mutation{
-			{Keyspace: out, Key: "out1", Op: dcp.OpUpsert, Body: json.RawMessage(`{"from":"src"}`), Origin: "i1"},
-			{Keyspace: out, Key: "out1", Op: dcp.OpUpsert, Body: json.RawMessage(`{"from":"src","v":2}`), Origin: "i1"},
+		Mutations: []docstore.Mutation{
+			{Keyspace: out, Key: "out1", Op: docstore.OpUpsert, Body: json.RawMessage(`{"from":"src"}`), Origin: "i1"},
+			{Keyspace: out, Key: "out1", Op: docstore.OpUpsert, Body: json.RawMessage(`{"from":"src","v":2}`), Origin: "i1"},
 		},
 	}
 	docs, err := s.CommitBatch(ctx, first)
@@ -190,7 +190,7 @@ func TestStore_CommitBatch(t *testing.T) {
 		t.Fatalf("checkpoint progress changed Version %d → %d", f.Version, rec.Version)
 	}
 
-	snapshot := func() (state, *dcp.Document) {
+	snapshot := func() (state, *docstore.Document) {
 		d, _ := s.Docs().Get(out, "out1")
 		return dumpState(t, s.Docs(), s.fsm), d
 	}
@@ -212,14 +212,14 @@ func TestStore_CommitBatch(t *testing.T) {
 		InstanceID:  "i1",
 		Checkpoints: map[uint16]uint64{src.VBucket: src.Seqno + 10, 3: 7},
 		From:        map[uint16]uint64{src.VBucket: src.Seqno},
-		Mutations: []dcp.Mutation{
-			{Keyspace: out, Key: "out2", Op: dcp.OpUpsert, Body: json.RawMessage(`{}`)},
-			{Keyspace: out, Key: "out1", Op: dcp.OpInsert, Body: json.RawMessage(`{}`)},
+		Mutations: []docstore.Mutation{
+			{Keyspace: out, Key: "out2", Op: docstore.OpUpsert, Body: json.RawMessage(`{}`)},
+			{Keyspace: out, Key: "out1", Op: docstore.OpInsert, Body: json.RawMessage(`{}`)},
 		},
 	})
-	var be *dcp.BatchError
-	if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, dcp.ErrExists) {
-		t.Fatalf("CommitBatch with a failing insert: %v, want *dcp.BatchError{Index: 1, ErrExists}", err)
+	var be *docstore.BatchError
+	if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, docstore.ErrExists) {
+		t.Fatalf("CommitBatch with a failing insert: %v, want *docstore.BatchError{Index: 1, ErrExists}", err)
 	}
 	after, afterDoc := snapshot()
 	sameState(t, after, before)
@@ -236,7 +236,7 @@ func TestStore_CommitBatch(t *testing.T) {
 		{name: "no instance", b: Batch{Function: "f"}},
 	}
 	for _, c := range stale {
-		c.b.Mutations = []dcp.Mutation{upsert(out, "stale", `{}`)}
+		c.b.Mutations = []docstore.Mutation{upsert(out, "stale", `{}`)}
 		c.b.Checkpoints = map[uint16]uint64{0: 1000}
 		_, err := s.CommitBatch(ctx, c.b)
 		if !errors.Is(err, ErrStaleInstance) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // testLogHandler routes slog records to t.Log until the test ends (logging
@@ -128,26 +128,26 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-var testKS = dcp.Keyspace{Bucket: "b", Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}
+var testKS = docstore.Keyspace{Bucket: "b", Scope: docstore.DefaultScope, Collection: docstore.DefaultCollection}
 
 func mustBucket(t testing.TB, s *Store, name string) {
 	t.Helper()
-	if err := s.CreateBucket(ctxT(t), dcp.BucketSpec{Name: name, UUID: "uuid-" + name, RAMQuotaMB: 128, Type: dcp.BucketTypeMembase}); err != nil {
+	if err := s.CreateBucket(ctxT(t), docstore.BucketSpec{Name: name, UUID: "uuid-" + name, RAMQuotaMB: 128, Type: docstore.BucketTypeMembase}); err != nil {
 		t.Fatalf("CreateBucket %s: %v", name, err)
 	}
 }
 
-func upsert(ks dcp.Keyspace, key, body string) dcp.Mutation {
-	return dcp.Mutation{Keyspace: ks, Key: key, Op: dcp.OpUpsert, Body: json.RawMessage(body)}
+func upsert(ks docstore.Keyspace, key, body string) docstore.Mutation {
+	return docstore.Mutation{Keyspace: ks, Key: key, Op: docstore.OpUpsert, Body: json.RawMessage(body)}
 }
 
-func mustWrite(t testing.TB, s *Store, ms ...dcp.Mutation) []*dcp.Document {
+func mustWrite(t testing.TB, s *Store, ms ...docstore.Mutation) []*docstore.Document {
 	t.Helper()
 	res, err := s.WriteDocs(ctxT(t), ms)
 	if err != nil {
 		t.Fatalf("WriteDocs: %v", err)
 	}
-	docs := make([]*dcp.Document, len(res))
+	docs := make([]*docstore.Document, len(res))
 	for i, r := range res {
 		if r.Err != nil {
 			t.Fatalf("WriteDocs[%d] %s: %v", i, ms[i].Key, r.Err)
@@ -166,19 +166,19 @@ func wantErr(t testing.TB, err, target error) {
 
 // state is everything a replica holds, in comparable form.
 type state struct {
-	Buckets   []dcp.BucketInfo
-	Docs      map[string][]dcp.Document // keyspace → every version, tombstones included, by ChangeSeq
+	Buckets   []docstore.BucketInfo
+	Docs      map[string][]docstore.Document // keyspace → every version, tombstones included, by ChangeSeq
 	Highs     map[string][]uint64
 	Functions []Function
 	Config    map[string]string
 	VBMap     VBMap
 }
 
-func dumpState(t testing.TB, docs *dcp.Store, f *fsm, configKeys ...string) state {
+func dumpState(t testing.TB, docs *docstore.Store, f *fsm, configKeys ...string) state {
 	t.Helper()
 	st := state{
 		Buckets:   docs.Buckets(),
-		Docs:      map[string][]dcp.Document{},
+		Docs:      map[string][]docstore.Document{},
 		Highs:     map[string][]uint64{},
 		Functions: f.listFunctions(),
 		Config:    map[string]string{},
@@ -192,7 +192,7 @@ func dumpState(t testing.TB, docs *dcp.Store, f *fsm, configKeys ...string) stat
 		st.Highs[b.Name] = hs
 		for _, sc := range b.Scopes {
 			for _, c := range sc.Collections {
-				ks := dcp.Keyspace{Bucket: b.Name, Scope: sc.Name, Collection: c.Name}
+				ks := docstore.Keyspace{Bucket: b.Name, Scope: sc.Name, Collection: c.Name}
 				ds, _, err := docs.Changes(ks, 0, 0)
 				if err != nil {
 					t.Fatalf("Changes %s: %v", ks, err)

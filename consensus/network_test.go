@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"eventide/clustersec"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // countingNetwork is a plain TCP Network that counts what goes through it.
@@ -83,7 +83,7 @@ func testNetworkCarriesRaft(t *testing.T, tune func(*Config)) {
 		t.Fatalf("AddVoter: %v", err)
 	}
 	mustBucket(t, s1, "b")
-	mustWrite(t, s1, upsert(dcp.Keyspace{Bucket: "b", Scope: "_default", Collection: "_default"}, "k", `{"a":1}`))
+	mustWrite(t, s1, upsert(docstore.Keyspace{Bucket: "b", Scope: "_default", Collection: "_default"}, "k", `{"a":1}`))
 	waitFor(t, 5*time.Second, func() bool { return s2.Stats().AppliedIndex == s1.Stats().AppliedIndex })
 	if nw1.dials.Load() == 0 || nw2.accepts.Load() == 0 {
 		t.Fatalf("raft bypassed the Network: leader dialed %d, follower accepted %d", nw1.dials.Load(), nw2.accepts.Load())

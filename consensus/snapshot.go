@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // A snapshot is:
@@ -194,7 +194,7 @@ func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 // streamed by Persist while Apply goes on.
 type fsmSnapshot struct {
 	meta snapshotMeta
-	docs *dcp.Snapshot
+	docs *docstore.Snapshot
 }
 
 // Persist implements raft.FSMSnapshot.
@@ -229,7 +229,7 @@ func (s *fsmSnapshot) Release() {}
 
 // readSnapshot reads a snapshot's header and meta, then restores the
 // documents into docs. It checks the vbucket count before touching docs.
-func readSnapshot(r io.Reader, docs *dcp.Store, numVB int) (snapshotMeta, error) {
+func readSnapshot(r io.Reader, docs *docstore.Store, numVB int) (snapshotMeta, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var magic [len(snapshotMagic) + 1]byte
 	if _, err := io.ReadFull(br, magic[:]); err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // populate writes documents, tombstones, a deployed function with progress
@@ -19,13 +19,13 @@ import (
 func populate(t testing.TB, s *Store, round int) {
 	t.Helper()
 	ctx := ctxT(t)
-	var ms []dcp.Mutation
+	var ms []docstore.Mutation
 	for i := range 50 {
 		ms = append(ms, upsert(testKS, fmt.Sprintf("doc%02d", i), fmt.Sprintf(`{"round":%d,"i":%d}`, round, i)))
 	}
 	docs := mustWrite(t, s, ms...)
-	mustWrite(t, s, dcp.Mutation{Keyspace: testKS, Key: fmt.Sprintf("doc%02d", round), Op: dcp.OpDelete})
-	bin := dcp.Mutation{Keyspace: testKS, Key: fmt.Sprintf("bin%d", round), Op: dcp.OpUpsert, Body: []byte{0, 1, 2}, Datatype: dcp.DatatypeBinary,
+	mustWrite(t, s, docstore.Mutation{Keyspace: testKS, Key: fmt.Sprintf("doc%02d", round), Op: docstore.OpDelete})
+	bin := docstore.Mutation{Keyspace: testKS, Key: fmt.Sprintf("bin%d", round), Op: docstore.OpUpsert, Body: []byte{0, 1, 2}, Datatype: docstore.DatatypeBinary,
 		Xattrs: map[string]json.RawMessage{"meta": json.RawMessage(`{"r":` + fmt.Sprint(round) + `}`)}}
 	mustWrite(t, s, bin)
 	name := fmt.Sprintf("fn%d", round)
@@ -33,7 +33,7 @@ func populate(t testing.TB, s *Store, round int) {
 	if _, err := s.CommitBatch(ctx, Batch{
 		Function: name, InstanceID: f.InstanceID,
 		Checkpoints: map[uint16]uint64{docs[0].VBucket: docs[0].Seqno},
-		Mutations:   []dcp.Mutation{upsert(testKS, "out-"+name, `{}`)},
+		Mutations:   []docstore.Mutation{upsert(testKS, "out-"+name, `{}`)},
 	}); err != nil {
 		t.Fatalf("CommitBatch: %v", err)
 	}
@@ -58,7 +58,7 @@ func TestStore_RestartFromDataDir(t *testing.T) {
 	if err := s.CreateScope(ctxT(t), "b", "s1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateCollection(ctxT(t), dcp.Keyspace{Bucket: "b", Scope: "s1", Collection: "c1"}); err != nil {
+	if err := s.CreateCollection(ctxT(t), docstore.Keyspace{Bucket: "b", Scope: "s1", Collection: "c1"}); err != nil {
 		t.Fatal(err)
 	}
 	populate(t, s, 1)
@@ -112,7 +112,7 @@ func TestStore_RestartFromDataDir(t *testing.T) {
 func TestFSM_SnapshotIsPointInTime(t *testing.T) {
 	f := newTestFSM(t)
 	applyEntry(t, f, 2,
-		encodeWriteDocs(1e18, []dcp.Mutation{upsert(testKS, "a", `1`)}, 0),
+		encodeWriteDocs(1e18, []docstore.Mutation{upsert(testKS, "a", `1`)}, 0),
 		encodeChangeFunction(&FunctionChange{Name: "f", Definition: json.RawMessage(`{}`), Source: testKS}),
 		encodeSetConfig("k", json.RawMessage(`1`)),
 	)
@@ -124,7 +124,7 @@ func TestFSM_SnapshotIsPointInTime(t *testing.T) {
 	}
 	defer snap.Release()
 	applyEntry(t, f, 4,
-		encodeWriteDocs(2e18, []dcp.Mutation{upsert(testKS, "a", `2`), upsert(testKS, "b", `3`)}, 0),
+		encodeWriteDocs(2e18, []docstore.Mutation{upsert(testKS, "a", `2`), upsert(testKS, "b", `3`)}, 0),
 		encodeCommitBatch(2e18, &Batch{Function: "f", InstanceID: "i", Checkpoints: map[uint16]uint64{1: 5}}),
 		encodeSetConfig("k", json.RawMessage(`2`)),
 		encodeDeleteFunction("nope", 1),

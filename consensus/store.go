@@ -21,7 +21,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 const (
@@ -241,7 +241,7 @@ func (s *Store) Close() error {
 }
 
 // Docs is the replica's document state, for reads.
-func (s *Store) Docs() *dcp.Store { return s.fsm.docs }
+func (s *Store) Docs() *docstore.Store { return s.fsm.docs }
 
 // Addr is the Raft transport's address (useful with BindAddr port 0).
 func (s *Store) Addr() string { return string(s.trans.LocalAddr()) }
@@ -346,7 +346,7 @@ func casBase() uint64 { return uint64(time.Now().UnixNano()) }
 
 // CreateBucket, DeleteBucket, CreateScope, DeleteScope, CreateCollection and
 // DeleteCollection replicate keyspace changes; errors are dcp's sentinels.
-func (s *Store) CreateBucket(ctx context.Context, spec dcp.BucketSpec) error {
+func (s *Store) CreateBucket(ctx context.Context, spec docstore.BucketSpec) error {
 	return s.submit(ctx, encodeCreateBucket(spec)).err
 }
 
@@ -366,12 +366,12 @@ func (s *Store) DeleteScope(ctx context.Context, bucket, scope string) error {
 }
 
 // CreateCollection replicates the creation of an empty collection.
-func (s *Store) CreateCollection(ctx context.Context, ks dcp.Keyspace) error {
+func (s *Store) CreateCollection(ctx context.Context, ks docstore.Keyspace) error {
 	return s.submit(ctx, encodeKeyspace(kindCreateCollection, ks)).err
 }
 
 // DeleteCollection replicates the removal of a collection and its documents.
-func (s *Store) DeleteCollection(ctx context.Context, ks dcp.Keyspace) error {
+func (s *Store) DeleteCollection(ctx context.Context, ks docstore.Keyspace) error {
 	return s.submit(ctx, encodeKeyspace(kindDeleteCollection, ks)).err
 }
 
@@ -381,7 +381,7 @@ func (s *Store) DeleteCollection(ctx context.Context, ks dcp.Keyspace) error {
 // non-nil when some mutations were not applied for a reason other than
 // their own (not leader, closed, ctx); the results then tell, per
 // mutation, which were applied (Doc set) and which were not (Err set).
-func (s *Store) WriteDocs(ctx context.Context, ms []dcp.Mutation) ([]DocResult, error) {
+func (s *Store) WriteDocs(ctx context.Context, ms []docstore.Mutation) ([]DocResult, error) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
@@ -487,11 +487,11 @@ func (s *Store) DeleteFunction(ctx context.Context, name string, expectVersion u
 // CommitBatch applies a batch all-or-nothing: ErrStaleInstance if the
 // function's instance differs or is not in deploying/deployed/pausing;
 // ErrStaleOwner if a vbucket map is set and b.Node does not own one of the
-// batch's vbuckets as of b.Epoch; a *dcp.BatchError if a mutation's
+// batch's vbuckets as of b.Epoch; a *docstore.BatchError if a mutation's
 // precondition fails. It returns after
 // this node's FSM applied it. Checkpoints only move forward: one at or
 // below the stored value is ignored.
-func (s *Store) CommitBatch(ctx context.Context, b Batch) ([]*dcp.Document, error) {
+func (s *Store) CommitBatch(ctx context.Context, b Batch) ([]*docstore.Document, error) {
 	res := s.submit(ctx, encodeCommitBatch(casBase(), &b))
 	return res.docs, res.err
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 func TestConfig_Validate(t *testing.T) {
@@ -75,31 +75,31 @@ func TestStore_KeyspaceCommands(t *testing.T) {
 	s := mustOpen(t, testConfig(t, "n1"))
 	ctx := ctxT(t)
 	mustBucket(t, s, "b")
-	wantErr(t, s.CreateBucket(ctx, dcp.BucketSpec{Name: "b", UUID: "x"}), dcp.ErrExists)
-	wantErr(t, s.CreateBucket(ctx, dcp.BucketSpec{Name: ".bad", UUID: "x"}), dcp.ErrInvalid)
+	wantErr(t, s.CreateBucket(ctx, docstore.BucketSpec{Name: "b", UUID: "x"}), docstore.ErrExists)
+	wantErr(t, s.CreateBucket(ctx, docstore.BucketSpec{Name: ".bad", UUID: "x"}), docstore.ErrInvalid)
 	if err := s.CreateScope(ctx, "b", "s1"); err != nil {
 		t.Fatalf("CreateScope: %v", err)
 	}
-	ks := dcp.Keyspace{Bucket: "b", Scope: "s1", Collection: "c1"}
+	ks := docstore.Keyspace{Bucket: "b", Scope: "s1", Collection: "c1"}
 	if err := s.CreateCollection(ctx, ks); err != nil {
 		t.Fatalf("CreateCollection: %v", err)
 	}
 	if err := s.Docs().CheckKeyspace(ks); err != nil {
 		t.Fatalf("CheckKeyspace after create: %v", err)
 	}
-	wantErr(t, s.CreateCollection(ctx, dcp.Keyspace{Bucket: "b", Scope: "nope", Collection: "c"}), dcp.ErrScopeNotFound)
+	wantErr(t, s.CreateCollection(ctx, docstore.Keyspace{Bucket: "b", Scope: "nope", Collection: "c"}), docstore.ErrScopeNotFound)
 	if err := s.DeleteCollection(ctx, ks); err != nil {
 		t.Fatalf("DeleteCollection: %v", err)
 	}
-	wantErr(t, s.Docs().CheckKeyspace(ks), dcp.ErrCollectionNotFound)
+	wantErr(t, s.Docs().CheckKeyspace(ks), docstore.ErrCollectionNotFound)
 	if err := s.DeleteScope(ctx, "b", "s1"); err != nil {
 		t.Fatalf("DeleteScope: %v", err)
 	}
-	wantErr(t, s.DeleteScope(ctx, "b", "s1"), dcp.ErrScopeNotFound)
+	wantErr(t, s.DeleteScope(ctx, "b", "s1"), docstore.ErrScopeNotFound)
 	if err := s.DeleteBucket(ctx, "b"); err != nil {
 		t.Fatalf("DeleteBucket: %v", err)
 	}
-	wantErr(t, s.DeleteBucket(ctx, "b"), dcp.ErrBucketNotFound)
+	wantErr(t, s.DeleteBucket(ctx, "b"), docstore.ErrBucketNotFound)
 }
 
 // TestStore_GroupCommit has 50 writers race; every result must be the
@@ -111,7 +111,7 @@ func TestStore_GroupCommit(t *testing.T) {
 	const writers, each = 50, 20
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
-	docs := make([][]*dcp.Document, writers)
+	docs := make([][]*docstore.Document, writers)
 	for w := range writers {
 		wg.Add(1)
 		go func() {
@@ -119,7 +119,7 @@ func TestStore_GroupCommit(t *testing.T) {
 			for i := range each {
 				key := fmt.Sprintf("w%d-%d", w, i)
 				body := fmt.Sprintf(`{"writer":%d,"i":%d}`, w, i)
-				res, err := s.WriteDocs(context.Background(), []dcp.Mutation{upsert(testKS, key, body)})
+				res, err := s.WriteDocs(context.Background(), []docstore.Mutation{upsert(testKS, key, body)})
 				switch {
 				case err != nil:
 					errs <- err
@@ -164,19 +164,19 @@ func TestStore_WriteDocsPerMutationErrors(t *testing.T) {
 	s := mustOpen(t, testConfig(t, "n1"))
 	mustBucket(t, s, "b")
 	first := mustWrite(t, s, upsert(testKS, "exists", `1`))[0]
-	ms := []dcp.Mutation{
+	ms := []docstore.Mutation{
 		upsert(testKS, "ok1", `{}`),
-		upsert(dcp.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}, "k", `{}`),
-		{Keyspace: testKS, Key: "exists", Op: dcp.OpInsert, Body: json.RawMessage(`2`)},
-		{Keyspace: testKS, Key: "exists", Op: dcp.OpUpsert, Body: json.RawMessage(`3`), IfCAS: first.CAS + 1},
-		{Keyspace: testKS, Key: "missing", Op: dcp.OpReplace, Body: json.RawMessage(`4`)},
+		upsert(docstore.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}, "k", `{}`),
+		{Keyspace: testKS, Key: "exists", Op: docstore.OpInsert, Body: json.RawMessage(`2`)},
+		{Keyspace: testKS, Key: "exists", Op: docstore.OpUpsert, Body: json.RawMessage(`3`), IfCAS: first.CAS + 1},
+		{Keyspace: testKS, Key: "missing", Op: docstore.OpReplace, Body: json.RawMessage(`4`)},
 		upsert(testKS, "ok2", `{}`),
 	}
 	res, err := s.WriteDocs(ctxT(t), ms)
 	if err != nil {
 		t.Fatalf("WriteDocs: %v", err)
 	}
-	want := []error{nil, dcp.ErrBucketNotFound, dcp.ErrExists, dcp.ErrCASMismatch, dcp.ErrNotFound, nil}
+	want := []error{nil, docstore.ErrBucketNotFound, docstore.ErrExists, docstore.ErrCASMismatch, docstore.ErrNotFound, nil}
 	for i, w := range want {
 		if w == nil {
 			if res[i].Err != nil || res[i].Doc == nil || res[i].Doc.Key != ms[i].Key {
@@ -200,7 +200,7 @@ func TestStore_WriteDocsSplitsLargeWrites(t *testing.T) {
 	mustBucket(t, s, "b")
 	before := s.Stats()
 	body := fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", 180))
-	var ms []dcp.Mutation
+	var ms []docstore.Mutation
 	for i := range 100 {
 		ms = append(ms, upsert(testKS, fmt.Sprintf("k%03d", i), body))
 	}
@@ -211,7 +211,7 @@ func TestStore_WriteDocsSplitsLargeWrites(t *testing.T) {
 	}
 	for i, r := range res {
 		if i == 50 {
-			wantErr(t, r.Err, dcp.ErrBucketNotFound)
+			wantErr(t, r.Err, docstore.ErrBucketNotFound)
 			continue
 		}
 		if r.Err != nil || r.Doc.Key != ms[i].Key {
@@ -290,11 +290,11 @@ func TestStore_CloseThenErrClosed(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	ctx := ctxT(t)
-	_, err := s.WriteDocs(ctx, []dcp.Mutation{upsert(testKS, "k2", `1`)})
+	_, err := s.WriteDocs(ctx, []docstore.Mutation{upsert(testKS, "k2", `1`)})
 	wantErr(t, err, ErrClosed)
 	_, err = s.ChangeFunction(ctx, FunctionChange{Name: "f", Definition: json.RawMessage(`{}`)})
 	wantErr(t, err, ErrClosed)
-	wantErr(t, s.CreateBucket(ctx, dcp.BucketSpec{Name: "c"}), ErrClosed)
+	wantErr(t, s.CreateBucket(ctx, docstore.BucketSpec{Name: "c"}), ErrClosed)
 	wantErr(t, s.SetConfig(ctx, "k", json.RawMessage(`1`)), ErrClosed)
 	wantErr(t, s.WaitLeader(ctx), ErrClosed)
 	wantErr(t, s.AddVoter(ctx, "n2", "127.0.0.1:1"), ErrClosed)
@@ -323,7 +323,7 @@ func TestStore_CloseUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
-				_, err := s.WriteDocs(context.Background(), []dcp.Mutation{upsert(testKS, fmt.Sprintf("w%d-%d", w, i), `1`)})
+				_, err := s.WriteDocs(context.Background(), []docstore.Mutation{upsert(testKS, fmt.Sprintf("w%d-%d", w, i), `1`)})
 				mu.Lock()
 				switch {
 				case err == nil:
@@ -382,7 +382,7 @@ func TestStore_NoBootstrapStaysLeaderless(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	wantErr(t, s.WaitLeader(ctx), context.DeadlineExceeded)
-	_, err = s.WriteDocs(ctxT(t), []dcp.Mutation{upsert(testKS, "k", `1`)})
+	_, err = s.WriteDocs(ctxT(t), []docstore.Mutation{upsert(testKS, "k", `1`)})
 	wantErr(t, err, ErrNotLeader)
 }
 

@@ -3,7 +3,7 @@ package consensus
 import (
 	"encoding/json"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Function is the replicated record of one eventing function. The
@@ -13,7 +13,7 @@ type Function struct {
 	Name       string          `json:"name"`
 	Definition json.RawMessage `json:"definition"`
 	// Source is the source keyspace (checkpoints are per vbucket of its bucket).
-	Source dcp.Keyspace `json:"source"`
+	Source docstore.Keyspace `json:"source"`
 	// Status is the composite lifecycle state: undeployed, deploying,
 	// deployed, pausing, paused, undeploying.
 	Status string `json:"status"`
@@ -78,7 +78,7 @@ type FunctionChange struct {
 	// Definition/Source replace the stored ones when Definition is non-nil.
 	// The Definition must be valid JSON.
 	Definition json.RawMessage
-	Source     dcp.Keyspace
+	Source     docstore.Keyspace
 	// Status, when non-empty, sets the lifecycle state (a Status* constant).
 	// A new record without one starts undeployed.
 	Status string
@@ -114,7 +114,7 @@ type Batch struct {
 	// whose first attempt did land, or a worker that read stale state) and
 	// never on top of another worker's progress: ErrCheckpointMismatch.
 	From      map[uint16]uint64
-	Mutations []dcp.Mutation
+	Mutations []docstore.Mutation
 	// Timers are the batch's timer creations and cancellations, in order.
 	Timers []TimerOp
 	// Fired are the timers the batch fired: each must still be pending in
@@ -129,7 +129,7 @@ type Batch struct {
 
 // DocResult is the outcome of one mutation of WriteDocs.
 type DocResult struct {
-	Doc *dcp.Document
+	Doc *docstore.Document
 	Err error
 }
 

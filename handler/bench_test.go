@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // BenchmarkWorkerHandle measures one worker's invocation rate and latency
@@ -27,10 +27,10 @@ func BenchmarkWorkerHandle(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			w := benchWorker(b, c.code, []Binding{{Alias: "dst", Keyspace: dstKS}})
 			st := newFakeStore()
-			events := make([]dcp.Event, 1024)
+			events := make([]docstore.Event, 1024)
 			for i := range events {
 				key := "doc-" + strconv.Itoa(i)
-				events[i] = dcp.Event{Kind: dcp.EventMutation, Keyspace: srcKS, Doc: &dcp.Document{
+				events[i] = docstore.Event{Kind: docstore.EventMutation, Keyspace: srcKS, Doc: &docstore.Document{
 					Key: key, Body: []byte(fmt.Sprintf(`{"id":%d,"name":"user %d","active":true,"tags":["a","b"]}`, i, i)),
 					CAS: uint64(1700000000000000000 + i), VBucket: uint16(i % 1024), Seqno: uint64(i + 1),
 				}}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 func compileErr(t *testing.T, code string, s Settings, constants []Constant, bindings []Binding) *CompileError {
@@ -126,13 +126,13 @@ func TestCompile_EntryPoints(t *testing.T) {
 }
 
 func TestCompile_Bindings(t *testing.T) {
-	good := []Binding{{Alias: "dst", Keyspace: dcp.Keyspace{Bucket: "b"}}}
+	good := []Binding{{Alias: "dst", Keyspace: docstore.Keyspace{Bucket: "b"}}}
 	p, err := Compile("function OnUpdate(d, m) {}", Settings{}, nil, good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := p.Bindings()[0]
-	if b.Access != AccessReadWrite || b.Keyspace.Scope != dcp.DefaultScope || b.Keyspace.Collection != dcp.DefaultCollection {
+	if b.Access != AccessReadWrite || b.Keyspace.Scope != docstore.DefaultScope || b.Keyspace.Collection != docstore.DefaultCollection {
 		t.Errorf("defaults not filled: %+v", b)
 	}
 
@@ -142,12 +142,12 @@ func TestCompile_Bindings(t *testing.T) {
 		constants []Constant
 		want      string
 	}{
-		{"bad alias", []Binding{{Alias: "1x", Keyspace: dcp.Keyspace{Bucket: "b"}}}, nil, "must be a valid JavaScript variable"},
-		{"reserved", []Binding{{Alias: "class", Keyspace: dcp.Keyspace{Bucket: "b"}}}, nil, "JavaScript reserved word"},
-		{"n1ql reserved", []Binding{{Alias: "SELECT", Keyspace: dcp.Keyspace{Bucket: "b"}}}, nil, "N1QL reserved word"},
-		{"access", []Binding{{Alias: "a", Keyspace: dcp.Keyspace{Bucket: "b"}, Access: "w"}}, nil, "invalid bucket access"},
+		{"bad alias", []Binding{{Alias: "1x", Keyspace: docstore.Keyspace{Bucket: "b"}}}, nil, "must be a valid JavaScript variable"},
+		{"reserved", []Binding{{Alias: "class", Keyspace: docstore.Keyspace{Bucket: "b"}}}, nil, "JavaScript reserved word"},
+		{"n1ql reserved", []Binding{{Alias: "SELECT", Keyspace: docstore.Keyspace{Bucket: "b"}}}, nil, "N1QL reserved word"},
+		{"access", []Binding{{Alias: "a", Keyspace: docstore.Keyspace{Bucket: "b"}, Access: "w"}}, nil, "invalid bucket access"},
 		{"no bucket", []Binding{{Alias: "a"}}, nil, "bucket name should not be empty"},
-		{"duplicate", []Binding{{Alias: "a", Keyspace: dcp.Keyspace{Bucket: "b"}}, {Alias: "a", Keyspace: dcp.Keyspace{Bucket: "c"}}}, nil, "not unique"},
+		{"duplicate", []Binding{{Alias: "a", Keyspace: docstore.Keyspace{Bucket: "b"}}, {Alias: "a", Keyspace: docstore.Keyspace{Bucket: "c"}}}, nil, "not unique"},
 		{"constant dup", good, []Constant{{"dst", "1"}}, "not unique"},
 		{"constant alias", nil, []Constant{{"a-b", "1"}}, "valid JavaScript variable"},
 		{"constant empty", nil, []Constant{{"k", "  "}}, "should not be empty"},
@@ -166,7 +166,7 @@ func TestCompile_Bindings(t *testing.T) {
 }
 
 func TestCompile_FunctionNamedLikeAlias(t *testing.T) {
-	bindings := []Binding{{Alias: "dst", Keyspace: dcp.Keyspace{Bucket: "b"}}}
+	bindings := []Binding{{Alias: "dst", Keyspace: docstore.Keyspace{Bucket: "b"}}}
 	ce := compileErr(t, "function OnUpdate(d, m) {}\nfunction dst() {}", Settings{}, nil, bindings)
 	if ce.Line != 2 || !strings.Contains(ce.Message, "bucket binding") {
 		t.Errorf("got %v", ce)

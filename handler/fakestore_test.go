@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // fakeStore is an in-memory Store: documents by keyspace and key.
 type fakeStore struct {
 	mu   sync.Mutex
-	docs map[dcp.Keyspace]map[string]*dcp.Document
+	docs map[docstore.Keyspace]map[string]*docstore.Document
 	// failWith, when set, is returned by every operation.
 	failWith error
 	ops      []string
@@ -28,10 +28,10 @@ type fakeStore struct {
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{docs: map[dcp.Keyspace]map[string]*dcp.Document{}}
+	return &fakeStore{docs: map[docstore.Keyspace]map[string]*docstore.Document{}}
 }
 
-func (s *fakeStore) Get(ks dcp.Keyspace, key string) (*dcp.Document, error) {
+func (s *fakeStore) Get(ks docstore.Keyspace, key string) (*docstore.Document, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ops = append(s.ops, "get "+ks.String()+" "+key)
@@ -40,12 +40,12 @@ func (s *fakeStore) Get(ks dcp.Keyspace, key string) (*dcp.Document, error) {
 	}
 	d, ok := s.docs[ks][key]
 	if !ok || d.Deleted {
-		return nil, fmt.Errorf("get %s: %w", key, dcp.ErrNotFound)
+		return nil, fmt.Errorf("get %s: %w", key, docstore.ErrNotFound)
 	}
 	return d, nil
 }
 
-func (s *fakeStore) Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Datatype) error {
+func (s *fakeStore) Upsert(ks docstore.Keyspace, key string, body []byte, dt docstore.Datatype) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ops = append(s.ops, "upsert "+ks.String()+" "+key)
@@ -53,16 +53,16 @@ func (s *fakeStore) Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Data
 		return s.failWith
 	}
 	if s.docs[ks] == nil {
-		s.docs[ks] = map[string]*dcp.Document{}
+		s.docs[ks] = map[string]*docstore.Document{}
 	}
 	s.cas++
-	s.docs[ks][key] = &dcp.Document{Key: key, Body: append([]byte(nil), body...), Datatype: dt, CAS: s.cas}
+	s.docs[ks][key] = &docstore.Document{Key: key, Body: append([]byte(nil), body...), Datatype: dt, CAS: s.cas}
 	return nil
 }
 
 // Apply implements Store.Apply with the overlay's semantics: expired
 // documents count as absent; Touch keeps the body.
-func (s *fakeStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error) {
+func (s *fakeStore) Apply(m docstore.Mutation, selfRecursion bool) (*docstore.Document, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ops = append(s.ops, fmt.Sprintf("apply%d %s %s", m.Op, m.Keyspace, m.Key))
@@ -75,20 +75,20 @@ func (s *fakeStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, er
 	}
 	if m.IfCAS != 0 {
 		if cur == nil {
-			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrNotFound)
+			return nil, fmt.Errorf("apply %s: %w", m.Key, docstore.ErrNotFound)
 		}
 		if cur.CAS != m.IfCAS {
-			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrCASMismatch)
+			return nil, fmt.Errorf("apply %s: %w", m.Key, docstore.ErrCASMismatch)
 		}
 	}
 	switch m.Op {
-	case dcp.OpInsert:
+	case docstore.OpInsert:
 		if cur != nil {
-			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrExists)
+			return nil, fmt.Errorf("apply %s: %w", m.Key, docstore.ErrExists)
 		}
-	case dcp.OpReplace, dcp.OpDelete, dcp.OpTouch:
+	case docstore.OpReplace, docstore.OpDelete, docstore.OpTouch:
 		if cur == nil {
-			return nil, fmt.Errorf("apply %s: %w", m.Key, dcp.ErrNotFound)
+			return nil, fmt.Errorf("apply %s: %w", m.Key, docstore.ErrNotFound)
 		}
 	}
 	if selfRecursion {
@@ -96,19 +96,19 @@ func (s *fakeStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, er
 	}
 	s.cas++
 	if s.docs[m.Keyspace] == nil {
-		s.docs[m.Keyspace] = map[string]*dcp.Document{}
+		s.docs[m.Keyspace] = map[string]*docstore.Document{}
 	}
-	var d *dcp.Document
+	var d *docstore.Document
 	switch m.Op {
-	case dcp.OpDelete:
+	case docstore.OpDelete:
 		delete(s.docs[m.Keyspace], m.Key)
-		return &dcp.Document{Key: m.Key, CAS: s.cas, Deleted: true}, nil
-	case dcp.OpTouch:
+		return &docstore.Document{Key: m.Key, CAS: s.cas, Deleted: true}, nil
+	case docstore.OpTouch:
 		cp := *cur
 		d = &cp
 		d.Expiry = m.Expiry
 	default:
-		d = &dcp.Document{Key: m.Key, Body: append([]byte(nil), m.Body...), Datatype: m.Datatype, Expiry: m.Expiry}
+		d = &docstore.Document{Key: m.Key, Body: append([]byte(nil), m.Body...), Datatype: m.Datatype, Expiry: m.Expiry}
 	}
 	d.CAS = s.cas
 	s.docs[m.Keyspace][m.Key] = d
@@ -116,7 +116,7 @@ func (s *fakeStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, er
 	return &cp, nil
 }
 
-func (s *fakeStore) Delete(ks dcp.Keyspace, key string) (bool, error) {
+func (s *fakeStore) Delete(ks docstore.Keyspace, key string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ops = append(s.ops, "delete "+ks.String()+" "+key)
@@ -128,26 +128,26 @@ func (s *fakeStore) Delete(ks dcp.Keyspace, key string) (bool, error) {
 	return ok, nil
 }
 
-func (s *fakeStore) put(ks dcp.Keyspace, key, body string) {
+func (s *fakeStore) put(ks docstore.Keyspace, key, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.docs[ks] == nil {
-		s.docs[ks] = map[string]*dcp.Document{}
+		s.docs[ks] = map[string]*docstore.Document{}
 	}
 	s.cas++
-	s.docs[ks][key] = &dcp.Document{Key: key, Body: []byte(body), Datatype: dcp.DatatypeJSON, CAS: s.cas}
+	s.docs[ks][key] = &docstore.Document{Key: key, Body: []byte(body), Datatype: docstore.DatatypeJSON, CAS: s.cas}
 }
 
-func (s *fakeStore) putBinary(ks dcp.Keyspace, key string, body []byte) {
+func (s *fakeStore) putBinary(ks docstore.Keyspace, key string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.docs[ks] == nil {
-		s.docs[ks] = map[string]*dcp.Document{}
+		s.docs[ks] = map[string]*docstore.Document{}
 	}
-	s.docs[ks][key] = &dcp.Document{Key: key, Body: body, Datatype: dcp.DatatypeBinary}
+	s.docs[ks][key] = &docstore.Document{Key: key, Body: body, Datatype: docstore.DatatypeBinary}
 }
 
-func (s *fakeStore) doc(ks dcp.Keyspace, key string) (*dcp.Document, bool) {
+func (s *fakeStore) doc(ks docstore.Keyspace, key string) (*docstore.Document, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.docs[ks][key]
@@ -155,8 +155,8 @@ func (s *fakeStore) doc(ks dcp.Keyspace, key string) (*dcp.Document, bool) {
 }
 
 var (
-	srcKS = dcp.Keyspace{Bucket: "src", Scope: "_default", Collection: "_default"}
-	dstKS = dcp.Keyspace{Bucket: "dst", Scope: "s1", Collection: "c1"}
+	srcKS = docstore.Keyspace{Bucket: "src", Scope: "_default", Collection: "_default"}
+	dstKS = docstore.Keyspace{Bucket: "dst", Scope: "s1", Collection: "c1"}
 )
 
 // testLogger routes slog output to t.Log.
@@ -229,18 +229,18 @@ func newHarness(t *testing.T, code string, o harnessOpts) *harness {
 	return &harness{t: t, w: w, store: newFakeStore(), stats: stats, appLog: al, dir: dir}
 }
 
-func mutation(key, body string) dcp.Event {
-	return dcp.Event{Kind: dcp.EventMutation, Keyspace: srcKS, Doc: &dcp.Document{
-		Key: key, Body: []byte(body), Datatype: dcp.DatatypeJSON, CAS: 1700000000000000001, VBucket: 17, Seqno: 42,
+func mutation(key, body string) docstore.Event {
+	return docstore.Event{Kind: docstore.EventMutation, Keyspace: srcKS, Doc: &docstore.Document{
+		Key: key, Body: []byte(body), Datatype: docstore.DatatypeJSON, CAS: 1700000000000000001, VBucket: 17, Seqno: 42,
 	}}
 }
 
-func (h *harness) handle(ev dcp.Event) error {
+func (h *harness) handle(ev docstore.Event) error {
 	h.t.Helper()
 	return h.w.Handle(context.Background(), ev, h.store)
 }
 
-func (h *harness) mustHandle(ev dcp.Event) {
+func (h *harness) mustHandle(ev docstore.Event) {
 	h.t.Helper()
 	if err := h.handle(ev); err != nil {
 		h.t.Fatalf("Handle(%s): %v", ev.Doc.Key, err)

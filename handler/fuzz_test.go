@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // FuzzCompile compiles arbitrary source: Compile returns a program or an
@@ -27,7 +27,7 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	bindings := []Binding{{Alias: "src", Keyspace: dcp.Keyspace{Bucket: "b"}}}
+	bindings := []Binding{{Alias: "src", Keyspace: docstore.Keyspace{Bucket: "b"}}}
 	f.Fuzz(func(t *testing.T, code string) {
 		p, err := Compile(code, Settings{}, []Constant{{Alias: "k", Literal: "1"}}, bindings)
 		if (p == nil) == (err == nil) {

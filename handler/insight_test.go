@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // newInsightHarness is newHarness with code insight recorded.
@@ -60,7 +60,7 @@ func TestInsight_ExceptionLines(t *testing.T) {
 				}
 			}
 			h.mustHandle(mutation("ok", `{}`))
-			if err := h.handle(dcp.Event{Kind: dcp.EventDeletion, Keyspace: srcKS, Doc: &dcp.Document{Key: "d"}}); !errors.Is(err, ErrException) {
+			if err := h.handle(docstore.Event{Kind: docstore.EventDeletion, Keyspace: srcKS, Doc: &docstore.Document{Key: "d"}}); !errors.Is(err, ErrException) {
 				t.Fatalf("OnDelete = %v, want an exception", err)
 			}
 			wantInsight(t, in.Snapshot(), map[int]InsightLine{

@@ -11,7 +11,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // The advanced keyspace accessors (§2.4): couchbase.get, insert, upsert,
@@ -66,9 +66,9 @@ func (w *Worker) installAdvanced() error {
 		fn   func(goja.FunctionCall) goja.Value
 	}{
 		{"get", w.cbGet},
-		{"insert", w.cbWrite("insert", dcp.OpInsert)},
-		{"upsert", w.cbWrite("upsert", dcp.OpUpsert)},
-		{"replace", w.cbWrite("replace", dcp.OpReplace)},
+		{"insert", w.cbWrite("insert", docstore.OpInsert)},
+		{"upsert", w.cbWrite("upsert", docstore.OpUpsert)},
+		{"replace", w.cbWrite("replace", docstore.OpReplace)},
 		{"delete", w.cbDelete},
 		{"increment", w.cbCounter("increment", 1)},
 		{"decrement", w.cbCounter("decrement", -1)},
@@ -85,7 +85,7 @@ func (w *Worker) installAdvanced() error {
 // advTarget is the parsed (binding, meta) of an advanced accessor call.
 type advTarget struct {
 	b      *bucketBinding
-	ks     dcp.Keyspace
+	ks     docstore.Keyspace
 	id     string
 	cas    uint64 // 0: none given
 	expiry uint32 // 0: none given
@@ -170,7 +170,7 @@ func (w *Worker) expirySeconds(v goja.Value, op string) uint32 {
 // from meta.keyspace {scope_name, collection_name}, throwing Couchbase's
 // EventingError when one is missing. A binding's own names win over
 // meta.keyspace (as in Couchbase, which only reads the "*" parts).
-func (w *Worker) wildcardKeyspace(b *bucketBinding, meta *goja.Object, op string) dcp.Keyspace {
+func (w *Worker) wildcardKeyspace(b *bucketBinding, meta *goja.Object, op string) docstore.Keyspace {
 	ks := b.ks
 	var spec *goja.Object
 	if v, ok := meta.Get("keyspace").(*goja.Object); ok {
@@ -217,7 +217,7 @@ func (w *Worker) advOption(v goja.Value, op, name string) bool {
 
 // advSuccess builds {success: true, meta: {id, cas, expiry_date?,
 // datatype?}, doc?}.
-func (w *Worker) advSuccess(id string, d *dcp.Document, withDatatype bool, doc goja.Value) goja.Value {
+func (w *Worker) advSuccess(id string, d *docstore.Document, withDatatype bool, doc goja.Value) goja.Value {
 	meta := w.vm.NewObject()
 	_ = meta.Set("id", id)
 	_ = meta.Set("cas", strconv.FormatUint(d.CAS, 10))
@@ -256,11 +256,11 @@ func (w *Worker) advFailure(f kvFailure, flag string) goja.Value {
 // throws a KVError for anything else.
 func (w *Worker) advStoreError(err error) goja.Value {
 	switch {
-	case errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrNotFound):
 		return w.advFailure(kvKeyNotFound, "key_not_found")
-	case errors.Is(err, dcp.ErrExists):
+	case errors.Is(err, docstore.ErrExists):
 		return w.advFailure(kvKeyExists, "key_already_exists")
-	case errors.Is(err, dcp.ErrCASMismatch):
+	case errors.Is(err, docstore.ErrCASMismatch):
 		w.stats.inc(statBktOpsCASMismatch)
 		return w.advFailure(kvCASMismatch, "cas_mismatch")
 	}
@@ -273,7 +273,7 @@ func (w *Worker) advStoreError(err error) goja.Value {
 
 // docResult converts a stored document for a result, throwing an
 // EventingError when a JSON body does not parse.
-func (w *Worker) docResult(d *dcp.Document) goja.Value {
+func (w *Worker) docResult(d *docstore.Document) goja.Value {
 	v, err := w.docValue(d.Body, d.Datatype)
 	if err != nil {
 		w.throwEventing("Unable to parse response body as JSON")
@@ -304,7 +304,7 @@ func (w *Worker) cbGet(call goja.FunctionCall) goja.Value {
 }
 
 // apply runs one write, invalidating the cached key first.
-func (w *Worker) apply(t advTarget, m dcp.Mutation, recurse bool) (*dcp.Document, error) {
+func (w *Worker) apply(t advTarget, m docstore.Mutation, recurse bool) (*docstore.Document, error) {
 	w.cache.invalidate(t.ks, t.id)
 	m.Keyspace, m.Key = t.ks, t.id
 	return t.st.Apply(m, recurse)
@@ -312,15 +312,15 @@ func (w *Worker) apply(t advTarget, m dcp.Mutation, recurse bool) (*dcp.Document
 
 // cbWrite builds couchbase.insert/upsert/replace(binding, meta, doc,
 // [{self_recursion: bool}]).
-func (w *Worker) cbWrite(op string, kind dcp.OpKind) func(goja.FunctionCall) goja.Value {
+func (w *Worker) cbWrite(op string, kind docstore.OpKind) func(goja.FunctionCall) goja.Value {
 	return func(call goja.FunctionCall) goja.Value {
 		t := w.advTarget(call, op, msgWriteForbidden)
 		doc := call.Argument(2)
 		t.b.validateValue(doc)
 		body, dt := t.b.encodeValue(doc)
 		recurse := w.advOption(call.Argument(3), op, "self_recursion")
-		m := dcp.Mutation{Op: kind, Body: body, Datatype: dt, Expiry: t.expiry}
-		if kind == dcp.OpReplace {
+		m := docstore.Mutation{Op: kind, Body: body, Datatype: dt, Expiry: t.expiry}
+		if kind == docstore.OpReplace {
 			m.IfCAS = t.cas
 		}
 		d, err := w.apply(t, m, recurse)
@@ -335,7 +335,7 @@ func (w *Worker) cbWrite(op string, kind dcp.OpKind) func(goja.FunctionCall) goj
 func (w *Worker) cbDelete(call goja.FunctionCall) goja.Value {
 	t := w.advTarget(call, "delete", msgDeleteForbidden)
 	recurse := w.advOption(call.Argument(2), "delete", "self_recursion")
-	d, err := w.apply(t, dcp.Mutation{Op: dcp.OpDelete, IfCAS: t.cas}, recurse)
+	d, err := w.apply(t, docstore.Mutation{Op: docstore.OpDelete, IfCAS: t.cas}, recurse)
 	if err != nil {
 		return w.advStoreError(err)
 	}
@@ -346,7 +346,7 @@ func (w *Worker) cbDelete(call goja.FunctionCall) goja.Value {
 // meta.expiry_date (none given: the document no longer expires).
 func (w *Worker) cbTouch(call goja.FunctionCall) goja.Value {
 	t := w.advTarget(call, "touch", msgWriteForbidden)
-	d, err := w.apply(t, dcp.Mutation{Op: dcp.OpTouch, Expiry: t.expiry}, false)
+	d, err := w.apply(t, docstore.Mutation{Op: docstore.OpTouch, Expiry: t.expiry}, false)
 	if err != nil {
 		return w.advStoreError(err)
 	}
@@ -362,16 +362,16 @@ func (w *Worker) cbCounter(op string, delta int64) func(goja.FunctionCall) goja.
 	return func(call goja.FunctionCall) goja.Value {
 		t := w.advTarget(call, op, msgWriteForbidden)
 		cur, err := t.st.Get(t.ks, t.id)
-		var m dcp.Mutation
+		var m docstore.Mutation
 		var n int64
 		switch {
-		case errors.Is(err, dcp.ErrNotFound):
+		case errors.Is(err, docstore.ErrNotFound):
 			n = delta
-			m = dcp.Mutation{Op: dcp.OpInsert, Body: []byte(`{"count":` + strconv.FormatInt(n, 10) + `}`)}
+			m = docstore.Mutation{Op: docstore.OpInsert, Body: []byte(`{"count":` + strconv.FormatInt(n, 10) + `}`)}
 		case err != nil:
 			return w.advStoreError(err)
 		default:
-			if cur.Datatype != dcp.DatatypeJSON {
+			if cur.Datatype != docstore.DatatypeJSON {
 				return w.advFailure(kvNotNumber, "not_number")
 			}
 			body, v, ok := bumpCount(cur.Body, delta)
@@ -380,7 +380,7 @@ func (w *Worker) cbCounter(op string, delta int64) func(goja.FunctionCall) goja.
 			}
 			n = v
 			// A sub-document counter keeps the document's expiry.
-			m = dcp.Mutation{Op: dcp.OpReplace, IfCAS: cur.CAS, Body: body, Expiry: cur.Expiry}
+			m = docstore.Mutation{Op: docstore.OpReplace, IfCAS: cur.CAS, Body: body, Expiry: cur.Expiry}
 		}
 		d, err := w.apply(t, m, false)
 		if err != nil {
@@ -465,12 +465,12 @@ type bucketCache struct {
 }
 
 type cacheKey struct {
-	ks dcp.Keyspace
+	ks docstore.Keyspace
 	id string
 }
 
 type cacheEntry struct {
-	doc  *dcp.Document // immutable
+	doc  *docstore.Document // immutable
 	at   time.Time
 	size int64
 }
@@ -486,7 +486,7 @@ func newBucketCache(maxAge time.Duration, maxSize int64) *bucketCache {
 }
 
 // get returns a fresh cached document.
-func (c *bucketCache) get(ks dcp.Keyspace, id string) (*dcp.Document, bool) {
+func (c *bucketCache) get(ks docstore.Keyspace, id string) (*docstore.Document, bool) {
 	k := cacheKey{ks, id}
 	e, ok := c.entries[k]
 	if !ok {
@@ -503,7 +503,7 @@ func (c *bucketCache) get(ks dcp.Keyspace, id string) (*dcp.Document, bool) {
 // put caches d, ejecting random entries to stay within the size bound. It
 // reports whether the cache overflowed (entries were ejected or d did not
 // fit).
-func (c *bucketCache) put(ks dcp.Keyspace, id string, d *dcp.Document) bool {
+func (c *bucketCache) put(ks docstore.Keyspace, id string, d *docstore.Document) bool {
 	k := cacheKey{ks, id}
 	if e, ok := c.entries[k]; ok {
 		c.drop(k, e)
@@ -526,7 +526,7 @@ func (c *bucketCache) put(ks dcp.Keyspace, id string, d *dcp.Document) bool {
 }
 
 // invalidate forgets a key.
-func (c *bucketCache) invalidate(ks dcp.Keyspace, id string) {
+func (c *bucketCache) invalidate(ks docstore.Keyspace, id string) {
 	if c == nil {
 		return
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // wantStat checks a counter.
@@ -18,7 +18,7 @@ func (h *harness) wantStat(name string, want uint64) {
 	}
 }
 
-func (h *harness) body(ks dcp.Keyspace, key string) string {
+func (h *harness) body(ks docstore.Keyspace, key string) string {
 	h.t.Helper()
 	d, ok := h.store.doc(ks, key)
 	if !ok {
@@ -337,7 +337,7 @@ func TestAdvanced_Cache(t *testing.T) {
 
 func TestBucketCache_SizeBound(t *testing.T) {
 	c := newBucketCache(time.Minute, 100)
-	doc := func(n int) *dcp.Document { return &dcp.Document{Body: []byte(strings.Repeat("x", n))} }
+	doc := func(n int) *docstore.Document { return &docstore.Document{Body: []byte(strings.Repeat("x", n))} }
 	if c.put(dstKS, "a", doc(40)) || c.put(dstKS, "b", doc(40)) {
 		t.Fatal("overflow reported below the bound")
 	}
@@ -383,7 +383,7 @@ func TestAdvanced_WildcardBinding(t *testing.T) {
   var msg;
   try { couchbase.get(any, {id: 'w'}); } catch (e) { msg = (e instanceof EventingError) + ' ' + e.message; }
   dst['r'] = {ok: r.success, got: g.doc.via, msg: msg};
-}`, harnessOpts{bindings: append(defaultBindings(), Binding{Alias: "any", Keyspace: dcp.Keyspace{Bucket: "dst", Scope: "*", Collection: "*"}})})
+}`, harnessOpts{bindings: append(defaultBindings(), Binding{Alias: "any", Keyspace: docstore.Keyspace{Bucket: "dst", Scope: "*", Collection: "*"}})})
 	h.mustHandle(mutation("k", `{}`))
 	r := h.result("r")
 	wantFields(t, r, map[string]any{"ok": true, "got": "wildcard"})

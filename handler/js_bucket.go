@@ -6,7 +6,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // bucketBinding backs one bucket alias: a Proxy whose traps turn property
@@ -24,7 +24,7 @@ import (
 type bucketBinding struct {
 	w        *Worker
 	alias    string
-	ks       dcp.Keyspace
+	ks       docstore.Keyspace
 	readOnly bool
 	wildcard bool
 }
@@ -118,7 +118,7 @@ func (b *bucketBinding) get(_ *goja.Object, key string, _ goja.Value) goja.Value
 	st := b.store()
 	doc, err := st.Get(b.ks, key)
 	switch {
-	case errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrNotFound):
 		if b.w.lang < lang650 {
 			b.failKV(kvKeyNotFound)
 		}
@@ -168,18 +168,18 @@ func (b *bucketBinding) validateValue(value goja.Value) {
 // encodeValue serializes a value to store: the bytes of an ArrayBuffer as a
 // binary document, anything else through JSON.stringify (which may run the
 // value's toJSON).
-func (b *bucketBinding) encodeValue(value goja.Value) ([]byte, dcp.Datatype) {
+func (b *bucketBinding) encodeValue(value goja.Value) ([]byte, docstore.Datatype) {
 	// The type is checked first: Export copies a whole object graph.
 	if obj, ok := value.(*goja.Object); ok && obj.ExportType() == arrayBufferType {
 		if ab, ok := obj.Export().(goja.ArrayBuffer); ok {
-			return append([]byte(nil), ab.Bytes()...), dcp.DatatypeBinary
+			return append([]byte(nil), ab.Bytes()...), docstore.DatatypeBinary
 		}
 	}
 	s := b.w.callJS(b.w.jsonStringify, goja.Undefined(), value)
 	if goja.IsUndefined(s) {
 		b.fail("Invalid data type for value - value cannot be serialized to JSON")
 	}
-	return []byte(s.String()), dcp.DatatypeJSON
+	return []byte(s.String()), docstore.DatatypeJSON
 }
 
 var arrayBufferType = reflect.TypeOf(goja.ArrayBuffer{})
@@ -201,7 +201,7 @@ func (b *bucketBinding) del(_ *goja.Object, key string) bool {
 	st := b.store()
 	b.w.cache.invalidate(b.ks, key)
 	existed, err := st.Delete(b.ks, key)
-	if err != nil && !errors.Is(err, dcp.ErrNotFound) {
+	if err != nil && !errors.Is(err, docstore.ErrNotFound) {
 		b.storeFailure(err)
 	}
 	if (!existed || err != nil) && b.w.lang < lang650 {
@@ -221,7 +221,7 @@ func (b *bucketBinding) delSym(*goja.Object, *goja.Symbol) bool {
 func (b *bucketBinding) has(_ *goja.Object, key string) bool {
 	_, err := b.store().Get(b.ks, key)
 	switch {
-	case errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrNotFound):
 		return false
 	case err != nil:
 		b.storeFailure(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // dispatchProgram builds the entry-point trampolines. Building meta as an
@@ -43,7 +43,7 @@ var dispatchProgram = goja.MustCompile("dispatch.js", `(function (DateCtor) {
 type dispatcher struct {
 	update, del               goja.Callable
 	json, binary              goja.Value
-	lastKS                    dcp.Keyspace
+	lastKS                    docstore.Keyspace
 	bucket, scope, collection goja.Value
 	args                      [13]goja.Value
 }
@@ -71,7 +71,7 @@ func (w *Worker) installDispatch() error {
 }
 
 // metaArgs fills args with meta's fields, in the trampolines' order.
-func (w *Worker) metaArgs(args []goja.Value, ks dcp.Keyspace, d *dcp.Document, deletion bool) {
+func (w *Worker) metaArgs(args []goja.Value, ks docstore.Keyspace, d *docstore.Document, deletion bool) {
 	vm := w.vm
 	if ks != w.dp.lastKS || w.dp.bucket == nil {
 		w.dp.lastKS = ks
@@ -85,7 +85,7 @@ func (w *Worker) metaArgs(args []goja.Value, ks dcp.Keyspace, d *dcp.Document, d
 	args[2] = vm.ToValue(0)
 	args[3] = vm.ToValue(int64(d.VBucket))
 	args[4] = vm.ToValue(int64(d.Seqno))
-	if !deletion && d.Datatype == dcp.DatatypeBinary {
+	if !deletion && d.Datatype == docstore.DatatypeBinary {
 		args[5] = w.dp.binary
 	} else {
 		args[5] = w.dp.json
@@ -97,7 +97,7 @@ func (w *Worker) metaArgs(args []goja.Value, ks dcp.Keyspace, d *dcp.Document, d
 }
 
 // callUpdate runs OnUpdate(doc, meta, xattrs) for a mutation.
-func (w *Worker) callUpdate(ks dcp.Keyspace, d *dcp.Document) error {
+func (w *Worker) callUpdate(ks docstore.Keyspace, d *docstore.Document) error {
 	doc, err := w.docValue(d.Body, d.Datatype)
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (w *Worker) callUpdate(ks dcp.Keyspace, d *dcp.Document) error {
 }
 
 // callDelete runs OnDelete(meta, {expired}) for a deletion or expiration.
-func (w *Worker) callDelete(ks dcp.Keyspace, d *dcp.Document, expired bool) error {
+func (w *Worker) callDelete(ks docstore.Keyspace, d *docstore.Document, expired bool) error {
 	a := w.dp.args[:12]
 	a[0] = w.onDeleteValue
 	a[1] = w.vm.ToValue(expired)
@@ -125,8 +125,8 @@ func (w *Worker) callDelete(ks dcp.Keyspace, d *dcp.Document, expired bool) erro
 
 // docValue converts a document body: parsed JSON, or an ArrayBuffer (a copy:
 // the store's documents are immutable and shared) for binary bodies.
-func (w *Worker) docValue(body []byte, dt dcp.Datatype) (goja.Value, error) {
-	if dt == dcp.DatatypeBinary {
+func (w *Worker) docValue(body []byte, dt docstore.Datatype) (goja.Value, error) {
+	if dt == docstore.DatatypeBinary {
 		return w.vm.ToValue(w.vm.NewArrayBuffer(slices.Clone(body))), nil
 	}
 	v, err := w.json.decode(body)
@@ -139,7 +139,7 @@ func (w *Worker) docValue(body []byte, dt dcp.Datatype) (goja.Value, error) {
 // xattrsValue gives the user xattrs as an object (keys in sorted order), or
 // null for a document without any. System xattrs ("_" prefix) are never
 // exposed; a value that is not valid JSON is passed as a string.
-func (w *Worker) xattrsValue(d *dcp.Document) goja.Value {
+func (w *Worker) xattrsValue(d *docstore.Document) goja.Value {
 	if len(d.Xattrs) == 0 {
 		return goja.Null()
 	}

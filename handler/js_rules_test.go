@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 func TestRules_NoStateSurvivesInvocations(t *testing.T) {
@@ -140,8 +140,8 @@ func TestCompat_DeletionMeta(t *testing.T) {
     expiry: meta.expiry_date instanceof Date && meta.expiry_date.getTime() === meta.expiration * 1000,
     options: JSON.stringify(options)};
 }`, harnessOpts{})
-	ev := dcp.Event{Kind: dcp.EventExpiration, Keyspace: srcKS, Doc: &dcp.Document{
-		Key: "e", CAS: 9, Flags: 7, Deleted: true, Expiry: 1900000000, Datatype: dcp.DatatypeBinary}}
+	ev := docstore.Event{Kind: docstore.EventExpiration, Keyspace: srcKS, Doc: &docstore.Document{
+		Key: "e", CAS: 9, Flags: 7, Deleted: true, Expiry: 1900000000, Datatype: docstore.DatatypeBinary}}
 	h.mustHandle(ev)
 	wantFields(t, h.result("result"), map[string]any{
 		"keys":  "id,cas,flags,vb,seq,datatype,expiration,keyspace,expiry_date",
@@ -159,7 +159,7 @@ func TestCompat_AdvancedMetaWithoutID(t *testing.T) {
     try { couchbase.get(name === 'wild' ? any : dst, m); r[name] = 'no exception'; } catch (e) { r[name] = e.name + ': ' + e.message; }
   }
   dst['result'] = r;
-}`, harnessOpts{bindings: append(defaultBindings(), Binding{Alias: "any", Keyspace: dcp.Keyspace{Bucket: "b", Scope: "*", Collection: "*"}})})
+}`, harnessOpts{bindings: append(defaultBindings(), Binding{Alias: "any", Keyspace: docstore.Keyspace{Bucket: "b", Scope: "*", Collection: "*"}})})
 	if err := h.w.Handle(context.Background(), mutation("k", `{}`), h.store); err != nil {
 		t.Fatalf("Handle = %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // The sub-document accessors (§2.4) and couchbase.bindingDetails:
@@ -216,7 +216,7 @@ func (w *Worker) subdocResult(e sdErr) goja.Value {
 // subdocTrees are the editable views of a document: its body and its user
 // xattrs (as one object keyed by xattr name).
 type subdocTrees struct {
-	doc               *dcp.Document
+	doc               *docstore.Document
 	body, xattrs      any
 	bodyOK, xattrsOK  bool // parsed
 	bodyErr           sdErr
@@ -234,7 +234,7 @@ func (t *subdocTrees) tree(xattrs bool) (*any, sdErr) {
 	if !t.bodyOK {
 		t.bodyOK = true
 		switch {
-		case t.doc.Datatype != dcp.DatatypeJSON:
+		case t.doc.Datatype != docstore.DatatypeJSON:
 			t.bodyErr = sdDocNotJSON
 		default:
 			v, err := parseJSONTree(t.doc.Body)
@@ -253,7 +253,7 @@ func (t *subdocTrees) tree(xattrs bool) (*any, sdErr) {
 // userXattrTree gathers the document's user xattrs into one object, by
 // name. A value the tree cannot hold (too deep, not JSON) stays raw, so that
 // editing another xattr writes it back unchanged.
-func userXattrTree(d *dcp.Document) any {
+func userXattrTree(d *docstore.Document) any {
 	obj := newJSONObject()
 	for _, k := range slices.Sorted(maps.Keys(d.Xattrs)) {
 		if strings.HasPrefix(k, "_") {
@@ -338,8 +338,8 @@ func (w *Worker) cbMutateIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 			trees.bodyDirty = true
 		}
 	}
-	m := dcp.Mutation{
-		Op: dcp.OpReplace, IfCAS: cur.CAS, Body: cur.Body, Datatype: cur.Datatype, Flags: cur.Flags,
+	m := docstore.Mutation{
+		Op: docstore.OpReplace, IfCAS: cur.CAS, Body: cur.Body, Datatype: cur.Datatype, Flags: cur.Flags,
 		Expiry: cur.Expiry,
 	}
 	if t.expiry != 0 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // xattrStore is the fake store with Store.Apply's xattr contract: a write
@@ -16,7 +16,7 @@ import (
 // fake drops them), and flags are kept as given.
 type xattrStore struct{ *fakeStore }
 
-func (s xattrStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error) {
+func (s xattrStore) Apply(m docstore.Mutation, selfRecursion bool) (*docstore.Document, error) {
 	s.mu.Lock()
 	var prev map[string]json.RawMessage
 	if d := s.docs[m.Keyspace][m.Key]; d != nil {
@@ -24,7 +24,7 @@ func (s xattrStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, er
 	}
 	s.mu.Unlock()
 	d, err := s.fakeStore.Apply(m, selfRecursion)
-	if err != nil || d.Deleted || m.Op == dcp.OpTouch {
+	if err != nil || d.Deleted || m.Op == docstore.OpTouch {
 		return d, err
 	}
 	s.mu.Lock()
@@ -40,12 +40,12 @@ func (s xattrStore) Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, er
 }
 
 // handleX handles an event against the xattr-aware store.
-func (h *harness) handleX(ev dcp.Event) error {
+func (h *harness) handleX(ev docstore.Event) error {
 	h.t.Helper()
 	return h.w.Handle(context.Background(), ev, xattrStore{h.store})
 }
 
-func (h *harness) mustHandleX(ev dcp.Event) {
+func (h *harness) mustHandleX(ev docstore.Event) {
 	h.t.Helper()
 	if err := h.handleX(ev); err != nil {
 		h.t.Fatalf("Handle(%s): %v\napp log:\n%s", ev.Doc.Key, err, strings.Join(h.logLines(), "\n"))
@@ -53,7 +53,7 @@ func (h *harness) mustHandleX(ev dcp.Event) {
 }
 
 // putX stores a JSON document with xattrs, expiry and flags.
-func (h *harness) putX(ks dcp.Keyspace, key, body string, xattrs map[string]string, expiry uint32) *dcp.Document {
+func (h *harness) putX(ks docstore.Keyspace, key, body string, xattrs map[string]string, expiry uint32) *docstore.Document {
 	h.t.Helper()
 	h.store.put(ks, key, body)
 	d, _ := h.store.doc(ks, key)
@@ -108,7 +108,7 @@ func TestSubdoc_MutateInBody(t *testing.T) {
 		t.Errorf("body =\n%s\nwant\n%s", got, want)
 	}
 	d, _ := h.store.doc(dstKS, "d")
-	if d.Datatype != dcp.DatatypeJSON {
+	if d.Datatype != docstore.DatatypeJSON {
 		t.Errorf("datatype = %v", d.Datatype)
 	}
 	h.wantStat("bucket_op_exception_count", 0)
@@ -314,7 +314,7 @@ func TestSubdoc_XattrOnlyKeepsBodyAndExpiry(t *testing.T) {
 		t.Errorf("keep = %s %s flags %d: an xattr-only mutation must keep the body bytes and flags", d.Body, d.Xattrs, d.Flags)
 	}
 	d, _ = h.store.doc(dstKS, "bin")
-	if d.Datatype != dcp.DatatypeBinary || string(d.Body) != "\x09" || string(d.Xattrs["tag"]) != `"y"` {
+	if d.Datatype != docstore.DatatypeBinary || string(d.Body) != "\x09" || string(d.Xattrs["tag"]) != `"y"` {
 		t.Errorf("binary document = %+v", d)
 	}
 	if d, _ := h.store.doc(dstKS, "exp"); d.Expiry != 1900000000 {
@@ -362,8 +362,8 @@ func TestSubdoc_LookupIn(t *testing.T) {
 
 func TestSubdoc_WildcardBindings(t *testing.T) {
 	bindings := append(defaultBindings(),
-		Binding{Alias: "all", Keyspace: dcp.Keyspace{Bucket: "dst", Scope: "*", Collection: "*"}},
-		Binding{Alias: "scoped", Keyspace: dcp.Keyspace{Bucket: "dst", Scope: "s1", Collection: "*"}, Access: AccessRead},
+		Binding{Alias: "all", Keyspace: docstore.Keyspace{Bucket: "dst", Scope: "*", Collection: "*"}},
+		Binding{Alias: "scoped", Keyspace: docstore.Keyspace{Bucket: "dst", Scope: "s1", Collection: "*"}, Access: AccessRead},
 	)
 	h := newHarness(t, `function OnUpdate(doc, meta) {
   var S = couchbase.MutateInSpec, L = couchbase.LookupInSpec, r = {};

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Store is what a worker needs from the data layer while handling events.
@@ -12,16 +12,16 @@ import (
 // reads see the batch's own earlier writes, and the writes are committed with
 // the batch. A worker calls it only from inside Handle, from one goroutine.
 type Store interface {
-	// Get returns the live document, or an error wrapping dcp.ErrNotFound
+	// Get returns the live document, or an error wrapping docstore.ErrNotFound
 	// if it is missing, deleted or expired.
-	Get(ks dcp.Keyspace, key string) (*dcp.Document, error)
+	Get(ks docstore.Keyspace, key string) (*docstore.Document, error)
 	// Upsert creates or replaces the document with body (JSON or binary as
 	// dt says). Like a Couchbase SET it clears any expiry and keeps no
 	// xattrs from the handler's side.
-	Upsert(ks dcp.Keyspace, key string, body []byte, dt dcp.Datatype) error
+	Upsert(ks docstore.Keyspace, key string, body []byte, dt docstore.Datatype) error
 	// Delete deletes the live document; existed is false (and err nil) when
 	// there was none.
-	Delete(ks dcp.Keyspace, key string) (existed bool, err error)
+	Delete(ks docstore.Keyspace, key string) (existed bool, err error)
 	// Apply performs one operation of the advanced accessors (couchbase.*)
 	// against the batch's view: m.Op is OpInsert, OpUpsert, OpReplace,
 	// OpDelete or OpTouch; m.IfCAS, when non-zero, must equal the CAS the
@@ -33,9 +33,9 @@ type Store interface {
 	// preconditions the operation relied on (absence for insert, presence
 	// for replace, delete and touch, the CAS) hold again when the write is
 	// committed, or the batch is re-run. Apply returns the new version (a
-	// tombstone for deletes) or an error wrapping dcp.ErrNotFound,
-	// dcp.ErrExists or dcp.ErrCASMismatch when a precondition fails.
-	Apply(m dcp.Mutation, selfRecursion bool) (*dcp.Document, error)
+	// tombstone for deletes) or an error wrapping docstore.ErrNotFound,
+	// docstore.ErrExists or docstore.ErrCASMismatch when a precondition fails.
+	Apply(m docstore.Mutation, selfRecursion bool) (*docstore.Document, error)
 	// CreateTimer records a timer in the batch, replacing any pending
 	// timer with the same Callback and Reference (as the batch sees them).
 	// It is committed with the batch, so it exists exactly once or not at
@@ -76,7 +76,7 @@ type Binding struct {
 	// Keyspace is the bound collection; empty Scope/Collection mean
 	// "_default". "*" scope or collection (wildcard bindings) cannot be used
 	// through the map accessor.
-	Keyspace dcp.Keyspace
+	Keyspace docstore.Keyspace
 	// Access is AccessRead or AccessReadWrite; "" means AccessReadWrite.
 	Access string
 }
@@ -112,10 +112,10 @@ func normalizeBindings(in []Binding) ([]Binding, error) {
 			return nil, fmt.Errorf("%w: bucket alias %s: bucket name should not be empty", ErrInvalidBinding, b.Alias)
 		}
 		if b.Keyspace.Scope == "" {
-			b.Keyspace.Scope = dcp.DefaultScope
+			b.Keyspace.Scope = docstore.DefaultScope
 		}
 		if b.Keyspace.Collection == "" {
-			b.Keyspace.Collection = dcp.DefaultCollection
+			b.Keyspace.Collection = docstore.DefaultCollection
 		}
 		out = append(out, b)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // maxCallStackSize bounds JavaScript recursion, like V8's stack limit: a
@@ -32,7 +32,7 @@ type Config struct {
 	// FunctionName names the function in logs.
 	FunctionName string
 	// FunctionInstanceID, when set, suppresses events whose document was
-	// last written by this function instance (dcp.Document.Origin), so a
+	// last written by this function instance (docstore.Document.Origin), so a
 	// handler's writes to its own source keyspace do not retrigger it;
 	// suppressed events are counted (dcp_*_suppressed_counter). "" disables
 	// suppression.
@@ -329,7 +329,7 @@ func (w *Worker) install(bindings []Binding) error {
 // counted and written to the application and system logs) or an interruption
 // by ctx (not counted: the caller is stopping and will redeliver), and
 // ErrInvalidEvent, ErrWorkerClosed or ErrWorkerBroken otherwise.
-func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
+func (w *Worker) Handle(ctx context.Context, ev docstore.Event, st Store) error {
 	if ev.Doc == nil {
 		return fmt.Errorf("%w: event without a document", ErrInvalidEvent)
 	}
@@ -338,13 +338,13 @@ func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
 	}
 	d := ev.Doc
 	switch ev.Kind {
-	case dcp.EventMutation:
+	case docstore.EventMutation:
 		w.stats.inc(statDCPMutationMsg)
 		if w.fiid != "" && d.Origin == w.fiid {
 			w.stats.inc(statDCPMutationSuppressed)
 			return nil
 		}
-		if d.Datatype == dcp.DatatypeBinary && w.lang < lang662 {
+		if d.Datatype == docstore.DatatypeBinary && w.lang < lang662 {
 			w.stats.inc(statFilteredDCPMutation)
 			return nil
 		}
@@ -354,7 +354,7 @@ func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
 		w.stats.inc(statMessagesParsed)
 		err := w.run(ctx, entryOnUpdate, d.Key, st, func() error { return w.callUpdate(ev.Keyspace, d) })
 		return w.finish(err, statOnUpdateSuccess, statOnUpdateFailure)
-	case dcp.EventDeletion, dcp.EventExpiration:
+	case docstore.EventDeletion, docstore.EventExpiration:
 		w.stats.inc(statDCPDeleteMsg)
 		if w.fiid != "" && d.Origin == w.fiid {
 			w.stats.inc(statDCPDeletionSuppressed)
@@ -364,7 +364,7 @@ func (w *Worker) Handle(ctx context.Context, ev dcp.Event, st Store) error {
 			return nil
 		}
 		w.stats.inc(statMessagesParsed)
-		expired := ev.Kind == dcp.EventExpiration || d.Expired
+		expired := ev.Kind == docstore.EventExpiration || d.Expired
 		err := w.run(ctx, entryOnDelete, d.Key, st, func() error { return w.callDelete(ev.Keyspace, d, expired) })
 		return w.finish(err, statOnDeleteSuccess, statOnDeleteFailure)
 	}
@@ -390,8 +390,8 @@ func (w *Worker) ready(ctx context.Context, entry, key string, st Store) error {
 }
 
 // EntryPoint names the handler function an event of kind k goes to.
-func EntryPoint(k dcp.EventKind) string {
-	if k == dcp.EventMutation {
+func EntryPoint(k docstore.EventKind) string {
+	if k == docstore.EventMutation {
 		return entryOnUpdate
 	}
 	return entryOnDelete

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // result reads the JSON document the handler stored under key in dst.
@@ -112,11 +112,11 @@ func TestWorker_BucketWrite(t *testing.T) {
 	}
 	for k, v := range want {
 		d, ok := h.store.doc(dstKS, k)
-		if !ok || string(d.Body) != v || d.Datatype != dcp.DatatypeJSON {
+		if !ok || string(d.Body) != v || d.Datatype != docstore.DatatypeJSON {
 			t.Errorf("%s = %+v, want JSON %s", k, d, v)
 		}
 	}
-	if d, ok := h.store.doc(dstKS, "bin"); !ok || d.Datatype != dcp.DatatypeBinary || string(d.Body) != "\x07\x08\x09" {
+	if d, ok := h.store.doc(dstKS, "bin"); !ok || d.Datatype != docstore.DatatypeBinary || string(d.Body) != "\x07\x08\x09" {
 		t.Errorf("bin = %+v, want binary 07 08 09", d)
 	}
 	if n := h.stats.Get("on_update_success"); n != 1 {
@@ -246,7 +246,7 @@ func TestWorker_WildcardBindingRejectsMapAccess(t *testing.T) {
   try { var x = any['k']; } catch (e) { dst['result'] = {msg: e.message}; }
 }`, harnessOpts{bindings: []Binding{
 		{Alias: "dst", Keyspace: dstKS},
-		{Alias: "any", Keyspace: dcp.Keyspace{Bucket: "b", Scope: "*", Collection: "*"}},
+		{Alias: "any", Keyspace: docstore.Keyspace{Bucket: "b", Scope: "*", Collection: "*"}},
 	}})
 	h.mustHandle(mutation("k", `{}`))
 	if msg := h.result("result")["msg"]; !strings.Contains(fmt.Sprint(msg), "wild card keyspace") {
@@ -271,7 +271,7 @@ func TestWorker_Meta(t *testing.T) {
 }`
 	h := newHarness(t, code, harnessOpts{settings: Settings{LanguageCompatibility: Lang662}})
 	ev := mutation("doc-1", `{"x": 1}`)
-	ev.Keyspace = dcp.Keyspace{Bucket: "travel", Scope: "inventory", Collection: "hotel"}
+	ev.Keyspace = docstore.Keyspace{Bucket: "travel", Scope: "inventory", Collection: "hotel"}
 	ev.Doc.CAS = 1700000000123456789 // beyond 2^53: must stay exact as a string
 	ev.Doc.Flags = 33554432
 	ev.Doc.VBucket = 1023
@@ -286,7 +286,7 @@ func TestWorker_Meta(t *testing.T) {
 	})
 
 	exp := mutation("doc-2", "\x00\x01")
-	exp.Doc.Datatype = dcp.DatatypeBinary
+	exp.Doc.Datatype = docstore.DatatypeBinary
 	exp.Doc.Expiry = 1893456000
 	h.mustHandle(exp)
 	wantFields(t, h.result("result"), map[string]any{
@@ -302,7 +302,7 @@ func TestWorker_BinaryDocumentsByLanguage(t *testing.T) {
   dst['result'] = {len: doc.byteLength, first: new Uint8Array(doc)[0]};
 }`, harnessOpts{settings: Settings{LanguageCompatibility: lang}})
 			ev := mutation("bin", "\x09\x08")
-			ev.Doc.Datatype = dcp.DatatypeBinary
+			ev.Doc.Datatype = docstore.DatatypeBinary
 			h.mustHandle(ev)
 			_, invoked := h.store.doc(dstKS, "result")
 			filtered := h.stats.Get("filtered_dcp_mutation_counter")
@@ -327,7 +327,7 @@ func TestWorker_DocumentIsNotShared(t *testing.T) {
 	h := newHarness(t, `function OnUpdate(doc, meta) { new Uint8Array(doc)[0] = 0xff; }`,
 		harnessOpts{settings: Settings{LanguageCompatibility: Lang720}})
 	ev := mutation("bin", "\x01")
-	ev.Doc.Datatype = dcp.DatatypeBinary
+	ev.Doc.Datatype = docstore.DatatypeBinary
 	h.mustHandle(ev)
 	if ev.Doc.Body[0] != 1 {
 		t.Error("the handler changed the stream's document body")
@@ -344,7 +344,7 @@ func TestWorker_Xattrs(t *testing.T) {
 		"__proto__": json.RawMessage(`{"polluted":true}`), "raw": json.RawMessage(`not json`)}
 	sysOnly := mutation("sys", `{}`)
 	sysOnly.Doc.Xattrs = map[string]json.RawMessage{"_eventing": json.RawMessage(`{}`)}
-	for _, ev := range []dcp.Event{none, user, sysOnly} {
+	for _, ev := range []docstore.Event{none, user, sysOnly} {
 		h.mustHandle(ev)
 	}
 	if r := h.result("result_none"); r["isNull"] != true {
@@ -365,10 +365,10 @@ func TestWorker_OnDelete(t *testing.T) {
   dst['result_' + meta.id] = {expired: options.expired, optionKeys: Object.keys(options).join(','),
     datatype: meta.datatype, cas: meta.cas, seq: meta.seq};
 }`, harnessOpts{})
-	del := dcp.Event{Kind: dcp.EventDeletion, Keyspace: srcKS, Doc: &dcp.Document{Key: "d", CAS: 7, Seqno: 3, Deleted: true, Datatype: dcp.DatatypeBinary}}
-	exp := dcp.Event{Kind: dcp.EventExpiration, Keyspace: srcKS, Doc: &dcp.Document{Key: "e", Deleted: true}}
-	expFlag := dcp.Event{Kind: dcp.EventDeletion, Keyspace: srcKS, Doc: &dcp.Document{Key: "f", Deleted: true, Expired: true}}
-	for _, ev := range []dcp.Event{del, exp, expFlag} {
+	del := docstore.Event{Kind: docstore.EventDeletion, Keyspace: srcKS, Doc: &docstore.Document{Key: "d", CAS: 7, Seqno: 3, Deleted: true, Datatype: docstore.DatatypeBinary}}
+	exp := docstore.Event{Kind: docstore.EventExpiration, Keyspace: srcKS, Doc: &docstore.Document{Key: "e", Deleted: true}}
+	expFlag := docstore.Event{Kind: docstore.EventDeletion, Keyspace: srcKS, Doc: &docstore.Document{Key: "f", Deleted: true, Expired: true}}
+	for _, ev := range []docstore.Event{del, exp, expFlag} {
 		h.mustHandle(ev)
 	}
 	wantFields(t, h.result("result_d"), map[string]any{"expired": false, "optionKeys": "expired", "datatype": "json", "cas": "7", "seq": 3})
@@ -394,8 +394,8 @@ function OnDelete(meta) { dst[meta.id] = 2; }`, harnessOpts{fiid: "fn-123"})
 	own.Doc.Origin = "fn-123"
 	other := mutation("other", `{}`)
 	other.Doc.Origin = "fn-999"
-	ownDel := dcp.Event{Kind: dcp.EventDeletion, Keyspace: srcKS, Doc: &dcp.Document{Key: "ownDel", Origin: "fn-123"}}
-	for _, ev := range []dcp.Event{own, other, ownDel} {
+	ownDel := docstore.Event{Kind: docstore.EventDeletion, Keyspace: srcKS, Doc: &docstore.Document{Key: "ownDel", Origin: "fn-123"}}
+	for _, ev := range []docstore.Event{own, other, ownDel} {
 		h.mustHandle(ev)
 	}
 	if _, ok := h.store.doc(dstKS, "own"); ok {
@@ -475,7 +475,7 @@ func TestWorker_UncaughtException(t *testing.T) {
 			if err := w.Handle(context.Background(), mutation("k2", `{}`), st); err != nil {
 				t.Errorf("next event: %v", err)
 			}
-			err = w.Handle(context.Background(), dcp.Event{Kind: dcp.EventDeletion, Keyspace: srcKS, Doc: &dcp.Document{Key: "k3"}}, st)
+			err = w.Handle(context.Background(), docstore.Event{Kind: docstore.EventDeletion, Keyspace: srcKS, Doc: &docstore.Document{Key: "k3"}}, st)
 			if !errors.As(err, &ie) || ie.Line != 10 || !strings.HasPrefix(ie.Message, "TypeError: ") {
 				t.Errorf("OnDelete = %+v, want a TypeError at line 10", err)
 			}
@@ -750,13 +750,13 @@ func TestWorker_InvalidInput(t *testing.T) {
 	h := newHarness(t, `function OnUpdate(doc, meta) {}`, harnessOpts{})
 	cases := []struct {
 		name string
-		ev   dcp.Event
+		ev   docstore.Event
 		st   Store
 		want error
 	}{
-		{"nil doc", dcp.Event{Kind: dcp.EventMutation}, h.store, ErrInvalidEvent},
+		{"nil doc", docstore.Event{Kind: docstore.EventMutation}, h.store, ErrInvalidEvent},
 		{"nil store", mutation("k", `{}`), nil, ErrInvalidEvent},
-		{"unknown kind", dcp.Event{Kind: 9, Doc: &dcp.Document{Key: "k"}}, h.store, ErrInvalidEvent},
+		{"unknown kind", docstore.Event{Kind: 9, Doc: &docstore.Document{Key: "k"}}, h.store, ErrInvalidEvent},
 	}
 	for _, c := range cases {
 		if err := h.w.Handle(context.Background(), c.ev, c.st); !errors.Is(err, c.want) {
@@ -909,7 +909,7 @@ func TestWorker_SharedProgramConcurrent(t *testing.T) {
 // panicStore panics on every call, as a buggy Store might.
 type panicStore struct{ *fakeStore }
 
-func (panicStore) Get(dcp.Keyspace, string) (*dcp.Document, error) { panic("store bug") }
+func (panicStore) Get(docstore.Keyspace, string) (*docstore.Document, error) { panic("store bug") }
 
 func TestWorker_StorePanicBreaksWorkerNotNode(t *testing.T) {
 	h := newHarness(t, `function OnUpdate(doc, meta) { var x = dst['k']; }`, harnessOpts{})
@@ -942,7 +942,7 @@ func TestWorker_CorruptStoredDocument(t *testing.T) {
 
 func TestWorker_BindingOf(t *testing.T) {
 	h := newHarness(t, `function OnUpdate(doc, meta) {}`, harnessOpts{})
-	for alias, ks := range map[string]dcp.Keyspace{"dst": dstKS, "src": srcKS} {
+	for alias, ks := range map[string]docstore.Keyspace{"dst": dstKS, "src": srcKS} {
 		bb, ok := h.w.bindingOf(h.w.vm.Get(alias))
 		if !ok || bb.ks != ks || bb.alias != alias || bb.readOnly != (alias == "src") {
 			t.Errorf("bindingOf(%s) = %+v, %v", alias, bb, ok)

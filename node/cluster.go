@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"eventide/handler"
-	"eventide/node/cluster"
-	"eventide/node/eventing"
+	"eventide/membership"
+	"eventide/eventing"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
 )
@@ -85,7 +85,7 @@ func (n *Node) savePeers(ctx context.Context) {
 		changed := n.members.Changed()
 		var peers []string
 		for _, m := range n.members.Members() {
-			if !m.Local && m.State != cluster.StateLeft && m.GossipAddr != "" {
+			if !m.Local && m.State != membership.StateLeft && m.GossipAddr != "" {
 				peers = append(peers, m.GossipAddr)
 			}
 		}
@@ -115,7 +115,7 @@ func (n *Node) memberPeers() []rpc.Peer { return n.peers(true) }
 func (n *Node) peers(withDead bool) []rpc.Peer {
 	var peers []rpc.Peer
 	for _, m := range n.members.Members() {
-		if m.GRPCAddr == "" || m.State == cluster.StateLeft || (!withDead && !m.Healthy()) {
+		if m.GRPCAddr == "" || m.State == membership.StateLeft || (!withDead && !m.Healthy()) {
 			continue
 		}
 		peers = append(peers, rpc.Peer{ID: m.NodeID, Addr: m.GRPCAddr})
@@ -132,7 +132,7 @@ var _ clusterapi.Cluster = clusterView{}
 func (c clusterView) Nodes() []clusterapi.NodeInfo {
 	var out []clusterapi.NodeInfo
 	for _, m := range c.n.members.Members() {
-		if m.State == cluster.StateLeft {
+		if m.State == membership.StateLeft {
 			continue
 		}
 		out = append(out, clusterapi.NodeInfo{

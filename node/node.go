@@ -20,8 +20,8 @@ import (
 
 	"eventide/clustersec"
 	"eventide/consensus"
-	"eventide/node/cluster"
-	"eventide/node/eventing"
+	"eventide/membership"
+	"eventide/eventing"
 	"eventide/node/faultnet"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
@@ -44,8 +44,8 @@ type Node struct {
 	log     *slog.Logger
 	uuid    string // this node's UUID, kept in the data dir
 	store   *consensus.Store
-	members *cluster.Membership
-	coord   *cluster.Coordinator
+	members *membership.Membership
+	coord   *membership.Coordinator
 	client  *rpc.Client
 	grpc    *rpc.Server
 	sup     *eventing.Supervisor

@@ -24,9 +24,9 @@ import (
 
 	"eventide/clustersec"
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 	"eventide/node"
-	"eventide/node/cluster"
+	"eventide/membership"
 	"eventide/node/nodetest"
 	"eventide/proto/nodepb"
 )
@@ -91,7 +91,7 @@ func createBucketEntry(t *testing.T, bucket string) []byte {
 	if err := leader.AddVoter(ctxT(t, 10*time.Second), "a2", follower.Addr()); err != nil {
 		t.Fatal(err)
 	}
-	if err := follower.CreateBucket(ctxT(t, 10*time.Second), dcp.BucketSpec{Name: bucket, UUID: "0123456789abcdef", Type: "membase"}); err != nil {
+	if err := follower.CreateBucket(ctxT(t, 10*time.Second), docstore.BucketSpec{Name: bucket, UUID: "0123456789abcdef", Type: "membase"}); err != nil {
 		t.Fatalf("frame a create-bucket entry: %v", err)
 	}
 	rec.mu.Lock()
@@ -300,7 +300,7 @@ func TestSecurity_JoinNeedsClusterSecret(t *testing.T) {
 	// The outsider's join cannot succeed, however long it tries: its
 	// gossip is encrypted with a key the cluster does not have, and the
 	// cluster's with one it does not have. Give it a few join attempts.
-	if err := outsider.TryStart(ctxT(t, 5*time.Second)); !errors.Is(err, cluster.ErrJoin) {
+	if err := outsider.TryStart(ctxT(t, 5*time.Second)); !errors.Is(err, membership.ErrJoin) {
 		t.Fatalf("a node with another secret started: %v, want a failed join", err)
 	}
 	if slices.Contains(memberIDs(t, n1), "x1") {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
-	"eventide/node/cluster"
-	"eventide/node/eventing"
+	"eventide/membership"
+	"eventide/eventing"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rest/eventingapi"
 	"eventide/node/rest/restauth"
@@ -33,18 +33,18 @@ func (n *Node) wire() error {
 		}
 	}
 	var err error
-	n.members, err = cluster.New(cluster.Config{
+	n.members, err = membership.New(membership.Config{
 		NodeID:        cfg.NodeID,
 		BindAddr:      cfg.BindAddr,
 		AdvertiseAddr: cfg.AdvertiseAddr,
 		GossipPort:    cfg.Ports.Gossip,
 		Join:          seeds,
-		Meta: cluster.Meta{
+		Meta: membership.Meta{
 			NodeID:   cfg.NodeID,
 			UUID:     n.uuid,
 			RaftAddr: n.store.Addr(),
 			GRPCAddr: net.JoinHostPort(adv, strconv.Itoa(n.port(APIGRPC))),
-			Ports: cluster.Ports{
+			Ports: membership.Ports{
 				Mgmt: n.port(APIMgmt), Eventing: n.port(APIEventing), SyncGateway: n.port(APISyncGateway),
 			},
 			Services: []string{"kv", "eventing"},
@@ -56,7 +56,7 @@ func (n *Node) wire() error {
 	if err != nil {
 		return fmt.Errorf("node: membership: %w", err)
 	}
-	n.coord, err = cluster.NewCoordinator(cluster.CoordinatorConfig{
+	n.coord, err = membership.NewCoordinator(membership.CoordinatorConfig{
 		NodeID:          cfg.NodeID,
 		Store:           n.store,
 		Members:         n.members,

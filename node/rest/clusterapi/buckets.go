@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 const mib = 1 << 20
@@ -30,15 +30,15 @@ var (
 	memcachedCapabilities = []string{"nodesExt"}
 )
 
-func nodeLocator(b dcp.BucketInfo) string {
-	if b.Type == dcp.BucketTypeMemcached {
+func nodeLocator(b docstore.BucketInfo) string {
+	if b.Type == docstore.BucketTypeMemcached {
 		return "ketama"
 	}
 	return "vbucket"
 }
 
-func capabilities(b dcp.BucketInfo) []string {
-	if b.Type == dcp.BucketTypeMemcached {
+func capabilities(b docstore.BucketInfo) []string {
+	if b.Type == docstore.BucketTypeMemcached {
 		return memcachedCapabilities
 	}
 	return couchbaseCapabilities
@@ -55,8 +55,8 @@ type vbMapJSON struct {
 	VBucketMap    [][]int  `json:"vBucketMap"`
 }
 
-func (h *Handler) vbMap(b dcp.BucketInfo, nodes []nodeView) *vbMapJSON {
-	if b.Type == dcp.BucketTypeMemcached {
+func (h *Handler) vbMap(b docstore.BucketInfo, nodes []nodeView) *vbMapJSON {
+	if b.Type == docstore.BucketTypeMemcached {
 		return nil
 	}
 	servers := make([]string, len(nodes))
@@ -104,24 +104,24 @@ type terseBucketJSON struct {
 	ClusterCapabilities    map[string][]string `json:"clusterCapabilities"`
 }
 
-func bucketURI(b dcp.BucketInfo) string {
+func bucketURI(b docstore.BucketInfo) string {
 	return "/pools/default/buckets/" + url.PathEscape(b.Name) + "?bucket_uuid=" + b.UUID
 }
 
-func bucketStreamingURI(b dcp.BucketInfo) string {
+func bucketStreamingURI(b docstore.BucketInfo) string {
 	return "/pools/default/bucketsStreaming/" + url.PathEscape(b.Name) + "?bucket_uuid=" + b.UUID
 }
 
-func manifestUID(b dcp.BucketInfo) string {
-	if b.Type == dcp.BucketTypeMemcached {
+func manifestUID(b docstore.BucketInfo) string {
+	if b.Type == docstore.BucketTypeMemcached {
 		return ""
 	}
 	return strconv.FormatUint(b.ManifestUID, 16)
 }
 
-func bucketRevKey(b dcp.BucketInfo) string { return "bucket|" + b.Name + "|" + b.UUID }
+func bucketRevKey(b docstore.BucketInfo) string { return "bucket|" + b.Name + "|" + b.UUID }
 
-func (h *Handler) renderTerseBucket(r *http.Request, b dcp.BucketInfo) ([]byte, error) {
+func (h *Handler) renderTerseBucket(r *http.Request, b docstore.BucketInfo) ([]byte, error) {
 	nodes := h.nodeViews(r)
 	tn := make([]terseNodeJSON, len(nodes))
 	for i, n := range nodes {
@@ -164,10 +164,10 @@ func (h *Handler) pruneRevs() {
 
 // lookupBucket finds the bucket of a request, applying ns_server's
 // optional ?bucket_uuid= check. It writes the 404 itself.
-func (h *Handler) lookupBucket(w http.ResponseWriter, r *http.Request, name string) (dcp.BucketInfo, bool) {
+func (h *Handler) lookupBucket(w http.ResponseWriter, r *http.Request, name string) (docstore.BucketInfo, bool) {
 	b, err := h.cat.Bucket(name)
 	if err != nil {
-		if errors.Is(err, dcp.ErrBucketNotFound) || errors.Is(err, dcp.ErrNotFound) {
+		if errors.Is(err, docstore.ErrBucketNotFound) || errors.Is(err, docstore.ErrNotFound) {
 			writeNotFound(w)
 		} else {
 			h.writeUnexpected(w, r, err)
@@ -195,26 +195,26 @@ func (h *Handler) getTerseBucket(w http.ResponseWriter, r *http.Request, p param
 }
 
 func (h *Handler) streamTerseBucket(w http.ResponseWriter, r *http.Request, p params) {
-	h.streamBucketWith(w, r, p["bucket"], func(b dcp.BucketInfo) ([]byte, error) { return h.renderTerseBucket(r, b) })
+	h.streamBucketWith(w, r, p["bucket"], func(b docstore.BucketInfo) ([]byte, error) { return h.renderTerseBucket(r, b) })
 }
 
 // streamBucket serves ns_server's /pools/default/bucketsStreaming/{bucket}
 // (the full bucket info; gocbcore falls back to it when bs/ is missing).
 func (h *Handler) streamBucket(w http.ResponseWriter, r *http.Request, p params) {
-	h.streamBucketWith(w, r, p["bucket"], func(b dcp.BucketInfo) ([]byte, error) {
+	h.streamBucketWith(w, r, p["bucket"], func(b docstore.BucketInfo) ([]byte, error) {
 		return json.Marshal(h.bucketJSON(b, h.nodeViews(r), false))
 	})
 }
 
 // streamBucketWith streams render(bucket) while the bucket exists with the
 // UUID it had when the stream started.
-func (h *Handler) streamBucketWith(w http.ResponseWriter, r *http.Request, name string, render func(dcp.BucketInfo) ([]byte, error)) {
+func (h *Handler) streamBucketWith(w http.ResponseWriter, r *http.Request, name string, render func(docstore.BucketInfo) ([]byte, error)) {
 	wantUUID := r.URL.Query().Get("bucket_uuid")
 	first := true
 	h.stream(w, r, func() ([]byte, bool, error) {
 		b, err := h.cat.Bucket(name)
 		if err != nil {
-			if errors.Is(err, dcp.ErrBucketNotFound) || errors.Is(err, dcp.ErrNotFound) {
+			if errors.Is(err, docstore.ErrBucketNotFound) || errors.Is(err, docstore.ErrNotFound) {
 				return nil, false, nil
 			}
 			return nil, false, err
@@ -279,7 +279,7 @@ type basicStatsJSON struct {
 	VBActiveNumNonResident int64   `json:"vbActiveNumNonResident"`
 }
 
-func (h *Handler) bucketJSON(b dcp.BucketInfo, nodes []nodeView, skipMap bool) bucketJSON {
+func (h *Handler) bucketJSON(b docstore.BucketInfo, nodes []nodeView, skipMap bool) bucketJSON {
 	base := "/pools/default/buckets/" + url.PathEscape(b.Name)
 	nj := make([]nodeJSON, len(nodes))
 	for i, n := range nodes {
@@ -320,9 +320,9 @@ func (h *Handler) bucketJSON(b dcp.BucketInfo, nodes []nodeView, skipMap bool) b
 		CompressionMode:        "passive",
 	}
 	switch b.Type {
-	case dcp.BucketTypeMemcached:
+	case docstore.BucketTypeMemcached:
 		v.AutoCompactionSettings = false
-	case dcp.BucketTypeEphemeral:
+	case docstore.BucketTypeEphemeral:
 		v.NumVBuckets = h.cat.NumVBuckets()
 		v.EvictionPolicy = "noEviction"
 	default:
@@ -361,12 +361,12 @@ func (h *Handler) getBucket(w http.ResponseWriter, r *http.Request, p params) {
 type bucketForm struct {
 	name    string
 	quotaMB int
-	typ     string // dcp.BucketType*
+	typ     string // docstore.BucketType*
 }
 
 // validateBucketForm applies ns_server's checks (menelaus_web_buckets) in
 // its order, with its messages, collecting every field's first error.
-func (h *Handler) validateBucketForm(form url.Values, existing []dcp.BucketInfo, nodes int) (bucketForm, fieldErrors, any) {
+func (h *Handler) validateBucketForm(form url.Values, existing []docstore.BucketInfo, nodes int) (bucketForm, fieldErrors, any) {
 	fe := fieldErrors{}
 	var bf bucketForm
 
@@ -393,11 +393,11 @@ func (h *Handler) validateBucketForm(form url.Values, existing []dcp.BucketInfo,
 	validType := true
 	switch form.Get("bucketType") {
 	case "", "couchbase", "membase":
-		bf.typ = dcp.BucketTypeMembase
+		bf.typ = docstore.BucketTypeMembase
 	case "ephemeral":
-		bf.typ = dcp.BucketTypeEphemeral
+		bf.typ = docstore.BucketTypeEphemeral
 	case "memcached":
-		bf.typ = dcp.BucketTypeMemcached
+		bf.typ = docstore.BucketTypeMemcached
 	default:
 		validType = false
 		fe.add("bucketType", "invalid bucket type")
@@ -420,7 +420,7 @@ func (h *Handler) validateBucketForm(form url.Values, existing []dcp.BucketInfo,
 	}
 	if quotaOK && validType {
 		least := minRAMQuotaMB
-		if bf.typ == dcp.BucketTypeMemcached {
+		if bf.typ == docstore.BucketTypeMemcached {
 			least = minMemcachedQuotaMB
 		}
 		if bf.quotaMB < least {
@@ -529,7 +529,7 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, _ params)
 		h.writeUnexpected(w, r, err)
 		return
 	}
-	spec := dcp.BucketSpec{Name: bf.name, UUID: uuid, RAMQuotaMB: bf.quotaMB, Type: bf.typ}
+	spec := docstore.BucketSpec{Name: bf.name, UUID: uuid, RAMQuotaMB: bf.quotaMB, Type: bf.typ}
 	if err := h.ks.CreateBucket(r.Context(), spec); err != nil {
 		h.writeBucketError(w, r, err, summaries)
 		return

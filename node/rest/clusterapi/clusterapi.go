@@ -5,7 +5,7 @@
 // the documents of every datatype (the web console's document browser).
 //
 // Every node serves the whole API. Reads come from the node's replica of the
-// keyspace catalog (a *dcp.Store); changes are proposed through the
+// keyspace catalog (a *docstore.Store); changes are proposed through the
 // replicated Keyspaces interface (a *consensus.Store). Node facts (members,
 // ports, health, the Raft leader and the vbucket ownership map) come from the
 // Cluster interface that the node composition root implements.
@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Config configures the cluster manager API handler.
@@ -114,21 +114,21 @@ var (
 )
 
 // Keyspaces replicates keyspace changes. *consensus.Store satisfies it;
-// errors are dcp's sentinels (dcp.ErrExists, dcp.ErrBucketNotFound, ...) or
+// errors are dcp's sentinels (docstore.ErrExists, docstore.ErrBucketNotFound, ...) or
 // consensus.ErrNotLeader / consensus.ErrClosed.
 type Keyspaces interface {
-	CreateBucket(ctx context.Context, spec dcp.BucketSpec) error
+	CreateBucket(ctx context.Context, spec docstore.BucketSpec) error
 	DeleteBucket(ctx context.Context, name string) error
 	CreateScope(ctx context.Context, bucket, scope string) error
 	DeleteScope(ctx context.Context, bucket, scope string) error
-	CreateCollection(ctx context.Context, ks dcp.Keyspace) error
-	DeleteCollection(ctx context.Context, ks dcp.Keyspace) error
+	CreateCollection(ctx context.Context, ks docstore.Keyspace) error
+	DeleteCollection(ctx context.Context, ks docstore.Keyspace) error
 }
 
-// Catalog reads the node's replica of the keyspaces. *dcp.Store satisfies it.
+// Catalog reads the node's replica of the keyspaces. *docstore.Store satisfies it.
 type Catalog interface {
-	Buckets() []dcp.BucketInfo
-	Bucket(name string) (dcp.BucketInfo, error)
+	Buckets() []docstore.BucketInfo
+	Bucket(name string) (docstore.BucketInfo, error)
 	NumVBuckets() int
 }
 

@@ -17,17 +17,17 @@ import (
 	"time"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // The real types fit the consumer-declared interfaces.
 var (
 	_ Keyspaces = (*consensus.Store)(nil)
-	_ Catalog   = (*dcp.Store)(nil)
+	_ Catalog   = (*docstore.Store)(nil)
 )
 
 func TestNew_ValidatesConfigAndDeps(t *testing.T) {
-	store := dcp.NewStore(numVB)
+	store := docstore.NewStore(numVB)
 	fk := &fakeKeyspaces{store: store}
 	deps := Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Docs: store, Writer: fk}
 	if err := DefaultConfig().Validate(); err != nil {
@@ -139,7 +139,7 @@ type panicCluster struct{ fakeCluster }
 func (*panicCluster) Nodes() []NodeInfo { panic("boom") }
 
 func TestServeHTTP_RecoversPanics(t *testing.T) {
-	store := dcp.NewStore(numVB)
+	store := docstore.NewStore(numVB)
 	h, err := New(Config{Username: testUser, Password: testPass, Logger: testLogger(t)},
 		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: &panicCluster{}, Docs: store, Writer: &fakeKeyspaces{store: store}})
 	if err != nil {
@@ -376,11 +376,11 @@ func TestCreateBucket_Validation(t *testing.T) {
 func TestCreateBucket_Success(t *testing.T) {
 	e := newTestEnv(t)
 	cases := []struct{ name, typ, quotaKey, quota, wantType string }{
-		{"plain", "", "ramQuota", "100", dcp.BucketTypeMembase},
-		{"couch", "couchbase", "ramQuotaMB", "256", dcp.BucketTypeMembase},
-		{"memb", "membase", "ramQuota", "100", dcp.BucketTypeMembase},
-		{"eph", "ephemeral", "ramQuota", "100", dcp.BucketTypeEphemeral},
-		{"mc", "memcached", "ramQuota", "64", dcp.BucketTypeMemcached},
+		{"plain", "", "ramQuota", "100", docstore.BucketTypeMembase},
+		{"couch", "couchbase", "ramQuotaMB", "256", docstore.BucketTypeMembase},
+		{"memb", "membase", "ramQuota", "100", docstore.BucketTypeMembase},
+		{"eph", "ephemeral", "ramQuota", "100", docstore.BucketTypeEphemeral},
+		{"mc", "memcached", "ramQuota", "64", docstore.BucketTypeMemcached},
 	}
 	uuids := map[string]bool{}
 	hexUUID := regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -431,8 +431,8 @@ func TestCreateBucket_BackendErrors(t *testing.T) {
 		{"not leader", consensus.ErrNotLeader, http.StatusServiceUnavailable, "_", "leader (node n1)"},
 		{"closed", consensus.ErrClosed, http.StatusServiceUnavailable, "_", "shutting down"},
 		{"timeout", context.DeadlineExceeded, http.StatusServiceUnavailable, "_", "timed out"},
-		{"lost race", dcp.ErrExists, http.StatusBadRequest, "name", "Bucket with given name already exists"},
-		{"store rejects", fmt.Errorf("%w: bucket name is bad", dcp.ErrInvalid), http.StatusBadRequest, "name", "bucket name is bad"},
+		{"lost race", docstore.ErrExists, http.StatusBadRequest, "name", "Bucket with given name already exists"},
+		{"store rejects", fmt.Errorf("%w: bucket name is bad", docstore.ErrInvalid), http.StatusBadRequest, "name", "bucket name is bad"},
 		// An unexpected error's text stays in the log: it is Go's, not the API's.
 		{"unexpected", errors.New("disk on fire"), http.StatusInternalServerError, "_", "Unexpected server error, request logged."},
 	}
@@ -1002,7 +1002,7 @@ func TestTerseBucket_ForgetsRevisionsOfDeletedBuckets(t *testing.T) {
 	e := newTestEnv(t)
 	for i := range revPruneThreshold + 5 {
 		name := "b" + strconv.Itoa(i)
-		if err := e.store.CreateBucket(dcp.BucketSpec{Name: name, UUID: strconv.Itoa(i), RAMQuotaMB: 100}); err != nil {
+		if err := e.store.CreateBucket(docstore.BucketSpec{Name: name, UUID: strconv.Itoa(i), RAMQuotaMB: 100}); err != nil {
 			t.Fatal(err)
 		}
 		e.do(t, "GET", "/pools/default/b/"+name, nil).expect(t, http.StatusOK)

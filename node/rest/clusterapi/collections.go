@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Scope and collection names, as ns_server's menelaus_web_collections
@@ -40,7 +40,7 @@ type manifestCollectionJSON struct {
 
 func hex32(v uint32) string { return strconv.FormatUint(uint64(v), 16) }
 
-func manifest(b dcp.BucketInfo) manifestJSON {
+func manifest(b docstore.BucketInfo) manifestJSON {
 	m := manifestJSON{UID: strconv.FormatUint(b.ManifestUID, 16), Scopes: make([]manifestScopeJSON, 0, len(b.Scopes))}
 	for _, s := range b.Scopes {
 		ms := manifestScopeJSON{Name: s.Name, UID: hex32(s.UID), Collections: make([]manifestCollectionJSON, 0, len(s.Collections))}
@@ -67,7 +67,7 @@ func (h *Handler) collectionsBucket(w http.ResponseWriter, r *http.Request, name
 	if !ok {
 		return false
 	}
-	if b.Type == dcp.BucketTypeMemcached {
+	if b.Type == docstore.BucketTypeMemcached {
 		writeText(w, http.StatusBadRequest, "Not allowed on this type of bucket")
 		return false
 	}
@@ -155,7 +155,7 @@ func (h *Handler) deleteScope(w http.ResponseWriter, r *http.Request, p params) 
 	if !h.collectionsBucket(w, r, bucket) {
 		return
 	}
-	if scope == dcp.DefaultScope {
+	if scope == docstore.DefaultScope {
 		writeGlobalError(w, http.StatusBadRequest, "Deleting _default scope is not allowed")
 		return
 	}
@@ -207,7 +207,7 @@ func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request, p par
 		writeFieldErrors(w, fe, nil)
 		return
 	}
-	ks := dcp.Keyspace{Bucket: bucket, Scope: scope, Collection: name}
+	ks := docstore.Keyspace{Bucket: bucket, Scope: scope, Collection: name}
 	if err := h.ks.CreateCollection(r.Context(), ks); err != nil {
 		h.writeCollectionsError(w, r, err, bucket, scope, name)
 		return
@@ -220,7 +220,7 @@ func (h *Handler) deleteCollection(w http.ResponseWriter, r *http.Request, p par
 	if !h.collectionsBucket(w, r, bucket) {
 		return
 	}
-	ks := dcp.Keyspace{Bucket: bucket, Scope: scope, Collection: coll}
+	ks := docstore.Keyspace{Bucket: bucket, Scope: scope, Collection: coll}
 	if err := h.ks.DeleteCollection(r.Context(), ks); err != nil {
 		h.writeCollectionsError(w, r, err, bucket, scope, coll)
 		return

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // The documents API of ns_server (menelaus_web_crud), which the web
@@ -23,25 +23,25 @@ import (
 // one. Writes are ordinary replicated mutations, so they reach functions,
 // _changes and every node like any other client write.
 
-// DocReader reads the node's replica of the documents; *dcp.Store
+// DocReader reads the node's replica of the documents; *docstore.Store
 // satisfies it.
 type DocReader interface {
 	// Get returns the current version of a key, tombstones included.
-	Get(ks dcp.Keyspace, key string) (*dcp.Document, error)
+	Get(ks docstore.Keyspace, key string) (*docstore.Document, error)
 	// AllDocs returns live documents sorted by key.
-	AllDocs(ks dcp.Keyspace, now uint32, opts dcp.AllDocsOptions) ([]*dcp.Document, error)
+	AllDocs(ks docstore.Keyspace, now uint32, opts docstore.AllDocsOptions) ([]*docstore.Document, error)
 	// CheckKeyspace returns nil if the collection exists, else
-	// dcp.ErrBucketNotFound, dcp.ErrScopeNotFound or dcp.ErrCollectionNotFound.
-	CheckKeyspace(ks dcp.Keyspace) error
+	// docstore.ErrBucketNotFound, docstore.ErrScopeNotFound or docstore.ErrCollectionNotFound.
+	CheckKeyspace(ks docstore.Keyspace) error
 }
 
 // DocWriter replicates document mutations; *consensus.Store satisfies it.
 type DocWriter interface {
-	WriteDocs(ctx context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error)
+	WriteDocs(ctx context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error)
 }
 
 var (
-	_ DocReader = (*dcp.Store)(nil)
+	_ DocReader = (*docstore.Store)(nil)
 	_ DocWriter = (*consensus.Store)(nil)
 )
 
@@ -62,8 +62,8 @@ const (
 
 // docsKeyspace resolves the keyspace of a documents route: the bucket's
 // default collection, or the scope and collection named in the path.
-func docsKeyspace(p params) dcp.Keyspace {
-	ks := dcp.Keyspace{Bucket: p["bucket"], Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}
+func docsKeyspace(p params) docstore.Keyspace {
+	ks := docstore.Keyspace{Bucket: p["bucket"], Scope: docstore.DefaultScope, Collection: docstore.DefaultCollection}
 	if s, ok := p["scope"]; ok {
 		ks.Scope, ks.Collection = s, p["collection"]
 	}
@@ -73,7 +73,7 @@ func docsKeyspace(p params) dcp.Keyspace {
 // checkDocsKeyspace answers as ns_server does for a missing keyspace: the
 // plain 404 for a bucket (its permission check finds no bucket), and
 // {"error": msg} for a scope or collection (assert_collection_uid).
-func (h *Handler) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace) bool {
+func (h *Handler) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace) bool {
 	err := h.docs.CheckKeyspace(ks)
 	if err == nil {
 		return true
@@ -82,9 +82,9 @@ func (h *Handler) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks d
 	return false
 }
 
-func (h *Handler) writeKeyspaceMissing(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace, err error) {
+func (h *Handler) writeKeyspaceMissing(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace, err error) {
 	switch msg := missingKeyspaceMessage(err, ks.Bucket, ks.Scope, ks.Collection); {
-	case errors.Is(err, dcp.ErrBucketNotFound):
+	case errors.Is(err, docstore.ErrBucketNotFound):
 		writeNotFound(w)
 	case msg != "":
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": msg})
@@ -192,7 +192,7 @@ func (h *Handler) listDocs(w http.ResponseWriter, r *http.Request, p params) {
 	if !ok {
 		return
 	}
-	docs, err := h.docs.AllDocs(ks, h.nowSec(), dcp.AllDocsOptions{StartKey: lp.start, Limit: lp.skip + lp.limit})
+	docs, err := h.docs.AllDocs(ks, h.nowSec(), docstore.AllDocsOptions{StartKey: lp.start, Limit: lp.skip + lp.limit})
 	if err != nil {
 		h.writeKeyspaceMissing(w, r, ks, err)
 		return
@@ -216,8 +216,8 @@ func (h *Handler) listDocs(w http.ResponseWriter, r *http.Request, p params) {
 
 // listedBody is a listing's view of a body: JSON text, or the base64 of
 // the first bytes of a binary one.
-func listedBody(d *dcp.Document) map[string]string {
-	if d.Datatype == dcp.DatatypeBinary {
+func listedBody(d *docstore.Document) map[string]string {
+	if d.Datatype == docstore.DatatypeBinary {
 		b := d.Body
 		if len(b) > listBinaryPrefix {
 			b = b[:listBinaryPrefix]
@@ -249,7 +249,7 @@ type docJSON struct {
 
 // revString renders a revision as memcached's get_meta does:
 // "<revision seqno>-<cas><expiry><flags>" in 16, 8 and 8 hex digits.
-func revString(d *dcp.Document) string {
+func revString(d *docstore.Document) string {
 	gen, _, _ := strings.Cut(d.RevID, "-") // the RevID's generation counts every version
 	return fmt.Sprintf("%s-%016x%08x%08x", gen, d.CAS, d.Expiry, d.Flags)
 }
@@ -261,7 +261,7 @@ func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
 	}
 	d, err := h.docs.Get(ks, p["docid"])
 	switch {
-	case errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrNotFound):
 		writeEmpty(w, http.StatusNotFound)
 		return
 	case err != nil:
@@ -278,7 +278,7 @@ func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
 		},
 		Xattrs: make(map[string]json.RawMessage, len(d.Xattrs)+len(d.SysXattrs)),
 	}
-	if d.Datatype == dcp.DatatypeBinary {
+	if d.Datatype == docstore.DatatypeBinary {
 		s := base64.StdEncoding.EncodeToString(d.Body)
 		out.Base64 = &s
 	} else {
@@ -296,7 +296,7 @@ func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
 
 // maxDocFormBytes bounds a set request's body: a value at the size limit,
 // percent-encoded (up to three bytes a byte), and the other fields.
-const maxDocFormBytes = 3*dcp.MaxBodyLen + 64<<10
+const maxDocFormBytes = 3*docstore.MaxBodyLen + 64<<10
 
 func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	ks := docsKeyspace(p)
@@ -314,7 +314,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeBadRequest(w, fmt.Sprintf("The value is larger than the document size limit of %d bytes", dcp.MaxBodyLen))
+			writeBadRequest(w, fmt.Sprintf("The value is larger than the document size limit of %d bytes", docstore.MaxBodyLen))
 			return
 		}
 		writeBadRequest(w, "The request body could not be read")
@@ -325,7 +325,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 		writeBadRequest(w, "The request body is not valid application/x-www-form-urlencoded")
 		return
 	}
-	m := dcp.Mutation{Keyspace: ks, Key: p["docid"], Op: dcp.OpUpsert, Flags: commonFlagsJSON}
+	m := docstore.Mutation{Keyspace: ks, Key: p["docid"], Op: docstore.OpUpsert, Flags: commonFlagsJSON}
 	if v, ok := form["flags"]; ok {
 		f, err := strconv.ParseUint(v[0], 10, 32)
 		if err != nil {
@@ -340,7 +340,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 			writeText(w, http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between 0 and %d", "expiry", maxExpiry))
 			return
 		}
-		m.Expiry, _ = dcp.AbsoluteExpiry(int64(e), h.now()) // e ≤ 2^31-1 always fits
+		m.Expiry, _ = docstore.AbsoluteExpiry(int64(e), h.now()) // e ≤ 2^31-1 always fits
 	}
 	if v, ok := form["preserveTTL"]; ok {
 		switch v[0] {
@@ -353,15 +353,15 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 		}
 	}
 	value := []byte(form.Get("value"))
-	if len(value) > dcp.MaxBodyLen {
-		writeBadRequest(w, fmt.Sprintf("The value is %d bytes, larger than the document size limit of %d bytes", len(value), dcp.MaxBodyLen))
+	if len(value) > docstore.MaxBodyLen {
+		writeBadRequest(w, fmt.Sprintf("The value is %d bytes, larger than the document size limit of %d bytes", len(value), docstore.MaxBodyLen))
 		return
 	}
 	// memcached decides the datatype from the bytes: any JSON value is a
 	// JSON document, anything else (the empty value too) is binary.
-	m.Body, m.Datatype = value, dcp.DatatypeBinary
+	m.Body, m.Datatype = value, docstore.DatatypeBinary
 	if json.Valid(value) {
-		m.Datatype = dcp.DatatypeJSON
+		m.Datatype = docstore.DatatypeJSON
 	}
 	h.writeDoc(w, r, ks, m)
 }
@@ -371,27 +371,27 @@ func (h *Handler) deleteDoc(w http.ResponseWriter, r *http.Request, p params) {
 	if !h.checkDocsKeyspace(w, r, ks) {
 		return
 	}
-	h.writeDoc(w, r, ks, dcp.Mutation{Keyspace: ks, Key: p["docid"], Op: dcp.OpDelete})
+	h.writeDoc(w, r, ks, docstore.Mutation{Keyspace: ks, Key: p["docid"], Op: docstore.OpDelete})
 }
 
 // writeDoc replicates one mutation and answers as menelaus_web_crud:
 // 200 [] on success, 400 bad_request with memcached's reason otherwise.
-func (h *Handler) writeDoc(w http.ResponseWriter, r *http.Request, ks dcp.Keyspace, m dcp.Mutation) {
-	res, err := h.writer.WriteDocs(r.Context(), []dcp.Mutation{m})
+func (h *Handler) writeDoc(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace, m docstore.Mutation) {
+	res, err := h.writer.WriteDocs(r.Context(), []docstore.Mutation{m})
 	if err == nil && len(res) == 1 {
 		err = res[0].Err
 	}
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, []any{})
-	case errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrNotFound):
 		writeBadRequest(w, "Key doesn't exist")
-	case errors.Is(err, dcp.ErrBucketNotFound), errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
+	case errors.Is(err, docstore.ErrBucketNotFound), errors.Is(err, docstore.ErrScopeNotFound), errors.Is(err, docstore.ErrCollectionNotFound):
 		h.writeKeyspaceMissing(w, r, ks, err)
-	case errors.Is(err, dcp.ErrInvalid):
-		writeBadRequest(w, dcp.InvalidReason(err))
+	case errors.Is(err, docstore.ErrInvalid):
+		writeBadRequest(w, docstore.InvalidReason(err))
 	case errors.Is(err, consensus.ErrTooLarge):
-		writeBadRequest(w, fmt.Sprintf("The document is larger than the document size limit of %d bytes", dcp.MaxBodyLen))
+		writeBadRequest(w, fmt.Sprintf("The document is larger than the document size limit of %d bytes", docstore.MaxBodyLen))
 	case errors.Is(err, consensus.ErrNotLeader), errors.Is(err, consensus.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// ns_server's answer to a temporary failure (etmpfail).

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // docsEnv is a test env with bucket "b" and collection b.s.c.
@@ -25,14 +25,14 @@ func docsEnv(t *testing.T) *testEnv {
 	return e
 }
 
-var defaultKS = dcp.Keyspace{Bucket: "b", Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}
+var defaultKS = docstore.Keyspace{Bucket: "b", Scope: docstore.DefaultScope, Collection: docstore.DefaultCollection}
 
-func (e *testEnv) put(t *testing.T, m dcp.Mutation) *dcp.Document {
+func (e *testEnv) put(t *testing.T, m docstore.Mutation) *docstore.Document {
 	t.Helper()
-	if m.Keyspace == (dcp.Keyspace{}) {
+	if m.Keyspace == (docstore.Keyspace{}) {
 		m.Keyspace = defaultKS
 	}
-	if m.Op == dcp.OpUpsert && m.Body == nil {
+	if m.Op == docstore.OpUpsert && m.Body == nil {
 		m.Body = []byte(`{}`)
 	}
 	d, err := e.store.Apply(m, uint64(time.Now().UnixNano()))
@@ -74,9 +74,9 @@ func TestDocs_GetEveryDatatypeExactly(t *testing.T) {
 		"object": `{"b":2,"a":[true,false]}`, "spaced": ` { "x" : 1 } `,
 	}
 	for id, body := range jsonBodies {
-		e.put(t, dcp.Mutation{Key: id, Op: dcp.OpUpsert, Body: []byte(body), Flags: 7})
+		e.put(t, docstore.Mutation{Key: id, Op: docstore.OpUpsert, Body: []byte(body), Flags: 7})
 	}
-	e.put(t, dcp.Mutation{Key: "bin", Op: dcp.OpUpsert, Body: bin, Datatype: dcp.DatatypeBinary, Flags: 3})
+	e.put(t, docstore.Mutation{Key: "bin", Op: docstore.OpUpsert, Body: bin, Datatype: docstore.DatatypeBinary, Flags: 3})
 	for id, body := range jsonBodies {
 		d := e.readDoc(t, "/pools/default/buckets/b/docs/"+id)
 		if d.JSON == nil || *d.JSON != body || d.Base64 != nil {
@@ -103,8 +103,8 @@ func deref(s *string) string {
 func TestDocs_GetMetaAndXattrs(t *testing.T) {
 	e := docsEnv(t)
 	exp := uint32(time.Now().Add(time.Hour).Unix())
-	e.put(t, dcp.Mutation{Key: "k", Op: dcp.OpUpsert, Body: []byte(`1`)})
-	doc := e.put(t, dcp.Mutation{Key: "k", Op: dcp.OpUpsert, Body: []byte(`{"v":2}`), Flags: 0x02000006, Expiry: exp,
+	e.put(t, docstore.Mutation{Key: "k", Op: docstore.OpUpsert, Body: []byte(`1`)})
+	doc := e.put(t, docstore.Mutation{Key: "k", Op: docstore.OpUpsert, Body: []byte(`{"v":2}`), Flags: 0x02000006, Expiry: exp,
 		Xattrs: map[string]json.RawMessage{"tag": json.RawMessage(`{"n":1}`)}})
 	d := e.readDoc(t, "/pools/default/buckets/b/docs/k")
 	wantRev := fmt.Sprintf("2-%016x%08x%08x", doc.CAS, exp, 0x02000006)
@@ -115,7 +115,7 @@ func TestDocs_GetMetaAndXattrs(t *testing.T) {
 		t.Fatalf("xattrs %v, want tag", d.Xattrs)
 	}
 	// A document without xattrs still has the (empty) object.
-	e.put(t, dcp.Mutation{Key: "plain", Op: dcp.OpUpsert})
+	e.put(t, docstore.Mutation{Key: "plain", Op: docstore.OpUpsert})
 	r := e.do(t, "GET", "/pools/default/buckets/b/docs/plain", nil).expect(t, http.StatusOK)
 	if !bytes.Contains(r.body, []byte(`"xattrs":{}`)) {
 		t.Fatalf("body %s has no empty xattrs", r.body)
@@ -124,9 +124,9 @@ func TestDocs_GetMetaAndXattrs(t *testing.T) {
 
 func TestDocs_Missing(t *testing.T) {
 	e := docsEnv(t)
-	e.put(t, dcp.Mutation{Key: "gone", Op: dcp.OpUpsert})
-	e.put(t, dcp.Mutation{Key: "gone", Op: dcp.OpDelete})
-	e.put(t, dcp.Mutation{Key: "expired", Op: dcp.OpUpsert, Expiry: uint32(time.Now().Add(-time.Minute).Unix())})
+	e.put(t, docstore.Mutation{Key: "gone", Op: docstore.OpUpsert})
+	e.put(t, docstore.Mutation{Key: "gone", Op: docstore.OpDelete})
+	e.put(t, docstore.Mutation{Key: "expired", Op: docstore.OpUpsert, Expiry: uint32(time.Now().Add(-time.Minute).Unix())})
 	for _, id := range []string{"never", "gone", "expired", strings.Repeat("k", 300)} {
 		r := e.do(t, "GET", "/pools/default/buckets/b/docs/"+id, nil).expect(t, http.StatusNotFound)
 		if len(r.body) != 0 {
@@ -154,14 +154,14 @@ func TestDocs_Missing(t *testing.T) {
 			}
 		}
 	}
-	if n := len(mustAll(t, e.store, dcp.Keyspace{Bucket: "b", Scope: "s", Collection: "c"})); n != 0 {
+	if n := len(mustAll(t, e.store, docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"})); n != 0 {
 		t.Fatalf("refused writes left %d documents", n)
 	}
 }
 
-func mustAll(t *testing.T, s *dcp.Store, ks dcp.Keyspace) []*dcp.Document {
+func mustAll(t *testing.T, s *docstore.Store, ks docstore.Keyspace) []*docstore.Document {
 	t.Helper()
-	docs, err := s.AllDocs(ks, uint32(time.Now().Unix()), dcp.AllDocsOptions{})
+	docs, err := s.AllDocs(ks, uint32(time.Now().Unix()), docstore.AllDocsOptions{})
 	if err != nil {
 		t.Fatalf("AllDocs: %v", err)
 	}
@@ -171,19 +171,19 @@ func mustAll(t *testing.T, s *dcp.Store, ks dcp.Keyspace) []*dcp.Document {
 func TestDocs_SetAndDelete(t *testing.T) {
 	e := docsEnv(t)
 	path := "/pools/default/buckets/b/scopes/s/collections/c/docs/"
-	ks := dcp.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}
+	ks := docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}
 	r := e.do(t, "POST", path+"a", form("value", `{"x":1}`)).expect(t, http.StatusOK)
 	if string(r.body) != "[]" {
 		t.Fatalf("set answered %q, want []", r.body)
 	}
 	d, err := e.store.Get(ks, "a")
-	if err != nil || string(d.Body) != `{"x":1}` || d.Datatype != dcp.DatatypeJSON || d.Flags != 0x02000006 || d.Expiry != 0 {
+	if err != nil || string(d.Body) != `{"x":1}` || d.Datatype != docstore.DatatypeJSON || d.Flags != 0x02000006 || d.Expiry != 0 {
 		t.Fatalf("stored %+v (%v), want JSON with the common JSON flags", d, err)
 	}
 	// Replace: a new revision; a value that is not JSON is binary.
 	e.do(t, "POST", path+"a", form("value", "not json", "flags", "4")).expect(t, http.StatusOK)
 	d2, _ := e.store.Get(ks, "a")
-	if string(d2.Body) != "not json" || d2.Datatype != dcp.DatatypeBinary || d2.Flags != 4 || d2.CAS <= d.CAS || !strings.HasPrefix(d2.RevID, "2-") {
+	if string(d2.Body) != "not json" || d2.Datatype != docstore.DatatypeBinary || d2.Flags != 4 || d2.CAS <= d.CAS || !strings.HasPrefix(d2.RevID, "2-") {
 		t.Fatalf("replaced %+v, want binary 'not json', flags 4, a newer CAS and revision 2", d2)
 	}
 	got := e.readDoc(t, path+"a")
@@ -239,7 +239,7 @@ func TestDocs_SetExpiry(t *testing.T) {
 func TestDocs_SetRefusesBadInput(t *testing.T) {
 	e := docsEnv(t)
 	path := "/pools/default/buckets/b/docs/"
-	e.put(t, dcp.Mutation{Key: "k", Op: dcp.OpUpsert, Body: []byte(`{"keep":true}`)})
+	e.put(t, docstore.Mutation{Key: "k", Op: docstore.OpUpsert, Body: []byte(`{"keep":true}`)})
 	before, _ := e.store.Get(defaultKS, "k")
 	cases := []struct {
 		name string
@@ -253,7 +253,7 @@ func TestDocs_SetRefusesBadInput(t *testing.T) {
 		{"expiry too large", "k", form("value", "1", "expiry", "2147483648"), `'"expiry"' must be a valid integer between 0 and 2147483647`},
 		{"bad preserveTTL", "k", form("value", "1", "preserveTTL", "yes"), `{"error":"bad_request","reason":"preserveTTL must be true or false"}`},
 		{"key too long", strings.Repeat("x", 251), form("value", "1"), `{"error":"bad_request","reason":"document key is 251 bytes, more than 250"}`},
-		{"value too large", "k", form("value", strings.Repeat("a", dcp.MaxBodyLen+1)), `{"error":"bad_request","reason":"The value is 20971521 bytes, larger than the document size limit of 20971520 bytes"}`},
+		{"value too large", "k", form("value", strings.Repeat("a", docstore.MaxBodyLen+1)), `{"error":"bad_request","reason":"The value is 20971521 bytes, larger than the document size limit of 20971520 bytes"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,16 +283,16 @@ func TestDocs_SetRefusesBadInput(t *testing.T) {
 func TestDocs_List(t *testing.T) {
 	e := docsEnv(t)
 	const n = 2500
-	ms := make([]dcp.Mutation, 0, n)
+	ms := make([]docstore.Mutation, 0, n)
 	for i := range n {
-		ms = append(ms, dcp.Mutation{Keyspace: defaultKS, Key: fmt.Sprintf("k%05d", i), Op: dcp.OpUpsert, Body: []byte(strconv.Itoa(i))})
+		ms = append(ms, docstore.Mutation{Keyspace: defaultKS, Key: fmt.Sprintf("k%05d", i), Op: docstore.OpUpsert, Body: []byte(strconv.Itoa(i))})
 	}
 	if _, err := e.store.ApplyAll(ms, uint64(time.Now().UnixNano())); err != nil {
 		t.Fatal(err)
 	}
 	bin := bytes.Repeat([]byte{0xff, 0x00}, 100)
-	e.put(t, dcp.Mutation{Key: "z-bin", Op: dcp.OpUpsert, Body: bin, Datatype: dcp.DatatypeBinary})
-	e.put(t, dcp.Mutation{Key: "k00001", Op: dcp.OpDelete})
+	e.put(t, docstore.Mutation{Key: "z-bin", Op: docstore.OpUpsert, Body: bin, Datatype: docstore.DatatypeBinary})
+	e.put(t, docstore.Mutation{Key: "k00001", Op: docstore.OpDelete})
 
 	type rows struct {
 		Rows []struct {
@@ -379,7 +379,7 @@ func TestDocs_List(t *testing.T) {
 
 func TestDocs_RequireCredentials(t *testing.T) {
 	e := docsEnv(t)
-	e.put(t, dcp.Mutation{Key: "k", Op: dcp.OpUpsert})
+	e.put(t, docstore.Mutation{Key: "k", Op: docstore.OpUpsert})
 	for _, rt := range []struct{ method, path string }{
 		{"GET", "/pools/default/buckets/b/docs"},
 		{"GET", "/pools/default/buckets/b/docs/k"},

@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Response bodies and the mapping of errors to them, in ns_server's shapes:
@@ -98,12 +98,12 @@ func (h *Handler) writeUnavailable(w http.ResponseWriter, err error) bool {
 // summaries, if non-nil, accompany a validation error.
 func (h *Handler) writeBucketError(w http.ResponseWriter, r *http.Request, err error, summaries any) {
 	switch {
-	case errors.Is(err, dcp.ErrBucketNotFound), errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrBucketNotFound), errors.Is(err, docstore.ErrNotFound):
 		writeNotFound(w)
-	case errors.Is(err, dcp.ErrExists):
+	case errors.Is(err, docstore.ErrExists):
 		writeFieldErrors(w, fieldErrors{"name": "Bucket with given name already exists"}, summaries)
-	case errors.Is(err, dcp.ErrInvalid):
-		writeFieldErrors(w, fieldErrors{"name": dcp.InvalidReason(err)}, summaries)
+	case errors.Is(err, docstore.ErrInvalid):
+		writeFieldErrors(w, fieldErrors{"name": docstore.InvalidReason(err)}, summaries)
 	case h.writeUnavailable(w, err):
 	default:
 		h.writeUnexpected(w, r, err)
@@ -115,11 +115,11 @@ func (h *Handler) writeBucketError(w http.ResponseWriter, r *http.Request, err e
 // "" for any other error.
 func missingKeyspaceMessage(err error, bucket, scope, collection string) string {
 	switch {
-	case errors.Is(err, dcp.ErrBucketNotFound):
+	case errors.Is(err, docstore.ErrBucketNotFound):
 		return "Bucket with name " + erlQuote(bucket) + " not found"
-	case errors.Is(err, dcp.ErrScopeNotFound):
+	case errors.Is(err, docstore.ErrScopeNotFound):
 		return "Scope with name " + erlQuote(scope) + " is not found"
-	case errors.Is(err, dcp.ErrCollectionNotFound):
+	case errors.Is(err, docstore.ErrCollectionNotFound):
 		return "Collection with name " + erlQuote(collection) + " in scope " + erlQuote(scope) + " is not found"
 	}
 	return ""
@@ -132,12 +132,12 @@ func (h *Handler) writeCollectionsError(w http.ResponseWriter, r *http.Request, 
 	switch {
 	case missing != "":
 		writeGlobalError(w, http.StatusNotFound, missing)
-	case errors.Is(err, dcp.ErrExists) && collection == "":
+	case errors.Is(err, docstore.ErrExists) && collection == "":
 		writeGlobalError(w, http.StatusBadRequest, "Scope with name "+erlQuote(scope)+" already exists")
-	case errors.Is(err, dcp.ErrExists):
+	case errors.Is(err, docstore.ErrExists):
 		writeGlobalError(w, http.StatusBadRequest, "Collection with name "+erlQuote(collection)+" in scope "+erlQuote(scope)+" already exists")
-	case errors.Is(err, dcp.ErrInvalid):
-		writeGlobalError(w, http.StatusBadRequest, dcp.InvalidReason(err))
+	case errors.Is(err, docstore.ErrInvalid):
+		writeGlobalError(w, http.StatusBadRequest, docstore.InvalidReason(err))
 	case h.writeUnavailable(w, err):
 	default:
 		h.writeUnexpected(w, r, err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 	"eventide/node/rest/resttest"
 )
 
@@ -88,7 +88,7 @@ func FuzzPath(f *testing.F) {
 func fuzzEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newTestEnv(t)
-	if err := e.store.CreateBucket(dcp.BucketSpec{Name: "b", UUID: "bb", RAMQuotaMB: 100, Type: dcp.BucketTypeMembase}); err != nil {
+	if err := e.store.CreateBucket(docstore.BucketSpec{Name: "b", UUID: "bb", RAMQuotaMB: 100, Type: docstore.BucketTypeMembase}); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -12,7 +12,7 @@ import (
 
 	"github.com/couchbase/gocb/v2"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // fakeEventing records the requests gocb's eventing function manager sends
@@ -51,7 +51,7 @@ func (f *fakeEventing) seen() []string {
 type gocbEnv struct {
 	ip       string
 	h        *Handler
-	store    *dcp.Store
+	store    *docstore.Store
 	cluster  *fakeCluster
 	eventing *fakeEventing
 }
@@ -67,7 +67,7 @@ func newGocbEnv(t *testing.T) *gocbEnv {
 	_, evPort, _ := net.SplitHostPort(evLn.Addr().String())
 	port, _ := strconv.Atoi(evPort)
 
-	store := dcp.NewStore(numVB)
+	store := docstore.NewStore(numVB)
 	cl := &fakeCluster{leader: "n1", nodes: []NodeInfo{oneNode(ln.Addr().String(), port)}}
 	h, err := New(Config{Username: testUser, Password: testPass, Logger: testLogger(t), StreamPollInterval: 50 * time.Millisecond},
 		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: cl, Docs: store, Writer: &fakeKeyspaces{store: store}})
@@ -105,7 +105,7 @@ func (e *gocbEnv) connect(t *testing.T) *gocb.Cluster {
 // the bootstrap recipe documented in DESIGN.md.
 func TestGocb_EventingManagerWithoutKV(t *testing.T) {
 	e := newGocbEnv(t)
-	if err := e.store.CreateBucket(dcp.BucketSpec{Name: "default", UUID: "aa", RAMQuotaMB: 100, Type: dcp.BucketTypeMembase}); err != nil {
+	if err := e.store.CreateBucket(docstore.BucketSpec{Name: "default", UUID: "aa", RAMQuotaMB: 100, Type: docstore.BucketTypeMembase}); err != nil {
 		t.Fatal(err)
 	}
 	c := e.connect(t)
@@ -154,7 +154,7 @@ func TestGocb_EventingManagerWithoutKV(t *testing.T) {
 // bodies gocb turns into its typed errors.
 func TestGocb_BucketAndCollectionManagers(t *testing.T) {
 	e := newGocbEnv(t)
-	if err := e.store.CreateBucket(dcp.BucketSpec{Name: "default", UUID: "aa", RAMQuotaMB: 100, Type: dcp.BucketTypeMembase}); err != nil {
+	if err := e.store.CreateBucket(docstore.BucketSpec{Name: "default", UUID: "aa", RAMQuotaMB: 100, Type: docstore.BucketTypeMembase}); err != nil {
 		t.Fatal(err)
 	}
 	c := e.connect(t)
@@ -253,7 +253,7 @@ func TestGocb_BucketAndCollectionManagers(t *testing.T) {
 // and follows a change of the eventing endpoint.
 func TestGocb_MemcachedBootstrapFollowsTopology(t *testing.T) {
 	e := newGocbEnv(t)
-	if err := e.store.CreateBucket(dcp.BucketSpec{Name: "boot", UUID: "bb", RAMQuotaMB: 64, Type: dcp.BucketTypeMemcached}); err != nil {
+	if err := e.store.CreateBucket(docstore.BucketSpec{Name: "boot", UUID: "bb", RAMQuotaMB: 64, Type: docstore.BucketTypeMemcached}); err != nil {
 		t.Fatal(err)
 	}
 	c := e.connect(t)

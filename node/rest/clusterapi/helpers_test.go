@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 const (
@@ -27,10 +27,10 @@ const (
 )
 
 // fakeKeyspaces replicates nothing: it applies changes straight to a real
-// *dcp.Store, as a one-node consensus would. fail, when set, is returned by
+// *docstore.Store, as a one-node consensus would. fail, when set, is returned by
 // every change instead.
 type fakeKeyspaces struct {
-	store *dcp.Store
+	store *docstore.Store
 	mu    sync.Mutex
 	fail  error
 }
@@ -47,7 +47,7 @@ func (f *fakeKeyspaces) setFail(err error) {
 	f.mu.Unlock()
 }
 
-func (f *fakeKeyspaces) CreateBucket(_ context.Context, spec dcp.BucketSpec) error {
+func (f *fakeKeyspaces) CreateBucket(_ context.Context, spec docstore.BucketSpec) error {
 	if err := f.failure(); err != nil {
 		return err
 	}
@@ -75,14 +75,14 @@ func (f *fakeKeyspaces) DeleteScope(_ context.Context, bucket, scope string) err
 	return f.store.DeleteScope(bucket, scope)
 }
 
-func (f *fakeKeyspaces) CreateCollection(_ context.Context, ks dcp.Keyspace) error {
+func (f *fakeKeyspaces) CreateCollection(_ context.Context, ks docstore.Keyspace) error {
 	if err := f.failure(); err != nil {
 		return err
 	}
 	return f.store.CreateCollection(ks)
 }
 
-func (f *fakeKeyspaces) DeleteCollection(_ context.Context, ks dcp.Keyspace) error {
+func (f *fakeKeyspaces) DeleteCollection(_ context.Context, ks docstore.Keyspace) error {
 	if err := f.failure(); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (f *fakeKeyspaces) DeleteCollection(_ context.Context, ks dcp.Keyspace) err
 
 // WriteDocs applies each mutation to the store at the wall clock, as a
 // one-node consensus would (fakeKeyspaces is the tests' DocWriter too).
-func (f *fakeKeyspaces) WriteDocs(_ context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error) {
+func (f *fakeKeyspaces) WriteDocs(_ context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error) {
 	if err := f.failure(); err != nil {
 		return nil, err
 	}
@@ -154,18 +154,18 @@ func oneNode(host string, eventingPort int) NodeInfo {
 	}
 }
 
-// testEnv is a handler over a real dcp.Store and a fake cluster.
+// testEnv is a handler over a real docstore.Store and a fake cluster.
 type testEnv struct {
 	h       *Handler
 	srv     *httptest.Server
-	store   *dcp.Store
+	store   *docstore.Store
 	ks      *fakeKeyspaces
 	cluster *fakeCluster
 }
 
 func newTestEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 	t.Helper()
-	store := dcp.NewStore(numVB)
+	store := docstore.NewStore(numVB)
 	ks := &fakeKeyspaces{store: store}
 	cl := &fakeCluster{leader: "n1"}
 	cfg := Config{Username: testUser, Password: testPass, Logger: testLogger(t), StreamPollInterval: 20 * time.Millisecond}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"eventide/node/eventing"
+	"eventide/eventing"
 	"eventide/node/rest/restauth"
 )
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"eventide/consensus"
-	"eventide/node/eventing"
-	"eventide/node/eventing/eventingtest"
+	"eventide/eventing"
+	"eventide/eventing/eventingtest"
 	"eventide/node/rest/eventingapi"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"eventide/node/eventing"
+	"eventide/eventing"
 	"eventide/node/rest/eventingapi"
 )
 

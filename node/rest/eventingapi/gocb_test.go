@@ -11,7 +11,7 @@ import (
 
 	"github.com/couchbase/gocb/v2"
 
-	"eventide/node/eventing"
+	"eventide/eventing"
 )
 
 // gocbClient replays what gocb v2.11.1's eventingManagementProviderCore

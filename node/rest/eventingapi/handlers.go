@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"eventide/node/eventing"
+	"eventide/eventing"
 )
 
 // badRequest builds an ERR_INVALID_REQUEST.

@@ -3,7 +3,7 @@ package eventingapi
 import (
 	"net/http"
 
-	"eventide/node/eventing"
+	"eventide/eventing"
 )
 
 // getInsight serves /getInsight: code insight by function,

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"eventide/handler"
-	"eventide/node/eventing"
-	"eventide/node/eventing/eventingtest"
+	"eventide/eventing"
+	"eventide/eventing/eventingtest"
 	"eventide/node/rest/eventingapi"
 )
 

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"eventide/node/eventing"
+	"eventide/eventing"
 )
 
 // statusHeader is the header Couchbase sets to the numeric result code on

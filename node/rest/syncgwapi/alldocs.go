@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // flushBytes is the response size after which streamed responses
@@ -65,13 +65,13 @@ func (s *server) handleAllDocs(q *request) error {
 	}
 	now := s.now()
 
-	var docs []*dcp.Document
+	var docs []*docstore.Document
 	if !haveKeys {
 		lim := 0
 		if limit > 0 && limit < uint64(int(^uint(0)>>1)) {
 			lim = int(limit)
 		}
-		docs, err = s.docs.AllDocs(ks, now, dcp.AllDocsOptions{StartKey: startKey, EndKey: endKey, Limit: lim})
+		docs, err = s.docs.AllDocs(ks, now, docstore.AllDocsOptions{StartKey: startKey, EndKey: endKey, Limit: lim})
 		if err != nil {
 			return keyspaceError(err, ks.Bucket, q.ksName)
 		}
@@ -98,14 +98,14 @@ func (s *server) handleAllDocs(q *request) error {
 				break
 			}
 			status := http.StatusNotFound
-			var d *dcp.Document
+			var d *docstore.Document
 			if !validDocID(k) {
 				status = http.StatusBadRequest
 			} else if got, err := s.docs.Get(ks, k); err == nil {
 				if visible(got) && live(got, now) {
 					d = got
 				}
-			} else if !errors.Is(err, dcp.ErrNotFound) {
+			} else if !errors.Is(err, docstore.ErrNotFound) {
 				return keyspaceError(err, ks.Bucket, q.ksName)
 			}
 			if d == nil {
@@ -132,7 +132,7 @@ func (s *server) handleAllDocs(q *request) error {
 }
 
 // appendAllDocsRow appends {"key","id","value":{"rev"},"doc"?,"update_seq"?}.
-func appendAllDocsRow(dst []byte, d *dcp.Document, includeDoc, includeSeq bool) []byte {
+func appendAllDocsRow(dst []byte, d *docstore.Document, includeDoc, includeSeq bool) []byte {
 	dst = append(dst, `{"key":`...)
 	dst = appendString(dst, d.Key)
 	dst = append(dst, `,"id":`...)

@@ -10,24 +10,24 @@ import (
 	"time"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // nullStore is a DocReader whose keyspaces all exist, and a DocWriter that
 // accepts every mutation at once, so that benchmarks measure the REST
 // layer alone.
-type nullStore struct{ doc *dcp.Document }
+type nullStore struct{ doc *docstore.Document }
 
-func (nullStore) Get(dcp.Keyspace, string) (*dcp.Document, error) { return nil, dcp.ErrNotFound }
-func (nullStore) AllDocs(dcp.Keyspace, uint32, dcp.AllDocsOptions) ([]*dcp.Document, error) {
+func (nullStore) Get(docstore.Keyspace, string) (*docstore.Document, error) { return nil, docstore.ErrNotFound }
+func (nullStore) AllDocs(docstore.Keyspace, uint32, docstore.AllDocsOptions) ([]*docstore.Document, error) {
 	return nil, nil
 }
-func (nullStore) Changes(dcp.Keyspace, uint64, int) ([]*dcp.Document, uint64, error) {
+func (nullStore) Changes(docstore.Keyspace, uint64, int) ([]*docstore.Document, uint64, error) {
 	return nil, 0, nil
 }
-func (nullStore) CheckKeyspace(dcp.Keyspace) error { return nil }
+func (nullStore) CheckKeyspace(docstore.Keyspace) error { return nil }
 func (nullStore) Changed(string) <-chan struct{}   { return make(chan struct{}) }
-func (n nullStore) WriteDocs(_ context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error) {
+func (n nullStore) WriteDocs(_ context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error) {
 	res := make([]consensus.DocResult, len(ms))
 	for i := range res {
 		res[i].Doc = n.doc
@@ -54,7 +54,7 @@ func bulkBody(n, round int) []byte {
 // the REST layer's own cost per document.
 func BenchmarkBulkDocs(b *testing.B) {
 	const docsPerReq = 1000
-	ns := nullStore{doc: &dcp.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
+	ns := nullStore{doc: &docstore.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
 	h, err := New(Config{Username: testUser, Password: testPass}, ns, ns)
 	if err != nil {
 		b.Fatal(err)
@@ -79,7 +79,7 @@ func BenchmarkBulkDocs(b *testing.B) {
 // BenchmarkBulkDocsParallel is BenchmarkBulkDocs with concurrent clients.
 func BenchmarkBulkDocsParallel(b *testing.B) {
 	const docsPerReq = 1000
-	ns := nullStore{doc: &dcp.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
+	ns := nullStore{doc: &docstore.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
 	h, err := New(Config{Username: testUser, Password: testPass}, ns, ns)
 	if err != nil {
 		b.Fatal(err)
@@ -104,12 +104,12 @@ func BenchmarkBulkDocsParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N*docsPerReq)/time.Since(start).Seconds(), "docs/s")
 }
 
-// BenchmarkBulkDocsStore is BenchmarkBulkDocs against a real dcp.Store
+// BenchmarkBulkDocsStore is BenchmarkBulkDocs against a real docstore.Store
 // (applied directly, no Raft): REST plus document state, new keys each round.
 func BenchmarkBulkDocsStore(b *testing.B) {
 	const docsPerReq = 1000
-	store := dcp.NewStore(1024)
-	if err := store.CreateBucket(dcp.BucketSpec{Name: "db", Type: "membase"}); err != nil {
+	store := docstore.NewStore(1024)
+	if err := store.CreateBucket(docstore.BucketSpec{Name: "db", Type: "membase"}); err != nil {
 		b.Fatal(err)
 	}
 	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
@@ -144,7 +144,7 @@ func BenchmarkBulkDocsStore(b *testing.B) {
 // as upserts, so that rounds over the same keys keep succeeding).
 type benchWriter struct{ w *storeWriter }
 
-func (bw benchWriter) WriteDocs(_ context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error) {
+func (bw benchWriter) WriteDocs(_ context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error) {
 	res := make([]consensus.DocResult, len(ms))
 	cas := uint64(bw.w.clock.Now().UnixNano())
 	for i := range ms {

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // This file turns request documents into mutations without decoding them
@@ -339,7 +339,7 @@ func parseExpiry(raw string, now time.Time) (uint32, error) {
 	default:
 		return 0, fmt.Errorf("unrecognized expiry format")
 	}
-	exp, ok := dcp.AbsoluteExpiry(v, now)
+	exp, ok := docstore.AbsoluteExpiry(v, now)
 	if !ok {
 		return 0, fmt.Errorf("expiry value is not within valid range: %d", v)
 	}
@@ -364,18 +364,18 @@ func validRevID(rev string) bool {
 
 // live reports whether d is a live version at now: not a tombstone and
 // not past its expiry (ExpireDue expires documents whose expiry <= now).
-func live(d *dcp.Document, now uint32) bool {
+func live(d *docstore.Document, now uint32) bool {
 	return !d.Deleted && (d.Expiry == 0 || d.Expiry > now)
 }
 
 // visible reports whether Sync Gateway would show d at all: a tombstone,
 // or a JSON document whose body is an object. Binary or non-object
 // documents written by other APIs cannot be imported by Sync Gateway.
-func visible(d *dcp.Document) bool {
+func visible(d *docstore.Document) bool {
 	if d.Deleted {
 		return true
 	}
-	if d.Datatype != dcp.DatatypeJSON {
+	if d.Datatype != docstore.DatatypeJSON {
 		return false
 	}
 	i := skipSpace(d.Body, 0)
@@ -384,7 +384,7 @@ func visible(d *dcp.Document) bool {
 
 // appendDoc appends the document as Sync Gateway returns it: _id and _rev
 // (and _exp and _deleted when wanted) merged into the stored body.
-func appendDoc(dst []byte, d *dcp.Document, showExp bool) []byte {
+func appendDoc(dst []byte, d *docstore.Document, showExp bool) []byte {
 	dst = append(dst, `{"_id":`...)
 	dst = appendString(dst, d.Key)
 	dst = append(dst, `,"_rev":`...)
@@ -397,7 +397,7 @@ func appendDoc(dst []byte, d *dcp.Document, showExp bool) []byte {
 	if d.Deleted {
 		dst = append(dst, `,"_deleted":true`...)
 	}
-	if d.Datatype == dcp.DatatypeJSON {
+	if d.Datatype == docstore.DatatypeJSON {
 		if i := skipSpace(d.Body, 0); i < len(d.Body) && d.Body[i] == '{' {
 			if j := skipSpace(d.Body, i+1); j < len(d.Body) && d.Body[j] != '}' {
 				dst = append(dst, ',')

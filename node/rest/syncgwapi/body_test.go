@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // checkSplit verifies splitDoc against encoding/json: the body is the
@@ -165,16 +165,16 @@ func TestAppendString_MatchesEncodingJSON(t *testing.T) {
 
 func TestAppendDoc(t *testing.T) {
 	cases := []struct {
-		d    dcp.Document
+		d    docstore.Document
 		exp  bool
 		want string
 	}{
-		{dcp.Document{Key: "k", RevID: "1-a", Body: []byte(`{"x":1}`)}, false, `{"_id":"k","_rev":"1-a","x":1}`},
-		{dcp.Document{Key: "k", RevID: "1-a", Body: []byte(`{}`)}, false, `{"_id":"k","_rev":"1-a"}`},
-		{dcp.Document{Key: "k", RevID: "1-a", Body: []byte(" { \"x\" : 1 } ")}, false, `{"_id":"k","_rev":"1-a","x" : 1 } `},
-		{dcp.Document{Key: "k", RevID: "2-b", Deleted: true}, false, `{"_id":"k","_rev":"2-b","_deleted":true}`},
-		{dcp.Document{Key: "k", RevID: "1-a", Body: []byte(`{}`), Expiry: 1704067200}, true, `{"_id":"k","_rev":"1-a","_exp":"2024-01-01T00:00:00Z"}`},
-		{dcp.Document{Key: `q"`, RevID: "1-a", Body: []byte(`{"y":[]}`)}, false, `{"_id":"q\"","_rev":"1-a","y":[]}`},
+		{docstore.Document{Key: "k", RevID: "1-a", Body: []byte(`{"x":1}`)}, false, `{"_id":"k","_rev":"1-a","x":1}`},
+		{docstore.Document{Key: "k", RevID: "1-a", Body: []byte(`{}`)}, false, `{"_id":"k","_rev":"1-a"}`},
+		{docstore.Document{Key: "k", RevID: "1-a", Body: []byte(" { \"x\" : 1 } ")}, false, `{"_id":"k","_rev":"1-a","x" : 1 } `},
+		{docstore.Document{Key: "k", RevID: "2-b", Deleted: true}, false, `{"_id":"k","_rev":"2-b","_deleted":true}`},
+		{docstore.Document{Key: "k", RevID: "1-a", Body: []byte(`{}`), Expiry: 1704067200}, true, `{"_id":"k","_rev":"1-a","_exp":"2024-01-01T00:00:00Z"}`},
+		{docstore.Document{Key: `q"`, RevID: "1-a", Body: []byte(`{"y":[]}`)}, false, `{"_id":"q\"","_rev":"1-a","y":[]}`},
 	}
 	for _, tc := range cases {
 		got := string(appendDoc(nil, &tc.d, tc.exp))

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // bulkRequest is the body of POST /{keyspace}/_bulk_docs. Documents stay
@@ -70,7 +70,7 @@ func (s *server) handleBulkDocs(q *request) error {
 	n := len(req.Docs)
 	results := make([]bulkResult, 0, n)
 	var locals []bulkResult
-	muts := make([]dcp.Mutation, 0, n)
+	muts := make([]docstore.Mutation, 0, n)
 	slot := make([]int, 0, n) // muts[j] answers results[slot[j]]
 	var specials []special    // reused across documents
 	now := s.cfg.Now()

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 func TestBulkDocs_MixedOperationsInOneWrite(t *testing.T) {
@@ -89,7 +89,7 @@ func TestBulkDocs_MixedOperationsInOneWrite(t *testing.T) {
 	if got := strings.Join(keys[:5], ","); got != "new1,a,b,c,c" || len(keys) != 7 || keys[6] != "new1" {
 		t.Errorf("mutations %v", keys)
 	}
-	if m := calls[0][2]; m.Op != dcp.OpDelete || m.IfRev != revB {
+	if m := calls[0][2]; m.Op != docstore.OpDelete || m.IfRev != revB {
 		t.Errorf("delete mutation = %+v", m)
 	}
 	if m := calls[0][0]; string(m.Body) != `{"x":1}` || !m.RequireRev || m.IfRev != "" {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Sync Gateway's _changes heartbeat and timeout bounds, in milliseconds.
@@ -116,7 +116,7 @@ func (s *server) handleChanges(q *request) error {
 // changesFeed accumulates one _changes response.
 type changesFeed struct {
 	s       *server
-	ks      dcp.Keyspace
+	ks      docstore.Keyspace
 	ksName  string
 	opts    changesOptions
 	now     uint32
@@ -130,7 +130,7 @@ type changesFeed struct {
 func (f *changesFeed) full() bool { return f.opts.limit > 0 && f.count >= f.opts.limit }
 
 // add writes one entry if the options let it through.
-func (f *changesFeed) add(q *request, d *dcp.Document) {
+func (f *changesFeed) add(q *request, d *docstore.Document) {
 	if !visible(d) || (f.opts.activeOnly && !live(d, f.now)) {
 		return
 	}
@@ -177,7 +177,7 @@ func (f *changesFeed) collect(q *request) error {
 // collectDocIDs serves filter=_doc_ids: the named documents changed after
 // since, in sequence order.
 func (f *changesFeed) collectDocIDs() error {
-	var docs []*dcp.Document
+	var docs []*docstore.Document
 	seen := make(map[string]bool, len(f.opts.docIDs))
 	for _, id := range f.opts.docIDs {
 		if seen[id] || !validDocID(id) {
@@ -186,7 +186,7 @@ func (f *changesFeed) collectDocIDs() error {
 		seen[id] = true
 		d, err := f.s.docs.Get(f.ks, id)
 		if err != nil {
-			if errors.Is(err, dcp.ErrNotFound) {
+			if errors.Is(err, docstore.ErrNotFound) {
 				continue
 			}
 			return keyspaceError(err, f.ks.Bucket, f.ksName)
@@ -195,7 +195,7 @@ func (f *changesFeed) collectDocIDs() error {
 			docs = append(docs, d)
 		}
 	}
-	slices.SortFunc(docs, func(a, b *dcp.Document) int {
+	slices.SortFunc(docs, func(a, b *docstore.Document) int {
 		switch {
 		case a.ChangeSeq < b.ChangeSeq:
 			return -1
@@ -253,7 +253,7 @@ func (f *changesFeed) wait(q *request, wake <-chan struct{}) error {
 }
 
 // appendChange appends one entry: {"seq","id","deleted"?,"doc"?,"changes":[{"rev"}]}.
-func appendChange(dst []byte, d *dcp.Document, includeDoc bool) []byte {
+func appendChange(dst []byte, d *docstore.Document, includeDoc bool) []byte {
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendUint(dst, d.ChangeSeq, 10)
 	dst = append(dst, `,"id":`...)

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // handleRoot serves GET / : server information, as Sync Gateway.
@@ -47,7 +47,7 @@ func (s *server) handleDBInfo(q *request) error {
 		if seq, err = s.lastSeq(ks); err != nil {
 			return keyspaceError(err, ks.Bucket, q.ksName)
 		}
-	case ks.Bucket == q.ksName && (errors.Is(err, dcp.ErrScopeNotFound) || errors.Is(err, dcp.ErrCollectionNotFound)):
+	case ks.Bucket == q.ksName && (errors.Is(err, docstore.ErrScopeNotFound) || errors.Is(err, docstore.ErrCollectionNotFound)):
 		// The database exists without its default collection.
 	default:
 		return keyspaceError(err, ks.Bucket, q.ksName)

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // handleGetDoc serves GET and HEAD /{keyspace}/{docid}: the current
@@ -39,7 +39,7 @@ func (s *server) handleGetDoc(q *request) error {
 	rev := vals.Get("rev")
 	d, err := s.docs.Get(ks, q.docID)
 	if err != nil {
-		if errors.Is(err, dcp.ErrNotFound) {
+		if errors.Is(err, docstore.ErrNotFound) {
 			return errorf(http.StatusNotFound, reasonMissing)
 		}
 		return keyspaceError(err, ks.Bucket, q.ksName)
@@ -66,7 +66,7 @@ func (s *server) handleGetDoc(q *request) error {
 // appendRevisions adds "_revisions":{"start":gen,"ids":[digests]} to the
 // document object that out ends with, as Sync Gateway's ?revs=true does:
 // the current revision and its kept ancestors, newest first.
-func appendRevisions(out []byte, d *dcp.Document, limit int) []byte {
+func appendRevisions(out []byte, d *docstore.Document, limit int) []byte {
 	gen, digest, ok := splitRev(d.RevID)
 	if !ok || limit == 0 {
 		return out
@@ -141,32 +141,32 @@ func ifMatch(r *http.Request) string {
 
 // docMutation builds the mutation for a new revision of id (rev: the
 // parent revision, "" to create), checking what Sync Gateway checks.
-func (s *server) docMutation(ks dcp.Keyspace, id, rev string, body []byte, f *docFields) (dcp.Mutation, *httpError) {
+func (s *server) docMutation(ks docstore.Keyspace, id, rev string, body []byte, f *docFields) (docstore.Mutation, *httpError) {
 	if rev != "" && !validRevID(rev) {
-		return dcp.Mutation{}, errorf(http.StatusBadRequest, reasonInvalidRev)
+		return docstore.Mutation{}, errorf(http.StatusBadRequest, reasonInvalidRev)
 	}
 	if f.err != nil {
-		return dcp.Mutation{}, f.err
+		return docstore.Mutation{}, f.err
 	}
 	if !validDocID(id) {
-		return dcp.Mutation{}, errorf(http.StatusBadRequest, reasonInvalidDocID)
+		return docstore.Mutation{}, errorf(http.StatusBadRequest, reasonInvalidDocID)
 	}
 	body = dedupeKeys(body) // see dupkeys.go: the last value of a key wins
 	if len(body) > s.cfg.MaxDocBytes {
-		return dcp.Mutation{}, errorf(http.StatusRequestEntityTooLarge, "document exceeds the maximum size of %d bytes", s.cfg.MaxDocBytes)
+		return docstore.Mutation{}, errorf(http.StatusRequestEntityTooLarge, "document exceeds the maximum size of %d bytes", s.cfg.MaxDocBytes)
 	}
-	m := dcp.Mutation{Keyspace: ks, Key: id, Op: dcp.OpUpsert, Body: body, Datatype: dcp.DatatypeJSON, Expiry: f.expiry, IfRev: rev, RequireRev: rev == ""}
+	m := docstore.Mutation{Keyspace: ks, Key: id, Op: docstore.OpUpsert, Body: body, Datatype: docstore.DatatypeJSON, Expiry: f.expiry, IfRev: rev, RequireRev: rev == ""}
 	if f.deleted {
-		m.Op, m.Body, m.Expiry = dcp.OpDelete, nil, 0
+		m.Op, m.Body, m.Expiry = docstore.OpDelete, nil, 0
 	}
 	return m, nil
 }
 
 // writeOne applies one mutation and returns the new version.
-func (s *server) writeOne(q *request, m dcp.Mutation) (*dcp.Document, error) {
+func (s *server) writeOne(q *request, m docstore.Mutation) (*docstore.Document, error) {
 	ctx, cancel := writeCtx(q.r)
 	defer cancel()
-	res, err := s.writer.WriteDocs(ctx, []dcp.Mutation{m})
+	res, err := s.writer.WriteDocs(ctx, []docstore.Mutation{m})
 	if err != nil {
 		return nil, writeFailure(err)
 	}
@@ -285,7 +285,7 @@ func (s *server) handleDeleteDoc(q *request) error {
 	if rev != "" && !validRevID(rev) {
 		return errorf(http.StatusBadRequest, reasonInvalidRev)
 	}
-	m := dcp.Mutation{Keyspace: ks, Key: q.docID, Op: dcp.OpDelete, IfRev: rev, RequireRev: rev == ""}
+	m := docstore.Mutation{Keyspace: ks, Key: q.docID, Op: docstore.OpDelete, IfRev: rev, RequireRev: rev == ""}
 	d, err := s.writeOne(q, m)
 	if err != nil {
 		return err

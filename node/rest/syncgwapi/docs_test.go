@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 func TestNew_RejectsBadConfig(t *testing.T) {
-	store := dcp.NewStore(4)
+	store := docstore.NewStore(4)
 	w := &storeWriter{store: store, clock: &testClock{}}
 	cases := []struct {
 		name string
@@ -539,7 +539,7 @@ func TestWriterFailures(t *testing.T) {
 // panicReader panics on Get, to prove a panic never reaches the client.
 type panicReader struct{ DocReader }
 
-func (panicReader) Get(dcp.Keyspace, string) (*dcp.Document, error) { panic("boom") }
+func (panicReader) Get(docstore.Keyspace, string) (*docstore.Document, error) { panic("boom") }
 
 func TestPanicRecovered(t *testing.T) {
 	e := newEnvWith(t, func(r DocReader) DocReader { return panicReader{r} })
@@ -553,10 +553,10 @@ func TestPanicRecovered(t *testing.T) {
 // hiddenDocs: binary documents written by other APIs are invisible here.
 func TestBinaryDocumentsInvisible(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.store.Apply(dcp.Mutation{Keyspace: ksDefault, Key: "bin", Body: []byte{0, 1, 2}, Datatype: dcp.DatatypeBinary}, 1); err != nil {
+	if _, err := e.store.Apply(docstore.Mutation{Keyspace: ksDefault, Key: "bin", Body: []byte{0, 1, 2}, Datatype: docstore.DatatypeBinary}, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Apply(dcp.Mutation{Keyspace: ksDefault, Key: "arr", Body: []byte(`[1]`)}, 2); err != nil {
+	if _, err := e.store.Apply(docstore.Mutation{Keyspace: ksDefault, Key: "arr", Body: []byte(`[1]`)}, 2); err != nil {
 		t.Fatal(err)
 	}
 	e.put("/db/json", `{}`)

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 // Sentinel errors.
@@ -83,9 +83,9 @@ func appendErrorBody(dst []byte, status int, reason string) []byte {
 // an unknown keyspace. name is the keyspace as the client wrote it.
 func keyspaceError(err error, bucket, name string) error {
 	switch {
-	case errors.Is(err, dcp.ErrBucketNotFound):
+	case errors.Is(err, docstore.ErrBucketNotFound):
 		return errorf(http.StatusNotFound, "no such database %q", bucket)
-	case errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
+	case errors.Is(err, docstore.ErrScopeNotFound), errors.Is(err, docstore.ErrCollectionNotFound):
 		return errorf(http.StatusNotFound, "keyspace %s not found", name)
 	}
 	return err
@@ -113,24 +113,24 @@ func writeFailure(err error) error {
 // document error. Whether the client named a revision decides between
 // "Document exists" (a create hit a live document) and "Document revision
 // conflict" (the named revision is not the current one), as in Sync Gateway.
-func mutationError(err error, m *dcp.Mutation, name string) *httpError {
+func mutationError(err error, m *docstore.Mutation, name string) *httpError {
 	switch {
-	case errors.Is(err, dcp.ErrConflict), errors.Is(err, dcp.ErrExists), errors.Is(err, dcp.ErrCASMismatch):
+	case errors.Is(err, docstore.ErrConflict), errors.Is(err, docstore.ErrExists), errors.Is(err, docstore.ErrCASMismatch):
 		if m.IfRev == "" {
 			return errorf(http.StatusConflict, reasonDocExists)
 		}
 		return errorf(http.StatusConflict, reasonRevConflict)
-	case errors.Is(err, dcp.ErrNotFound):
+	case errors.Is(err, docstore.ErrNotFound):
 		if m.IfRev != "" {
 			return errorf(http.StatusConflict, reasonRevConflict)
 		}
 		return errorf(http.StatusNotFound, reasonMissing)
-	case errors.Is(err, dcp.ErrBucketNotFound):
+	case errors.Is(err, docstore.ErrBucketNotFound):
 		return errorf(http.StatusNotFound, "no such database %q", m.Keyspace.Bucket)
-	case errors.Is(err, dcp.ErrScopeNotFound), errors.Is(err, dcp.ErrCollectionNotFound):
+	case errors.Is(err, docstore.ErrScopeNotFound), errors.Is(err, docstore.ErrCollectionNotFound):
 		return errorf(http.StatusNotFound, "keyspace %s not found", name)
-	case errors.Is(err, dcp.ErrInvalid):
-		return errorf(http.StatusBadRequest, "%s", dcp.InvalidReason(err))
+	case errors.Is(err, docstore.ErrInvalid):
+		return errorf(http.StatusBadRequest, "%s", docstore.InvalidReason(err))
 	}
 	return nil
 }

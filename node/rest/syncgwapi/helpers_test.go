@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 )
 
 const (
@@ -40,19 +40,19 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // storeWriter is a DocWriter that applies mutations straight to a real
-// dcp.Store, as the consensus FSM would, and records each call.
+// docstore.Store, as the consensus FSM would, and records each call.
 type storeWriter struct {
-	store *dcp.Store
+	store *docstore.Store
 	clock *testClock
 
 	mu    sync.Mutex
-	calls [][]dcp.Mutation
+	calls [][]docstore.Mutation
 	fail  error // when set, WriteDocs fails as a whole
 }
 
-func (w *storeWriter) WriteDocs(ctx context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error) {
+func (w *storeWriter) WriteDocs(ctx context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error) {
 	w.mu.Lock()
-	w.calls = append(w.calls, append([]dcp.Mutation(nil), ms...))
+	w.calls = append(w.calls, append([]docstore.Mutation(nil), ms...))
 	fail := w.fail
 	w.mu.Unlock()
 	if fail != nil {
@@ -66,25 +66,25 @@ func (w *storeWriter) WriteDocs(ctx context.Context, ms []dcp.Mutation) ([]conse
 	return res, nil
 }
 
-func (w *storeWriter) Calls() [][]dcp.Mutation {
+func (w *storeWriter) Calls() [][]docstore.Mutation {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([][]dcp.Mutation(nil), w.calls...)
+	return append([][]docstore.Mutation(nil), w.calls...)
 }
 
 // env is one handler over a real store with bucket "db" (its _default
 // collection) and collection "db.sc.col".
 type env struct {
 	t      *testing.T
-	store  *dcp.Store
+	store  *docstore.Store
 	writer *storeWriter
 	clock  *testClock
 	h      http.Handler
 }
 
 var (
-	ksDefault = dcp.Keyspace{Bucket: "db", Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}
-	ksCol     = dcp.Keyspace{Bucket: "db", Scope: "sc", Collection: "col"}
+	ksDefault = docstore.Keyspace{Bucket: "db", Scope: docstore.DefaultScope, Collection: docstore.DefaultCollection}
+	ksCol     = docstore.Keyspace{Bucket: "db", Scope: "sc", Collection: "col"}
 )
 
 func newEnv(t *testing.T) *env {
@@ -95,8 +95,8 @@ func newEnv(t *testing.T) *env {
 // newEnvWith builds an env; wrap, if set, wraps the reader given to New.
 func newEnvWith(t *testing.T, wrap func(DocReader) DocReader) *env {
 	t.Helper()
-	store := dcp.NewStore(64)
-	if err := store.CreateBucket(dcp.BucketSpec{Name: "db", UUID: "0123abcd", Type: "membase"}); err != nil {
+	store := docstore.NewStore(64)
+	if err := store.CreateBucket(docstore.BucketSpec{Name: "db", UUID: "0123abcd", Type: "membase"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.CreateScope("db", "sc"); err != nil {
@@ -236,14 +236,14 @@ func wantError(t *testing.T, r response, status int, name, reason string) {
 
 // snapshot is what a rejected write must leave unchanged.
 type snapshot struct {
-	lastSeqs map[dcp.Keyspace]uint64
-	docs     map[string]*dcp.Document
+	lastSeqs map[docstore.Keyspace]uint64
+	docs     map[string]*docstore.Document
 }
 
 func (e *env) snapshot() snapshot {
 	e.t.Helper()
-	s := snapshot{lastSeqs: map[dcp.Keyspace]uint64{}, docs: map[string]*dcp.Document{}}
-	for _, ks := range []dcp.Keyspace{ksDefault, ksCol} {
+	s := snapshot{lastSeqs: map[docstore.Keyspace]uint64{}, docs: map[string]*docstore.Document{}}
+	for _, ks := range []docstore.Keyspace{ksDefault, ksCol} {
 		docs, last, err := e.store.Changes(ks, 0, 0)
 		if err != nil {
 			e.t.Fatal(err)

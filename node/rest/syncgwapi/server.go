@@ -11,7 +11,7 @@
 // "db.scope.collection"; the split is unambiguous because the cluster
 // manager refuses periods in bucket names (Couchbase's other name
 // characters, % included, reach this API percent-encoded). Documents are
-// read from a DocReader (*dcp.Store)
+// read from a DocReader (*docstore.Store)
 // and written through a DocWriter (*consensus.Store); every request's
 // writes, including all documents of one _bulk_docs request, go to the
 // writer in one WriteDocs call so that they share one group commit.
@@ -45,25 +45,25 @@ import (
 	"time"
 
 	"eventide/consensus"
-	"eventide/dcp"
+	"eventide/docstore"
 	"eventide/node/rest/restauth"
 )
 
-// DocReader reads documents; *dcp.Store satisfies it. Its methods are
+// DocReader reads documents; *docstore.Store satisfies it. Its methods are
 // called concurrently.
 type DocReader interface {
 	// Get returns the current version of a key, tombstones included;
-	// dcp.ErrNotFound if it never existed.
-	Get(ks dcp.Keyspace, key string) (*dcp.Document, error)
+	// docstore.ErrNotFound if it never existed.
+	Get(ks docstore.Keyspace, key string) (*docstore.Document, error)
 	// AllDocs returns live documents sorted by key.
-	AllDocs(ks dcp.Keyspace, now uint32, opts dcp.AllDocsOptions) ([]*dcp.Document, error)
+	AllDocs(ks docstore.Keyspace, now uint32, opts docstore.AllDocsOptions) ([]*docstore.Document, error)
 	// Changes returns up to limit (0 = all) current versions with
 	// ChangeSeq > since, in ChangeSeq order, and the collection's last
 	// ChangeSeq.
-	Changes(ks dcp.Keyspace, since uint64, limit int) ([]*dcp.Document, uint64, error)
+	Changes(ks docstore.Keyspace, since uint64, limit int) ([]*docstore.Document, uint64, error)
 	// CheckKeyspace returns nil if the collection exists, else
-	// dcp.ErrBucketNotFound, dcp.ErrScopeNotFound or dcp.ErrCollectionNotFound.
-	CheckKeyspace(ks dcp.Keyspace) error
+	// docstore.ErrBucketNotFound, docstore.ErrScopeNotFound or docstore.ErrCollectionNotFound.
+	CheckKeyspace(ks docstore.Keyspace) error
 	// Changed returns a channel closed at the next change to any document
 	// of bucket (edge-triggered).
 	Changed(bucket string) <-chan struct{}
@@ -73,12 +73,12 @@ type DocReader interface {
 type DocWriter interface {
 	// WriteDocs applies each mutation independently, group-committed, and
 	// returns one result per mutation; its error is for the call as a whole.
-	WriteDocs(ctx context.Context, ms []dcp.Mutation) ([]consensus.DocResult, error)
+	WriteDocs(ctx context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error)
 }
 
 // The real types must fit.
 var (
-	_ DocReader = (*dcp.Store)(nil)
+	_ DocReader = (*docstore.Store)(nil)
 	_ DocWriter = (*consensus.Store)(nil)
 )
 
@@ -442,7 +442,7 @@ func jsonStringParam(v string) string {
 }
 
 // resolveKeyspace parses a keyspace segment and checks that it exists.
-func (s *server) resolveKeyspace(name string) (dcp.Keyspace, error) {
+func (s *server) resolveKeyspace(name string) (docstore.Keyspace, error) {
 	ks, ok := parseKeyspace(name)
 	if !ok {
 		return ks, errorf(http.StatusNotFound, "keyspace %s not found", name)
@@ -455,22 +455,22 @@ func (s *server) resolveKeyspace(name string) (dcp.Keyspace, error) {
 
 // parseKeyspace reads "db", "db.collection" (in the _default scope) or
 // "db.scope.collection".
-func parseKeyspace(name string) (dcp.Keyspace, bool) {
+func parseKeyspace(name string) (docstore.Keyspace, bool) {
 	parts := strings.Split(name, ".")
 	for _, p := range parts {
 		if p == "" {
-			return dcp.Keyspace{}, false
+			return docstore.Keyspace{}, false
 		}
 	}
 	switch len(parts) {
 	case 1:
-		return dcp.Keyspace{Bucket: parts[0], Scope: dcp.DefaultScope, Collection: dcp.DefaultCollection}, true
+		return docstore.Keyspace{Bucket: parts[0], Scope: docstore.DefaultScope, Collection: docstore.DefaultCollection}, true
 	case 2:
-		return dcp.Keyspace{Bucket: parts[0], Scope: dcp.DefaultScope, Collection: parts[1]}, true
+		return docstore.Keyspace{Bucket: parts[0], Scope: docstore.DefaultScope, Collection: parts[1]}, true
 	case 3:
-		return dcp.Keyspace{Bucket: parts[0], Scope: parts[1], Collection: parts[2]}, true
+		return docstore.Keyspace{Bucket: parts[0], Scope: parts[1], Collection: parts[2]}, true
 	}
-	return dcp.Keyspace{}, false
+	return docstore.Keyspace{}, false
 }
 
 // now is the current time in unix seconds, for expiry checks.
@@ -544,7 +544,7 @@ func (s *server) putBuf(b *bytes.Buffer) {
 }
 
 // lastSeq returns the keyspace's last change sequence.
-func (s *server) lastSeq(ks dcp.Keyspace) (uint64, error) {
+func (s *server) lastSeq(ks docstore.Keyspace) (uint64, error) {
 	_, last, err := s.docs.Changes(ks, ^uint64(0), 1)
 	return last, err
 }
