@@ -2,9 +2,6 @@ package handler
 
 import (
 	"errors"
-	"reflect"
-	"strconv"
-	"strings"
 	"testing"
 
 	"eventide/docstore"
@@ -36,45 +33,6 @@ func FuzzCompile(f *testing.F) {
 		var ce *CompileError
 		if err != nil && errors.As(err, &ce) && (ce.Line < 0 || ce.Column < 0) {
 			t.Fatalf("Compile(%q): error at line %d column %d", code, ce.Line, ce.Column)
-		}
-	})
-}
-
-// formatSubdocPath writes a parsed path back in the syntax
-// parseSubdocPath reads, quoting keys with backticks where needed.
-func formatSubdocPath(path []pathElem) string {
-	var b strings.Builder
-	for i, e := range path {
-		if e.isIndex {
-			b.WriteString("[" + strconv.Itoa(e.index) + "]")
-			continue
-		}
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		if strings.ContainsAny(e.key, ".[]`") {
-			b.WriteString("`" + strings.ReplaceAll(e.key, "`", "``") + "`")
-		} else {
-			b.WriteString(e.key)
-		}
-	}
-	return b.String()
-}
-
-// FuzzSubdocPath parses arbitrary sub-document paths: no panic, and a
-// parsed path written back parses to the same elements.
-func FuzzSubdocPath(f *testing.F) {
-	for _, s := range []string{"", "a", "a.b[2].c", "`a.b`.c", "[0]", "a[-1]", "a[+1]", "``", "`a``b`", "a..b", "a[", "[1][2]", "a.`", "a]"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, p string) {
-		path, ok := parseSubdocPath(p)
-		if !ok {
-			return
-		}
-		again, ok := parseSubdocPath(formatSubdocPath(path))
-		if !ok || !reflect.DeepEqual(again, path) {
-			t.Fatalf("path %q parsed as %+v, written back as %q, reparsed as %+v (%v)", p, path, formatSubdocPath(path), again, ok)
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 
 	"eventide/docstore"
+	"eventide/docstore/subdoc"
 )
 
 // The sub-document accessors (§2.4) and couchbase.bindingDetails:
@@ -36,6 +37,20 @@ import (
 // success: false} for a path that is not there, or the key_not_found
 // failure.
 
+// subdocFailures are the KV failures of the sub-document outcomes
+// (libcouchbase 2 names and error-type flags, like the other KV failures
+// the handler API reports).
+var subdocFailures = map[subdoc.Status]kvFailure{
+	subdoc.PathNotFound:    {784, "LCB_SUBDOC_PATH_ENOENT", "Sub-document path does not exist"},
+	subdoc.PathExists:      {784, "LCB_SUBDOC_PATH_EEXISTS", "The given path already exists in the document"},
+	subdoc.PathMismatch:    {784, "LCB_SUBDOC_PATH_MISMATCH", "Type of element in sub-document path conflicts with type in document"},
+	subdoc.PathInvalid:     {769, "LCB_SUBDOC_PATH_EINVAL", "Malformed sub-document path"},
+	subdoc.ValueCantInsert: {769, "LCB_SUBDOC_VALUE_CANTINSERT", "Subdocument operation would invalidate the JSON"},
+	subdoc.DocNotJSON:      {784, "LCB_SUBDOC_DOC_NOTJSON", "Existing document is not valid JSON"},
+	subdoc.DocTooDeep:      {784, "LCB_SUBDOC_DOC_E2DEEP", "Existing document contains too many levels of nesting"},
+	subdoc.ValueTooDeep:    {769, "LCB_SUBDOC_VALUE_E2DEEP", "Value is too deep to insert"},
+}
+
 // Spec kinds of couchbase.LookupInSpec.
 const sdGet = 1
 
@@ -43,7 +58,7 @@ const sdGet = 1
 type parsedSpec struct {
 	kind       int
 	path       string
-	elems      []pathElem
+	elems      []subdoc.PathElem
 	value      goja.Value
 	xattrs     bool
 	createPath bool
@@ -59,15 +74,15 @@ func (w *Worker) installSubdoc(cb *goja.Object) error {
 	mis := w.vm.NewObject()
 	for _, s := range []struct {
 		name      string
-		kind      int
+		kind      subdoc.Op
 		withValue bool
 	}{
-		{"insert", sdInsert, true}, {"upsert", sdUpsert, true}, {"replace", sdReplace, true},
-		{"remove", sdRemove, false}, {"arrayAppend", sdArrayAppend, true},
-		{"arrayPrepend", sdArrayPrepend, true}, {"arrayInsert", sdArrayInsert, true},
-		{"arrayAddUnique", sdArrayAddUnique, true},
+		{"insert", subdoc.Insert, true}, {"upsert", subdoc.Upsert, true}, {"replace", subdoc.Replace, true},
+		{"remove", subdoc.Remove, false}, {"arrayAppend", subdoc.ArrayAppend, true},
+		{"arrayPrepend", subdoc.ArrayPrepend, true}, {"arrayInsert", subdoc.ArrayInsert, true},
+		{"arrayAddUnique", subdoc.ArrayAddUnique, true},
 	} {
-		if err := mis.Set(s.name, w.specMaker("MutateInSpec."+s.name, s.kind, s.withValue, mutateMark)); err != nil {
+		if err := mis.Set(s.name, w.specMaker("MutateInSpec."+s.name, int(s.kind), s.withValue, mutateMark)); err != nil {
 			return err
 		}
 	}
@@ -131,8 +146,8 @@ func (w *Worker) specs(v goja.Value, op string, mark *goja.Symbol, specName stri
 		w.throwType("couchbase.%s: the third argument must be an array of couchbase.%s objects", op, specName)
 	}
 	n := arr.Get("length").ToInteger()
-	if n < 1 || n > maxSubdocSpecs {
-		w.throwType("couchbase.%s: between 1 and %d specs are allowed, got %d", op, maxSubdocSpecs, n)
+	if n < 1 || n > subdoc.MaxSpecs {
+		w.throwType("couchbase.%s: between 1 and %d specs are allowed, got %d", op, subdoc.MaxSpecs, n)
 	}
 	out := make([]parsedSpec, 0, n)
 	for i := range n {
@@ -147,9 +162,9 @@ func (w *Worker) specs(v goja.Value, op string, mark *goja.Symbol, specName stri
 			// Couchbase's own tests spell it "xattr"; the documentation "xattrs".
 			ps.xattrs = w.specOption(opts, op, "xattrs") || w.specOption(opts, op, "xattr")
 		}
-		elems, ok := parseSubdocPath(ps.path)
+		elems, ok := subdoc.ParsePath(ps.path)
 		if !ok {
-			w.subdocThrow(sdPathInvalid)
+			w.subdocThrow(subdoc.PathInvalid)
 		}
 		ps.elems = elems
 		if ps.xattrs {
@@ -182,31 +197,31 @@ func (w *Worker) specOption(opts *goja.Object, op, name string) bool {
 // starts with the attribute's name, which is short and does not start with
 // '_' (system xattrs are not the handler's).
 func (w *Worker) checkXattrPath(op string, ps parsedSpec) {
-	if len(ps.elems) == 0 || ps.elems[0].isIndex {
-		w.subdocThrow(sdPathInvalid)
+	if len(ps.elems) == 0 || ps.elems[0].IsIndex {
+		w.subdocThrow(subdoc.PathInvalid)
 	}
-	name := ps.elems[0].key
+	name := ps.elems[0].Key
 	switch {
 	case strings.HasPrefix(name, "_"):
 		w.throwEventing("couchbase.%s: xattr path %q names a system xattr: user xattr names may not start with '_'", op, ps.path)
-	case len(name) > maxXattrKeyLen:
-		w.throwEventing("couchbase.%s: xattr name %q is longer than %d bytes", op, name, maxXattrKeyLen)
+	case len(name) > subdoc.MaxXattrKeyLen:
+		w.throwEventing("couchbase.%s: xattr name %q is longer than %d bytes", op, name, subdoc.MaxXattrKeyLen)
 	}
 }
 
 // subdocThrow counts a bucket operation exception and throws the KVError of
 // a sub-document failure.
-func (w *Worker) subdocThrow(e sdErr) {
+func (w *Worker) subdocThrow(e subdoc.Status) {
 	w.stats.inc(statBucketOpException)
 	w.throwKVError(subdocFailures[e])
 }
 
 // subdocResult turns a failed spec into mutateIn's result or exception.
-func (w *Worker) subdocResult(e sdErr) goja.Value {
+func (w *Worker) subdocResult(e subdoc.Status) goja.Value {
 	switch e {
-	case sdPathNotFound:
+	case subdoc.PathNotFound:
 		return w.advFailure(subdocFailures[e], "field_not_found")
-	case sdPathExists:
+	case subdoc.PathExists:
 		return w.advFailure(subdocFailures[e], "field_already_exists")
 	}
 	w.subdocThrow(e)
@@ -219,30 +234,30 @@ type subdocTrees struct {
 	doc               *docstore.Document
 	body, xattrs      any
 	bodyOK, xattrsOK  bool // parsed
-	bodyErr           sdErr
+	bodyErr           subdoc.Status
 	bodyDirty, xDirty bool
 }
 
 // tree returns the tree a spec works on, parsing it on first use.
-func (t *subdocTrees) tree(xattrs bool) (*any, sdErr) {
+func (t *subdocTrees) tree(xattrs bool) (*any, subdoc.Status) {
 	if xattrs {
 		if !t.xattrsOK {
 			t.xattrs, t.xattrsOK = userXattrTree(t.doc), true
 		}
-		return &t.xattrs, sdOK
+		return &t.xattrs, subdoc.OK
 	}
 	if !t.bodyOK {
 		t.bodyOK = true
 		switch {
 		case t.doc.Datatype != docstore.DatatypeJSON:
-			t.bodyErr = sdDocNotJSON
+			t.bodyErr = subdoc.DocNotJSON
 		default:
-			v, err := parseJSONTree(t.doc.Body)
+			v, err := subdoc.Parse(t.doc.Body)
 			switch {
-			case errors.Is(err, errTooDeep):
-				t.bodyErr = sdDocTooDeep
+			case errors.Is(err, subdoc.ErrTooDeep):
+				t.bodyErr = subdoc.DocTooDeep
 			case err != nil:
-				t.bodyErr = sdDocNotJSON
+				t.bodyErr = subdoc.DocNotJSON
 			}
 			t.body = v
 		}
@@ -254,16 +269,16 @@ func (t *subdocTrees) tree(xattrs bool) (*any, sdErr) {
 // name. A value the tree cannot hold (too deep, not JSON) stays raw, so that
 // editing another xattr writes it back unchanged.
 func userXattrTree(d *docstore.Document) any {
-	obj := newJSONObject()
+	obj := subdoc.NewObject()
 	for _, k := range slices.Sorted(maps.Keys(d.Xattrs)) {
 		if strings.HasPrefix(k, "_") {
 			continue
 		}
-		v, err := parseJSONTree(d.Xattrs[k])
+		v, err := subdoc.Parse(d.Xattrs[k])
 		if err != nil {
-			v = rawJSON(d.Xattrs[k])
+			v = subdoc.Raw(d.Xattrs[k])
 		}
-		obj.set(k, v)
+		obj.Set(k, v)
 	}
 	return obj
 }
@@ -276,9 +291,10 @@ func (t *subdocTrees) newXattrs() map[string]json.RawMessage {
 			out[k] = v
 		}
 	}
-	obj := t.xattrs.(*jsonObject)
-	for _, k := range obj.keys {
-		out[k] = encodeJSONTree(obj.vals[k])
+	obj := t.xattrs.(*subdoc.Object)
+	for _, k := range obj.Keys() {
+		v, _ := obj.Get(k)
+		out[k] = subdoc.Encode(v)
 	}
 	return out
 }
@@ -291,12 +307,12 @@ func (w *Worker) specValue(b *bucketBinding, op string, v goja.Value) any {
 		w.throwType("couchbase.%s: a sub-document value must be JSON, not an ArrayBuffer", op)
 	}
 	body, _ := b.encodeValue(v)
-	tree, err := parseJSONTree(body)
+	tree, err := subdoc.Parse(body)
 	switch {
-	case errors.Is(err, errTooDeep):
-		w.subdocThrow(sdValueTooDeep)
+	case errors.Is(err, subdoc.ErrTooDeep):
+		w.subdocThrow(subdoc.ValueTooDeep)
 	case err != nil:
-		w.subdocThrow(sdValueCantInsert)
+		w.subdocThrow(subdoc.ValueCantInsert)
 	}
 	return tree
 }
@@ -308,10 +324,10 @@ func (w *Worker) cbMutateIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 	specs := w.specs(call.Argument(2), op, mark, "MutateInSpec")
 	values := make([]any, len(specs))
 	for i, s := range specs {
-		if s.kind < sdInsert || s.kind > sdArrayAddUnique {
+		if s.kind < int(subdoc.Insert) || s.kind > int(subdoc.ArrayAddUnique) {
 			w.throwType("couchbase.%s: spec %d has an unknown spec_type %d", op, i, s.kind)
 		}
-		if s.kind != sdRemove {
+		if s.kind != int(subdoc.Remove) {
 			values[i] = w.specValue(t.b, op, s.value)
 		}
 	}
@@ -326,10 +342,10 @@ func (w *Worker) cbMutateIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 	trees := subdocTrees{doc: cur}
 	for i, s := range specs {
 		root, e := trees.tree(s.xattrs)
-		if e == sdOK {
-			e = mutatePath(root, s.kind, s.elems, values[i], s.createPath)
+		if e == subdoc.OK {
+			e = subdoc.Mutate(root, subdoc.Op(s.kind), s.elems, values[i], s.createPath)
 		}
-		if e != sdOK {
+		if e != subdoc.OK {
 			return w.subdocResult(e)
 		}
 		if s.xattrs {
@@ -346,7 +362,7 @@ func (w *Worker) cbMutateIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 		m.Expiry = t.expiry
 	}
 	if trees.bodyDirty {
-		m.Body = encodeJSONTree(trees.body)
+		m.Body = subdoc.Encode(trees.body)
 	}
 	if trees.xDirty {
 		m.Xattrs = trees.newXattrs()
@@ -378,21 +394,21 @@ func (w *Worker) cbLookupIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 		entry := w.vm.NewObject()
 		root, e := trees.tree(s.xattrs)
 		var v any
-		if e == sdOK {
-			v, e = lookupPath(*root, s.elems)
+		if e == subdoc.OK {
+			v, e = subdoc.Lookup(*root, s.elems)
 		}
-		if raw, ok := v.(rawJSON); ok && e == sdOK {
+		if raw, ok := v.(subdoc.Raw); ok && e == subdoc.OK {
 			if json.Valid(raw) {
-				e = sdDocTooDeep
+				e = subdoc.DocTooDeep
 			} else {
 				v = string(raw) // as OnUpdate's xattrs argument shows it
 			}
 		}
-		if e == sdDocTooDeep {
+		if e == subdoc.DocTooDeep {
 			w.subdocThrow(e)
 		}
-		if e == sdOK {
-			jv, err := w.json.decode(encodeJSONTree(v))
+		if e == subdoc.OK {
+			jv, err := w.json.decode(subdoc.Encode(v))
 			if err != nil {
 				w.throwEventing("Unable to parse response body as JSON")
 			}
@@ -400,7 +416,7 @@ func (w *Worker) cbLookupIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 		} else {
 			_ = entry.Set("value", goja.Undefined())
 		}
-		_ = entry.Set("success", e == sdOK)
+		_ = entry.Set("success", e == subdoc.OK)
 		results[i] = entry
 	}
 	return w.advSuccess(t.id, cur, true, w.vm.NewArray(results...))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -421,123 +420,6 @@ func TestSubdoc_StoreFailure(t *testing.T) {
 	h.mustHandleX(mutation("k", `{}`))
 	if msgs := h.logMessages(); len(msgs) != 1 || msgs[0] != `[INFO] "{\"m\":\"KVError disk on fire\",\"l\":\"KVError disk on fire\"}" ` {
 		t.Errorf("log = %q", msgs)
-	}
-}
-
-func TestParseSubdocPath(t *testing.T) {
-	cases := []struct {
-		path string
-		want string // elements rendered as key or [n]; "!" for invalid
-	}{
-		{"", ""},
-		{"a", "a"},
-		{"a.b[2].c", "a b [2] c"},
-		{"[0][-1]", "[0] [-1]"},
-		{"`a.b`.c", "a.b c"},
-		{"`x``y`", "x`y"},
-		{"a[1][2]", "a [1] [2]"},
-		{"a..b", "!"},
-		{"a.", "!"},
-		{".a", "!"},
-		{"a[", "!"},
-		{"a[x]", "!"},
-		{"a[-2]", "!"},
-		{"a[+1]", "!"},
-		{"`open", "!"},
-		{"a]b", "!"},
-		{"``", "!"},
-		{strings.Repeat("a.", 32) + "a", "!"},
-		{strings.Repeat("x", 1025), "!"},
-	}
-	for _, c := range cases {
-		elems, ok := parseSubdocPath(c.path)
-		var got string
-		if !ok {
-			got = "!"
-		} else {
-			parts := make([]string, len(elems))
-			for i, e := range elems {
-				if e.isIndex {
-					parts[i] = fmt.Sprintf("[%d]", e.index)
-				} else {
-					parts[i] = e.key
-				}
-			}
-			got = strings.Join(parts, " ")
-		}
-		if got != c.want {
-			t.Errorf("parseSubdocPath(%.40q) = %q, want %q", c.path, got, c.want)
-		}
-	}
-}
-
-func TestMutatePath_Edges(t *testing.T) {
-	cases := []struct {
-		name, doc   string
-		kind        int
-		path, value string
-		create      bool
-		want        string // resulting document, or the failure
-	}{
-		{"append to root array", `[1]`, sdArrayAppend, "", `2`, false, `[1,2]`},
-		{"prepend to root object", `{}`, sdArrayPrepend, "", `2`, false, "mismatch"},
-		{"insert at end", `{"a":[1]}`, sdArrayInsert, "a[1]", `2`, false, `{"a":[1,2]}`},
-		{"insert at -1", `{"a":[1]}`, sdArrayInsert, "a[-1]", `2`, false, "invalid"},
-		{"insert into missing array", `{}`, sdArrayInsert, "a[0]", `2`, false, "not found"},
-		{"unique in mixed array", `{"a":[[1]]}`, sdArrayAddUnique, "a", `2`, false, "mismatch"},
-		{"unique number by value", `{"a":[1.0]}`, sdArrayAddUnique, "a", `1`, false, "exists"},
-		{"unique string", `{"a":["1"]}`, sdArrayAddUnique, "a", `1`, false, `{"a":["1",1]}`},
-		{"create through array index", `{"a":[]}`, sdUpsert, "a[0].b", `1`, true, "not found"},
-		{"create path", `{}`, sdInsert, "a.b.c", `1`, true, `{"a":{"b":{"c":1}}}`},
-		{"remove array element", `{"a":[1,2,3]}`, sdRemove, "a[1]", ``, false, `{"a":[1,3]}`},
-		{"remove last", `{"a":[1,2,3]}`, sdRemove, "a[-1]", ``, false, `{"a":[1,2]}`},
-		{"remove from empty", `{"a":[]}`, sdRemove, "a[-1]", ``, false, "not found"},
-		{"replace whole document", `{}`, sdReplace, "", `1`, false, "invalid"},
-		{"index into object", `{"a":{}}`, sdReplace, "a[0]", `1`, false, "mismatch"},
-		{"key into array", `{"a":[]}`, sdUpsert, "a.b", `1`, false, "mismatch"},
-		{"unicode and escapes kept", `{"é":"<\u00e9>"}`, sdUpsert, "n", `"<&>"`, false, `{"é":"<é>","n":"<&>"}`},
-	}
-	names := map[sdErr]string{sdPathNotFound: "not found", sdPathExists: "exists", sdPathMismatch: "mismatch", sdPathInvalid: "invalid"}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			root, err := parseJSONTree([]byte(c.doc))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var value any
-			if c.value != "" {
-				if value, err = parseJSONTree([]byte(c.value)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			elems, ok := parseSubdocPath(c.path)
-			if !ok {
-				t.Fatalf("bad path %q", c.path)
-			}
-			got := names[mutatePath(&root, c.kind, elems, value, c.create)]
-			if got == "" {
-				got = string(encodeJSONTree(root))
-			}
-			if got != c.want {
-				t.Errorf("got %s, want %s", got, c.want)
-			}
-		})
-	}
-}
-
-func TestParseJSONTree_Limits(t *testing.T) {
-	deep := strings.Repeat("[", maxSubdocDepth+1) + strings.Repeat("]", maxSubdocDepth+1)
-	if _, err := parseJSONTree([]byte(deep)); !errors.Is(err, errTooDeep) {
-		t.Errorf("too deep: err = %v", err)
-	}
-	ok := strings.Repeat("[", maxSubdocDepth) + strings.Repeat("]", maxSubdocDepth)
-	if _, err := parseJSONTree([]byte(ok)); err != nil {
-		t.Errorf("at the limit: err = %v", err)
-	}
-	for _, bad := range []string{``, `{`, `{"a":1} 2`, `[1,]`, `nul`} {
-		if _, err := parseJSONTree([]byte(bad)); err == nil {
-			t.Errorf("parseJSONTree(%q) accepted invalid JSON", bad)
-		}
 	}
 }
 
