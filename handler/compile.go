@@ -8,6 +8,8 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/parser"
+
+	"eventide/jsrt"
 )
 
 // handlerFileName names the compiled handler in stack traces.
@@ -143,12 +145,6 @@ func (l *sourceLayout) locate(line, col int, constants []Constant) (uLine, uCol 
 	return 0, 0, "handler footers: "
 }
 
-var parserOpts = []parser.Option{
-	// Never let handler code make the parser read files through a
-	// sourceMappingURL comment.
-	parser.WithDisableSourceMaps,
-}
-
 // checkConstant validates a constant binding: a valid alias and a literal
 // that is exactly one expression.
 func checkConstant(c Constant) error {
@@ -159,7 +155,7 @@ func checkConstant(c Constant) error {
 		return fmt.Errorf("%w: constant binding %s: literal should not be empty", ErrInvalidBinding, c.Alias)
 	}
 	src := "const " + c.Alias + " = " + c.Literal + "\n;"
-	prg, err := parser.ParseFile(nil, "constant", src, 0, parserOpts...)
+	prg, err := jsrt.Parse("constant", src)
 	if err != nil {
 		return fmt.Errorf("%w: constant binding %s: literal is not a valid expression: %s",
 			ErrInvalidBinding, c.Alias, firstParseMessage(err))
@@ -200,7 +196,7 @@ func firstParseMessage(err error) string {
 // eventide has no query service yet (n1ql.go). The curl bindings (depcfg.curl)
 // become globals holding the binding objects curl() takes; their aliases
 // share one namespace with the bucket and constant bindings.
-func Compile(code string, s Settings, constants []Constant, bindings []Binding, curl ...CurlBinding) (p *Program, err error) {
+func Compile(code string, s Settings, constants []Constant, bindings []Binding, curl ...CurlBinding) (*Program, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -235,7 +231,7 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 	}
 
 	layout := buildSource(code, s, constants)
-	prg, perr := parser.ParseFile(nil, handlerFileName, layout.src, 0, parserOpts...)
+	prg, perr := jsrt.Parse(handlerFileName, layout.src)
 	if perr != nil {
 		var list parser.ErrorList
 		if errors.As(perr, &list) && len(list) > 0 {
@@ -248,7 +244,7 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 				// An error past the user's code is usually the user's
 				// (an unclosed brace or comment runs into what follows):
 				// report the code's own error if it has one.
-				if _, uerr := parser.ParseFile(nil, handlerFileName, code, 0, parserOpts...); uerr != nil {
+				if _, uerr := jsrt.Parse(handlerFileName, code); uerr != nil {
 					var ulist parser.ErrorList
 					if errors.As(uerr, &ulist) && len(ulist) > 0 {
 						return nil, &CompileError{Line: ulist[0].Position.Line, Column: ulist[0].Position.Column,
@@ -261,7 +257,7 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 		return nil, &CompileError{Message: "SyntaxError: " + perr.Error()}
 	}
 
-	p = &Program{
+	p := &Program{
 		settings:   s,
 		lang:       lang,
 		bindings:   nb,
@@ -277,15 +273,15 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 		return nil, err
 	}
 
-	defer func() {
+	// Compiled once; every worker runs the same *goja.Program.
+	gp, cerr := jsrt.CompileAST(prg, layout.strict)
+	if cerr != nil {
 		// goja reports compiler errors as values; anything else escaping it
 		// is an internal error, which must not take the node down.
-		if r := recover(); r != nil {
-			p, err = nil, &CompileError{Message: fmt.Sprintf("internal compiler error: %v", r)}
+		var ice *jsrt.InternalCompileError
+		if errors.As(cerr, &ice) {
+			return nil, &CompileError{Message: ice.Error()}
 		}
-	}()
-	gp, cerr := goja.CompileAST(prg, layout.strict)
-	if cerr != nil {
 		var ce *goja.CompilerSyntaxError
 		var re *goja.CompilerReferenceError
 		var base *goja.CompilerError

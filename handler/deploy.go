@@ -42,14 +42,15 @@ func (w *Worker) OnDeploy(ctx context.Context, reason string, delay time.Duratio
 	if err := w.ready(ctx, entryOnDeploy, "", st); err != nil || !w.p.hasOnDeploy {
 		return err
 	}
-	// arm and describeFailure read w.timeout; OnDeploy has its own.
-	execTimeout := w.timeout
-	w.timeout = w.onDeployTimeout
+	// The runtime's timeout bounds the invocation and describeFailure
+	// names it; OnDeploy has its own.
+	execTimeout := w.rt.Timeout()
+	w.rt.SetTimeout(w.onDeployTimeout)
 	err := w.run(ctx, entryOnDeploy, "", st, func() error {
 		_, err := w.tm.deploy(goja.Undefined(), w.vm.ToValue(reason), w.vm.ToValue(delay.Milliseconds()))
 		return err
 	})
-	w.timeout = execTimeout
+	w.rt.SetTimeout(execTimeout)
 	var ie *InvocationError
 	if err == nil || !errors.As(err, &ie) {
 		return err // success, or the worker broke

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"eventide/jsrt"
 )
 
 // Sentinel errors. Callers test with errors.Is.
@@ -16,8 +18,11 @@ var (
 	// ErrException: a handler invocation ended with an uncaught exception.
 	ErrException = errors.New("handler: uncaught exception")
 	// ErrTimeout: a handler invocation ran longer than the execution timeout
-	// and was terminated.
-	ErrTimeout = errors.New("handler: execution timeout")
+	// and was terminated (jsrt's).
+	ErrTimeout = jsrt.ErrTimeout
+	// ErrMemoryBudget: a handler invocation grew the heap past its
+	// function's budget (jsrt's).
+	ErrMemoryBudget = jsrt.ErrMemoryBudget
 	// ErrInvalidEvent: Handle, FireTimer or OnDeploy was given an event it
 	// cannot dispatch (no document, nil store, unknown OnDeploy reason).
 	ErrInvalidEvent = errors.New("handler: invalid event")

@@ -11,6 +11,7 @@ import (
 
 	"eventide/docstore"
 	"eventide/docstore/subdoc"
+	"eventide/jsrt"
 )
 
 // The advanced keyspace accessors (§2.4): couchbase.get, insert, upsert,
@@ -119,7 +120,7 @@ func (w *Worker) advTarget(call goja.FunctionCall, op, forbidden string) advTarg
 		w.throwType("couchbase.%s: the second argument (meta) must be an object", op)
 	}
 	t := advTarget{b: b, ks: b.ks}
-	id, ok := jsString(meta.Get("id")) // Get gives nil for a missing property
+	id, ok := jsrt.JSString(meta.Get("id")) // Get gives nil for a missing property
 	if !ok || id == "" {
 		w.throwType("couchbase.%s: meta.id must be a non-empty string", op)
 	}
@@ -181,7 +182,7 @@ func (w *Worker) wildcardKeyspace(b *bucketBinding, meta *goja.Object, op string
 		}
 		var s string
 		if spec != nil {
-			s, _ = jsString(spec.Get(field))
+			s, _ = jsrt.JSString(spec.Get(field))
 		}
 		if s == "" || s == "*" {
 			w.throwEventing("Inconsistent wildcard usage. %s should be provided in the meta object", field)

@@ -2,11 +2,11 @@ package handler
 
 import (
 	"errors"
-	"reflect"
 
 	"github.com/dop251/goja"
 
 	"eventide/docstore"
+	"eventide/jsrt"
 )
 
 // bucketBinding backs one bucket alias: a Proxy whose traps turn property
@@ -158,9 +158,9 @@ func (b *bucketBinding) validateValue(value goja.Value) {
 	switch {
 	case value == nil || goja.IsUndefined(value):
 		b.fail("Invalid data type for value - undefined is not supported")
-	case isSymbol(value):
+	case jsrt.IsSymbol(value):
 		b.fail("Invalid data type for value - Symbol is not supported")
-	case isFunction(value):
+	case jsrt.IsFunction(value):
 		b.fail("Invalid data type for value - function is not supported")
 	}
 }
@@ -170,23 +170,16 @@ func (b *bucketBinding) validateValue(value goja.Value) {
 // value's toJSON).
 func (b *bucketBinding) encodeValue(value goja.Value) ([]byte, docstore.Datatype) {
 	// The type is checked first: Export copies a whole object graph.
-	if obj, ok := value.(*goja.Object); ok && obj.ExportType() == arrayBufferType {
+	if obj, ok := value.(*goja.Object); ok && obj.ExportType() == jsrt.ArrayBufferType {
 		if ab, ok := obj.Export().(goja.ArrayBuffer); ok {
 			return append([]byte(nil), ab.Bytes()...), docstore.DatatypeBinary
 		}
 	}
-	s := b.w.callJS(b.w.jsonStringify, goja.Undefined(), value)
+	s := b.w.rt.Stringify(value)
 	if goja.IsUndefined(s) {
 		b.fail("Invalid data type for value - value cannot be serialized to JSON")
 	}
 	return []byte(s.String()), docstore.DatatypeJSON
-}
-
-var arrayBufferType = reflect.TypeOf(goja.ArrayBuffer{})
-
-func isSymbol(v goja.Value) bool {
-	_, ok := v.(*goja.Symbol)
-	return ok
 }
 
 func (b *bucketBinding) setSym(*goja.Object, *goja.Symbol, goja.Value, goja.Value) bool {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,21 +125,6 @@ func TestCurl_GetJSONWithRawHeaders(t *testing.T) {
 	}
 	if got := h.stats.Get("curl_success_count"); got != 1 {
 		t.Errorf("curl_success_count = %d, want 1", got)
-	}
-}
-
-func TestCurl_PathClamp(t *testing.T) {
-	for _, tc := range []struct{ base, path, want string }{
-		{"/get", "../..", "/get"},
-		{"/get", "/a/b", "/get/a/b"},
-		{"/get/", "a/./b/../c/", "/get/a/c/"},
-		{"", "../x", "/x"},
-		{"", "", "/"},
-		{"/a/b", "../../../b", "/a/b/b"},
-	} {
-		if got := clampPath(tc.base, tc.path); got != tc.want {
-			t.Errorf("clampPath(%q, %q) = %q, want %q", tc.base, tc.path, got, tc.want)
-		}
 	}
 }
 
@@ -320,13 +306,20 @@ func TestCurl_Auth(t *testing.T) {
 	}
 }
 
+// digestParam matches one k=v or k="v" of an Authorization header.
+var digestParam = regexp.MustCompile(`(\w+)=(?:"([^"]*)"|([^,\s]*))`)
+
 // validDigest checks an RFC 2617 qop=auth MD5 digest response.
 func validDigest(r *http.Request, user, pass, realm, nonce string) bool {
 	auth := r.Header.Get("Authorization")
 	if !strings.HasPrefix(auth, "Digest ") {
 		return false
 	}
-	p := parseAuthParams(auth[len("Digest "):])
+	// Parsed here rather than with curl's own parser, which the test checks.
+	p := map[string]string{}
+	for _, m := range digestParam.FindAllStringSubmatch(auth[len("Digest "):], -1) {
+		p[m[1]] = m[2] + m[3]
+	}
 	md := func(s string) string { sum := md5.Sum([]byte(s)); return hex.EncodeToString(sum[:]) }
 	ha1 := md(user + ":" + realm + ":" + pass)
 	ha2 := md(r.Method + ":" + r.RequestURI)

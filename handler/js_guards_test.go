@@ -5,11 +5,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"eventide/jsrt"
 )
 
 // A catastrophic regular expression ends its invocation as a timeout soon
-// after regexMatchLimit, even under a longer execution_timeout, and cannot
-// be caught; the worker then handles the next event normally.
+// after jsrt.RegexMatchLimit, even under a longer execution_timeout, and
+// cannot be caught; the worker then handles the next event normally.
 func TestGuards_BacktrackingRegexEndsAsTimeout(t *testing.T) {
 	h := newHarness(t, `function OnUpdate(doc, meta) {
   if (doc.evil) {
@@ -30,7 +32,7 @@ func TestGuards_BacktrackingRegexEndsAsTimeout(t *testing.T) {
 		t.Fatalf("Handle = %v, want a timeout naming the regular expression", err)
 	}
 	// Far below the 30 s execution_timeout: the match limit ended it.
-	if elapsed > regexMatchLimit+5*time.Second {
+	if elapsed > jsrt.RegexMatchLimit+5*time.Second {
 		t.Errorf("the invocation ran %v", elapsed)
 	}
 	if ie.Line != 3 {

@@ -9,6 +9,7 @@ import (
 	"github.com/dop251/goja"
 
 	"eventide/docstore"
+	"eventide/jsrt"
 )
 
 // dispatchProgram builds the entry-point trampolines. Building meta as an
@@ -49,7 +50,7 @@ type dispatcher struct {
 }
 
 func (w *Worker) installDispatch() error {
-	fn, err := w.runFactory(dispatchProgram)
+	fn, err := w.rt.RunFactory(dispatchProgram)
 	if err != nil {
 		return err
 	}
@@ -60,10 +61,10 @@ func (w *Worker) installDispatch() error {
 	obj := v.ToObject(w.vm)
 	var ok bool
 	if w.dp.update, ok = goja.AssertFunction(obj.Get("update")); !ok {
-		return errNotAFunction
+		return jsrt.ErrNotAFunction
 	}
 	if w.dp.del, ok = goja.AssertFunction(obj.Get("del")); !ok {
-		return errNotAFunction
+		return jsrt.ErrNotAFunction
 	}
 	w.dp.json = w.vm.ToValue("json")
 	w.dp.binary = w.vm.ToValue("binary")
@@ -129,7 +130,7 @@ func (w *Worker) docValue(body []byte, dt docstore.Datatype) (goja.Value, error)
 	if dt == docstore.DatatypeBinary {
 		return w.vm.ToValue(w.vm.NewArrayBuffer(slices.Clone(body))), nil
 	}
-	v, err := w.json.decode(body)
+	v, err := w.rt.DecodeJSON(body)
 	if err != nil {
 		return nil, fmt.Errorf("document body is not valid JSON: %w", err)
 	}
@@ -155,7 +156,7 @@ func (w *Worker) xattrsValue(d *docstore.Document) goja.Value {
 	slices.Sort(keys)
 	obj := w.vm.NewObject()
 	for _, k := range keys {
-		v, err := w.json.decode(d.Xattrs[k])
+		v, err := w.rt.DecodeJSON(d.Xattrs[k])
 		if err != nil {
 			v = w.vm.ToValue(string(d.Xattrs[k]))
 		}

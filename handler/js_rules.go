@@ -26,7 +26,7 @@ var sealProgram = goja.MustCompile("seal.js", `(function (g) {
 // guardGlobals runs once, after the program's first run.
 func (w *Worker) guardGlobals() error {
 	if w.p.strict {
-		fn, err := w.runFactory(sealProgram)
+		fn, err := w.rt.RunFactory(sealProgram)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"eventide/docstore"
 	"eventide/docstore/subdoc"
+	"eventide/jsrt"
 )
 
 // The sub-document accessors (§2.4) and couchbase.bindingDetails:
@@ -108,7 +109,7 @@ func (w *Worker) installSubdoc(cb *goja.Object) error {
 // {spec_type, path, value?, options}, marked with mark.
 func (w *Worker) specMaker(name string, kind int, withValue bool, mark *goja.Symbol) func(goja.FunctionCall) goja.Value {
 	return func(call goja.FunctionCall) goja.Value {
-		path, ok := jsString(call.Argument(0))
+		path, ok := jsrt.JSString(call.Argument(0))
 		if !ok {
 			panic(w.vm.NewTypeError("couchbase." + name + ": path must be a string"))
 		}
@@ -156,7 +157,7 @@ func (w *Worker) specs(v goja.Value, op string, mark *goja.Symbol, specName stri
 			w.throwType("couchbase.%s: spec %d is not a couchbase.%s object", op, i, specName)
 		}
 		ps := parsedSpec{kind: int(spec.Get("spec_type").ToInteger()), value: spec.Get("value")}
-		ps.path, _ = jsString(spec.Get("path"))
+		ps.path, _ = jsrt.JSString(spec.Get("path"))
 		if opts, ok := spec.Get("options").(*goja.Object); ok {
 			ps.createPath = w.specOption(opts, op, "create_path")
 			// Couchbase's own tests spell it "xattr"; the documentation "xattrs".
@@ -303,7 +304,7 @@ func (t *subdocTrees) newXattrs() map[string]json.RawMessage {
 // only (no ArrayBuffer), at most maxSubdocDepth levels deep.
 func (w *Worker) specValue(b *bucketBinding, op string, v goja.Value) any {
 	b.validateValue(v)
-	if _, isBinary := rawBytes(v); isBinary {
+	if _, isBinary := jsrt.RawBytes(v); isBinary {
 		w.throwType("couchbase.%s: a sub-document value must be JSON, not an ArrayBuffer", op)
 	}
 	body, _ := b.encodeValue(v)
@@ -408,7 +409,7 @@ func (w *Worker) cbLookupIn(call goja.FunctionCall, mark *goja.Symbol) goja.Valu
 			w.subdocThrow(e)
 		}
 		if e == subdoc.OK {
-			jv, err := w.json.decode(subdoc.Encode(v))
+			jv, err := w.rt.DecodeJSON(subdoc.Encode(v))
 			if err != nil {
 				w.throwEventing("Unable to parse response body as JSON")
 			}
@@ -433,10 +434,10 @@ func (w *Worker) cbBindingDetails(call goja.FunctionCall) goja.Value {
 	ks := b.ks
 	if meta, ok := call.Argument(1).(*goja.Object); ok {
 		if spec, ok := meta.Get("keyspace").(*goja.Object); ok {
-			if s, _ := jsString(spec.Get("scope_name")); ks.Scope == "*" && s != "" {
+			if s, _ := jsrt.JSString(spec.Get("scope_name")); ks.Scope == "*" && s != "" {
 				ks.Scope = s
 			}
-			if c, _ := jsString(spec.Get("collection_name")); ks.Collection == "*" && c != "" {
+			if c, _ := jsrt.JSString(spec.Get("collection_name")); ks.Collection == "*" && c != "" {
 				ks.Collection = c
 			}
 		}

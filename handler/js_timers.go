@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"eventide/jsrt"
 )
 
 // Timers (§2.7): createTimer(callback, date, reference, context) records a
@@ -45,7 +47,7 @@ type timerRuntime struct {
 // installTimers defines the globals createTimer and cancelTimer and builds
 // the trampolines FireTimer and OnDeploy use.
 func (w *Worker) installTimers() error {
-	fn, err := w.runFactory(timersProgram)
+	fn, err := w.rt.RunFactory(timersProgram)
 	if err != nil {
 		return err
 	}
@@ -57,10 +59,10 @@ func (w *Worker) installTimers() error {
 	obj := v.ToObject(w.vm)
 	var ok bool
 	if w.tm.fire, ok = goja.AssertFunction(obj.Get("fire")); !ok {
-		return errNotAFunction
+		return jsrt.ErrNotAFunction
 	}
 	if w.tm.deploy, ok = goja.AssertFunction(obj.Get("deploy")); !ok {
-		return errNotAFunction
+		return jsrt.ErrNotAFunction
 	}
 	if err := w.vm.Set("createTimer", w.createTimer); err != nil {
 		return err
@@ -80,7 +82,7 @@ func (w *Worker) createTimer(call goja.FunctionCall) goja.Value {
 	case goja.IsUndefined(v) || goja.IsNull(v):
 		ref = newTimerReference()
 	default:
-		s, ok := jsString(v)
+		s, ok := jsrt.JSString(v)
 		if !ok {
 			w.throwEventingError("Third argument to createTimer must be a string (or null to generate an ID)")
 		}
@@ -103,7 +105,7 @@ func (w *Worker) cancelTimer(call goja.FunctionCall) goja.Value {
 		w.throwEventingError("cancelTimer needs 2 arguments - callback function, reference")
 	}
 	name := w.globalCallback(call.Argument(0), "cancelTimer")
-	ref, ok := jsString(call.Argument(1))
+	ref, ok := jsrt.JSString(call.Argument(1))
 	if !ok {
 		w.throwEventingError("Second argument to cancelTimer must be a string")
 	}
@@ -128,7 +130,7 @@ func (w *Worker) globalCallback(v goja.Value, api string) string {
 	if _, ok := goja.AssertFunction(v); !ok {
 		w.throwEventingError(msg)
 	}
-	name, _ := jsString(v.ToObject(w.vm).Get("name"))
+	name, _ := jsrt.JSString(v.ToObject(w.vm).Get("name"))
 	if name == "" {
 		w.throwEventingError(msg)
 	}
@@ -162,7 +164,7 @@ func (w *Worker) timerContext(v goja.Value) string {
 	}
 	// The original JSON.stringify: BigInts, cycles and throwing toJSON
 	// methods throw to the handler.
-	s := w.callJS(w.jsonStringify, goja.Undefined(), v)
+	s := w.rt.Stringify(v)
 	if goja.IsUndefined(s) {
 		w.throwEventingError("Fourth argument to createTimer (context) must be JSON serializable, got a " + jsTypeOf(v))
 	}
@@ -176,7 +178,7 @@ func (w *Worker) timerContext(v goja.Value) string {
 
 // jsTypeOf names the kinds of value JSON.stringify gives undefined for.
 func jsTypeOf(v goja.Value) string {
-	if isSymbol(v) {
+	if jsrt.IsSymbol(v) {
 		return "symbol"
 	}
 	if _, ok := goja.AssertFunction(v); ok {
@@ -221,7 +223,7 @@ func (w *Worker) FireTimer(ctx context.Context, t Timer, st Store) error {
 	err := w.run(ctx, t.Callback, t.Reference, st, func() error {
 		arg := goja.Null()
 		if len(t.Context) > 0 {
-			v, err := w.json.decode(t.Context)
+			v, err := w.rt.DecodeJSON(t.Context)
 			if err != nil {
 				return fmt.Errorf("timer context is not valid JSON: %w", err)
 			}

@@ -1,139 +1,23 @@
 package handler
 
 import (
-	"context"
-	"errors"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"eventide/jsrt"
 )
+
+// The memory budget is jsrt's (a MemoryGuard stops the invocations that
+// grow the heap past their function's budget); these names keep
+// Eventing's callers on the handler API.
 
 // DefaultMemoryBudget is the heap an invocation may add before it is
 // stopped, when its function sets no memory_budget_mb.
-const DefaultMemoryBudget = 256 << 20
+const DefaultMemoryBudget = jsrt.DefaultMemoryBudget
 
-// ErrMemoryBudget: an invocation grew the heap past its function's budget.
-var ErrMemoryBudget = errors.New("handler: memory budget exceeded")
+// MemoryGuard stops invocations over their function's memory budget; one
+// serves every worker of a node (Config.Memory).
+type MemoryGuard = jsrt.MemoryGuard
 
-// The heap that survived the last garbage collection, and the heap now
-// (live plus the garbage not yet collected).
-const (
-	liveHeapMetric    = "/gc/heap/live:bytes"
-	heapObjectsMetric = "/memory/classes/heap/objects:bytes"
-)
-
-// minForcedGC spaces the collections the guard forces.
-const minForcedGC = 250 * time.Millisecond
-
-// MemoryGuard stops invocations that grow the node's live heap past their
-// function's budget. Go has no per-goroutine memory accounting, so it
-// charges every invocation with the growth of the live heap since it
-// started. When the heap (garbage included) has grown by a running
-// invocation's budget, it forces a collection, at most every minForcedGC,
-// to learn the live heap now rather than wait for the next collection,
-// which on a node holding many documents may be gigabytes away.
-// Invocations are short, so the charge falls on the runaway one; a long
-// invocation running beside a runaway one, or beside a large bulk load,
-// can be charged too. One guard serves every worker of a node; its zero
-// value is not usable (NewMemoryGuard).
-type MemoryGuard struct {
-	interval time.Duration
-	live     atomic.Uint64 // live heap after the last collection
-	objects  atomic.Uint64 // heap now, garbage included
-	forcedAt time.Time     // last forced collection; under mu
-
-	mu      sync.Mutex
-	workers map[*Worker]struct{}
-	sample  []metrics.Sample
-}
-
-// NewMemoryGuard returns a guard that samples the heap every interval
-// (0 means 20 ms) once Run is called.
-func NewMemoryGuard(interval time.Duration) *MemoryGuard {
-	if interval <= 0 {
-		interval = 20 * time.Millisecond
-	}
-	g := &MemoryGuard{
-		interval: interval,
-		workers:  make(map[*Worker]struct{}),
-		sample:   []metrics.Sample{{Name: liveHeapMetric}, {Name: heapObjectsMetric}},
-	}
-	g.read()
-	return g
-}
-
-// Run samples the heap and stops invocations over budget until ctx ends.
-func (g *MemoryGuard) Run(ctx context.Context) {
-	t := time.NewTicker(g.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		g.check()
-	}
-}
-
-// read samples the heap.
-func (g *MemoryGuard) read() (live, objects uint64) {
-	metrics.Read(g.sample)
-	v := func(i int) uint64 {
-		if g.sample[i].Value.Kind() == metrics.KindUint64 {
-			return g.sample[i].Value.Uint64()
-		}
-		return 0
-	}
-	live, objects = v(0), v(1)
-	g.live.Store(live)
-	g.objects.Store(objects)
-	return live, objects
-}
-
-// check interrupts every running invocation charged more than its budget.
-func (g *MemoryGuard) check() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	live, objects := g.read()
-	over := func(now, start uint64, w *Worker) bool {
-		return w.running && w.memBudget > 0 && now > start && now-start > uint64(w.memBudget)
-	}
-	suspect := false
-	for w := range g.workers {
-		w.mu.Lock()
-		suspect = suspect || over(objects, w.memObjStart, w)
-		w.mu.Unlock()
-	}
-	if suspect && time.Since(g.forcedAt) >= minForcedGC {
-		runtime.GC()
-		g.forcedAt = time.Now()
-		live, _ = g.read()
-	}
-	for w := range g.workers {
-		w.mu.Lock()
-		if over(live, w.memStart, w) {
-			w.vm.Interrupt(interruptCause{ErrMemoryBudget})
-		}
-		w.mu.Unlock()
-	}
-}
-
-func (g *MemoryGuard) add(w *Worker) {
-	g.mu.Lock()
-	g.workers[w] = struct{}{}
-	g.mu.Unlock()
-}
-
-func (g *MemoryGuard) remove(w *Worker) {
-	g.mu.Lock()
-	delete(g.workers, w)
-	g.mu.Unlock()
-}
-
-// releaseMemory returns the memory of a dropped runtime to the operating
-// system, off the worker's goroutine (it collects the whole heap).
-func releaseMemory() { go debug.FreeOSMemory() }
+// NewMemoryGuard returns a guard that samples the heap every interval (0
+// means 20 ms) once Run is called.
+func NewMemoryGuard(interval time.Duration) *MemoryGuard { return jsrt.NewMemoryGuard(interval) }

@@ -8,7 +8,8 @@ import (
 
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/file"
-	"github.com/dop251/goja/parser"
+
+	"eventide/jsrt"
 )
 
 // Queries (§2.8) need a query service, which eventide does not have yet.
@@ -165,7 +166,7 @@ func matchInlineQuery(src string, start int, kw string) (inlineQuery, bool) {
 		return inlineQuery{}, false
 	}
 	text := rest[:end+1]
-	if _, err := parser.ParseFile(nil, "", text, 0, parserOpts...); err == nil {
+	if _, err := jsrt.Parse("", text); err == nil {
 		return inlineQuery{}, false
 	}
 	return inlineQuery{offset: start, text: text}, true

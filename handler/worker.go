@@ -9,23 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dop251/goja"
-	"github.com/dop251/goja/parser"
 
 	"eventide/docstore"
+	"eventide/jsrt"
 )
-
-// maxCallStackSize bounds JavaScript recursion, like V8's stack limit: a
-// runaway recursion ends with a RangeError instead of eating memory until the
-// timeout.
-const maxCallStackSize = 10000
-
-// errNotAFunction reports a built-in program that did not evaluate to a
-// function (a bug, not a user error).
-var errNotAFunction = errors.New("handler: built-in program is not a function")
 
 // Config configures a Worker.
 type Config struct {
@@ -76,9 +66,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// interruptCause is the value a worker interrupts its runtime with.
-type interruptCause struct{ err error }
-
 // invocation is the state of the handler invocation in progress, read by the
 // JavaScript API (bucket accessors now; timers and curl later).
 type invocation struct {
@@ -97,7 +84,6 @@ type Worker struct {
 	name    string
 	fiid    string
 	lang    langVersion
-	timeout time.Duration
 	stats   *Stats
 	appLog  *AppLog
 	insight *Insight
@@ -109,51 +95,27 @@ type Worker struct {
 	timerContextSize int
 	tm               timerRuntime // js_timers.go: FireTimer's and OnDeploy's trampolines
 
+	// rt is the runtime and its invocation control (timeout, context,
+	// memory budget); vm is rt's goja runtime, new after each boot.
+	rt            *jsrt.Runtime
 	vm            *goja.Runtime
 	onUpdateValue goja.Value // the handler's OnUpdate, nil if none
 	onDeleteValue goja.Value // the handler's OnDelete, nil if none
-	jsonStringify goja.Callable
-	json          jsonDecoder
-	describe      goja.Callable
 	errs          errorClasses
 	dp            dispatcher
 	bindings      map[*goja.Object]*bucketBinding // by alias object
 	cache         *bucketCache                    // couchbase.get's {cache: true}
 	baseGlobals   map[string]bool                 // enumerable globals after the first run (js_rules.go)
 	stackBuf      []goja.StackFrame               // reused by insightRecordLog (insight.go)
-	// rangeErrorCtor, regexOverrun and nestedCalls serve the guarded
-	// built-ins (js_guards.go); the last two are per invocation.
-	// memory stops invocations that add more than memBudget bytes of heap
-	// since memStart (memory.go).
-	memory      *MemoryGuard
-	memBudget   int64
-	memStart    uint64 // live heap when the invocation started
-	memObjStart uint64 // heap, garbage included, when it started
-	runBindings []Binding
-
-	rangeErrorCtor goja.Constructor
-	serial         serialCheck
-	regexOverrun   bool
-	nestedCalls    int
+	runBindings   []Binding
 
 	inv          invocation
-	watchedDone  <-chan struct{} // Done of the context stopWatch watches
-	stopWatch    func() bool
 	broken       error
 	closed       bool
 	appLogFailed bool
 	// lastSysLog and sysLogSkipped rate-limit failure reports (see report).
 	lastSysLog    time.Time
 	sysLogSkipped int
-
-	// mu orders the interrupt callbacks (timer, context) against the end of
-	// an invocation: a callback interrupts the runtime only while running is
-	// set, under mu, so once disarm has cleared it ClearInterrupt is safe.
-	mu          sync.Mutex
-	running     bool
-	runningDone <-chan struct{} // the running invocation's ctx.Done()
-	deadline    time.Time       // for the (reused) timer's callback
-	timer       *time.Timer
 }
 
 // NewWorker creates a runtime, installs the JavaScript API and the bindings,
@@ -198,7 +160,6 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		name:    cfg.FunctionName,
 		fiid:    cfg.FunctionInstanceID,
 		lang:    lang,
-		timeout: s.ExecutionTimeout,
 		stats:   cfg.Stats,
 		appLog:  cfg.AppLog,
 		insight: cfg.Insight,
@@ -206,8 +167,6 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 
 		onDeployTimeout:  s.OnDeployTimeout,
 		timerContextSize: s.TimerContextSize,
-		memory:           cfg.Memory,
-		memBudget:        s.MemoryBudget,
 		runBindings:      bindings,
 	}
 	if w.stats == nil {
@@ -217,14 +176,10 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		w.logger = slog.New(slog.DiscardHandler)
 	}
 	w.logger = w.logger.With("component", "handler", "function", w.name)
-	w.timer = time.AfterFunc(time.Hour, w.onTimer)
-	w.timer.Stop()
+	w.rt = jsrt.New(jsrt.Config{Timeout: s.ExecutionTimeout, MemoryBudget: s.MemoryBudget, Memory: cfg.Memory})
 	if err := w.boot(); err != nil {
-		w.timer.Stop()
+		w.rt.Close()
 		return nil, err
-	}
-	if w.memory != nil {
-		w.memory.add(w)
 	}
 	return w, nil
 }
@@ -237,7 +192,7 @@ func (w *Worker) rebuildRuntime() {
 		w.broken = fmt.Errorf("%w: rebuilding the runtime after a memory budget overrun: %v", ErrWorkerBroken, err)
 		return
 	}
-	releaseMemory()
+	jsrt.ReleaseMemory()
 }
 
 // boot creates a fresh runtime with the JavaScript API and runs the
@@ -261,18 +216,13 @@ func (w *Worker) boot() error {
 		}
 		return err
 	}
-	if v := w.vm.Get(entryOnUpdate); isFunction(v) {
+	if v := w.vm.Get(entryOnUpdate); jsrt.IsFunction(v) {
 		w.onUpdateValue = v
 	}
-	if v := w.vm.Get(entryOnDelete); isFunction(v) {
+	if v := w.vm.Get(entryOnDelete); jsrt.IsFunction(v) {
 		w.onDeleteValue = v
 	}
 	return nil
-}
-
-func isFunction(v goja.Value) bool {
-	_, ok := goja.AssertFunction(v)
-	return ok
 }
 
 func aliasesOf(bs []Binding) []string {
@@ -286,27 +236,27 @@ func aliasesOf(bs []Binding) []string {
 
 func sameAliases(a, b []Binding) bool { return slices.Equal(aliasesOf(a), aliasesOf(b)) }
 
-// apiInstallers add the JavaScript API, one per area (the js_*.go files).
-// Later areas (timers, curl, couchbase.*) add theirs here.
+// apiInstallers add the JavaScript API, one per area (the js_*.go files,
+// some over jsrt's installers), in an order where each finds what it
+// needs: the guards first, the error classes before log and curl.
 var apiInstallers = []func(*Worker) error{
-	(*Worker).installGuards,   // js_guards.go: bounded regexp, JSON and array built-ins
+	(*Worker).installGuards,   // jsrt: bounded regexp, JSON and array built-ins
 	(*Worker).installDispatch, // js_meta.go: entry-point trampolines
-	(*Worker).installErrors,   // js_errors.go: EventingError, KVError, ...
-	(*Worker).installLog,      // js_log.go: log
+	(*Worker).installErrors,   // js_errors.go over jsrt: EventingError, KVError, ...
+	(*Worker).installLog,      // js_log.go over jsrt: log
 	(*Worker).installAdvanced, // js_advanced.go: couchbase.get/insert/...
-	(*Worker).installCurl,     // js_curl.go: curl and the curl binding globals
-	(*Worker).installBuiltins, // js_builtins.go: crc64, couchbase.base64*, ...
+	(*Worker).installCurl,     // js_curl.go over jsrt: curl and the curl binding globals
+	(*Worker).installBuiltins, // js_builtins.go over jsrt: crc64, couchbase.base64*, ...
 	(*Worker).installTimers,   // js_timers.go: createTimer, cancelTimer
 }
 
-// install creates the runtime and its globals.
-func (w *Worker) install(bindings []Binding) error {
-	w.vm = goja.New()
-	w.vm.SetMaxCallStackSize(maxCallStackSize)
-	// eval and new Function must not read files through sourceMappingURL.
-	w.vm.SetParserOptions(parser.WithDisableSourceMaps)
+// installGuards wraps the built-ins whose work happens in Go (jsrt).
+func (w *Worker) installGuards() error { return w.rt.InstallGuards() }
 
-	w.json = jsonDecoder{vm: w.vm, proto: w.vm.Get("Object").ToObject(w.vm).Get("prototype").ToObject(w.vm)}
+// install gives the worker a fresh goja runtime and its globals.
+func (w *Worker) install(bindings []Binding) error {
+	w.rt.Reset()
+	w.vm = w.rt.VM()
 	for _, install := range apiInstallers {
 		if err := install(w); err != nil {
 			return err
@@ -447,15 +397,8 @@ func (w *Worker) report(ie *InvocationError) {
 
 // Close releases the worker; later Handle calls fail with ErrWorkerClosed.
 func (w *Worker) Close() {
-	if w.memory != nil && !w.closed {
-		w.memory.remove(w)
-	}
+	w.rt.Close()
 	w.closed = true
-	w.timer.Stop()
-	if w.stopWatch != nil {
-		w.stopWatch()
-		w.stopWatch, w.watchedDone = nil, nil
-	}
 }
 
 // run executes call as one invocation: with the invocation state set, under
@@ -464,11 +407,10 @@ func (w *Worker) Close() {
 // rather than crashing the node.
 func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func() error) (err error) {
 	w.inv = invocation{ctx: ctx, store: st, entry: entry, key: key}
-	w.regexOverrun, w.nestedCalls = false, 0
-	w.arm(ctx)
+	w.rt.Begin(ctx)
 	defer func() {
 		if r := recover(); r != nil {
-			w.disarm()
+			w.rt.End()
 			w.inv = invocation{}
 			w.broken = fmt.Errorf("%w: %s: %v", ErrWorkerBroken, entry, r)
 			w.logger.Error("handler runtime panicked", "entry", entry, "key", key,
@@ -482,7 +424,7 @@ func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func
 		// done while the timeout still applies.
 		ie = w.describeFailure(entry, key, cerr)
 	}
-	w.disarm()
+	w.rt.End()
 	w.inv = invocation{}
 	w.dropNewGlobals()
 	if ie != nil {
@@ -491,74 +433,11 @@ func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func
 	return nil
 }
 
-// arm starts the execution timeout and the ctx watch for one invocation.
-// Contexts are told apart by their Done channel (comparing contexts
-// themselves could panic on a non-comparable implementation).
-func (w *Worker) arm(ctx context.Context) {
-	done := ctx.Done()
-	w.mu.Lock()
-	w.running = true
-	w.runningDone = done
-	w.deadline = time.Now().Add(w.timeout)
-	if w.memory != nil {
-		w.memStart, w.memObjStart = w.memory.live.Load(), w.memory.objects.Load()
-	}
-	w.mu.Unlock()
-	w.timer.Reset(w.timeout)
-	if done != nil && done != w.watchedDone {
-		// Callers pass the same batch context for many events: watch each
-		// context once rather than registering a callback per event.
-		if w.stopWatch != nil {
-			w.stopWatch()
-		}
-		w.watchedDone = done
-		w.stopWatch = context.AfterFunc(ctx, func() { w.onCtxDone(done, ctx.Err()) })
-	} else if err := ctx.Err(); err != nil {
-		// Done since Handle checked it, and its watch already fired.
-		w.onCtxDone(done, err)
-	}
-}
-
-// disarm stops the timeout and clears any interrupt that fired too late to
-// matter, so the runtime is ready for the next invocation.
-func (w *Worker) disarm() {
-	w.timer.Stop()
-	w.mu.Lock()
-	w.running = false
-	w.runningDone = nil
-	w.mu.Unlock()
-	w.vm.ClearInterrupt()
-}
-
-// onTimer is the timer callback. The timer is reused across invocations, so
-// a late callback of an earlier invocation is recognised by the deadline.
-func (w *Worker) onTimer() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.running && !time.Now().Before(w.deadline) {
-		w.vm.Interrupt(interruptCause{ErrTimeout})
-	}
-}
-
-// onCtxDone interrupts the invocation running under the context whose Done
-// channel is done, if any.
-func (w *Worker) onCtxDone(done <-chan struct{}, err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.running && w.runningDone == done {
-		w.vm.Interrupt(interruptCause{err})
-	}
-}
-
 // callJS calls a JavaScript function from Go code that JavaScript called (a
 // native function or proxy trap), passing exceptions and interrupts on to the
 // calling JavaScript.
 func (w *Worker) callJS(fn goja.Callable, this goja.Value, args ...goja.Value) goja.Value {
-	v, err := fn(this, args...)
-	if err != nil {
-		panic(err) // *goja.Exception is rethrown as is; interrupts stay uncatchable
-	}
-	return v
+	return w.rt.CallJS(fn, this, args...)
 }
 
 // describeFailure turns an error from goja into an *InvocationError.
@@ -571,19 +450,15 @@ func (w *Worker) describeFailure(entry, key string, err error) *InvocationError 
 	switch {
 	case errors.As(err, &intr):
 		frames = intr.Stack()
-		if c, ok := intr.Value().(interruptCause); ok && c.err != nil {
-			ie.Err = c.err
-		} else {
-			ie.Err = fmt.Errorf("interrupted: %v", intr.Value())
-		}
+		ie.Err = jsrt.InterruptCause(intr)
 		switch {
-		case errors.Is(ie.Err, errRegexLimit):
-			ie.Message = "execution_timeout: a regular expression match ran longer than " + regexMatchLimit.String() +
+		case errors.Is(ie.Err, jsrt.ErrRegexLimit):
+			ie.Message = "execution_timeout: a regular expression match ran longer than " + jsrt.RegexMatchLimit.String() +
 				" (catastrophic backtracking)"
 		case errors.Is(ie.Err, ErrTimeout):
-			ie.Message = "execution_timeout of " + w.timeout.String() + " exceeded"
+			ie.Message = "execution_timeout of " + w.rt.Timeout().String() + " exceeded"
 		case errors.Is(ie.Err, ErrMemoryBudget):
-			ie.Message = fmt.Sprintf("memory budget of %d MiB exceeded", w.memBudget>>20)
+			ie.Message = fmt.Sprintf("memory budget of %d MiB exceeded", w.rt.MemoryBudget()>>20)
 		default:
 			ie.Message = "interrupted: " + ie.Err.Error()
 		}
@@ -592,25 +467,12 @@ func (w *Worker) describeFailure(entry, key string, err error) *InvocationError 
 		ie.Message = "RangeError: Maximum call stack size exceeded"
 	case errors.As(err, &ex):
 		frames = ex.Stack()
-		ie.Message = w.describeValue(ex.Value())
+		ie.Message = w.rt.Describe(ex.Value())
 	default:
 		ie.Message = err.Error()
 	}
 	ie.Line, ie.Column, ie.Stack = w.locate(frames)
 	return ie
-}
-
-// describeValue renders a thrown value as text (Error objects as
-// "Name: message").
-func (w *Worker) describeValue(v goja.Value) string {
-	if v == nil {
-		return "undefined"
-	}
-	s, err := w.describe(goja.Undefined(), v)
-	if err != nil {
-		return "<exception could not be described>"
-	}
-	return s.String()
 }
 
 // locate finds the innermost frame in the user's code and renders the stack

@@ -1,4 +1,4 @@
-package handler
+package jsrt
 
 import (
 	"errors"
@@ -10,9 +10,10 @@ import (
 	"github.com/dop251/goja"
 )
 
-// maxJSONDepth bounds nesting so that a hostile document cannot exhaust the
-// Go stack (encoding/json uses the same limit).
-const maxJSONDepth = 10000
+// MaxJSONDepth bounds nesting so that a hostile document cannot exhaust
+// the Go stack (encoding/json uses the same limit). It is also the deepest
+// value the guarded built-ins accept.
+const MaxJSONDepth = 10000
 
 // jsonDecoder turns JSON bytes straight into goja values, with the results
 // of JSON.parse (own enumerable data properties in document order, the last
@@ -29,6 +30,10 @@ type jsonDecoder struct {
 	buf   []byte // scratch for strings with escapes
 	items []any  // scratch stack for array elements
 }
+
+// DecodeJSON turns one JSON value into a goja value, as JSON.parse would
+// (see jsonDecoder), without JSON.parse's cost.
+func (r *Runtime) DecodeJSON(data []byte) (goja.Value, error) { return r.json.decode(data) }
 
 var errJSONDepth = errors.New("JSON nesting too deep")
 
@@ -118,7 +123,7 @@ func (d *jsonDecoder) literal(word string, v goja.Value) (goja.Value, error) {
 
 func (d *jsonDecoder) enter() error {
 	d.depth++
-	if d.depth > maxJSONDepth {
+	if d.depth > MaxJSONDepth {
 		return errJSONDepth
 	}
 	return nil

@@ -1,4 +1,4 @@
-package handler
+package jsrt
 
 import (
 	"strings"
@@ -66,7 +66,7 @@ func TestJSONDecoder_Rejects(t *testing.T) {
 	bad := []string{
 		``, ` `, `{`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `'x'`, `01`, `1.`, `.5`, `-`, `1e`, `+1`,
 		`tru`, `nul`, `"unterminated`, "\"ctl\x01\"", `"\x"`, `"\u12"`, `1 2`, `{"a":1}}`, `NaN`,
-		strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1),
+		strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1),
 	}
 	for _, doc := range bad {
 		if v, err := d.decode([]byte(doc)); err == nil {
@@ -74,8 +74,8 @@ func TestJSONDecoder_Rejects(t *testing.T) {
 		}
 	}
 	// Nesting at the limit is fine.
-	ok := strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth)
+	ok := strings.Repeat("[", MaxJSONDepth) + strings.Repeat("]", MaxJSONDepth)
 	if _, err := d.decode([]byte(ok)); err != nil {
-		t.Errorf("depth %d: %v", maxJSONDepth, err)
+		t.Errorf("depth %d: %v", MaxJSONDepth, err)
 	}
 }

@@ -1,4 +1,4 @@
-package handler
+package jsrt
 
 import (
 	"fmt"
@@ -17,8 +17,8 @@ import (
 //   - a backtracking regular expression runs until it is done; regexp2's
 //     match timeout stops one match, and the exec wrapper turns that into
 //     the invocation's timeout;
-//   - JSON.stringify (also behind every bucket write, timer context and curl
-//     body) costs the square of the nesting and recurses in Go: values
+//   - JSON.stringify (also behind Stringify: every bucket write, timer context
+//     and curl body) costs the square of the nesting and recurses in Go: values
 //     nested deeper than maxNesting, or that would serialise to more than
 //     maxStringifyBytes, are refused with V8's RangeErrors first;
 //   - JSON.parse, Array.prototype.join/toString/toLocaleString and flat
@@ -29,14 +29,15 @@ import (
 //     minute and 7 GB): refused up front when the result alone would
 //     exceed the invocation's memory budget, or V8's longest string.
 
+// RegexMatchLimit bounds one regular-expression match. A match that needs
+// longer is catastrophic backtracking; the invocation then ends as a
+// timeout (ErrRegexLimit) instead of spinning a core past its timeout.
+const RegexMatchLimit = time.Second
+
 const (
 	// maxNesting is the deepest value the guarded built-ins accept, the
-	// limit of stored documents (encoding/json's and jsondecode.go's).
-	maxNesting = maxJSONDepth
-	// regexMatchLimit bounds one regular-expression match. A match that
-	// needs longer is catastrophic backtracking; the invocation then ends as
-	// a timeout instead of spinning a core past its execution_timeout.
-	regexMatchLimit = time.Second
+	// limit of stored documents (encoding/json's and DecodeJSON's).
+	maxNesting = MaxJSONDepth
 	// maxStringifyBytes approximates V8's longest string (2^29 - 24
 	// characters): a larger JSON.stringify result fails as in V8.
 	maxStringifyBytes = 1 << 29
@@ -46,57 +47,53 @@ const (
 	bytesPerElement = 16
 )
 
-// errRegexLimit ends an invocation whose regular expression ran past
-// regexMatchLimit; it counts as a timeout.
-var errRegexLimit = fmt.Errorf("%w: a regular expression match ran longer than %s", ErrTimeout, regexMatchLimit)
-
 func init() {
 	// goja compiles backtracking patterns with regexp2, which reads this
 	// default at compile time; nothing else in eventide uses regexp2.
-	regexp2.DefaultMatchTimeout = regexMatchLimit
+	regexp2.DefaultMatchTimeout = RegexMatchLimit
 }
 
-// installGuards wraps the guarded built-ins. It runs before the other
-// installers so that theirs (and w.jsonStringify) use the guarded versions.
-func (w *Worker) installGuards() error {
-	global := w.vm.GlobalObject()
+// InstallGuards wraps the guarded built-ins. Run it first, so that the
+// other installers (and Stringify) use the guarded versions.
+func (r *Runtime) InstallGuards() error {
+	global := r.vm.GlobalObject()
 	wrap := func(owner *goja.Object, name string, guard func(orig goja.Callable, call goja.FunctionCall) goja.Value) error {
 		orig, ok := goja.AssertFunction(owner.Get(name))
 		if !ok {
-			return fmt.Errorf("%w: %s", errNotAFunction, name)
+			return fmt.Errorf("%w: %s", ErrNotAFunction, name)
 		}
-		fn := w.vm.ToValue(func(call goja.FunctionCall) goja.Value { return guard(orig, call) })
+		fn := r.vm.ToValue(func(call goja.FunctionCall) goja.Value { return guard(orig, call) })
 		// Built-in methods are writable, configurable and not enumerable.
 		return owner.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
 	proto := func(ctor string) *goja.Object {
-		return global.Get(ctor).ToObject(w.vm).Get("prototype").ToObject(w.vm)
+		return global.Get(ctor).ToObject(r.vm).Get("prototype").ToObject(r.vm)
 	}
 	var ok bool
-	if w.rangeErrorCtor, ok = goja.AssertConstructor(global.Get("RangeError")); !ok {
-		return fmt.Errorf("%w: RangeError", errNotAFunction)
+	if r.rangeErrorCtor, ok = goja.AssertConstructor(global.Get("RangeError")); !ok {
+		return fmt.Errorf("%w: RangeError", ErrNotAFunction)
 	}
-	jsonObj := global.Get("JSON").ToObject(w.vm)
+	jsonObj := global.Get("JSON").ToObject(r.vm)
 	arrayProto := proto("Array")
 	steps := []struct {
 		owner *goja.Object
 		name  string
 		guard func(goja.Callable, goja.FunctionCall) goja.Value
 	}{
-		{proto("RegExp"), "exec", w.guardRegexp},
-		{proto("RegExp"), "test", w.guardRegexp}, // goja's test does not go through exec
-		{jsonObj, "stringify", w.guardStringify},
-		{jsonObj, "parse", w.guardParse},
-		{arrayProto, "join", w.guardNestedCall},
-		{arrayProto, "toString", w.guardNestedCall},
-		{arrayProto, "toLocaleString", w.guardNestedCall},
-		{arrayProto, "flat", w.guardFlat},
-		{arrayProto, "fill", w.guardFill},
-		{arrayProto, "map", w.guardMap},
-		{global.Get("Array").ToObject(w.vm), "from", w.guardArrayFrom},
-		{proto("String"), "repeat", w.guardRepeat},
-		{proto("String"), "padStart", w.guardPad},
-		{proto("String"), "padEnd", w.guardPad},
+		{proto("RegExp"), "exec", r.guardRegexp},
+		{proto("RegExp"), "test", r.guardRegexp}, // goja's test does not go through exec
+		{jsonObj, "stringify", r.guardStringify},
+		{jsonObj, "parse", r.guardParse},
+		{arrayProto, "join", r.guardNestedCall},
+		{arrayProto, "toString", r.guardNestedCall},
+		{arrayProto, "toLocaleString", r.guardNestedCall},
+		{arrayProto, "flat", r.guardFlat},
+		{arrayProto, "fill", r.guardFill},
+		{arrayProto, "map", r.guardMap},
+		{global.Get("Array").ToObject(r.vm), "from", r.guardArrayFrom},
+		{proto("String"), "repeat", r.guardRepeat},
+		{proto("String"), "padStart", r.guardPad},
+		{proto("String"), "padEnd", r.guardPad},
 	}
 	for _, s := range steps {
 		if err := wrap(s.owner, s.name, s.guard); err != nil {
@@ -104,8 +101,8 @@ func (w *Worker) installGuards() error {
 		}
 	}
 	// Bucket writes, timer contexts and curl bodies serialise through it.
-	if w.jsonStringify, ok = goja.AssertFunction(jsonObj.Get("stringify")); !ok {
-		return fmt.Errorf("%w: JSON.stringify", errNotAFunction)
+	if r.jsonStringify, ok = goja.AssertFunction(jsonObj.Get("stringify")); !ok {
+		return fmt.Errorf("%w: JSON.stringify", ErrNotAFunction)
 	}
 	return nil
 }
@@ -114,36 +111,36 @@ func (w *Worker) installGuards() error {
 // every other regular-expression method goes through it). After a match
 // that hit regexp2's limit, whose "no match" is not the true answer, it
 // ends the invocation as a timeout; until then later matches do not run.
-func (w *Worker) guardRegexp(orig goja.Callable, call goja.FunctionCall) goja.Value {
-	if w.regexOverrun {
+func (r *Runtime) guardRegexp(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	if r.regexOverrun {
 		return goja.Null()
 	}
 	start := time.Now()
-	v := w.callJS(orig, call.This, call.Arguments...)
-	if time.Since(start) >= regexMatchLimit {
-		w.regexOverrun = true
-		w.mu.Lock()
-		if w.running {
-			w.vm.Interrupt(interruptCause{errRegexLimit})
+	v := r.CallJS(orig, call.This, call.Arguments...)
+	if time.Since(start) >= RegexMatchLimit {
+		r.regexOverrun = true
+		r.mu.Lock()
+		if r.running {
+			r.vm.Interrupt(interruptCause{ErrRegexLimit})
 		}
-		w.mu.Unlock()
+		r.mu.Unlock()
 	}
 	return v
 }
 
 // throwRange throws a JavaScript RangeError (with the constructor found at
-// install time: the handler may replace the global).
-func (w *Worker) throwRange(msg string) {
-	obj, err := w.rangeErrorCtor(nil, w.vm.ToValue(msg))
+// install time: user code may replace the global).
+func (r *Runtime) throwRange(msg string) {
+	obj, err := r.rangeErrorCtor(nil, r.vm.ToValue(msg))
 	if err != nil {
 		panic(err)
 	}
 	panic(obj)
 }
 
-func (w *Worker) guardStringify(orig goja.Callable, call goja.FunctionCall) goja.Value {
-	w.checkSerializable(call.Argument(0))
-	return w.callJS(orig, call.This, call.Arguments...)
+func (r *Runtime) guardStringify(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	r.checkSerializable(call.Argument(0))
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
 // checkSerializable throws V8's RangeErrors for a value nested deeper than
@@ -152,22 +149,22 @@ func (w *Worker) guardStringify(orig goja.Callable, call goja.FunctionCall) goja
 // (so a toJSON with side effects runs twice; a replacer is not applied),
 // counting a value shared by several parents once per parent, as its
 // output would.
-func (w *Worker) checkSerializable(v goja.Value) {
+func (r *Runtime) checkSerializable(v goja.Value) {
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		return
 	}
-	c := &w.serial
+	c := &r.serial
 	if c.seen == nil {
 		c.seen, c.onPath = map[*goja.Object]serialSize{}, map[*goja.Object]bool{}
 	}
-	c.vm = w.vm                                       // a rebuilt worker has a new runtime
+	c.vm = r.vm                                       // new after each Reset
 	defer func() { clear(c.seen); clear(c.onPath) }() // kept for the next call
-	switch r := c.size(obj, "", 1); {
-	case r.bytes == serialTooDeep:
-		w.throwRange("Maximum call stack size exceeded")
-	case r.bytes == serialTooLarge:
-		w.throwRange("Invalid string length")
+	switch sz := c.size(obj, "", 1); {
+	case sz.bytes == serialTooDeep:
+		r.throwRange("Maximum call stack size exceeded")
+	case sz.bytes == serialTooLarge:
+		r.throwRange("Invalid string length")
 	}
 }
 
@@ -242,11 +239,11 @@ func (c *serialCheck) size(o *goja.Object, key string, depth int) serialSize {
 
 // guardParse refuses JSON text nested deeper than maxNesting before
 // JSON.parse recurses into it.
-func (w *Worker) guardParse(orig goja.Callable, call goja.FunctionCall) goja.Value {
+func (r *Runtime) guardParse(orig goja.Callable, call goja.FunctionCall) goja.Value {
 	if jsonNesting(call.Argument(0).String()) > maxNesting {
-		w.throwRange("Maximum call stack size exceeded")
+		r.throwRange("Maximum call stack size exceeded")
 	}
-	return w.callJS(orig, call.This, call.Arguments...)
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
 // jsonNesting is the deepest bracket nesting of text outside strings (an
@@ -277,28 +274,28 @@ func jsonNesting(text string) int {
 // guardNestedCall bounds the recursion of join, toString and
 // toLocaleString through nested arrays: each level calls the guarded
 // method again, so a counter of active calls is the nesting.
-func (w *Worker) guardNestedCall(orig goja.Callable, call goja.FunctionCall) goja.Value {
-	if w.nestedCalls >= maxNesting {
-		w.throwRange("Maximum call stack size exceeded")
+func (r *Runtime) guardNestedCall(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	if r.nestedCalls >= maxNesting {
+		r.throwRange("Maximum call stack size exceeded")
 	}
-	w.nestedCalls++
-	defer func() { w.nestedCalls-- }()
-	return w.callJS(orig, call.This, call.Arguments...)
+	r.nestedCalls++
+	defer func() { r.nestedCalls-- }()
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
 // guardFlat refuses flat() to a depth the array really reaches past
 // maxNesting, before the built-in recurses into it.
-func (w *Worker) guardFlat(orig goja.Callable, call goja.FunctionCall) goja.Value {
+func (r *Runtime) guardFlat(orig goja.Callable, call goja.FunctionCall) goja.Value {
 	depth := 1.0
 	if a := call.Argument(0); !goja.IsUndefined(a) {
 		depth = a.ToFloat()
 	}
 	if obj, ok := call.This.(*goja.Object); ok && (depth > maxNesting || math.IsInf(depth, 1)) {
 		if arrayNesting(obj, maxNesting+1) > maxNesting {
-			w.throwRange("Maximum call stack size exceeded")
+			r.throwRange("Maximum call stack size exceeded")
 		}
 	}
-	return w.callJS(orig, call.This, call.Arguments...)
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
 // arrayNesting is the nesting of arrays in a, up to limit.
@@ -329,18 +326,18 @@ func arrayNesting(a *goja.Object, limit int) int {
 
 // checkElements refuses an array of n elements that alone would exceed the
 // invocation's memory budget.
-func (w *Worker) checkElements(n float64) {
-	if n > 0 && w.memBudget > 0 && n*bytesPerElement > float64(w.memBudget) {
-		w.throwRange(fmt.Sprintf("Invalid array length: %.0f elements exceed the function's memory budget of %d MiB",
-			n, w.memBudget>>20))
+func (r *Runtime) checkElements(n float64) {
+	if n > 0 && r.memBudget > 0 && n*bytesPerElement > float64(r.memBudget) {
+		r.throwRange(fmt.Sprintf("Invalid array length: %.0f elements exceed the function's memory budget of %d MiB",
+			n, r.memBudget>>20))
 	}
 }
 
 // checkStringLength refuses a string of n code units longer than V8's
 // longest or larger than the invocation's memory budget.
-func (w *Worker) checkStringLength(n float64) {
-	if n > maxStringLength || (w.memBudget > 0 && 2*n > float64(w.memBudget)) {
-		w.throwRange("Invalid string length")
+func (r *Runtime) checkStringLength(n float64) {
+	if n > maxStringLength || (r.memBudget > 0 && 2*n > float64(r.memBudget)) {
+		r.throwRange("Invalid string length")
 	}
 }
 
@@ -378,45 +375,45 @@ func lengthOf(v goja.Value) float64 {
 
 // guardFill refuses to fill more elements than the budget allows (fill
 // makes a sparse array dense).
-func (w *Worker) guardFill(orig goja.Callable, call goja.FunctionCall) goja.Value {
+func (r *Runtime) guardFill(orig goja.Callable, call goja.FunctionCall) goja.Value {
 	length := lengthOf(call.This)
 	start := relativeIndex(call.Argument(1), length, 0)
 	end := relativeIndex(call.Argument(2), length, length)
-	w.checkElements(end - start)
-	return w.callJS(orig, call.This, call.Arguments...)
+	r.checkElements(end - start)
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
 // guardArrayFrom refuses an array-like whose length alone exceeds the
 // budget (Array.from({length: 1e8}) builds every element in one call).
-func (w *Worker) guardArrayFrom(orig goja.Callable, call goja.FunctionCall) goja.Value {
+func (r *Runtime) guardArrayFrom(orig goja.Callable, call goja.FunctionCall) goja.Value {
 	switch a := call.Argument(0).(type) {
 	case *goja.Object:
-		w.checkElements(lengthOf(a)) // a (sparse) array or an array-like
+		r.checkElements(lengthOf(a)) // a (sparse) array or an array-like
 	case goja.String:
-		w.checkElements(float64(a.Length()))
+		r.checkElements(float64(a.Length()))
 	}
-	return w.callJS(orig, call.This, call.Arguments...)
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
 // guardMap refuses to map an array whose length alone exceeds the budget:
 // the result is allocated dense even for a sparse array.
-func (w *Worker) guardMap(orig goja.Callable, call goja.FunctionCall) goja.Value {
-	w.checkElements(lengthOf(call.This))
-	return w.callJS(orig, call.This, call.Arguments...)
+func (r *Runtime) guardMap(orig goja.Callable, call goja.FunctionCall) goja.Value {
+	r.checkElements(lengthOf(call.This))
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
-func (w *Worker) guardRepeat(orig goja.Callable, call goja.FunctionCall) goja.Value {
+func (r *Runtime) guardRepeat(orig goja.Callable, call goja.FunctionCall) goja.Value {
 	if s, ok := call.This.(goja.String); ok {
 		if n := call.Argument(0).ToFloat(); n > 0 && !math.IsInf(n, 1) {
-			w.checkStringLength(float64(s.Length()) * math.Trunc(n))
+			r.checkStringLength(float64(s.Length()) * math.Trunc(n))
 		}
 	}
-	return w.callJS(orig, call.This, call.Arguments...)
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
 
-func (w *Worker) guardPad(orig goja.Callable, call goja.FunctionCall) goja.Value {
+func (r *Runtime) guardPad(orig goja.Callable, call goja.FunctionCall) goja.Value {
 	if n := call.Argument(0).ToFloat(); n > 0 && !math.IsInf(n, 1) {
-		w.checkStringLength(math.Trunc(n))
+		r.checkStringLength(math.Trunc(n))
 	}
-	return w.callJS(orig, call.This, call.Arguments...)
+	return r.CallJS(orig, call.This, call.Arguments...)
 }
