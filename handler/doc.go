@@ -1,21 +1,30 @@
-// Package handler runs Couchbase Eventing handlers in goja runtimes.
+// Package handler is the Couchbase Eventing JavaScript API on the shared
+// JavaScript core (eventide/jsrt): bucket bindings, meta, timers,
+// OnUpdate/OnDelete/OnDeploy, the advanced and sub-document accessors, and
+// the Eventing rules, settings, stats, application log and code insight.
 //
 // Compile checks and compiles a function's JavaScript once (strict mode by
 // default, constant bindings injected, the global-scope rules of Couchbase
 // Eventing enforced) into a Program that every worker shares. A Worker owns
-// one goja.Runtime: it runs the Program once, then dispatches stream events
-// to OnUpdate(doc, meta, xattrs) and OnDelete(meta, options), each bounded by
-// the function's execution timeout. Handlers reach documents through bucket
+// one jsrt.Runtime for its life (its share of vbuckets keeps one key's
+// events in order, so it checks out no runtime from a pool): it runs the
+// Program once, then dispatches stream events to OnUpdate(doc, meta,
+// xattrs) and OnDelete(meta, options), each bounded by the function's
+// execution timeout, its context and its memory budget, which jsrt
+// enforces. Handlers reach documents through bucket
 // binding aliases, which the worker backs with the Store the caller passes to
 // Handle (the node's per-batch overlay over the replicated store); the
 // package knows nothing about Raft.
 //
-// The JavaScript API is split by area, one file each: js_log.go (log),
-// js_bucket.go (basic bucket accessors), js_meta.go (doc, meta, xattrs and
-// the entry-point trampolines), js_errors.go (EventingError, KVError, ...).
-// Timers, curl and the advanced couchbase.* accessors slot in the same way: a
-// js_*.go file whose installer is listed in apiInstallers, reading the
-// invocation in progress (its context and Store) from Worker.inv, and finding
+// The JavaScript API is split by area, one file each, whose installer is
+// listed in apiInstallers: js_bucket.go (basic bucket accessors),
+// js_meta.go (doc, meta, xattrs and the entry-point trampolines),
+// js_advanced.go (couchbase.get, insert, ..., increment), js_subdoc.go,
+// js_timers.go; and, over jsrt's installers, js_errors.go (EventingError,
+// KVError, ...), js_log.go (log into the application log and code
+// insight), js_curl.go (curl with the function's bindings, limits and
+// stats) and js_builtins.go (crc64, couchbase.base64*). An area reads the
+// invocation in progress (its context and Store) from Worker.inv and finds
 // the binding behind an alias argument with Worker.bindingOf.
 //
 // Timers and OnDeploy (js_timers.go, deploy.go): createTimer and cancelTimer
@@ -27,16 +36,15 @@
 // on_deploy_timeout; a failed OnDeploy means the caller undeploys.
 //
 // The sub-document accessors (couchbase.mutateIn, lookupIn, bindingDetails)
-// live in js_subdoc.go over the JSON engine of subdoc.go; n1ql.go refuses
-// queries at Compile; js_rules.go seals the global object after the first
-// run, so no state survives between invocations.
+// live in js_subdoc.go over the engine of eventide/docstore/subdoc; n1ql.go
+// refuses queries at Compile; js_rules.go seals the global object after the
+// first run, so no state survives between invocations.
 //
-// A handler cannot take its node with it. goja checks the execution timeout
-// only between JavaScript instructions, so js_guards.go bounds the
-// built-ins whose work happens in Go (backtracking regular expressions,
-// deeply nested values given to JSON and array built-ins, one-call
-// allocations); and a MemoryGuard (memory.go) stops an invocation that
-// grows the heap past its function's budget and rebuilds its runtime.
+// A handler cannot take its node with it: jsrt's guards bound the
+// built-ins whose work happens in Go, out of the timeout's reach, and its
+// MemoryGuard (one per node, Config.Memory) stops an invocation that grows
+// the heap past its function's budget; the worker then counts it and
+// rebuilds its runtime.
 //
 // Line and column numbers reported to users (compile errors, exceptions in the
 // application log, code insight) always refer to the user's code, whatever

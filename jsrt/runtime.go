@@ -52,7 +52,7 @@ type Runtime struct {
 
 	timeout time.Duration
 	// memory stops invocations that add more than memBudget bytes of heap
-	// since memStart (memory.go).
+	// since memStart (MemoryGuard).
 	memory      *MemoryGuard
 	memBudget   int64
 	memStart    uint64 // live heap when the invocation started
