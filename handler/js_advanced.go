@@ -159,7 +159,7 @@ func (w *Worker) expirySeconds(v goja.Value, op string) uint32 {
 	if !ok {
 		w.throwType("couchbase.%s: meta.expiry_date must be a Date", op)
 	}
-	ms := w.callJS(getTime, obj).ToFloat()
+	ms := w.rt.CallJS(getTime, obj).ToFloat()
 	if math.IsNaN(ms) || ms < 1000 || ms/1000 >= math.MaxUint32 {
 		w.throwType("couchbase.%s: meta.expiry_date must be a valid Date between 1970 and 2106", op)
 	}

@@ -433,13 +433,6 @@ func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func
 	return nil
 }
 
-// callJS calls a JavaScript function from Go code that JavaScript called (a
-// native function or proxy trap), passing exceptions and interrupts on to the
-// calling JavaScript.
-func (w *Worker) callJS(fn goja.Callable, this goja.Value, args ...goja.Value) goja.Value {
-	return w.rt.CallJS(fn, this, args...)
-}
-
 // describeFailure turns an error from goja into an *InvocationError.
 func (w *Worker) describeFailure(entry, key string, err error) *InvocationError {
 	ie := &InvocationError{Entry: entry, Key: key, Err: ErrException}
