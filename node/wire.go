@@ -12,8 +12,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
-	"eventide/membership"
 	"eventide/eventing"
+	"eventide/membership"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rest/eventingapi"
 	"eventide/node/rest/restauth"
@@ -150,10 +150,10 @@ func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 }
 
 // wrapGossip returns the membership's transport hook: nil unless the node
-// runs on a fault-injecting network.
+// runs on a Network of its own.
 func (n *Node) wrapGossip() func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport {
-	if n.fault == nil {
+	if n.cfg.Network == nil {
 		return nil
 	}
-	return n.fault.WrapTransport
+	return n.cfg.Network.WrapTransport
 }

@@ -16,7 +16,7 @@ import (
 
 	"eventide/clustersec"
 	"eventide/node"
-	"eventide/node/faultnet"
+	"eventide/node/nodetest/faultnet"
 )
 
 // Node is a test node; it is closed when the test ends.
@@ -196,7 +196,7 @@ func NewCluster(t testing.TB, k int, o Options) *Cluster {
 	c := &Cluster{t: t, Net: faultnet.New(), Secret: o.ClusterSecret, opts: o}
 	for i := range k {
 		n := newNode(t, fmt.Sprintf("n%d", i+1), o)
-		n.Cfg.FaultNet = c.Net
+		n.Cfg.Network = c.Net.Endpoint(n.Cfg.NodeID)
 		c.Nodes = append(c.Nodes, n)
 	}
 	for i, n := range c.Nodes {
@@ -223,7 +223,7 @@ func (c *Cluster) Joiner(id, secret string) *Node {
 		o.ClusterSecret = secret
 	}
 	n := newNode(c.t, id, o)
-	n.Cfg.FaultNet = c.Net
+	n.Cfg.Network = c.Net.Endpoint(id)
 	for _, m := range c.Nodes {
 		n.Cfg.Join = append(n.Cfg.Join, m.GossipAddr())
 	}

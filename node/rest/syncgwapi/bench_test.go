@@ -18,7 +18,9 @@ import (
 // layer alone.
 type nullStore struct{ doc *docstore.Document }
 
-func (nullStore) Get(docstore.Keyspace, string) (*docstore.Document, error) { return nil, docstore.ErrNotFound }
+func (nullStore) Get(docstore.Keyspace, string) (*docstore.Document, error) {
+	return nil, docstore.ErrNotFound
+}
 func (nullStore) AllDocs(docstore.Keyspace, uint32, docstore.AllDocsOptions) ([]*docstore.Document, error) {
 	return nil, nil
 }
@@ -26,7 +28,7 @@ func (nullStore) Changes(docstore.Keyspace, uint64, int) ([]*docstore.Document, 
 	return nil, 0, nil
 }
 func (nullStore) CheckKeyspace(docstore.Keyspace) error { return nil }
-func (nullStore) Changed(string) <-chan struct{}   { return make(chan struct{}) }
+func (nullStore) Changed(string) <-chan struct{}        { return make(chan struct{}) }
 func (n nullStore) WriteDocs(_ context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error) {
 	res := make([]consensus.DocResult, len(ms))
 	for i := range res {
