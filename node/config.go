@@ -34,10 +34,10 @@ type Network interface {
 // (tests use this; the bound ports are then reported by Node.Addrs).
 type Ports struct {
 	Mgmt        int // cluster manager REST; default 8091
-	Query       int // query REST (UDF libraries); default 8093
+	Query       int // query REST (UDF libraries); default 8093; not served yet
 	Eventing    int // eventing REST; default 8096
 	SyncGateway int // Sync Gateway public REST; default 4984
-	Qinling     int // Qinling REST; default 7070
+	Qinling     int // Qinling REST; default 7070; not served yet
 	GRPC        int // node-to-node gRPC; default 9096
 	Raft        int // Raft transport; default 9097
 	Gossip      int // memberlist; default 7946

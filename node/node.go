@@ -52,7 +52,7 @@ type Node struct {
 	keys    *clustersec.Keys     // derived from the cluster secret
 	ident   *clustersec.Identity // this node's TLS certificate, issued at New
 
-	mgmt      *clusterapi.Handler
+	mgmt      *clusterapi.Server
 	rest      map[API]http.Handler
 	listeners map[API]net.Listener
 	servers   []*http.Server

@@ -11,6 +11,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 // nullStore is a DocReader whose keyspaces all exist, and a DocWriter that
@@ -57,7 +58,7 @@ func bulkBody(n, round int) []byte {
 func BenchmarkBulkDocs(b *testing.B) {
 	const docsPerReq = 1000
 	ns := nullStore{doc: &docstore.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
-	h, err := New(Config{Username: testUser, Password: testPass}, ns, ns)
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: ns, Writer: ns})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func BenchmarkBulkDocs(b *testing.B) {
 func BenchmarkBulkDocsParallel(b *testing.B) {
 	const docsPerReq = 1000
 	ns := nullStore{doc: &docstore.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
-	h, err := New(Config{Username: testUser, Password: testPass}, ns, ns)
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: ns, Writer: ns})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func BenchmarkBulkDocsStore(b *testing.B) {
 	}
 	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
 	w := &storeWriter{store: store, clock: clock}
-	h, err := New(Config{Username: testUser, Password: testPass, Now: clock.Now}, store, benchWriter{w})
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: store, Writer: benchWriter{w}, Now: clock.Now})
 	if err != nil {
 		b.Fatal(err)
 	}
