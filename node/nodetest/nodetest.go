@@ -271,12 +271,6 @@ func (c *Cluster) Followers() []*Node {
 	return out
 }
 
-// Kill crashes node i; Restart(i) brings it back on its data dir.
-func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
-
-// Restart starts node i again (after Kill or Stop).
-func (c *Cluster) Restart(i int) { c.Nodes[i].Start() }
-
 // Partition cuts the network between the groups of nodes (indexes into
 // Nodes): Partition([]int{0}, []int{1, 2}) isolates node 0 from nodes 1
 // and 2, in both directions, for Raft, gRPC and gossip; open connections
