@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/node/faultnet"
+	"eventide/node/nodetest/faultnet"
 )
 
 // TestMembership_ReconnectsAfterLongPartition cuts two members apart for

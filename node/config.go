@@ -7,18 +7,37 @@ import (
 	"net"
 	"time"
 
+	"github.com/hashicorp/memberlist"
+
 	"eventide/clustersec"
-	"eventide/node/faultnet"
+	"eventide/consensus"
 )
+
+// Network carries one node's Raft, gRPC and gossip traffic. The in-process
+// test cluster sets it to inject partitions between nodes
+// (node/nodetest/faultnet's Endpoint implements it); production leaves it
+// nil, which means plain networking. The REST listeners never go through
+// it: partitions cut node-to-node traffic, not clients.
+type Network interface {
+	// WrapListener and DialContext carry Raft's and gRPC's connections.
+	consensus.Network
+	// WrapTransport wraps memberlist's transport, which carries gossip.
+	WrapTransport(t memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
+	// Register tells the network the addresses (host:port) this node's
+	// Raft, gRPC and gossip listeners are bound to, so that it can tell
+	// which node a connection or packet comes from. The node calls it once
+	// they are all bound, before it starts.
+	Register(addrs ...string)
+}
 
 // Ports are the TCP ports of one node's listeners. Zero picks a free port
 // (tests use this; the bound ports are then reported by Node.Addrs).
 type Ports struct {
 	Mgmt        int // cluster manager REST; default 8091
-	Query       int // query REST (UDF libraries); default 8093
+	Query       int // query REST (UDF libraries); default 8093; not served yet
 	Eventing    int // eventing REST; default 8096
 	SyncGateway int // Sync Gateway public REST; default 4984
-	Qinling     int // Qinling REST; default 7070
+	Qinling     int // Qinling REST; default 7070; not served yet
 	GRPC        int // node-to-node gRPC; default 9096
 	Raft        int // Raft transport; default 9097
 	Gossip      int // memberlist; default 7946
@@ -56,10 +75,9 @@ type Config struct {
 	// cluster (no Join, no saved peers) generates and keeps one, and any
 	// other node fails with ErrNoClusterSecret.
 	ClusterSecret string
-	// FaultNet, when set, carries the node's Raft, gRPC and gossip traffic
-	// through a fault-injecting network (in-process partition tests). It
-	// is never set in production. Default nil: plain networking.
-	FaultNet *faultnet.Net
+	// Network, when set, carries the node's Raft, gRPC and gossip traffic
+	// (in-process partition tests). Default nil: plain networking.
+	Network Network
 }
 
 // DefaultConfig returns the defaults of DESIGN.md.

@@ -20,9 +20,8 @@ import (
 
 	"eventide/clustersec"
 	"eventide/consensus"
-	"eventide/membership"
 	"eventide/eventing"
-	"eventide/node/faultnet"
+	"eventide/membership"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
 )
@@ -50,11 +49,10 @@ type Node struct {
 	grpc    *rpc.Server
 	sup     *eventing.Supervisor
 	svc     *eventing.Service
-	fault   *faultnet.Endpoint   // nil in production
 	keys    *clustersec.Keys     // derived from the cluster secret
 	ident   *clustersec.Identity // this node's TLS certificate, issued at New
 
-	mgmt      *clusterapi.Handler
+	mgmt      *clusterapi.Server
 	rest      map[API]http.Handler
 	listeners map[API]net.Listener
 	servers   []*http.Server
@@ -108,13 +106,11 @@ func New(cfg Config) (_ *Node, err error) {
 		n.listeners[api] = l
 	}
 	ccfg := rpc.ClientConfig{Logger: log.With("component", "rpc-client"), TLS: n.ident.ClientTLS()}
-	var raftNet consensus.Network
-	if cfg.FaultNet != nil {
-		ep := cfg.FaultNet.Endpoint(cfg.NodeID)
-		n.fault = ep
-		n.listeners[APIGRPC] = ep.WrapListener(n.listeners[APIGRPC])
-		ccfg.Dialer = func(ctx context.Context, addr string) (net.Conn, error) { return ep.DialContext(ctx, "tcp", addr) }
-		raftNet = ep
+	var raftNet consensus.Network // nil: plain TCP
+	if nw := cfg.Network; nw != nil {
+		n.listeners[APIGRPC] = nw.WrapListener(n.listeners[APIGRPC])
+		ccfg.Dialer = func(ctx context.Context, addr string) (net.Conn, error) { return nw.DialContext(ctx, "tcp", addr) }
+		raftNet = nw
 	}
 	if n.client, err = rpc.NewClient(ccfg); err != nil {
 		return nil, fmt.Errorf("node: rpc client: %w", err)
@@ -149,8 +145,8 @@ func New(cfg Config) (_ *Node, err error) {
 	if err := n.wire(); err != nil {
 		return nil, err
 	}
-	if n.fault != nil {
-		n.fault.Register(n.store.Addr(), n.Addr(APIGRPC), n.members.Addr())
+	if cfg.Network != nil {
+		cfg.Network.Register(n.store.Addr(), n.Addr(APIGRPC), n.members.Addr())
 	}
 	return n, nil
 }

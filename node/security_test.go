@@ -25,8 +25,8 @@ import (
 	"eventide/clustersec"
 	"eventide/consensus"
 	"eventide/docstore"
-	"eventide/node"
 	"eventide/membership"
+	"eventide/node"
 	"eventide/node/nodetest"
 	"eventide/proto/nodepb"
 )

@@ -12,8 +12,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
-	"eventide/membership"
 	"eventide/eventing"
+	"eventide/membership"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rest/eventingapi"
 	"eventide/node/rest/restauth"
@@ -98,30 +98,32 @@ func (n *Node) wire() error {
 		return fmt.Errorf("node: eventing service: %w", err)
 	}
 
+	creds := restauth.NewAdmin(cfg.Username, cfg.Password)
 	n.mgmt, err = clusterapi.New(clusterapi.Config{
-		Username: cfg.Username, Password: cfg.Password, Logger: n.log.With("component", "mgmt-rest"),
-	}, clusterapi.Deps{
+		Credentials: creds, Logger: n.log.With("component", "mgmt-rest"),
 		Keyspaces: n.store, Catalog: n.store.Docs(), Cluster: clusterView{n}, Docs: n.store.Docs(), Writer: n.store,
 	})
 	if err != nil {
 		return fmt.Errorf("node: cluster manager API: %w", err)
 	}
 	ev, err := eventingapi.New(eventingapi.Config{
-		Username: cfg.Username, Password: cfg.Password, Logger: n.log.With("component", "eventing-rest"),
-	}, n.svc)
+		Credentials: creds, Logger: n.log.With("component", "eventing-rest"),
+		Service: n.svc,
+	})
 	if err != nil {
 		return fmt.Errorf("node: eventing API: %w", err)
 	}
 	sg, err := syncgwapi.New(syncgwapi.Config{
-		Username: cfg.Username, Password: cfg.Password, ServerUUID: n.uuid,
-		Logger: n.log.With("component", "syncgw-rest"),
-	}, n.store.Docs(), n.store)
+		Credentials: creds, Logger: n.log.With("component", "syncgw-rest"),
+		Docs: n.store.Docs(), Writer: n.store,
+		ServerUUID: n.uuid,
+	})
 	if err != nil {
 		return fmt.Errorf("node: sync gateway API: %w", err)
 	}
 	n.rest = map[API]http.Handler{
-		APIMgmt:        n.caughtUp(n.mgmt, false),
-		APIEventing:    n.caughtUp(ev, true),
+		APIMgmt:        n.caughtUp(n.mgmt, creds, false),
+		APIEventing:    n.caughtUp(ev, creds, true),
 		APISyncGateway: sg,
 	}
 	return nil
@@ -132,12 +134,12 @@ func (n *Node) wire() error {
 // its leader: a function created through one node can be deployed through
 // another at once. reads says whether GETs wait too; it costs one Raft
 // round trip per request, which management calls can afford.
-func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
+func (n *Node) caughtUp(h http.Handler, creds restauth.Credentials, reads bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A request without the credentials gets the API's 401 at once: it
 		// must not cost a Raft round trip first.
-		authed := restauth.Admin(r, n.cfg.Username, n.cfg.Password)
-		if (reads || (r.Method != http.MethodGet && r.Method != http.MethodHead)) && authed {
+		_, authErr := restauth.Authenticate(r, creds)
+		if (reads || (r.Method != http.MethodGet && r.Method != http.MethodHead)) && authErr == nil {
 			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 			err := n.store.CatchUp(ctx)
 			cancel()
@@ -150,10 +152,10 @@ func (n *Node) caughtUp(h http.Handler, reads bool) http.Handler {
 }
 
 // wrapGossip returns the membership's transport hook: nil unless the node
-// runs on a fault-injecting network.
+// runs on a Network of its own.
 func (n *Node) wrapGossip() func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport {
-	if n.fault == nil {
+	if n.cfg.Network == nil {
 		return nil
 	}
-	return n.fault.WrapTransport
+	return n.cfg.Network.WrapTransport
 }

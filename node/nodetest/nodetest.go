@@ -16,7 +16,7 @@ import (
 
 	"eventide/clustersec"
 	"eventide/node"
-	"eventide/node/faultnet"
+	"eventide/node/nodetest/faultnet"
 )
 
 // Node is a test node; it is closed when the test ends.
@@ -196,7 +196,7 @@ func NewCluster(t testing.TB, k int, o Options) *Cluster {
 	c := &Cluster{t: t, Net: faultnet.New(), Secret: o.ClusterSecret, opts: o}
 	for i := range k {
 		n := newNode(t, fmt.Sprintf("n%d", i+1), o)
-		n.Cfg.FaultNet = c.Net
+		n.Cfg.Network = c.Net.Endpoint(n.Cfg.NodeID)
 		c.Nodes = append(c.Nodes, n)
 	}
 	for i, n := range c.Nodes {
@@ -223,7 +223,7 @@ func (c *Cluster) Joiner(id, secret string) *Node {
 		o.ClusterSecret = secret
 	}
 	n := newNode(c.t, id, o)
-	n.Cfg.FaultNet = c.Net
+	n.Cfg.Network = c.Net.Endpoint(id)
 	for _, m := range c.Nodes {
 		n.Cfg.Join = append(n.Cfg.Join, m.GossipAddr())
 	}
@@ -270,12 +270,6 @@ func (c *Cluster) Followers() []*Node {
 	}
 	return out
 }
-
-// Kill crashes node i; Restart(i) brings it back on its data dir.
-func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
-
-// Restart starts node i again (after Kill or Stop).
-func (c *Cluster) Restart(i int) { c.Nodes[i].Start() }
 
 // Partition cuts the network between the groups of nodes (indexes into
 // Nodes): Partition([]int{0}, []int{1, 2}) isolates node 0 from nodes 1

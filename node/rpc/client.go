@@ -254,21 +254,3 @@ func insightAnswer(resp *nodepb.InsightResponse, fns []string) map[string]map[in
 	}
 	return out
 }
-
-// FunctionStatus reports, for each of fns, whether the peer's workers for
-// it run.
-func (c *Client) FunctionStatus(ctx context.Context, addr string, fns []string) (map[string]bool, error) {
-	n, err := c.Node(addr)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := n.FunctionStatus(ctx, &nodepb.FunctionStatusRequest{Functions: fns})
-	if err != nil {
-		return nil, fmt.Errorf("rpc: function status from %s: %w", addr, fromStatus(err))
-	}
-	out := make(map[string]bool, len(fns))
-	for _, fn := range fns {
-		out[fn] = resp.GetRunning()[fn]
-	}
-	return out, nil
-}

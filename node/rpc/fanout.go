@@ -121,22 +121,6 @@ func (c *Client) ResetStatsAll(ctx context.Context, peers []Peer, timeout time.D
 	})
 }
 
-// FunctionStatusAll fans FunctionStatus out: for each answering peer,
-// whether its workers for each of fns run.
-func (c *Client) FunctionStatusAll(ctx context.Context, peers []Peer, timeout time.Duration, fns []string) Results[map[string]bool] {
-	return FanOut(ctx, c, peers, timeout, func(ctx context.Context, n nodepb.NodeClient) (map[string]bool, error) {
-		resp, err := n.FunctionStatus(ctx, &nodepb.FunctionStatusRequest{Functions: fns})
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]bool, len(fns))
-		for _, fn := range fns {
-			out[fn] = resp.GetRunning()[fn]
-		}
-		return out, nil
-	})
-}
-
 // InsightAll fans Insight out: for each answering peer, its code insight
 // for each of fns (see Client.Insight). Merge the answers with
 // handler.MergeInsight.

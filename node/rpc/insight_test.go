@@ -41,7 +41,7 @@ func TestClient_Insight(t *testing.T) {
 		t.Fatalf("Insight(\"\") = %v, want ErrInvalid", err)
 	}
 	n, _ := c.Node(ts.addr)
-	if _, err := n.Insight(ctx, &nodepb.InsightRequest{Functions: make([]string, maxFunctionsPerStatus+1)}); !errors.Is(fromStatus(err), ErrInvalid) {
+	if _, err := n.Insight(ctx, &nodepb.InsightRequest{Functions: make([]string, maxFunctionsPerInsight+1)}); !errors.Is(fromStatus(err), ErrInvalid) {
 		t.Fatalf("raw Insight(too many) = %v, want InvalidArgument", err)
 	}
 }

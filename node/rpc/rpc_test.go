@@ -57,7 +57,6 @@ type fakeRuntime struct {
 	mu      sync.Mutex
 	logs    map[string]string
 	stats   map[string][]byte
-	running map[string]bool
 	insight map[string]map[int]handler.InsightLine
 	resets  []string
 	delay   time.Duration // AppLog waits this long (or until ctx ends)
@@ -96,8 +95,6 @@ func (r *fakeRuntime) ResetStats(fn string) error {
 	r.resets = append(r.resets, fn)
 	return nil
 }
-
-func (r *fakeRuntime) Running(fn string) bool { return r.running[fn] }
 
 func (r *fakeRuntime) Insight(fn string) map[int]handler.InsightLine {
 	return maps.Clone(r.insight[fn])
@@ -405,9 +402,8 @@ func TestForward_Deadline(t *testing.T) {
 
 func TestClient_Calls(t *testing.T) {
 	rt := &fakeRuntime{
-		logs:    map[string]string{"b/s/f1": "line 1\nline 2\nline 3\n"},
-		stats:   map[string][]byte{"b/s/f1": []byte(`{"execution_stats":{"on_update_success":3}}`)},
-		running: map[string]bool{"b/s/f1": true},
+		logs:  map[string]string{"b/s/f1": "line 1\nline 2\nline 3\n"},
+		stats: map[string][]byte{"b/s/f1": []byte(`{"execution_stats":{"on_update_success":3}}`)},
 	}
 	ts := startServer(t, ServerConfig{Applier: &fakeApplier{}, Runtime: rt, MaxMessageBytes: 2 << 20, MaxAppLogBytes: 1 << 20})
 	c := mustClient(t)
@@ -437,9 +433,6 @@ func TestClient_Calls(t *testing.T) {
 	if _, err := n.Forward(ctx, &nodepb.ForwardRequest{}); !errors.Is(fromStatus(err), consensus.ErrInvalid) {
 		t.Fatalf("raw Forward(empty) = %v, want InvalidArgument", err)
 	}
-	if _, err := n.FunctionStatus(ctx, &nodepb.FunctionStatusRequest{Functions: []string{""}}); !errors.Is(fromStatus(err), ErrInvalid) {
-		t.Fatalf("raw FunctionStatus(\"\") = %v, want InvalidArgument", err)
-	}
 
 	b, found, err := c.FunctionStats(ctx, ts.addr, "b/s/f1")
 	if err != nil || !found {
@@ -453,10 +446,6 @@ func TestClient_Calls(t *testing.T) {
 		t.Fatalf("FunctionStats(unknown) = %s, %v, %v; want not found", b, found, err)
 	}
 
-	st, err := c.FunctionStatus(ctx, ts.addr, []string{"b/s/f1", "b/s/f2"})
-	if err != nil || !st["b/s/f1"] || st["b/s/f2"] || len(st) != 2 {
-		t.Fatalf("FunctionStatus = %v, %v", st, err)
-	}
 	if err := c.ResetStats(ctx, ts.addr, "b/s/f1"); err != nil {
 		t.Fatalf("ResetStats = %v", err)
 	}
@@ -550,7 +539,7 @@ func TestFanOut_ReportsWhoDidNotAnswer(t *testing.T) {
 	}
 
 	// The typed fan-outs carry each call's answer.
-	a2 := &fakeRuntime{stats: map[string][]byte{"f": []byte(`{"a":1}`)}, running: map[string]bool{"f": true}}
+	a2 := &fakeRuntime{stats: map[string][]byte{"f": []byte(`{"a":1}`)}}
 	s2 := startServer(t, ServerConfig{Applier: &fakeApplier{}, Runtime: a2})
 	s3 := startServer(t, ServerConfig{Applier: &fakeApplier{}, Runtime: &fakeRuntime{}})
 	two := []Peer{{ID: "x", Addr: s2.addr}, {ID: "y", Addr: s3.addr}}
@@ -560,10 +549,6 @@ func TestFanOut_ReportsWhoDidNotAnswer(t *testing.T) {
 	}
 	if _, ok := stats.Answers["y"]; !ok {
 		t.Fatal("a peer without stats answered and must be among the answers")
-	}
-	status := c.FunctionStatusAll(ctxTimeout(t, 5*time.Second), two, time.Second, []string{"f"})
-	if len(status.Failed) != 0 || !status.Answers["x"]["f"] || status.Answers["y"]["f"] {
-		t.Fatalf("FunctionStatusAll = %v / %v", status.Answers, status.Failed)
 	}
 	reset := c.ResetStatsAll(ctxTimeout(t, 5*time.Second), two, time.Second, "f")
 	if len(reset.Answers) != 2 || len(a2.resets) != 1 {

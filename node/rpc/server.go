@@ -41,8 +41,6 @@ type Runtime interface {
 	StatsJSON(fn string) ([]byte, bool)
 	// ResetStats zeroes the function's counters on this node.
 	ResetStats(fn string) error
-	// Running reports whether this node's workers for the function run.
-	Running(fn string) bool
 	// Insight returns the function's code insight on this node, by line
 	// number of its code; empty if it has none here.
 	Insight(fn string) map[int]handler.InsightLine
@@ -56,9 +54,9 @@ const (
 	DefaultMaxMessageBytes = 136 << 20
 	// DefaultMaxAppLogBytes bounds one AppLog answer.
 	DefaultMaxAppLogBytes = 16 << 20
-	// maxFunctionsPerStatus bounds the functions named in one FunctionStatus
-	// or Insight request.
-	maxFunctionsPerStatus = 100_000
+	// maxFunctionsPerInsight bounds the functions named in one Insight
+	// request.
+	maxFunctionsPerInsight = 100_000
 )
 
 // ServerConfig configures a Server.
@@ -245,27 +243,11 @@ func (s *Server) ResetStats(_ context.Context, req *nodepb.ResetStatsRequest) (*
 	return &nodepb.ResetStatsResponse{}, nil
 }
 
-// FunctionStatus implements nodepb.NodeServer.
-func (s *Server) FunctionStatus(_ context.Context, req *nodepb.FunctionStatusRequest) (*nodepb.FunctionStatusResponse, error) {
-	fns := req.GetFunctions()
-	if len(fns) > maxFunctionsPerStatus {
-		return nil, toStatus(fmt.Errorf("%w: %d functions in one status request (at most %d)", ErrInvalid, len(fns), maxFunctionsPerStatus))
-	}
-	running := make(map[string]bool, len(fns))
-	for _, fn := range fns {
-		if fn == "" {
-			return nil, toStatus(fmt.Errorf("%w: empty function name", ErrInvalid))
-		}
-		running[fn] = s.cfg.Runtime.Running(fn)
-	}
-	return &nodepb.FunctionStatusResponse{Running: running}, nil
-}
-
 // Insight implements nodepb.NodeServer.
 func (s *Server) Insight(_ context.Context, req *nodepb.InsightRequest) (*nodepb.InsightResponse, error) {
 	fns := req.GetFunctions()
-	if len(fns) > maxFunctionsPerStatus {
-		return nil, toStatus(fmt.Errorf("%w: %d functions in one insight request (at most %d)", ErrInvalid, len(fns), maxFunctionsPerStatus))
+	if len(fns) > maxFunctionsPerInsight {
+		return nil, toStatus(fmt.Errorf("%w: %d functions in one insight request (at most %d)", ErrInvalid, len(fns), maxFunctionsPerInsight))
 	}
 	for _, fn := range fns {
 		if fn == "" {

@@ -20,7 +20,7 @@ func TestClient_MutualTLS(t *testing.T) {
 		return id
 	}
 	member, outsider := issue("the cluster's secret, long enough"), issue("another secret, also long enough")
-	rt := &fakeRuntime{running: map[string]bool{"b/s/f": true}}
+	rt := &fakeRuntime{stats: map[string][]byte{"b/s/f": []byte(`{"a":1}`)}}
 	ts := startServer(t, ServerConfig{Applier: &fakeApplier{}, Runtime: rt, TLS: member.ServerTLS()})
 	client := func(cfg ClientConfig) *Client {
 		cfg.Logger = testLogger(t)
@@ -32,16 +32,16 @@ func TestClient_MutualTLS(t *testing.T) {
 		return c
 	}
 
-	got, err := client(ClientConfig{TLS: member.ClientTLS()}).FunctionStatus(ctxTimeout(t, 10*time.Second), ts.addr, []string{"b/s/f"})
-	if err != nil || !got["b/s/f"] {
-		t.Fatalf("FunctionStatus over mutual TLS = %v, %v", got, err)
+	got, found, err := client(ClientConfig{TLS: member.ClientTLS()}).FunctionStats(ctxTimeout(t, 10*time.Second), ts.addr, "b/s/f")
+	if err != nil || !found || string(got) != `{"a":1}` {
+		t.Fatalf("FunctionStats over mutual TLS = %s, %v, %v", got, found, err)
 	}
 	for name, cfg := range map[string]ClientConfig{
 		"plaintext":               {},
 		"another cluster's certs": {TLS: outsider.ClientTLS()},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := client(cfg).FunctionStatus(ctxTimeout(t, 2*time.Second), ts.addr, []string{"b/s/f"}); err == nil {
+			if _, _, err := client(cfg).FunctionStats(ctxTimeout(t, 2*time.Second), ts.addr, "b/s/f"); err == nil {
 				t.Fatal("the server answered a client without the cluster's certificate")
 			}
 		})

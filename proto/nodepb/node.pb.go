@@ -386,97 +386,6 @@ func (*ResetStatsResponse) Descriptor() ([]byte, []int) {
 	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{7}
 }
 
-type FunctionStatusRequest struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// functions lists the functions (location strings) to report on.
-	Functions     []string `protobuf:"bytes,1,rep,name=functions,proto3" json:"functions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *FunctionStatusRequest) Reset() {
-	*x = FunctionStatusRequest{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[8]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *FunctionStatusRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*FunctionStatusRequest) ProtoMessage() {}
-
-func (x *FunctionStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[8]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use FunctionStatusRequest.ProtoReflect.Descriptor instead.
-func (*FunctionStatusRequest) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{8}
-}
-
-func (x *FunctionStatusRequest) GetFunctions() []string {
-	if x != nil {
-		return x.Functions
-	}
-	return nil
-}
-
-type FunctionStatusResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// running maps each requested function to whether this node's workers
-	// for it run.
-	Running       map[string]bool `protobuf:"bytes,1,rep,name=running,proto3" json:"running,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *FunctionStatusResponse) Reset() {
-	*x = FunctionStatusResponse{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *FunctionStatusResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*FunctionStatusResponse) ProtoMessage() {}
-
-func (x *FunctionStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use FunctionStatusResponse.ProtoReflect.Descriptor instead.
-func (*FunctionStatusResponse) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{9}
-}
-
-func (x *FunctionStatusResponse) GetRunning() map[string]bool {
-	if x != nil {
-		return x.Running
-	}
-	return nil
-}
-
 type InsightRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// functions lists the functions (location strings) to report on.
@@ -487,7 +396,7 @@ type InsightRequest struct {
 
 func (x *InsightRequest) Reset() {
 	*x = InsightRequest{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[10]
+	mi := &file_proto_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -499,7 +408,7 @@ func (x *InsightRequest) String() string {
 func (*InsightRequest) ProtoMessage() {}
 
 func (x *InsightRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[10]
+	mi := &file_proto_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -512,7 +421,7 @@ func (x *InsightRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsightRequest.ProtoReflect.Descriptor instead.
 func (*InsightRequest) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *InsightRequest) GetFunctions() []string {
@@ -540,7 +449,7 @@ type InsightLine struct {
 
 func (x *InsightLine) Reset() {
 	*x = InsightLine{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[11]
+	mi := &file_proto_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +461,7 @@ func (x *InsightLine) String() string {
 func (*InsightLine) ProtoMessage() {}
 
 func (x *InsightLine) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[11]
+	mi := &file_proto_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +474,7 @@ func (x *InsightLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsightLine.ProtoReflect.Descriptor instead.
 func (*InsightLine) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *InsightLine) GetLine() int32 {
@@ -606,7 +515,7 @@ type FunctionInsight struct {
 
 func (x *FunctionInsight) Reset() {
 	*x = FunctionInsight{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[12]
+	mi := &file_proto_nodepb_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +527,7 @@ func (x *FunctionInsight) String() string {
 func (*FunctionInsight) ProtoMessage() {}
 
 func (x *FunctionInsight) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[12]
+	mi := &file_proto_nodepb_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +540,7 @@ func (x *FunctionInsight) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionInsight.ProtoReflect.Descriptor instead.
 func (*FunctionInsight) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FunctionInsight) GetLines() []*InsightLine {
@@ -652,7 +561,7 @@ type InsightResponse struct {
 
 func (x *InsightResponse) Reset() {
 	*x = InsightResponse{}
-	mi := &file_proto_nodepb_node_proto_msgTypes[13]
+	mi := &file_proto_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +573,7 @@ func (x *InsightResponse) String() string {
 func (*InsightResponse) ProtoMessage() {}
 
 func (x *InsightResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_nodepb_node_proto_msgTypes[13]
+	mi := &file_proto_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +586,7 @@ func (x *InsightResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsightResponse.ProtoReflect.Descriptor instead.
 func (*InsightResponse) Descriptor() ([]byte, []int) {
-	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *InsightResponse) GetFunctions() map[string]*FunctionInsight {
@@ -708,14 +617,7 @@ const file_proto_nodepb_node_proto_rawDesc = "" +
 	"stats_json\x18\x02 \x01(\fR\tstatsJson\"/\n" +
 	"\x11ResetStatsRequest\x12\x1a\n" +
 	"\bfunction\x18\x01 \x01(\tR\bfunction\"\x14\n" +
-	"\x12ResetStatsResponse\"5\n" +
-	"\x15FunctionStatusRequest\x12\x1c\n" +
-	"\tfunctions\x18\x01 \x03(\tR\tfunctions\"\xa5\x01\n" +
-	"\x16FunctionStatusResponse\x12O\n" +
-	"\arunning\x18\x01 \x03(\v25.eventide.node.v1.FunctionStatusResponse.RunningEntryR\arunning\x1a:\n" +
-	"\fRunningEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01\".\n" +
+	"\x12ResetStatsResponse\".\n" +
 	"\x0eInsightRequest\x12\x1c\n" +
 	"\tfunctions\x18\x01 \x03(\tR\tfunctions\"z\n" +
 	"\vInsightLine\x12\x12\n" +
@@ -730,14 +632,13 @@ const file_proto_nodepb_node_proto_rawDesc = "" +
 	"\tfunctions\x18\x01 \x03(\v20.eventide.node.v1.InsightResponse.FunctionsEntryR\tfunctions\x1a_\n" +
 	"\x0eFunctionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
-	"\x05value\x18\x02 \x01(\v2!.eventide.node.v1.FunctionInsightR\x05value:\x028\x012\x93\x04\n" +
+	"\x05value\x18\x02 \x01(\v2!.eventide.node.v1.FunctionInsightR\x05value:\x028\x012\xae\x03\n" +
 	"\x04Node\x12N\n" +
 	"\aForward\x12 .eventide.node.v1.ForwardRequest\x1a!.eventide.node.v1.ForwardResponse\x12K\n" +
 	"\x06AppLog\x12\x1f.eventide.node.v1.AppLogRequest\x1a .eventide.node.v1.AppLogResponse\x12`\n" +
 	"\rFunctionStats\x12&.eventide.node.v1.FunctionStatsRequest\x1a'.eventide.node.v1.FunctionStatsResponse\x12W\n" +
 	"\n" +
-	"ResetStats\x12#.eventide.node.v1.ResetStatsRequest\x1a$.eventide.node.v1.ResetStatsResponse\x12c\n" +
-	"\x0eFunctionStatus\x12'.eventide.node.v1.FunctionStatusRequest\x1a(.eventide.node.v1.FunctionStatusResponse\x12N\n" +
+	"ResetStats\x12#.eventide.node.v1.ResetStatsRequest\x1a$.eventide.node.v1.ResetStatsResponse\x12N\n" +
 	"\aInsight\x12 .eventide.node.v1.InsightRequest\x1a!.eventide.node.v1.InsightResponseB\x17Z\x15eventide/proto/nodepbb\x06proto3"
 
 var (
@@ -752,47 +653,41 @@ func file_proto_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_proto_nodepb_node_proto_rawDescData
 }
 
-var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_proto_nodepb_node_proto_goTypes = []any{
-	(*ForwardRequest)(nil),         // 0: eventide.node.v1.ForwardRequest
-	(*ForwardResponse)(nil),        // 1: eventide.node.v1.ForwardResponse
-	(*AppLogRequest)(nil),          // 2: eventide.node.v1.AppLogRequest
-	(*AppLogResponse)(nil),         // 3: eventide.node.v1.AppLogResponse
-	(*FunctionStatsRequest)(nil),   // 4: eventide.node.v1.FunctionStatsRequest
-	(*FunctionStatsResponse)(nil),  // 5: eventide.node.v1.FunctionStatsResponse
-	(*ResetStatsRequest)(nil),      // 6: eventide.node.v1.ResetStatsRequest
-	(*ResetStatsResponse)(nil),     // 7: eventide.node.v1.ResetStatsResponse
-	(*FunctionStatusRequest)(nil),  // 8: eventide.node.v1.FunctionStatusRequest
-	(*FunctionStatusResponse)(nil), // 9: eventide.node.v1.FunctionStatusResponse
-	(*InsightRequest)(nil),         // 10: eventide.node.v1.InsightRequest
-	(*InsightLine)(nil),            // 11: eventide.node.v1.InsightLine
-	(*FunctionInsight)(nil),        // 12: eventide.node.v1.FunctionInsight
-	(*InsightResponse)(nil),        // 13: eventide.node.v1.InsightResponse
-	nil,                            // 14: eventide.node.v1.FunctionStatusResponse.RunningEntry
-	nil,                            // 15: eventide.node.v1.InsightResponse.FunctionsEntry
+	(*ForwardRequest)(nil),        // 0: eventide.node.v1.ForwardRequest
+	(*ForwardResponse)(nil),       // 1: eventide.node.v1.ForwardResponse
+	(*AppLogRequest)(nil),         // 2: eventide.node.v1.AppLogRequest
+	(*AppLogResponse)(nil),        // 3: eventide.node.v1.AppLogResponse
+	(*FunctionStatsRequest)(nil),  // 4: eventide.node.v1.FunctionStatsRequest
+	(*FunctionStatsResponse)(nil), // 5: eventide.node.v1.FunctionStatsResponse
+	(*ResetStatsRequest)(nil),     // 6: eventide.node.v1.ResetStatsRequest
+	(*ResetStatsResponse)(nil),    // 7: eventide.node.v1.ResetStatsResponse
+	(*InsightRequest)(nil),        // 8: eventide.node.v1.InsightRequest
+	(*InsightLine)(nil),           // 9: eventide.node.v1.InsightLine
+	(*FunctionInsight)(nil),       // 10: eventide.node.v1.FunctionInsight
+	(*InsightResponse)(nil),       // 11: eventide.node.v1.InsightResponse
+	nil,                           // 12: eventide.node.v1.InsightResponse.FunctionsEntry
 }
 var file_proto_nodepb_node_proto_depIdxs = []int32{
-	14, // 0: eventide.node.v1.FunctionStatusResponse.running:type_name -> eventide.node.v1.FunctionStatusResponse.RunningEntry
-	11, // 1: eventide.node.v1.FunctionInsight.lines:type_name -> eventide.node.v1.InsightLine
-	15, // 2: eventide.node.v1.InsightResponse.functions:type_name -> eventide.node.v1.InsightResponse.FunctionsEntry
-	12, // 3: eventide.node.v1.InsightResponse.FunctionsEntry.value:type_name -> eventide.node.v1.FunctionInsight
-	0,  // 4: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
-	2,  // 5: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
-	4,  // 6: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
-	6,  // 7: eventide.node.v1.Node.ResetStats:input_type -> eventide.node.v1.ResetStatsRequest
-	8,  // 8: eventide.node.v1.Node.FunctionStatus:input_type -> eventide.node.v1.FunctionStatusRequest
-	10, // 9: eventide.node.v1.Node.Insight:input_type -> eventide.node.v1.InsightRequest
-	1,  // 10: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
-	3,  // 11: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
-	5,  // 12: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
-	7,  // 13: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
-	9,  // 14: eventide.node.v1.Node.FunctionStatus:output_type -> eventide.node.v1.FunctionStatusResponse
-	13, // 15: eventide.node.v1.Node.Insight:output_type -> eventide.node.v1.InsightResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	9,  // 0: eventide.node.v1.FunctionInsight.lines:type_name -> eventide.node.v1.InsightLine
+	12, // 1: eventide.node.v1.InsightResponse.functions:type_name -> eventide.node.v1.InsightResponse.FunctionsEntry
+	10, // 2: eventide.node.v1.InsightResponse.FunctionsEntry.value:type_name -> eventide.node.v1.FunctionInsight
+	0,  // 3: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
+	2,  // 4: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
+	4,  // 5: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
+	6,  // 6: eventide.node.v1.Node.ResetStats:input_type -> eventide.node.v1.ResetStatsRequest
+	8,  // 7: eventide.node.v1.Node.Insight:input_type -> eventide.node.v1.InsightRequest
+	1,  // 8: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
+	3,  // 9: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
+	5,  // 10: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
+	7,  // 11: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
+	11, // 12: eventide.node.v1.Node.Insight:output_type -> eventide.node.v1.InsightResponse
+	8,  // [8:13] is the sub-list for method output_type
+	3,  // [3:8] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_proto_nodepb_node_proto_init() }
@@ -806,7 +701,7 @@ func file_proto_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_nodepb_node_proto_rawDesc), len(file_proto_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,12 +21,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Node_Forward_FullMethodName        = "/eventide.node.v1.Node/Forward"
-	Node_AppLog_FullMethodName         = "/eventide.node.v1.Node/AppLog"
-	Node_FunctionStats_FullMethodName  = "/eventide.node.v1.Node/FunctionStats"
-	Node_ResetStats_FullMethodName     = "/eventide.node.v1.Node/ResetStats"
-	Node_FunctionStatus_FullMethodName = "/eventide.node.v1.Node/FunctionStatus"
-	Node_Insight_FullMethodName        = "/eventide.node.v1.Node/Insight"
+	Node_Forward_FullMethodName       = "/eventide.node.v1.Node/Forward"
+	Node_AppLog_FullMethodName        = "/eventide.node.v1.Node/AppLog"
+	Node_FunctionStats_FullMethodName = "/eventide.node.v1.Node/FunctionStats"
+	Node_ResetStats_FullMethodName    = "/eventide.node.v1.Node/ResetStats"
+	Node_Insight_FullMethodName       = "/eventide.node.v1.Node/Insight"
 )
 
 // NodeClient is the client API for Node service.
@@ -46,8 +45,6 @@ type NodeClient interface {
 	FunctionStats(ctx context.Context, in *FunctionStatsRequest, opts ...grpc.CallOption) (*FunctionStatsResponse, error)
 	// ResetStats zeroes this node's counters for one function.
 	ResetStats(ctx context.Context, in *ResetStatsRequest, opts ...grpc.CallOption) (*ResetStatsResponse, error)
-	// FunctionStatus returns this node's local processing state per function.
-	FunctionStatus(ctx context.Context, in *FunctionStatusRequest, opts ...grpc.CallOption) (*FunctionStatusResponse, error)
 	// Insight returns this node's code insight for some functions.
 	Insight(ctx context.Context, in *InsightRequest, opts ...grpc.CallOption) (*InsightResponse, error)
 }
@@ -100,16 +97,6 @@ func (c *nodeClient) ResetStats(ctx context.Context, in *ResetStatsRequest, opts
 	return out, nil
 }
 
-func (c *nodeClient) FunctionStatus(ctx context.Context, in *FunctionStatusRequest, opts ...grpc.CallOption) (*FunctionStatusResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(FunctionStatusResponse)
-	err := c.cc.Invoke(ctx, Node_FunctionStatus_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 func (c *nodeClient) Insight(ctx context.Context, in *InsightRequest, opts ...grpc.CallOption) (*InsightResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(InsightResponse)
@@ -137,8 +124,6 @@ type NodeServer interface {
 	FunctionStats(context.Context, *FunctionStatsRequest) (*FunctionStatsResponse, error)
 	// ResetStats zeroes this node's counters for one function.
 	ResetStats(context.Context, *ResetStatsRequest) (*ResetStatsResponse, error)
-	// FunctionStatus returns this node's local processing state per function.
-	FunctionStatus(context.Context, *FunctionStatusRequest) (*FunctionStatusResponse, error)
 	// Insight returns this node's code insight for some functions.
 	Insight(context.Context, *InsightRequest) (*InsightResponse, error)
 	mustEmbedUnimplementedNodeServer()
@@ -162,9 +147,6 @@ func (UnimplementedNodeServer) FunctionStats(context.Context, *FunctionStatsRequ
 }
 func (UnimplementedNodeServer) ResetStats(context.Context, *ResetStatsRequest) (*ResetStatsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ResetStats not implemented")
-}
-func (UnimplementedNodeServer) FunctionStatus(context.Context, *FunctionStatusRequest) (*FunctionStatusResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method FunctionStatus not implemented")
 }
 func (UnimplementedNodeServer) Insight(context.Context, *InsightRequest) (*InsightResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Insight not implemented")
@@ -262,24 +244,6 @@ func _Node_ResetStats_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Node_FunctionStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(FunctionStatusRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(NodeServer).FunctionStatus(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Node_FunctionStatus_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(NodeServer).FunctionStatus(ctx, req.(*FunctionStatusRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _Node_Insight_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(InsightRequest)
 	if err := dec(in); err != nil {
@@ -320,10 +284,6 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResetStats",
 			Handler:    _Node_ResetStats_Handler,
-		},
-		{
-			MethodName: "FunctionStatus",
-			Handler:    _Node_FunctionStatus_Handler,
 		},
 		{
 			MethodName: "Insight",

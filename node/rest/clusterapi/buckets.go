@@ -55,7 +55,7 @@ type vbMapJSON struct {
 	VBucketMap    [][]int  `json:"vBucketMap"`
 }
 
-func (h *Handler) vbMap(b docstore.BucketInfo, nodes []nodeView) *vbMapJSON {
+func (h *Server) vbMap(b docstore.BucketInfo, nodes []nodeView) *vbMapJSON {
 	if b.Type == docstore.BucketTypeMemcached {
 		return nil
 	}
@@ -121,7 +121,7 @@ func manifestUID(b docstore.BucketInfo) string {
 
 func bucketRevKey(b docstore.BucketInfo) string { return "bucket|" + b.Name + "|" + b.UUID }
 
-func (h *Handler) renderTerseBucket(r *http.Request, b docstore.BucketInfo) ([]byte, error) {
+func (h *Server) renderTerseBucket(r *http.Request, b docstore.BucketInfo) ([]byte, error) {
 	nodes := h.nodeViews(r)
 	tn := make([]terseNodeJSON, len(nodes))
 	for i, n := range nodes {
@@ -154,7 +154,7 @@ func (h *Handler) renderTerseBucket(r *http.Request, b docstore.BucketInfo) ([]b
 const revPruneThreshold = 64
 
 // pruneRevs forgets the revisions of buckets that no longer exist.
-func (h *Handler) pruneRevs() {
+func (h *Server) pruneRevs() {
 	keep := map[string]bool{}
 	for _, b := range h.cat.Buckets() {
 		keep[bucketRevKey(b)] = true
@@ -164,43 +164,43 @@ func (h *Handler) pruneRevs() {
 
 // lookupBucket finds the bucket of a request, applying ns_server's
 // optional ?bucket_uuid= check. It writes the 404 itself.
-func (h *Handler) lookupBucket(w http.ResponseWriter, r *http.Request, name string) (docstore.BucketInfo, bool) {
+func (h *Server) lookupBucket(w http.ResponseWriter, r *http.Request, name string) (docstore.BucketInfo, bool) {
 	b, err := h.cat.Bucket(name)
 	if err != nil {
 		if errors.Is(err, docstore.ErrBucketNotFound) || errors.Is(err, docstore.ErrNotFound) {
-			writeNotFound(w)
+			h.writeError(w, r, notFound())
 		} else {
-			h.writeUnexpected(w, r, err)
+			h.writeError(w, r, err)
 		}
 		return b, false
 	}
 	if want := r.URL.Query().Get("bucket_uuid"); want != "" && want != b.UUID {
-		writeText(w, http.StatusNotFound, "Bucket uuid does not match the requested.\r\n")
+		h.writeError(w, r, textError(http.StatusNotFound, "Bucket uuid does not match the requested.\r\n"))
 		return b, false
 	}
 	return b, true
 }
 
-func (h *Handler) getTerseBucket(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) getTerseBucket(w http.ResponseWriter, r *http.Request, p params) {
 	b, ok := h.lookupBucket(w, r, p["bucket"])
 	if !ok {
 		return
 	}
 	body, err := h.renderTerseBucket(r, b)
 	if err != nil {
-		h.writeUnexpected(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	writeRawJSON(w, body)
 }
 
-func (h *Handler) streamTerseBucket(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) streamTerseBucket(w http.ResponseWriter, r *http.Request, p params) {
 	h.streamBucketWith(w, r, p["bucket"], func(b docstore.BucketInfo) ([]byte, error) { return h.renderTerseBucket(r, b) })
 }
 
 // streamBucket serves ns_server's /pools/default/bucketsStreaming/{bucket}
 // (the full bucket info; gocbcore falls back to it when bs/ is missing).
-func (h *Handler) streamBucket(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) streamBucket(w http.ResponseWriter, r *http.Request, p params) {
 	h.streamBucketWith(w, r, p["bucket"], func(b docstore.BucketInfo) ([]byte, error) {
 		return json.Marshal(h.bucketJSON(b, h.nodeViews(r), false))
 	})
@@ -208,7 +208,7 @@ func (h *Handler) streamBucket(w http.ResponseWriter, r *http.Request, p params)
 
 // streamBucketWith streams render(bucket) while the bucket exists with the
 // UUID it had when the stream started.
-func (h *Handler) streamBucketWith(w http.ResponseWriter, r *http.Request, name string, render func(docstore.BucketInfo) ([]byte, error)) {
+func (h *Server) streamBucketWith(w http.ResponseWriter, r *http.Request, name string, render func(docstore.BucketInfo) ([]byte, error)) {
 	wantUUID := r.URL.Query().Get("bucket_uuid")
 	first := true
 	h.stream(w, r, func() ([]byte, bool, error) {
@@ -279,7 +279,7 @@ type basicStatsJSON struct {
 	VBActiveNumNonResident int64   `json:"vbActiveNumNonResident"`
 }
 
-func (h *Handler) bucketJSON(b docstore.BucketInfo, nodes []nodeView, skipMap bool) bucketJSON {
+func (h *Server) bucketJSON(b docstore.BucketInfo, nodes []nodeView, skipMap bool) bucketJSON {
 	base := "/pools/default/buckets/" + url.PathEscape(b.Name)
 	nj := make([]nodeJSON, len(nodes))
 	for i, n := range nodes {
@@ -338,7 +338,7 @@ func (h *Handler) bucketJSON(b docstore.BucketInfo, nodes []nodeView, skipMap bo
 	return v
 }
 
-func (h *Handler) listBuckets(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) listBuckets(w http.ResponseWriter, r *http.Request, _ params) {
 	buckets := h.cat.Buckets()
 	nodes := h.nodeViews(r)
 	skipMap := r.URL.Query().Get("skipMap") == "true"
@@ -349,7 +349,7 @@ func (h *Handler) listBuckets(w http.ResponseWriter, r *http.Request, _ params) 
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) getBucket(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) getBucket(w http.ResponseWriter, r *http.Request, p params) {
 	b, ok := h.lookupBucket(w, r, p["bucket"])
 	if !ok {
 		return
@@ -366,7 +366,7 @@ type bucketForm struct {
 
 // validateBucketForm applies ns_server's checks (menelaus_web_buckets) in
 // its order, with its messages, collecting every field's first error.
-func (h *Handler) validateBucketForm(form url.Values, existing []docstore.BucketInfo, nodes int) (bucketForm, fieldErrors, any) {
+func (h *Server) validateBucketForm(form url.Values, existing []docstore.BucketInfo, nodes int) (bucketForm, fieldErrors, any) {
 	fe := fieldErrors{}
 	var bf bucketForm
 
@@ -495,21 +495,21 @@ const bucketNamePeriod = "Bucket name cannot contain a period (.): eventide serv
 
 // parseForm reads an x-www-form-urlencoded body (not the query string, as
 // ns_server's parse_post), bounded by MaxBodyBytes.
-func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+func (h *Server) parseForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeGlobalError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body exceeds %d bytes", tooBig.Limit))
+			h.writeError(w, r, globalError(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body exceeds %d bytes", tooBig.Limit)))
 		} else {
-			writeGlobalError(w, http.StatusBadRequest, "Invalid form body: it is not valid application/x-www-form-urlencoded")
+			h.writeError(w, r, globalError(http.StatusBadRequest, "Invalid form body: it is not valid application/x-www-form-urlencoded"))
 		}
 		return nil, false
 	}
 	return r.PostForm, true
 }
 
-func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) createBucket(w http.ResponseWriter, r *http.Request, _ params) {
 	form, ok := h.parseForm(w, r)
 	if !ok {
 		return
@@ -517,7 +517,7 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, _ params)
 	nodes := h.cluster.Nodes()
 	bf, fe, summaries := h.validateBucketForm(form, h.cat.Buckets(), len(nodes))
 	if len(fe) > 0 {
-		writeFieldErrors(w, fe, summaries)
+		h.writeError(w, r, validationError(fe, summaries))
 		return
 	}
 	if form.Get("just_validate") == "1" || r.URL.Query().Get("just_validate") == "1" {
@@ -526,24 +526,24 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, _ params)
 	}
 	uuid, err := newUUID()
 	if err != nil {
-		h.writeUnexpected(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	spec := docstore.BucketSpec{Name: bf.name, UUID: uuid, RAMQuotaMB: bf.quotaMB, Type: bf.typ}
 	if err := h.ks.CreateBucket(r.Context(), spec); err != nil {
-		h.writeBucketError(w, r, err, summaries)
+		h.writeError(w, r, h.bucketError(err, summaries))
 		return
 	}
 	writeEmpty(w, http.StatusAccepted)
 }
 
-func (h *Handler) deleteBucket(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) deleteBucket(w http.ResponseWriter, r *http.Request, p params) {
 	name := p["bucket"]
 	if _, ok := h.lookupBucket(w, r, name); !ok {
 		return
 	}
 	if err := h.ks.DeleteBucket(r.Context(), name); err != nil {
-		h.writeBucketError(w, r, err, nil)
+		h.writeError(w, r, h.bucketError(err, nil))
 		return
 	}
 	writeEmpty(w, http.StatusOK)

@@ -20,22 +20,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
-// Config configures the cluster manager API handler.
+// Config configures the cluster manager API.
 type Config struct {
-	// Username and Password are the administrator credentials checked with
-	// HTTP basic auth on every route. Both required.
-	Username string
-	Password string
+	// Credentials authenticate every request (HTTP basic auth). Required.
+	Credentials restauth.Credentials
 	// Logger receives request errors and recovered panics. Default: discard.
 	Logger *slog.Logger
+
+	// Keyspaces replicates keyspace changes. Required.
+	Keyspaces Keyspaces
+	// Catalog reads the node's replica of the keyspaces. Required.
+	Catalog Catalog
+	// Cluster describes the cluster's members. Required.
+	Cluster Cluster
+	// Docs and Writer serve the documents API. Required.
+	Docs   DocReader
+	Writer DocWriter
+
 	// Version is reported as implementationVersion and as every node's
 	// version, in Couchbase's "<version>-<build>-<edition>" form so that tools
 	// which parse it accept it. Default "7.6.0-0000-enterprise".
@@ -52,13 +61,11 @@ type Config struct {
 	MaxBodyBytes int64
 }
 
-// DefaultConfig returns a Config with every default filled in and the
-// default eventide credentials (Administrator / password).
+// DefaultConfig returns a Config with every setting's default filled in;
+// the credentials and the collaborators are the caller's.
 func DefaultConfig() Config {
 	return Config{
-		Username:           "Administrator",
-		Password:           "password",
-		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:             slog.New(slog.DiscardHandler),
 		Version:            "7.6.0-0000-enterprise",
 		MemoryQuotaMB:      16384,
 		StreamPollInterval: time.Second,
@@ -66,7 +73,7 @@ func DefaultConfig() Config {
 	}
 }
 
-// withDefaults fills zero fields from DefaultConfig (credentials excepted).
+// withDefaults fills zero settings from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	if c.Logger == nil {
@@ -87,29 +94,43 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports the first invalid setting. Zero values that have
-// defaults are valid.
+// Validate reports every invalid setting (ErrInvalidConfig). Zero values
+// that have defaults are valid. New also requires the credentials and the
+// collaborators.
 func (c Config) Validate() error {
-	switch {
-	case c.Username == "":
-		return fmt.Errorf("%w: username is required", ErrInvalidConfig)
-	case c.Password == "":
-		return fmt.Errorf("%w: password is required", ErrInvalidConfig)
-	case c.MemoryQuotaMB < 0:
-		return fmt.Errorf("%w: memory quota %d MiB is negative", ErrInvalidConfig, c.MemoryQuotaMB)
-	case c.StreamPollInterval < 0:
-		return fmt.Errorf("%w: stream poll interval %s is negative", ErrInvalidConfig, c.StreamPollInterval)
-	case c.MaxBodyBytes < 0:
-		return fmt.Errorf("%w: max body bytes %d is negative", ErrInvalidConfig, c.MaxBodyBytes)
+	var errs []error
+	if c.MemoryQuotaMB < 0 {
+		errs = append(errs, fmt.Errorf("%w: memory quota %d MiB is negative", ErrInvalidConfig, c.MemoryQuotaMB))
 	}
-	return nil
+	if c.StreamPollInterval < 0 {
+		errs = append(errs, fmt.Errorf("%w: stream poll interval %s is negative", ErrInvalidConfig, c.StreamPollInterval))
+	}
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("%w: max body bytes %d is negative", ErrInvalidConfig, c.MaxBodyBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// missingDependencies reports every nil collaborator (ErrMissingDependency).
+func (c Config) missingDependencies() error {
+	var errs []error
+	for name, missing := range map[string]bool{
+		"Credentials": c.Credentials == nil, "Keyspaces": c.Keyspaces == nil, "Catalog": c.Catalog == nil,
+		"Cluster": c.Cluster == nil, "Docs": c.Docs == nil, "Writer": c.Writer == nil,
+	} {
+		if missing {
+			errs = append(errs, fmt.Errorf("%w: %s", ErrMissingDependency, name))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Sentinel errors.
 var (
-	// ErrInvalidConfig: New was given an invalid Config.
+	// ErrInvalidConfig: New was given an invalid setting.
 	ErrInvalidConfig = errors.New("clusterapi: invalid config")
-	// ErrMissingDependency: New was given a nil dependency.
+	// ErrMissingDependency: New was given no credentials or a nil
+	// collaborator.
 	ErrMissingDependency = errors.New("clusterapi: missing dependency")
 )
 
@@ -192,18 +213,8 @@ type Ports struct {
 	GRPC int
 }
 
-// Deps are the handler's collaborators. All are required.
-type Deps struct {
-	Keyspaces Keyspaces
-	Catalog   Catalog
-	Cluster   Cluster
-	// Docs and Writer serve the documents API.
-	Docs   DocReader
-	Writer DocWriter
-}
-
-// Handler serves the API. It is safe for concurrent use.
-type Handler struct {
+// Server serves the API. It is safe for concurrent use.
+type Server struct {
 	cfg     Config
 	ks      Keyspaces
 	cat     Catalog
@@ -220,33 +231,21 @@ type Handler struct {
 	closed    chan struct{} // closed by Close; ends streaming responses
 }
 
-// New returns the API handler. Callers should register h.Close with the
+// New returns the API's server. Callers should register h.Close with the
 // HTTP server (http.Server.RegisterOnShutdown) because streaming responses
 // stay open until the client leaves or Close is called.
-func New(cfg Config, deps Deps) (*Handler, error) {
-	if err := cfg.Validate(); err != nil {
+func New(cfg Config) (*Server, error) {
+	if err := errors.Join(cfg.Validate(), cfg.missingDependencies()); err != nil {
 		return nil, err
 	}
-	switch {
-	case deps.Keyspaces == nil:
-		return nil, fmt.Errorf("%w: Keyspaces", ErrMissingDependency)
-	case deps.Catalog == nil:
-		return nil, fmt.Errorf("%w: Catalog", ErrMissingDependency)
-	case deps.Cluster == nil:
-		return nil, fmt.Errorf("%w: Cluster", ErrMissingDependency)
-	case deps.Docs == nil:
-		return nil, fmt.Errorf("%w: Docs", ErrMissingDependency)
-	case deps.Writer == nil:
-		return nil, fmt.Errorf("%w: Writer", ErrMissingDependency)
-	}
 	cfg = cfg.withDefaults()
-	h := &Handler{
+	h := &Server{
 		cfg:     cfg,
-		ks:      deps.Keyspaces,
-		cat:     deps.Catalog,
-		cluster: deps.Cluster,
-		docs:    deps.Docs,
-		writer:  deps.Writer,
+		ks:      cfg.Keyspaces,
+		cat:     cfg.Catalog,
+		cluster: cfg.Cluster,
+		docs:    cfg.Docs,
+		writer:  cfg.Writer,
 		log:     cfg.Logger.With("component", "clusterapi"),
 		started: time.Now(),
 		now:     time.Now,
@@ -258,6 +257,6 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 
 // Close ends every open streaming response. It does not wait for them;
 // http.Server.Shutdown does. Safe to call more than once.
-func (h *Handler) Close() {
+func (h *Server) Close() {
 	h.closeOnce.Do(func() { close(h.closed) })
 }

@@ -18,6 +18,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 // The real types fit the consumer-declared interfaces.
@@ -29,34 +30,37 @@ var (
 func TestNew_ValidatesConfigAndDeps(t *testing.T) {
 	store := docstore.NewStore(numVB)
 	fk := &fakeKeyspaces{store: store}
-	deps := Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Docs: store, Writer: fk}
+	creds := restauth.NewAdmin("u", "p")
+	valid := func(mod func(*Config)) Config {
+		c := Config{Credentials: creds, Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Docs: store, Writer: fk}
+		mod(&c)
+		return c
+	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("DefaultConfig invalid: %v", err)
 	}
 	cases := []struct {
 		name string
 		cfg  Config
-		deps Deps
 		want error
 	}{
-		{"no username", Config{Password: "p"}, deps, ErrInvalidConfig},
-		{"no password", Config{Username: "u"}, deps, ErrInvalidConfig},
-		{"negative quota", Config{Username: "u", Password: "p", MemoryQuotaMB: -1}, deps, ErrInvalidConfig},
-		{"negative poll", Config{Username: "u", Password: "p", StreamPollInterval: -time.Second}, deps, ErrInvalidConfig},
-		{"no keyspaces", Config{Username: "u", Password: "p"}, Deps{Catalog: store, Cluster: &fakeCluster{}}, ErrMissingDependency},
-		{"no catalog", Config{Username: "u", Password: "p"}, Deps{Keyspaces: deps.Keyspaces, Cluster: &fakeCluster{}}, ErrMissingDependency},
-		{"no cluster", Config{Username: "u", Password: "p"}, Deps{Keyspaces: deps.Keyspaces, Catalog: store}, ErrMissingDependency},
-		{"no docs", Config{Username: "u", Password: "p"}, Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Writer: fk}, ErrMissingDependency},
-		{"no writer", Config{Username: "u", Password: "p"}, Deps{Keyspaces: fk, Catalog: store, Cluster: &fakeCluster{}, Docs: store}, ErrMissingDependency},
+		{"no credentials", valid(func(c *Config) { c.Credentials = nil }), ErrMissingDependency},
+		{"negative quota", valid(func(c *Config) { c.MemoryQuotaMB = -1 }), ErrInvalidConfig},
+		{"negative poll", valid(func(c *Config) { c.StreamPollInterval = -time.Second }), ErrInvalidConfig},
+		{"no keyspaces", valid(func(c *Config) { c.Keyspaces = nil }), ErrMissingDependency},
+		{"no catalog", valid(func(c *Config) { c.Catalog = nil }), ErrMissingDependency},
+		{"no cluster", valid(func(c *Config) { c.Cluster = nil }), ErrMissingDependency},
+		{"no docs", valid(func(c *Config) { c.Docs = nil }), ErrMissingDependency},
+		{"no writer", valid(func(c *Config) { c.Writer = nil }), ErrMissingDependency},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := New(tc.cfg, tc.deps); !errors.Is(err, tc.want) {
+			if _, err := New(tc.cfg); !errors.Is(err, tc.want) {
 				t.Fatalf("New: %v, want %v", err, tc.want)
 			}
 		})
 	}
-	h, err := New(Config{Username: "u", Password: "p"}, deps)
+	h, err := New(valid(func(*Config) {}))
 	if err != nil {
 		t.Fatalf("New with defaults: %v", err)
 	}
@@ -140,8 +144,8 @@ func (*panicCluster) Nodes() []NodeInfo { panic("boom") }
 
 func TestServeHTTP_RecoversPanics(t *testing.T) {
 	store := docstore.NewStore(numVB)
-	h, err := New(Config{Username: testUser, Password: testPass, Logger: testLogger(t)},
-		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: &panicCluster{}, Docs: store, Writer: &fakeKeyspaces{store: store}})
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Logger: testLogger(t),
+		Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: &panicCluster{}, Docs: store, Writer: &fakeKeyspaces{store: store}})
 	if err != nil {
 		t.Fatal(err)
 	}

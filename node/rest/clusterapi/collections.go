@@ -52,7 +52,7 @@ func manifest(b docstore.BucketInfo) manifestJSON {
 	return m
 }
 
-func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) getManifest(w http.ResponseWriter, r *http.Request, p params) {
 	b, ok := h.lookupBucket(w, r, p["bucket"])
 	if !ok {
 		return
@@ -62,13 +62,13 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, p params) 
 
 // collectionsBucket finds the bucket of a scope or collection change and
 // checks that its type has collections (ns_server's assert_api_available).
-func (h *Handler) collectionsBucket(w http.ResponseWriter, r *http.Request, name string) bool {
+func (h *Server) collectionsBucket(w http.ResponseWriter, r *http.Request, name string) bool {
 	b, ok := h.lookupBucket(w, r, name)
 	if !ok {
 		return false
 	}
 	if b.Type == docstore.BucketTypeMemcached {
-		writeText(w, http.StatusBadRequest, "Not allowed on this type of bucket")
+		h.writeError(w, r, textError(http.StatusBadRequest, "Not allowed on this type of bucket"))
 		return false
 	}
 	return true
@@ -114,20 +114,20 @@ func rejectUnsupported(form url.Values, fe fieldErrors, allowed ...string) {
 // respondManifestUID replies {"uid": "<hex>"} with the bucket's manifest
 // uid after a change (a later uid if other changes followed; it still
 // includes this one).
-func (h *Handler) respondManifestUID(w http.ResponseWriter, r *http.Request, bucket string) {
+func (h *Server) respondManifestUID(w http.ResponseWriter, r *http.Request, bucket string) {
 	b, err := h.cat.Bucket(bucket)
 	if err != nil {
 		if msg := missingKeyspaceMessage(err, bucket, "", ""); msg != "" {
-			writeGlobalError(w, http.StatusNotFound, msg)
+			h.writeError(w, r, globalError(http.StatusNotFound, msg))
 			return
 		}
-		h.writeUnexpected(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"uid": strconv.FormatUint(b.ManifestUID, 16)})
 }
 
-func (h *Handler) createScope(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) createScope(w http.ResponseWriter, r *http.Request, p params) {
 	bucket := p["bucket"]
 	if !h.collectionsBucket(w, r, bucket) {
 		return
@@ -140,33 +140,33 @@ func (h *Handler) createScope(w http.ResponseWriter, r *http.Request, p params) 
 	name := validateScopeName(form, fe)
 	rejectUnsupported(form, fe, "name")
 	if len(fe) > 0 {
-		writeFieldErrors(w, fe, nil)
+		h.writeError(w, r, validationError(fe, nil))
 		return
 	}
 	if err := h.ks.CreateScope(r.Context(), bucket, name); err != nil {
-		h.writeCollectionsError(w, r, err, bucket, name, "")
+		h.writeError(w, r, h.collectionsError(err, bucket, name, ""))
 		return
 	}
 	h.respondManifestUID(w, r, bucket)
 }
 
-func (h *Handler) deleteScope(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) deleteScope(w http.ResponseWriter, r *http.Request, p params) {
 	bucket, scope := p["bucket"], p["scope"]
 	if !h.collectionsBucket(w, r, bucket) {
 		return
 	}
 	if scope == docstore.DefaultScope {
-		writeGlobalError(w, http.StatusBadRequest, "Deleting _default scope is not allowed")
+		h.writeError(w, r, globalError(http.StatusBadRequest, "Deleting _default scope is not allowed"))
 		return
 	}
 	if err := h.ks.DeleteScope(r.Context(), bucket, scope); err != nil {
-		h.writeCollectionsError(w, r, err, bucket, scope, "")
+		h.writeError(w, r, h.collectionsError(err, bucket, scope, ""))
 		return
 	}
 	h.respondManifestUID(w, r, bucket)
 }
 
-func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) createCollection(w http.ResponseWriter, r *http.Request, p params) {
 	bucket, scope := p["bucket"], p["scope"]
 	if !h.collectionsBucket(w, r, bucket) {
 		return
@@ -180,7 +180,7 @@ func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request, p par
 		switch vs[0] {
 		case "true":
 			// History retention needs the Magma storage engine.
-			writeText(w, http.StatusBadRequest, "Not allowed on this type of bucket")
+			h.writeError(w, r, textError(http.StatusBadRequest, "Not allowed on this type of bucket"))
 			return
 		case "false":
 		default:
@@ -204,25 +204,25 @@ func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request, p par
 	name := validateScopeName(form, fe)
 	rejectUnsupported(form, fe, "name", "maxTTL", "history")
 	if len(fe) > 0 {
-		writeFieldErrors(w, fe, nil)
+		h.writeError(w, r, validationError(fe, nil))
 		return
 	}
 	ks := docstore.Keyspace{Bucket: bucket, Scope: scope, Collection: name}
 	if err := h.ks.CreateCollection(r.Context(), ks); err != nil {
-		h.writeCollectionsError(w, r, err, bucket, scope, name)
+		h.writeError(w, r, h.collectionsError(err, bucket, scope, name))
 		return
 	}
 	h.respondManifestUID(w, r, bucket)
 }
 
-func (h *Handler) deleteCollection(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) deleteCollection(w http.ResponseWriter, r *http.Request, p params) {
 	bucket, scope, coll := p["bucket"], p["scope"], p["collection"]
 	if !h.collectionsBucket(w, r, bucket) {
 		return
 	}
 	ks := docstore.Keyspace{Bucket: bucket, Scope: scope, Collection: coll}
 	if err := h.ks.DeleteCollection(r.Context(), ks); err != nil {
-		h.writeCollectionsError(w, r, err, bucket, scope, coll)
+		h.writeError(w, r, h.collectionsError(err, bucket, scope, coll))
 		return
 	}
 	h.respondManifestUID(w, r, bucket)

@@ -73,35 +73,32 @@ func docsKeyspace(p params) docstore.Keyspace {
 // checkDocsKeyspace answers as ns_server does for a missing keyspace: the
 // plain 404 for a bucket (its permission check finds no bucket), and
 // {"error": msg} for a scope or collection (assert_collection_uid).
-func (h *Handler) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace) bool {
+func (h *Server) checkDocsKeyspace(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace) bool {
 	err := h.docs.CheckKeyspace(ks)
 	if err == nil {
 		return true
 	}
-	h.writeKeyspaceMissing(w, r, ks, err)
+	h.writeError(w, r, keyspaceMissing(err, ks))
 	return false
 }
 
-func (h *Handler) writeKeyspaceMissing(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace, err error) {
+// keyspaceMissing maps a keyspace lookup of the documents API.
+func keyspaceMissing(err error, ks docstore.Keyspace) error {
 	switch msg := missingKeyspaceMessage(err, ks.Bucket, ks.Scope, ks.Collection); {
 	case errors.Is(err, docstore.ErrBucketNotFound):
-		writeNotFound(w)
+		return notFound()
 	case msg != "":
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": msg})
-	default:
-		h.writeDocUnexpected(w, r, err)
+		return &apiError{status: http.StatusNotFound, json: map[string]string{"error": msg}}
 	}
+	return docUnexpected(err)
 }
 
-// writeBadRequest is menelaus_web_crud's {"error": "bad_request", "reason": ...}.
-func writeBadRequest(w http.ResponseWriter, reason string) {
-	writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request", "reason": reason})
-}
-
-func (h *Handler) writeDocUnexpected(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("documents request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeJSON(w, http.StatusInternalServerError, map[string]string{
-		"error": "unexpected_error", "reason": "Unexpected server error, request logged."})
+// docUnexpected is the documents API's 500 of an unexpected failure, in
+// menelaus_web_crud's shape; writeError logs err.
+func docUnexpected(err error) *apiError {
+	e := crudError(http.StatusInternalServerError, "unexpected_error", unexpectedMessage)
+	e.cause = err
+	return e
 }
 
 // listParams are the query parameters of a listing.
@@ -116,65 +113,60 @@ type listParams struct {
 
 // parseListParams reads the parameters in ns_server's order and with its
 // answers: a bad limit or skip is a plain-text 400, anything else a
-// bad_request. ok is false when it wrote the error.
-func parseListParams(w http.ResponseWriter, q url.Values) (lp listParams, ok bool) {
-	intParam := func(name string, lo, hi, def int) (int, bool) {
+// bad_request.
+func parseListParams(q url.Values) (lp listParams, err error) {
+	intParam := func(name string, lo, hi, def int) (int, error) {
 		v, present := q[name]
 		if !present {
-			return def, true
+			return def, nil
 		}
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < lo || n > hi {
-			writeText(w, http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between %d and %d", name, lo, hi))
-			return 0, false
+			return 0, textError(http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between %d and %d", name, lo, hi))
 		}
-		return n, true
+		return n, nil
 	}
-	boolParam := func(name string, def bool) (bool, bool) {
+	boolParam := func(name string, def bool) (bool, error) {
 		v, present := q[name]
 		if !present {
-			return def, true
+			return def, nil
 		}
 		switch v[0] {
 		case "true":
-			return true, true
+			return true, nil
 		case "false":
-			return false, true
+			return false, nil
 		}
-		writeBadRequest(w, fmt.Sprintf("%s must be true or false", name))
-		return false, false
+		return false, badRequest(fmt.Sprintf("%s must be true or false", name))
 	}
-	keyParam := func(name string) (string, bool, bool) {
+	keyParam := func(name string) (string, bool, error) {
 		v, present := q[name]
 		if !present {
-			return "", false, true
+			return "", false, nil
 		}
 		var s string
 		if err := json.Unmarshal([]byte(v[0]), &s); err != nil {
-			writeBadRequest(w, fmt.Sprintf(`%s must be a document key as a JSON string, e.g. "doc1"`, name))
-			return "", false, false
+			return "", false, badRequest(fmt.Sprintf(`%s must be a document key as a JSON string, e.g. "doc1"`, name))
 		}
-		return s, true, true
+		return s, true, nil
 	}
-	if lp.limit, ok = intParam("limit", 1, maxDocsLimit, maxDocsLimit); !ok {
-		return lp, false
+	if lp.limit, err = intParam("limit", 1, maxDocsLimit, maxDocsLimit); err != nil {
+		return lp, err
 	}
-	if lp.skip, ok = intParam("skip", 0, maxDocsSkip, 0); !ok {
-		return lp, false
+	if lp.skip, err = intParam("skip", 0, maxDocsSkip, 0); err != nil {
+		return lp, err
 	}
-	if lp.includeDocs, ok = boolParam("include_docs", false); !ok {
-		return lp, false
+	if lp.includeDocs, err = boolParam("include_docs", false); err != nil {
+		return lp, err
 	}
-	if lp.inclusiveEnd, ok = boolParam("inclusive_end", true); !ok {
-		return lp, false
+	if lp.inclusiveEnd, err = boolParam("inclusive_end", true); err != nil {
+		return lp, err
 	}
-	if lp.start, _, ok = keyParam("startkey"); !ok {
-		return lp, false
+	if lp.start, _, err = keyParam("startkey"); err != nil {
+		return lp, err
 	}
-	if lp.end, lp.hasEnd, ok = keyParam("endkey"); !ok {
-		return lp, false
-	}
-	return lp, true
+	lp.end, lp.hasEnd, err = keyParam("endkey")
+	return lp, err
 }
 
 // docRow is one row of a listing; Doc is set with include_docs.
@@ -183,18 +175,19 @@ type docRow struct {
 	Doc map[string]string `json:"doc,omitempty"`
 }
 
-func (h *Handler) listDocs(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) listDocs(w http.ResponseWriter, r *http.Request, p params) {
 	ks := docsKeyspace(p)
 	if !h.checkDocsKeyspace(w, r, ks) {
 		return
 	}
-	lp, ok := parseListParams(w, r.URL.Query())
-	if !ok {
+	lp, err := parseListParams(r.URL.Query())
+	if err != nil {
+		h.writeError(w, r, err)
 		return
 	}
 	docs, err := h.docs.AllDocs(ks, h.nowSec(), docstore.AllDocsOptions{StartKey: lp.start, Limit: lp.skip + lp.limit})
 	if err != nil {
-		h.writeKeyspaceMissing(w, r, ks, err)
+		h.writeError(w, r, keyspaceMissing(err, ks))
 		return
 	}
 	rows := make([]docRow, 0, min(len(docs), lp.limit))
@@ -254,7 +247,7 @@ func revString(d *docstore.Document) string {
 	return fmt.Sprintf("%s-%016x%08x%08x", gen, d.CAS, d.Expiry, d.Flags)
 }
 
-func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) getDoc(w http.ResponseWriter, r *http.Request, p params) {
 	ks := docsKeyspace(p)
 	if !h.checkDocsKeyspace(w, r, ks) {
 		return
@@ -262,13 +255,13 @@ func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
 	d, err := h.docs.Get(ks, p["docid"])
 	switch {
 	case errors.Is(err, docstore.ErrNotFound):
-		writeEmpty(w, http.StatusNotFound)
+		h.writeError(w, r, &apiError{status: http.StatusNotFound, kind: bodyEmpty})
 		return
 	case err != nil:
-		h.writeKeyspaceMissing(w, r, ks, err)
+		h.writeError(w, r, keyspaceMissing(err, ks))
 		return
 	case !d.Live(h.nowSec()):
-		writeEmpty(w, http.StatusNotFound)
+		h.writeError(w, r, &apiError{status: http.StatusNotFound, kind: bodyEmpty})
 		return
 	}
 	out := docJSON{
@@ -298,7 +291,7 @@ func (h *Handler) getDoc(w http.ResponseWriter, r *http.Request, p params) {
 // percent-encoded (up to three bytes a byte), and the other fields.
 const maxDocFormBytes = 3*docstore.MaxBodyLen + 64<<10
 
-func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	ks := docsKeyspace(p)
 	if !h.checkDocsKeyspace(w, r, ks) {
 		return
@@ -306,7 +299,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	// ns_server takes a form body, or none at all; JSON bodies are refused.
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
-			writeBadRequest(w, "Must use 'application/x-www-form-urlencoded'")
+			h.writeError(w, r, badRequest("Must use 'application/x-www-form-urlencoded'"))
 			return
 		}
 	}
@@ -314,22 +307,22 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeBadRequest(w, fmt.Sprintf("The value is larger than the document size limit of %d bytes", docstore.MaxBodyLen))
+			h.writeError(w, r, badRequest(fmt.Sprintf("The value is larger than the document size limit of %d bytes", docstore.MaxBodyLen)))
 			return
 		}
-		writeBadRequest(w, "The request body could not be read")
+		h.writeError(w, r, badRequest("The request body could not be read"))
 		return
 	}
 	form, err := url.ParseQuery(string(raw))
 	if err != nil {
-		writeBadRequest(w, "The request body is not valid application/x-www-form-urlencoded")
+		h.writeError(w, r, badRequest("The request body is not valid application/x-www-form-urlencoded"))
 		return
 	}
 	m := docstore.Mutation{Keyspace: ks, Key: p["docid"], Op: docstore.OpUpsert, Flags: commonFlagsJSON}
 	if v, ok := form["flags"]; ok {
 		f, err := strconv.ParseUint(v[0], 10, 32)
 		if err != nil {
-			writeText(w, http.StatusBadRequest, "'flags' must be a valid positive integer")
+			h.writeError(w, r, textError(http.StatusBadRequest, "'flags' must be a valid positive integer"))
 			return
 		}
 		m.Flags = uint32(f)
@@ -337,7 +330,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	if v, ok := form["expiry"]; ok {
 		e, err := strconv.ParseUint(v[0], 10, 32)
 		if err != nil || e > maxExpiry {
-			writeText(w, http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between 0 and %d", "expiry", maxExpiry))
+			h.writeError(w, r, textError(http.StatusBadRequest, fmt.Sprintf("'%q' must be a valid integer between 0 and %d", "expiry", maxExpiry)))
 			return
 		}
 		m.Expiry, _ = docstore.AbsoluteExpiry(int64(e), h.now()) // e ≤ 2^31-1 always fits
@@ -348,13 +341,13 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 			m.PreserveExpiry = true
 		case "false":
 		default:
-			writeBadRequest(w, "preserveTTL must be true or false")
+			h.writeError(w, r, badRequest("preserveTTL must be true or false"))
 			return
 		}
 	}
 	value := []byte(form.Get("value"))
 	if len(value) > docstore.MaxBodyLen {
-		writeBadRequest(w, fmt.Sprintf("The value is %d bytes, larger than the document size limit of %d bytes", len(value), docstore.MaxBodyLen))
+		h.writeError(w, r, badRequest(fmt.Sprintf("The value is %d bytes, larger than the document size limit of %d bytes", len(value), docstore.MaxBodyLen)))
 		return
 	}
 	// memcached decides the datatype from the bytes: any JSON value is a
@@ -366,7 +359,7 @@ func (h *Handler) setDoc(w http.ResponseWriter, r *http.Request, p params) {
 	h.writeDoc(w, r, ks, m)
 }
 
-func (h *Handler) deleteDoc(w http.ResponseWriter, r *http.Request, p params) {
+func (h *Server) deleteDoc(w http.ResponseWriter, r *http.Request, p params) {
 	ks := docsKeyspace(p)
 	if !h.checkDocsKeyspace(w, r, ks) {
 		return
@@ -376,30 +369,35 @@ func (h *Handler) deleteDoc(w http.ResponseWriter, r *http.Request, p params) {
 
 // writeDoc replicates one mutation and answers as menelaus_web_crud:
 // 200 [] on success, 400 bad_request with memcached's reason otherwise.
-func (h *Handler) writeDoc(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace, m docstore.Mutation) {
+func (h *Server) writeDoc(w http.ResponseWriter, r *http.Request, ks docstore.Keyspace, m docstore.Mutation) {
 	res, err := h.writer.WriteDocs(r.Context(), []docstore.Mutation{m})
 	if err == nil && len(res) == 1 {
 		err = res[0].Err
 	}
+	if err != nil {
+		h.writeError(w, r, docWriteError(err, ks))
+		return
+	}
+	writeJSON(w, http.StatusOK, []any{})
+}
+
+// docWriteError maps a failed document write as menelaus_web_crud does.
+func docWriteError(err error, ks docstore.Keyspace) error {
 	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, []any{})
 	case errors.Is(err, docstore.ErrNotFound):
-		writeBadRequest(w, "Key doesn't exist")
+		return badRequest("Key doesn't exist")
 	case errors.Is(err, docstore.ErrBucketNotFound), errors.Is(err, docstore.ErrScopeNotFound), errors.Is(err, docstore.ErrCollectionNotFound):
-		h.writeKeyspaceMissing(w, r, ks, err)
+		return keyspaceMissing(err, ks)
 	case errors.Is(err, docstore.ErrInvalid):
-		writeBadRequest(w, docstore.InvalidReason(err))
+		return badRequest(docstore.InvalidReason(err))
 	case errors.Is(err, consensus.ErrTooLarge):
-		writeBadRequest(w, fmt.Sprintf("The document is larger than the document size limit of %d bytes", docstore.MaxBodyLen))
+		return badRequest(fmt.Sprintf("The document is larger than the document size limit of %d bytes", docstore.MaxBodyLen))
 	case errors.Is(err, consensus.ErrNotLeader), errors.Is(err, consensus.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// ns_server's answer to a temporary failure (etmpfail).
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
-			"error": "retry_needed", "reason": "The write could not be replicated now; retry it"})
-	default:
-		h.writeDocUnexpected(w, r, err)
+		return crudError(http.StatusServiceUnavailable, "retry_needed", "The write could not be replicated now; retry it")
 	}
+	return docUnexpected(err)
 }
 
-func (h *Handler) nowSec() uint32 { return uint32(h.now().Unix()) }
+func (h *Server) nowSec() uint32 { return uint32(h.now().Unix()) }

@@ -13,6 +13,7 @@ import (
 	"github.com/couchbase/gocb/v2"
 
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 // fakeEventing records the requests gocb's eventing function manager sends
@@ -50,7 +51,7 @@ func (f *fakeEventing) seen() []string {
 // same address.
 type gocbEnv struct {
 	ip       string
-	h        *Handler
+	h        *Server
 	store    *docstore.Store
 	cluster  *fakeCluster
 	eventing *fakeEventing
@@ -69,8 +70,8 @@ func newGocbEnv(t *testing.T) *gocbEnv {
 
 	store := docstore.NewStore(numVB)
 	cl := &fakeCluster{leader: "n1", nodes: []NodeInfo{oneNode(ln.Addr().String(), port)}}
-	h, err := New(Config{Username: testUser, Password: testPass, Logger: testLogger(t), StreamPollInterval: 50 * time.Millisecond},
-		Deps{Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: cl, Docs: store, Writer: &fakeKeyspaces{store: store}})
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Logger: testLogger(t), StreamPollInterval: 50 * time.Millisecond,
+		Keyspaces: &fakeKeyspaces{store: store}, Catalog: store, Cluster: cl, Docs: store, Writer: &fakeKeyspaces{store: store}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 const (
@@ -156,7 +157,7 @@ func oneNode(host string, eventingPort int) NodeInfo {
 
 // testEnv is a handler over a real docstore.Store and a fake cluster.
 type testEnv struct {
-	h       *Handler
+	h       *Server
 	srv     *httptest.Server
 	store   *docstore.Store
 	ks      *fakeKeyspaces
@@ -168,11 +169,12 @@ func newTestEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 	store := docstore.NewStore(numVB)
 	ks := &fakeKeyspaces{store: store}
 	cl := &fakeCluster{leader: "n1"}
-	cfg := Config{Username: testUser, Password: testPass, Logger: testLogger(t), StreamPollInterval: 20 * time.Millisecond}
+	cfg := Config{Credentials: restauth.NewAdmin(testUser, testPass), Logger: testLogger(t), StreamPollInterval: 20 * time.Millisecond,
+		Keyspaces: ks, Catalog: store, Cluster: cl, Docs: store, Writer: ks}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	h, err := New(cfg, Deps{Keyspaces: ks, Catalog: store, Cluster: cl, Docs: store, Writer: ks})
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -187,7 +189,7 @@ func newTestEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 }
 
 // newServer serves h on a fresh httptest server, closed at cleanup.
-func newServer(t *testing.T, h *Handler) *httptest.Server {
+func newServer(t *testing.T, h *Server) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"eventide/node/rest/restauth"
 	"eventide/node/rest/syncgwapi"
 )
 
@@ -20,7 +21,7 @@ func TestNames_EveryCreatableNameIsAddressable(t *testing.T) {
 	if errs["name"] != bucketNamePeriod {
 		t.Fatalf("dotted bucket: errors %v", errs)
 	}
-	sg, err := syncgwapi.New(syncgwapi.Config{Username: testUser, Password: testPass}, e.store, e.ks)
+	sg, err := syncgwapi.New(syncgwapi.Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: e.store, Writer: e.ks})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"eventide/node/rest/restauth"
 )
 
 // clusterCompatibility is ns_server's encoding of the 7.6 compat version
@@ -29,7 +31,7 @@ type nodeView struct {
 func (n nodeView) hostPort(port int) string { return net.JoinHostPort(n.host, strconv.Itoa(port)) }
 
 // nodeViews reads the members once for a response.
-func (h *Handler) nodeViews(r *http.Request) []nodeView {
+func (h *Server) nodeViews(r *http.Request) []nodeView {
 	infos := h.cluster.Nodes()
 	out := make([]nodeView, 0, len(infos))
 	for _, ni := range infos {
@@ -89,7 +91,7 @@ type nodeJSON struct {
 	InterestingStats     map[string]float64 `json:"interestingStats"`
 }
 
-func (h *Handler) nodeJSON(n nodeView) nodeJSON {
+func (h *Server) nodeJSON(n nodeView) nodeJSON {
 	status := "healthy"
 	if !n.Healthy {
 		status = "unhealthy"
@@ -183,7 +185,7 @@ func nodesExt(nodes []nodeView) []nodeExtJSON {
 // only UDF libraries, so no N1QL capability is claimed.
 var clusterCapabilitiesVer = []int{1, 0}
 
-func (h *Handler) getPools(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) getPools(w http.ResponseWriter, r *http.Request, _ params) {
 	uuid := h.cluster.ClusterUUID()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"isAdminCreds":       true,
@@ -208,7 +210,7 @@ func (h *Handler) getPools(w http.ResponseWriter, r *http.Request, _ params) {
 	})
 }
 
-func (h *Handler) poolDefault(r *http.Request) map[string]any {
+func (h *Server) poolDefault(r *http.Request) map[string]any {
 	uuid := h.cluster.ClusterUUID()
 	views := h.nodeViews(r)
 	nodes := make([]nodeJSON, len(views))
@@ -253,11 +255,11 @@ func (h *Handler) poolDefault(r *http.Request) map[string]any {
 	}
 }
 
-func (h *Handler) getPoolDefault(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) getPoolDefault(w http.ResponseWriter, r *http.Request, _ params) {
 	writeJSON(w, http.StatusOK, h.poolDefault(r))
 }
 
-func (h *Handler) streamPoolDefault(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) streamPoolDefault(w http.ResponseWriter, r *http.Request, _ params) {
 	h.stream(w, r, func() ([]byte, bool, error) {
 		b, err := json.Marshal(h.poolDefault(r))
 		return b, true, err
@@ -276,7 +278,7 @@ type nodeServicesJSON struct {
 
 const nodeServicesRevKey = "nodeServices"
 
-func (h *Handler) renderNodeServices(r *http.Request) ([]byte, error) {
+func (h *Server) renderNodeServices(r *http.Request) ([]byte, error) {
 	v := nodeServicesJSON{
 		RevEpoch:               1,
 		NodesExt:               nodesExt(h.nodeViews(r)),
@@ -287,7 +289,7 @@ func (h *Handler) renderNodeServices(r *http.Request) ([]byte, error) {
 }
 
 // withRev renders v with *rev set to the revision of its content.
-func (h *Handler) withRev(key string, rev *int64, v any) ([]byte, error) {
+func (h *Server) withRev(key string, rev *int64, v any) ([]byte, error) {
 	*rev = 0
 	content, err := json.Marshal(v)
 	if err != nil {
@@ -297,16 +299,16 @@ func (h *Handler) withRev(key string, rev *int64, v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func (h *Handler) getNodeServices(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) getNodeServices(w http.ResponseWriter, r *http.Request, _ params) {
 	b, err := h.renderNodeServices(r)
 	if err != nil {
-		h.writeUnexpected(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	writeRawJSON(w, b)
 }
 
-func (h *Handler) streamNodeServices(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) streamNodeServices(w http.ResponseWriter, r *http.Request, _ params) {
 	h.stream(w, r, func() ([]byte, bool, error) {
 		b, err := h.renderNodeServices(r)
 		return b, true, err
@@ -315,9 +317,10 @@ func (h *Handler) streamNodeServices(w http.ResponseWriter, r *http.Request, _ p
 
 // getWhoami is ns_server's /whoami. gocb's WaitUntilReady pings it on every
 // management endpoint and requires a 200.
-func (h *Handler) getWhoami(w http.ResponseWriter, r *http.Request, _ params) {
+func (h *Server) getWhoami(w http.ResponseWriter, r *http.Request, _ params) {
+	id, _ := restauth.FromContext(r.Context())
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id":     h.cfg.Username,
+		"id":     id.User,
 		"domain": "admin",
 		"roles":  []map[string]string{{"role": "admin"}},
 	})

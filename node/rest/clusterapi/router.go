@@ -20,7 +20,7 @@ type route struct {
 	methods  map[string]handlerFunc
 }
 
-func (h *Handler) buildRoutes() []route {
+func (h *Server) buildRoutes() []route {
 	r := func(pattern string, methods map[string]handlerFunc) route {
 		return route{segments: strings.Split(strings.Trim(pattern, "/"), "/"), methods: methods}
 	}
@@ -49,24 +49,26 @@ func (h *Handler) buildRoutes() []route {
 
 // ServeHTTP authenticates the request, routes it, and turns a panic into a
 // 500 so that no handler bug reaches the client as a dropped connection.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
 			h.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
-			writeJSON(w, http.StatusInternalServerError, []string{"Unexpected server error, request logged."})
+			h.writeError(w, r, &apiError{status: http.StatusInternalServerError, json: []string{unexpectedMessage}})
 		}
 	}()
-	if !h.authorized(r) {
+	id, err := restauth.Authenticate(r, h.cfg.Credentials)
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Couchbase Server Admin / REST"`)
-		w.WriteHeader(http.StatusUnauthorized)
+		h.writeError(w, r, &apiError{status: http.StatusUnauthorized, kind: bodyNone})
 		return
 	}
+	r = r.WithContext(restauth.NewContext(r.Context(), id))
 	segs, ok := splitPath(r.URL.EscapedPath())
 	if !ok {
-		writeNotFound(w)
+		h.writeError(w, r, notFound())
 		return
 	}
 	for _, rt := range h.routes {
@@ -86,19 +88,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			slices.Sort(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			h.writeError(w, r, textError(http.StatusMethodNotAllowed, "Method Not Allowed"))
 			return
 		}
 		fn(w, r, p)
 		return
 	}
-	writeNotFound(w)
-}
-
-// authorized checks HTTP basic auth against the configured administrator,
-// in constant time.
-func (h *Handler) authorized(r *http.Request) bool {
-	return restauth.Admin(r, h.cfg.Username, h.cfg.Password)
+	h.writeError(w, r, notFound())
 }
 
 // splitPath splits an escaped path into unescaped segments, dropping empty

@@ -80,14 +80,14 @@ var streamSeparator = []byte("\n\n\n\n")
 // closed, or render reports the resource gone (which ends the stream, as
 // ns_server does when a bucket is deleted). If the resource does not exist
 // at the start, the reply is a plain 404.
-func (h *Handler) stream(w http.ResponseWriter, r *http.Request, render func() (body []byte, found bool, err error)) {
+func (h *Server) stream(w http.ResponseWriter, r *http.Request, render func() (body []byte, found bool, err error)) {
 	body, found, err := render()
 	if err != nil {
-		h.writeUnexpected(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	if !found {
-		writeNotFound(w)
+		h.writeError(w, r, notFound())
 		return
 	}
 	rc := http.NewResponseController(w)

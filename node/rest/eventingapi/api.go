@@ -19,70 +19,85 @@ import (
 
 // Sentinel errors.
 var (
-	// ErrNoService: New was given a nil service.
-	ErrNoService = errors.New("eventingapi: nil service")
-	// ErrNoCredentials: Config has an empty username.
-	ErrNoCredentials = errors.New("eventingapi: username is required")
+	// ErrInvalidConfig: New was given an invalid setting.
+	ErrInvalidConfig = errors.New("eventingapi: invalid config")
+	// ErrMissingDependency: New was given no credentials or no service.
+	ErrMissingDependency = errors.New("eventingapi: missing dependency")
 )
 
-// Config configures the handler.
+// Config configures the eventing API.
 type Config struct {
-	// Username and Password are the administrator credentials every request
-	// must present with HTTP basic auth. Username is required.
-	Username string
-	Password string
+	// Credentials authenticate every request (HTTP basic auth). Required.
+	Credentials restauth.Credentials
 	// Logger receives request and error logs. Default: discard.
 	Logger *slog.Logger
+
+	// Service is the eventing service the API translates to. Required.
+	Service *eventing.Service
+
 	// MaxBodyBytes bounds request bodies; larger ones fail with
 	// ERR_READ_REQ. Default 32 MiB.
 	MaxBodyBytes int64
 }
 
-// DefaultConfig returns the defaults: Administrator/password, no logging,
-// 32 MiB bodies.
+// DefaultConfig returns a Config with every setting's default filled in
+// (no logging, 32 MiB bodies); the credentials and the service are the
+// caller's.
 func DefaultConfig() Config {
 	return Config{
-		Username:     "Administrator",
-		Password:     "password",
 		Logger:       slog.New(slog.DiscardHandler),
 		MaxBodyBytes: 32 << 20,
 	}
 }
 
-// Validate reports a bad configuration.
-func (c Config) Validate() error {
-	if c.Username == "" {
-		return ErrNoCredentials
+// withDefaults fills zero settings from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Logger == nil {
+		c.Logger = d.Logger
 	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	return c
+}
+
+// Validate reports every invalid setting (ErrInvalidConfig). Zero values
+// that have defaults are valid. New also requires the credentials and the
+// service.
+func (c Config) Validate() error {
 	if c.MaxBodyBytes < 0 {
-		return fmt.Errorf("eventingapi: MaxBodyBytes %d is negative", c.MaxBodyBytes)
+		return fmt.Errorf("%w: max body bytes %d is negative", ErrInvalidConfig, c.MaxBodyBytes)
 	}
 	return nil
 }
 
-// api is the http.Handler.
-type api struct {
+// missingDependencies reports every nil collaborator (ErrMissingDependency).
+func (c Config) missingDependencies() error {
+	var errs []error
+	if c.Credentials == nil {
+		errs = append(errs, fmt.Errorf("%w: Credentials", ErrMissingDependency))
+	}
+	if c.Service == nil {
+		errs = append(errs, fmt.Errorf("%w: Service", ErrMissingDependency))
+	}
+	return errors.Join(errs...)
+}
+
+// Server serves the API; it is an http.Handler, safe for concurrent use.
+type Server struct {
 	cfg Config
 	svc *eventing.Service
 	log *slog.Logger
 }
 
-// New returns the eventing REST handler over svc. Zero optional Config
-// fields take DefaultConfig's values.
-func New(cfg Config, svc *eventing.Service) (http.Handler, error) {
-	if svc == nil {
-		return nil, ErrNoService
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = DefaultConfig().Logger
-	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = DefaultConfig().MaxBodyBytes
-	}
-	if err := cfg.Validate(); err != nil {
+// New returns the eventing API's server.
+func New(cfg Config) (*Server, error) {
+	if err := errors.Join(cfg.Validate(), cfg.missingDependencies()); err != nil {
 		return nil, err
 	}
-	return &api{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "eventingapi")}, nil
+	cfg = cfg.withDefaults()
+	return &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger.With("component", "eventingapi")}, nil
 }
 
 // statusRecorder remembers the status code written.
@@ -107,7 +122,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // ServeHTTP authenticates, routes, and recovers panics into a 500
 // INTERNAL_SERVER_ERROR body.
-func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
@@ -119,17 +134,12 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		a.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	}()
-	if !a.authenticated(r) {
+	if _, err := restauth.Authenticate(r, a.cfg.Credentials); err != nil {
 		rec.Header().Set("WWW-Authenticate", `Basic realm="Couchbase Eventing"`)
 		writeError(rec, a.log, &eventing.Error{Code: eventing.CodeUnauthenticated, Description: "Unauthenticated User"})
 		return
 	}
 	a.route(rec, r)
-}
-
-// authenticated checks the basic-auth credentials in constant time.
-func (a *api) authenticated(r *http.Request) bool {
-	return restauth.Admin(r, a.cfg.Username, a.cfg.Password)
 }
 
 // methods maps HTTP methods to handlers for one path.
@@ -163,7 +173,7 @@ func joinAnd(list []string) string {
 }
 
 // route matches the path (trailing slashes ignored, as Couchbase does).
-func (a *api) route(w http.ResponseWriter, r *http.Request) {
+func (a *Server) route(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimRight(r.URL.Path, "/")
 	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	var m methods
@@ -189,14 +199,14 @@ func (a *api) route(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if m == nil {
-		writeErrorStatus(w, a.log, http.StatusNotFound, &eventing.Error{Code: eventing.CodeInvalidRequest, Description: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
+		writeError(w, a.log, &statusError{status: http.StatusNotFound, err: &eventing.Error{Code: eventing.CodeInvalidRequest, Description: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)}})
 		return
 	}
 	m.serve(w, r, a.log)
 }
 
 // routeV1 matches the paths under /api/v1/.
-func (a *api) routeV1(seg []string) methods {
+func (a *Server) routeV1(seg []string) methods {
 	switch seg[0] {
 	case "functions":
 		switch len(seg) {
@@ -263,7 +273,7 @@ func (a *api) routeV1(seg []string) methods {
 }
 
 // routeFunction matches /api/v1/functions/{name}/{op}.
-func (a *api) routeFunction(name, op string) methods {
+func (a *Server) routeFunction(name, op string) methods {
 	bind := func(h func(http.ResponseWriter, *http.Request, string)) func(http.ResponseWriter, *http.Request) {
 		return func(w http.ResponseWriter, r *http.Request) { h(w, r, name) }
 	}

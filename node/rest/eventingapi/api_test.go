@@ -2,6 +2,7 @@ package eventingapi_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"eventide/eventing"
 	"eventide/eventing/eventingtest"
 	"eventide/node/rest/eventingapi"
+	"eventide/node/rest/restauth"
 )
 
 const (
@@ -50,7 +52,7 @@ func newEnv(t *testing.T, mods ...func(*eventing.Config, *eventingapi.Config)) *
 		cl: &eventingtest.Cluster{Nodes: 1, Deployed: map[string]int{}},
 	}
 	scfg := eventing.Config{Backend: e.be, Keyspaces: e.ks, Compiler: eventing.HandlerCompiler, Cluster: e.cl, Runtime: e.rt, Logger: log}
-	acfg := eventingapi.Config{Username: user, Password: pass, Logger: log}
+	acfg := eventingapi.Config{Credentials: restauth.NewAdmin(user, pass), Logger: log}
 	for _, m := range mods {
 		m(&scfg, &acfg)
 	}
@@ -58,7 +60,8 @@ func newEnv(t *testing.T, mods ...func(*eventing.Config, *eventingapi.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := eventingapi.New(acfg, svc)
+	acfg.Service = svc
+	h, err := eventingapi.New(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,11 +315,15 @@ func TestPanicIsRecovered(t *testing.T) {
 
 func TestNewValidation(t *testing.T) {
 	e := newEnv(t)
-	if _, err := eventingapi.New(eventingapi.Config{Username: "u"}, nil); err != eventingapi.ErrNoService {
+	creds := restauth.NewAdmin("u", "p")
+	if _, err := eventingapi.New(eventingapi.Config{Credentials: creds}); !errors.Is(err, eventingapi.ErrMissingDependency) || !strings.Contains(err.Error(), "Service") {
 		t.Errorf("nil service: %v", err)
 	}
-	if _, err := eventingapi.New(eventingapi.Config{}, e.svc); err != eventingapi.ErrNoCredentials {
-		t.Errorf("no username: %v", err)
+	if _, err := eventingapi.New(eventingapi.Config{Service: e.svc}); !errors.Is(err, eventingapi.ErrMissingDependency) || !strings.Contains(err.Error(), "Credentials") {
+		t.Errorf("no credentials: %v", err)
+	}
+	if _, err := eventingapi.New(eventingapi.Config{Credentials: creds, Service: e.svc, MaxBodyBytes: -1}); !errors.Is(err, eventingapi.ErrInvalidConfig) {
+		t.Errorf("negative max body: %v", err)
 	}
 }
 

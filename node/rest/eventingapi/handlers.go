@@ -48,7 +48,7 @@ func boolParam(q url.Values, key string, def bool) (bool, error) {
 }
 
 // withLocation resolves the location and runs h, rendering errors.
-func (a *api) withLocation(w http.ResponseWriter, r *http.Request, name string, h func(eventing.Location) error) {
+func (a *Server) withLocation(w http.ResponseWriter, r *http.Request, name string, h func(eventing.Location) error) {
 	loc, err := location(name, r.URL.Query())
 	if err == nil {
 		err = h(loc)
@@ -60,20 +60,20 @@ func (a *api) withLocation(w http.ResponseWriter, r *http.Request, name string, 
 
 // --- /api/v1/functions ---------------------------------------------------
 
-func (a *api) listFunctions(w http.ResponseWriter, r *http.Request) {
+func (a *Server) listFunctions(w http.ResponseWriter, r *http.Request) {
 	writeValue(w, a.log, a.svc.Functions())
 }
 
-func (a *api) createFunctions(w http.ResponseWriter, r *http.Request) {
+func (a *Server) createFunctions(w http.ResponseWriter, r *http.Request) {
 	a.storeMany(w, r, false)
 }
 
-func (a *api) importFunctions(w http.ResponseWriter, r *http.Request) {
+func (a *Server) importFunctions(w http.ResponseWriter, r *http.Request) {
 	a.storeMany(w, r, true)
 }
 
 // storeMany serves POST /api/v1/functions and /api/v1/import.
-func (a *api) storeMany(w http.ResponseWriter, r *http.Request, importing bool) {
+func (a *Server) storeMany(w http.ResponseWriter, r *http.Request, importing bool) {
 	body, err := a.readBody(w, r)
 	if err != nil {
 		writeError(w, a.log, err)
@@ -87,11 +87,11 @@ func (a *api) storeMany(w http.ResponseWriter, r *http.Request, importing bool) 
 	writeValue(w, a.log, storeResults(results))
 }
 
-func (a *api) deleteAll(w http.ResponseWriter, r *http.Request) {
+func (a *Server) deleteAll(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, a.log, deleteResults(a.svc.DeleteAll(r.Context())))
 }
 
-func (a *api) getFunction(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) getFunction(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		d, err := a.svc.Function(loc)
 		if err != nil {
@@ -102,7 +102,7 @@ func (a *api) getFunction(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-func (a *api) createFunction(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) createFunction(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		body, err := a.readBody(w, r)
 		if err != nil {
@@ -116,7 +116,7 @@ func (a *api) createFunction(w http.ResponseWriter, r *http.Request, name string
 	})
 }
 
-func (a *api) deleteFunction(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) deleteFunction(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		var uuid *uint32
 		if v := r.URL.Query().Get("handleruuid"); v != "" {
@@ -137,7 +137,7 @@ func (a *api) deleteFunction(w http.ResponseWriter, r *http.Request, name string
 
 // --- settings and lifecycle -----------------------------------------------
 
-func (a *api) getSettings(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) getSettings(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		s, err := a.svc.Settings(loc)
 		if err != nil {
@@ -148,7 +148,7 @@ func (a *api) getSettings(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-func (a *api) setSettings(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) setSettings(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		body, err := a.readBody(w, r)
 		if err != nil {
@@ -163,7 +163,7 @@ func (a *api) setSettings(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 // lifecycleHandler serves one of the lifecycle endpoints.
-func (a *api) lifecycleHandler(w http.ResponseWriter, r *http.Request, name string,
+func (a *Server) lifecycleHandler(w http.ResponseWriter, r *http.Request, name string,
 	op func(*eventing.Service, *http.Request, eventing.Location) error, done string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		if err := op(a.svc, r, loc); err != nil {
@@ -174,25 +174,25 @@ func (a *api) lifecycleHandler(w http.ResponseWriter, r *http.Request, name stri
 	})
 }
 
-func (a *api) deploy(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) deploy(w http.ResponseWriter, r *http.Request, name string) {
 	a.lifecycleHandler(w, r, name, func(s *eventing.Service, r *http.Request, l eventing.Location) error {
 		return s.Deploy(r.Context(), l)
 	}, "is deploying")
 }
 
-func (a *api) undeploy(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) undeploy(w http.ResponseWriter, r *http.Request, name string) {
 	a.lifecycleHandler(w, r, name, func(s *eventing.Service, r *http.Request, l eventing.Location) error {
 		return s.Undeploy(r.Context(), l)
 	}, "is undeploying")
 }
 
-func (a *api) pause(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) pause(w http.ResponseWriter, r *http.Request, name string) {
 	a.lifecycleHandler(w, r, name, func(s *eventing.Service, r *http.Request, l eventing.Location) error {
 		return s.Pause(r.Context(), l)
 	}, "is Pausing")
 }
 
-func (a *api) resume(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) resume(w http.ResponseWriter, r *http.Request, name string) {
 	a.lifecycleHandler(w, r, name, func(s *eventing.Service, r *http.Request, l eventing.Location) error {
 		return s.Resume(r.Context(), l)
 	}, "is Resuming")
@@ -200,7 +200,7 @@ func (a *api) resume(w http.ResponseWriter, r *http.Request, name string) {
 
 // --- appcode and config ----------------------------------------------------
 
-func (a *api) getAppCode(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) getAppCode(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		code, err := a.svc.AppCode(loc)
 		if err != nil {
@@ -211,7 +211,7 @@ func (a *api) getAppCode(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-func (a *api) getChecksum(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) getChecksum(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		sum, err := a.svc.AppCodeChecksum(loc)
 		if err != nil {
@@ -222,7 +222,7 @@ func (a *api) getChecksum(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-func (a *api) setAppCode(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) setAppCode(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		body, err := a.readBody(w, r)
 		if err != nil {
@@ -241,7 +241,7 @@ func (a *api) setAppCode(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-func (a *api) getDepCfg(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) getDepCfg(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		cfg, err := a.svc.DeploymentConfig(loc)
 		if err != nil {
@@ -252,7 +252,7 @@ func (a *api) getDepCfg(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-func (a *api) setDepCfg(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) setDepCfg(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		body, err := a.readBody(w, r)
 		if err != nil {
@@ -268,7 +268,7 @@ func (a *api) setDepCfg(w http.ResponseWriter, r *http.Request, name string) {
 
 // --- status, list, export -------------------------------------------------
 
-func (a *api) status(w http.ResponseWriter, r *http.Request) {
+func (a *Server) status(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var locs []eventing.Location
 	for _, n := range q["appNames"] {
@@ -281,7 +281,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	writeValue(w, a.log, a.svc.Status(locs))
 }
 
-func (a *api) functionStatus(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) functionStatus(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		rep, err := a.svc.FunctionStatus(loc)
 		if err != nil {
@@ -292,7 +292,7 @@ func (a *api) functionStatus(w http.ResponseWriter, r *http.Request, name string
 	})
 }
 
-func (a *api) listNames(w http.ResponseWriter, r *http.Request) {
+func (a *Server) listNames(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := eventing.ListFilter{
 		SourceBucket:     q.Get("source_bucket"),
@@ -335,11 +335,11 @@ func (a *api) listNames(w http.ResponseWriter, r *http.Request) {
 	}{a.svc.FunctionNames(f)})
 }
 
-func (a *api) export(w http.ResponseWriter, r *http.Request) {
+func (a *Server) export(w http.ResponseWriter, r *http.Request) {
 	writeValue(w, a.log, a.svc.Export())
 }
 
-func (a *api) exportFunction(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) exportFunction(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		d, err := a.svc.ExportFunction(loc)
 		if err != nil {
@@ -361,7 +361,7 @@ func globalScopeOnly(q url.Values) error {
 	return nil
 }
 
-func (a *api) getConfig(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 	if err := globalScopeOnly(r.URL.Query()); err != nil {
 		writeError(w, a.log, err)
 		return
@@ -369,7 +369,7 @@ func (a *api) getConfig(w http.ResponseWriter, r *http.Request) {
 	writeValue(w, a.log, a.svc.GlobalConfig())
 }
 
-func (a *api) setConfig(w http.ResponseWriter, r *http.Request) {
+func (a *Server) setConfig(w http.ResponseWriter, r *http.Request) {
 	if err := globalScopeOnly(r.URL.Query()); err != nil {
 		writeError(w, a.log, err)
 		return
@@ -392,7 +392,7 @@ func (a *api) setConfig(w http.ResponseWriter, r *http.Request) {
 	}{Info: "Config saved for *"})
 }
 
-func (a *api) deleteConfig(w http.ResponseWriter, r *http.Request) {
+func (a *Server) deleteConfig(w http.ResponseWriter, r *http.Request) {
 	if err := globalScopeOnly(r.URL.Query()); err != nil {
 		writeError(w, a.log, err)
 		return
@@ -402,7 +402,7 @@ func (a *api) deleteConfig(w http.ResponseWriter, r *http.Request) {
 
 // --- stats and logs ----------------------------------------------------------
 
-func (a *api) stats(w http.ResponseWriter, r *http.Request) {
+func (a *Server) stats(w http.ResponseWriter, r *http.Request) {
 	writeValue(w, a.log, a.svc.Stats(fullStats(r.URL.Query())))
 }
 
@@ -412,7 +412,7 @@ func fullStats(q url.Values) bool {
 	return t == "full" || t == "debug"
 }
 
-func (a *api) functionStats(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) functionStats(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		st, err := a.svc.FunctionStats(loc, fullStats(r.URL.Query()))
 		if err != nil {
@@ -424,7 +424,7 @@ func (a *api) functionStats(w http.ResponseWriter, r *http.Request, name string)
 }
 
 // byQueryName runs h for the function named in the query.
-func (a *api) byQueryName(w http.ResponseWriter, r *http.Request, h func(eventing.Location) (any, error)) {
+func (a *Server) byQueryName(w http.ResponseWriter, r *http.Request, h func(eventing.Location) (any, error)) {
 	loc, err := queryLocation(r.URL.Query())
 	if err != nil {
 		writeError(w, a.log, err)
@@ -438,19 +438,19 @@ func (a *api) byQueryName(w http.ResponseWriter, r *http.Request, h func(eventin
 	writeValue(w, a.log, v)
 }
 
-func (a *api) getExecutionStats(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getExecutionStats(w http.ResponseWriter, r *http.Request) {
 	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.ExecutionStats(l) })
 }
 
-func (a *api) getLatencyStats(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getLatencyStats(w http.ResponseWriter, r *http.Request) {
 	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.LatencyStats(l) })
 }
 
-func (a *api) getFailureStats(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getFailureStats(w http.ResponseWriter, r *http.Request) {
 	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.FailureStats(l) })
 }
 
-func (a *api) resetStatsCounters(w http.ResponseWriter, r *http.Request) {
+func (a *Server) resetStatsCounters(w http.ResponseWriter, r *http.Request) {
 	loc, err := queryLocation(r.URL.Query())
 	if err == nil {
 		err = a.svc.ResetStats(loc)
@@ -463,7 +463,7 @@ func (a *api) resetStatsCounters(w http.ResponseWriter, r *http.Request) {
 }
 
 // appLog reads the log lines for a getAppLog-style request.
-func (a *api) appLog(r *http.Request, loc eventing.Location, aggregateDefault bool) ([]string, error) {
+func (a *Server) appLog(r *http.Request, loc eventing.Location, aggregateDefault bool) ([]string, error) {
 	q := r.URL.Query()
 	size := 0
 	if v := q.Get("size"); v != "" {
@@ -481,7 +481,7 @@ func (a *api) appLog(r *http.Request, loc eventing.Location, aggregateDefault bo
 }
 
 // getAppLog serves /getAppLog: text/plain, newest line first.
-func (a *api) getAppLog(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getAppLog(w http.ResponseWriter, r *http.Request) {
 	loc, err := queryLocation(r.URL.Query())
 	if err != nil {
 		writeError(w, a.log, err)
@@ -497,7 +497,7 @@ func (a *api) getAppLog(w http.ResponseWriter, r *http.Request) {
 
 // functionAppLog serves /api/v1/functions/{name}/applog: a JSON array of
 // lines, newest first, aggregated over all nodes unless aggregate=false.
-func (a *api) functionAppLog(w http.ResponseWriter, r *http.Request, name string) {
+func (a *Server) functionAppLog(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
 		lines, err := a.appLog(r, loc, true)
 		if err != nil {
@@ -510,7 +510,7 @@ func (a *api) functionAppLog(w http.ResponseWriter, r *http.Request, name string
 
 // --- error codes -------------------------------------------------------------
 
-func (a *api) getErrorCodes(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getErrorCodes(w http.ResponseWriter, r *http.Request) {
 	type entry struct {
 		Name        string   `json:"name"`
 		Code        int      `json:"code"`

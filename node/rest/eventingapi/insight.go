@@ -11,7 +11,7 @@ import (
 // function or the one named by name (appName; bucket and scope for scoped
 // functions). This node's insight, or every node's merged with
 // aggregate=true.
-func (a *api) getInsight(w http.ResponseWriter, r *http.Request) {
+func (a *Server) getInsight(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	aggregate, err := boolParam(q, "aggregate", false)
 	if err != nil {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"eventide/handler"
 	"eventide/eventing"
 	"eventide/eventing/eventingtest"
+	"eventide/handler"
 	"eventide/node/rest/eventingapi"
 )
 

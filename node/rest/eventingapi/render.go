@@ -90,19 +90,30 @@ func newErrorBody(e *eventing.Error) errorBody {
 }
 
 // writeError is the one place errors become responses: any error is
-// converted to an *eventing.Error and written with its code's HTTP status.
+// converted to an *eventing.Error and written with its code's HTTP status,
+// or the status a statusError names.
 func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	e := eventing.AsError(err)
-	writeErrorStatus(w, log, e.Code.HTTPStatus, e)
-}
-
-// writeErrorStatus writes e with an explicit HTTP status.
-func writeErrorStatus(w http.ResponseWriter, log *slog.Logger, httpStatus int, e *eventing.Error) {
+	httpStatus := e.Code.HTTPStatus
+	var se *statusError
+	if errors.As(err, &se) {
+		httpStatus = se.status
+	}
 	if httpStatus >= 500 {
 		log.Error("eventing request failed", "name", e.Code.Name, "description", e.Description, "err", e.Err)
 	}
 	writeJSON(w, log, httpStatus, e.Code.Number, newErrorBody(e))
 }
+
+// statusError answers an *eventing.Error with an HTTP status other than
+// its code's (an unknown endpoint is ERR_INVALID_REQUEST, but 404).
+type statusError struct {
+	status int
+	err    *eventing.Error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
 
 // resultBody renders one entry of a multi-function answer.
 type resultBody struct {
@@ -157,7 +168,7 @@ func errorResult(r eventing.Result) resultBody {
 }
 
 // readBody reads the request body within the configured limit.
-func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (a *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -18,7 +18,7 @@ const flushBytes = 64 << 10
 // limit), or, with keys (query JSON array or POST body), one row per key
 // in the given order, missing ones as {"key","error":"not_found","status":404}.
 // total_rows counts the rows returned, as Sync Gateway does.
-func (s *server) handleAllDocs(q *request) error {
+func (s *Server) handleAllDocs(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 // nullStore is a DocReader whose keyspaces all exist, and a DocWriter that
@@ -18,7 +19,9 @@ import (
 // layer alone.
 type nullStore struct{ doc *docstore.Document }
 
-func (nullStore) Get(docstore.Keyspace, string) (*docstore.Document, error) { return nil, docstore.ErrNotFound }
+func (nullStore) Get(docstore.Keyspace, string) (*docstore.Document, error) {
+	return nil, docstore.ErrNotFound
+}
 func (nullStore) AllDocs(docstore.Keyspace, uint32, docstore.AllDocsOptions) ([]*docstore.Document, error) {
 	return nil, nil
 }
@@ -26,7 +29,7 @@ func (nullStore) Changes(docstore.Keyspace, uint64, int) ([]*docstore.Document, 
 	return nil, 0, nil
 }
 func (nullStore) CheckKeyspace(docstore.Keyspace) error { return nil }
-func (nullStore) Changed(string) <-chan struct{}   { return make(chan struct{}) }
+func (nullStore) Changed(string) <-chan struct{}        { return make(chan struct{}) }
 func (n nullStore) WriteDocs(_ context.Context, ms []docstore.Mutation) ([]consensus.DocResult, error) {
 	res := make([]consensus.DocResult, len(ms))
 	for i := range res {
@@ -55,7 +58,7 @@ func bulkBody(n, round int) []byte {
 func BenchmarkBulkDocs(b *testing.B) {
 	const docsPerReq = 1000
 	ns := nullStore{doc: &docstore.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
-	h, err := New(Config{Username: testUser, Password: testPass}, ns, ns)
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: ns, Writer: ns})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,7 +83,7 @@ func BenchmarkBulkDocs(b *testing.B) {
 func BenchmarkBulkDocsParallel(b *testing.B) {
 	const docsPerReq = 1000
 	ns := nullStore{doc: &docstore.Document{RevID: "1-0123456789abcdef0123456789abcdef"}}
-	h, err := New(Config{Username: testUser, Password: testPass}, ns, ns)
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: ns, Writer: ns})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -114,7 +117,7 @@ func BenchmarkBulkDocsStore(b *testing.B) {
 	}
 	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
 	w := &storeWriter{store: store, clock: clock}
-	h, err := New(Config{Username: testUser, Password: testPass, Now: clock.Now}, store, benchWriter{w})
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: store, Writer: benchWriter{w}, Now: clock.Now})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -33,7 +33,7 @@ const localDocPrefix = "_local/"
 // failing on its own, all written in one WriteDocs call so that they share
 // one group commit. The response lists one result per document in request
 // order (_local documents, which Sync Gateway handles apart, last).
-func (s *server) handleBulkDocs(q *request) error {
+func (s *Server) handleBulkDocs(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ type changesOptions struct {
 // handleChanges serves GET and POST /{keyspace}/_changes: the normal feed
 // (one response) and the longpoll feed (waits, up to timeout, for the first
 // change after since). Each document appears once, at its latest change.
-func (s *server) handleChanges(q *request) error {
+func (s *Server) handleChanges(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (s *server) handleChanges(q *request) error {
 
 // changesFeed accumulates one _changes response.
 type changesFeed struct {
-	s       *server
+	s       *Server
 	ks      docstore.Keyspace
 	ksName  string
 	opts    changesOptions
@@ -295,7 +295,7 @@ func clampMS(v, lo, hi uint64) uint64 {
 
 // changesOptionsFromQuery reads the query parameters; for POST they
 // override the body's, as in Sync Gateway.
-func (s *server) changesOptionsFromQuery(q *request, o *changesOptions) error {
+func (s *Server) changesOptionsFromQuery(q *request, o *changesOptions) error {
 	vals := q.query()
 	var err error
 	if _, ok := vals["feed"]; ok {
@@ -356,7 +356,7 @@ func parseDocIDs(v string) []string {
 // readChangesBody reads a POST _changes body. Sync Gateway types its
 // fields (limit a number, include_docs a boolean, ...); the published API
 // also shows them as strings, so both are accepted.
-func (s *server) readChangesBody(q *request, o *changesOptions) error {
+func (s *Server) readChangesBody(q *request, o *changesOptions) error {
 	if err := checkJSONContentType(q.r); err != nil {
 		return err
 	}

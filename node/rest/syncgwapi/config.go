@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"eventide/node/rest/restauth"
 )
 
 // Defaults of Config.
@@ -15,12 +17,19 @@ const (
 	DefaultMaxDocBytes = 20 << 20
 )
 
-// Config configures the Sync Gateway public API handler.
+// Config configures the Sync Gateway public API.
 type Config struct {
-	// Username and Password are the HTTP basic-auth credentials that every
-	// route except /_ping requires. Both required.
-	Username string
-	Password string
+	// Credentials authenticate every request (HTTP basic auth) except
+	// those to /_ping. Required.
+	Credentials restauth.Credentials
+	// Logger receives internal errors and recovered panics. Default discards.
+	Logger *slog.Logger
+
+	// Docs serves reads. Required.
+	Docs DocReader
+	// Writer applies writes. Required.
+	Writer DocWriter
+
 	// ServerUUID is reported as server_uuid by GET /{db}/. Default "".
 	ServerUUID string
 	// MaxRequestBytes bounds one request body, in bytes, after gzip
@@ -29,16 +38,14 @@ type Config struct {
 	// MaxDocBytes bounds one document body, in bytes; larger documents get
 	// 413. Default DefaultMaxDocBytes (20 MB, as Sync Gateway).
 	MaxDocBytes int
-	// Logger receives internal errors and recovered panics. Default discards.
-	Logger *slog.Logger
 	// Now is the clock used to turn relative _exp values into absolute
 	// expiry times, to hide expired documents, and for instance_start_time.
 	// Default time.Now.
 	Now func() time.Time
 }
 
-// DefaultConfig returns a Config with every default filled in except the
-// credentials, which the caller must set.
+// DefaultConfig returns a Config with every setting's default filled in;
+// the credentials and the collaborators are the caller's.
 func DefaultConfig() Config {
 	return Config{
 		MaxRequestBytes: DefaultMaxRequestBytes,
@@ -66,15 +73,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports whether c is usable (zero sizes count as defaults).
+// Validate reports every invalid setting (ErrInvalidConfig). Zero sizes
+// count as defaults. New also requires the credentials and the
+// collaborators.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Username == "" {
-		errs = append(errs, errors.New("username is required"))
-	}
-	if c.Password == "" {
-		errs = append(errs, errors.New("password is required"))
-	}
 	if c.MaxRequestBytes < 0 {
 		errs = append(errs, fmt.Errorf("max request bytes %d is negative", c.MaxRequestBytes))
 	}
@@ -85,4 +88,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return nil
+}
+
+// missingDependencies reports every nil collaborator (ErrMissingDependency).
+func (c Config) missingDependencies() error {
+	var errs []error
+	if c.Credentials == nil {
+		errs = append(errs, fmt.Errorf("%w: Credentials", ErrMissingDependency))
+	}
+	if c.Docs == nil {
+		errs = append(errs, fmt.Errorf("%w: Docs", ErrMissingDependency))
+	}
+	if c.Writer == nil {
+		errs = append(errs, fmt.Errorf("%w: Writer", ErrMissingDependency))
+	}
+	return errors.Join(errs...)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // handleRoot serves GET / : server information, as Sync Gateway.
-func (s *server) handleRoot(q *request) error {
+func (s *Server) handleRoot(q *request) error {
 	out := []byte(`{"couchdb":"Welcome","vendor":{"name":`)
 	out = appendString(out, productName)
 	out = append(out, `,"version":`...)
@@ -22,7 +22,7 @@ func (s *server) handleRoot(q *request) error {
 }
 
 // handlePing serves GET /_ping, a liveness check that needs no credentials.
-func (s *server) handlePing(q *request) error {
+func (s *Server) handlePing(q *request) error {
 	h := q.w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", "2")
@@ -35,7 +35,7 @@ func (s *server) handlePing(q *request) error {
 // information in Sync Gateway's shape. update_seq is the keyspace's last
 // change sequence (the _default collection's for a bare database name, 0
 // if that collection was dropped).
-func (s *server) handleDBInfo(q *request) error {
+func (s *Server) handleDBInfo(q *request) error {
 	ks, ok := parseKeyspace(q.ksName)
 	if !ok {
 		return errorf(http.StatusNotFound, "keyspace %s not found", q.ksName)

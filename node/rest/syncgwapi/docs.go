@@ -16,7 +16,7 @@ import (
 // handleGetDoc serves GET and HEAD /{keyspace}/{docid}: the current
 // revision with _id and _rev. Older revisions are not kept, so ?rev= finds
 // only the current one (a tombstone's included, with _deleted).
-func (s *server) handleGetDoc(q *request) error {
+func (s *Server) handleGetDoc(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func splitRev(rev string) (int, string, bool) {
 
 // readDoc reads a request body that must be one JSON document object and
 // returns its body without special properties and the special fields.
-func (s *server) readDoc(q *request) ([]byte, docFields, error) {
+func (s *Server) readDoc(q *request) ([]byte, docFields, error) {
 	if err := checkJSONContentType(q.r); err != nil {
 		return nil, docFields{}, err
 	}
@@ -141,7 +141,7 @@ func ifMatch(r *http.Request) string {
 
 // docMutation builds the mutation for a new revision of id (rev: the
 // parent revision, "" to create), checking what Sync Gateway checks.
-func (s *server) docMutation(ks docstore.Keyspace, id, rev string, body []byte, f *docFields) (docstore.Mutation, *httpError) {
+func (s *Server) docMutation(ks docstore.Keyspace, id, rev string, body []byte, f *docFields) (docstore.Mutation, *httpError) {
 	if rev != "" && !validRevID(rev) {
 		return docstore.Mutation{}, errorf(http.StatusBadRequest, reasonInvalidRev)
 	}
@@ -163,7 +163,7 @@ func (s *server) docMutation(ks docstore.Keyspace, id, rev string, body []byte, 
 }
 
 // writeOne applies one mutation and returns the new version.
-func (s *server) writeOne(q *request, m docstore.Mutation) (*docstore.Document, error) {
+func (s *Server) writeOne(q *request, m docstore.Mutation) (*docstore.Document, error) {
 	ctx, cancel := writeCtx(q.r)
 	defer cancel()
 	res, err := s.writer.WriteDocs(ctx, []docstore.Mutation{m})
@@ -197,7 +197,7 @@ func appendNewRev(dst []byte, id, rev string) []byte {
 // handlePutDoc serves PUT /{keyspace}/{docid}: create (no revision; 409
 // "Document exists" if a live document exists) or update (revision in
 // ?rev=, If-Match or _rev; 409 "Document revision conflict" if stale).
-func (s *server) handlePutDoc(q *request) error {
+func (s *Server) handlePutDoc(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err
@@ -239,7 +239,7 @@ func (s *server) handlePutDoc(q *request) error {
 
 // handlePostDoc serves POST /{keyspace}/: create a document, its ID from
 // _id or generated.
-func (s *server) handlePostDoc(q *request) error {
+func (s *Server) handlePostDoc(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err
@@ -273,7 +273,7 @@ func (s *server) handlePostDoc(q *request) error {
 // handleDeleteDoc serves DELETE /{keyspace}/{docid}?rev= (or If-Match):
 // a new tombstone revision. Without a revision a live document is a
 // conflict ("Document exists"), as in Sync Gateway.
-func (s *server) handleDeleteDoc(q *request) error {
+func (s *Server) handleDeleteDoc(q *request) error {
 	ks, err := s.resolveKeyspace(q.ksName)
 	if err != nil {
 		return err

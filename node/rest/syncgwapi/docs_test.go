@@ -14,27 +14,32 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 func TestNew_RejectsBadConfig(t *testing.T) {
 	store := docstore.NewStore(4)
 	w := &storeWriter{store: store, clock: &testClock{}}
+	valid := func(mod func(*Config)) Config {
+		c := Config{Credentials: restauth.NewAdmin("u", "p"), Docs: store, Writer: w}
+		mod(&c)
+		return c
+	}
 	cases := []struct {
 		name string
 		cfg  Config
-		r    DocReader
-		w    DocWriter
+		want error
 	}{
-		{"no username", Config{Password: "p"}, store, w},
-		{"no password", Config{Username: "u"}, store, w},
-		{"negative max", Config{Username: "u", Password: "p", MaxRequestBytes: -1}, store, w},
-		{"no reader", Config{Username: "u", Password: "p"}, nil, w},
-		{"no writer", Config{Username: "u", Password: "p"}, store, nil},
+		{"no credentials", valid(func(c *Config) { c.Credentials = nil }), ErrMissingDependency},
+		{"negative max", valid(func(c *Config) { c.MaxRequestBytes = -1 }), ErrInvalidConfig},
+		{"negative max doc", valid(func(c *Config) { c.MaxDocBytes = -1 }), ErrInvalidConfig},
+		{"no reader", valid(func(c *Config) { c.Docs = nil }), ErrMissingDependency},
+		{"no writer", valid(func(c *Config) { c.Writer = nil }), ErrMissingDependency},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := New(tc.cfg, tc.r, tc.w); !errors.Is(err, ErrInvalidConfig) {
-				t.Fatalf("New error = %v, want ErrInvalidConfig", err)
+			if _, err := New(tc.cfg); !errors.Is(err, tc.want) {
+				t.Fatalf("New error = %v, want %v", err, tc.want)
 			}
 		})
 	}
@@ -514,7 +519,7 @@ func TestGzipRequestBody(t *testing.T) {
 
 func TestRequestTooLarge(t *testing.T) {
 	e := newEnv(t)
-	h, err := New(Config{Username: testUser, Password: testPass, MaxRequestBytes: 100, MaxDocBytes: 20, Now: e.clock.Now}, e.store, e.writer)
+	h, err := New(Config{Credentials: restauth.NewAdmin(testUser, testPass), Docs: e.store, Writer: e.writer, MaxRequestBytes: 100, MaxDocBytes: 20, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,11 @@ import (
 
 // Sentinel errors.
 var (
-	// ErrInvalidConfig: New was given an unusable Config.
+	// ErrInvalidConfig: New was given an invalid setting.
 	ErrInvalidConfig = errors.New("syncgwapi: invalid config")
+	// ErrMissingDependency: New was given no credentials or a nil
+	// collaborator.
+	ErrMissingDependency = errors.New("syncgwapi: missing dependency")
 )
 
 // Reasons Sync Gateway uses, kept verbatim so clients matching on them work.

@@ -14,6 +14,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/node/rest/restauth"
 )
 
 const (
@@ -112,12 +113,13 @@ func newEnvWith(t *testing.T, wrap func(DocReader) DocReader) *env {
 		reader = wrap(store)
 	}
 	h, err := New(Config{
-		Username:   testUser,
-		Password:   testPass,
-		ServerUUID: "cluster-uuid",
-		Logger:     slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-		Now:        clock.Now,
-	}, reader, w)
+		Credentials: restauth.NewAdmin(testUser, testPass),
+		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Docs:        reader,
+		Writer:      w,
+		ServerUUID:  "cluster-uuid",
+		Now:         clock.Now,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

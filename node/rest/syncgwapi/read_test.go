@@ -373,7 +373,7 @@ func TestChanges_Longpoll(t *testing.T) {
 
 func TestChanges_LongpollHeartbeat(t *testing.T) {
 	e := newEnv(t)
-	e.h.(*server).minHeartbeatMS = 1
+	e.h.(*Server).minHeartbeatMS = 1
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -32,7 +32,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -96,7 +95,8 @@ const reasonBadGzip = "invalid gzip request body: it is not valid gzip data"
 // maxPooledBuffer is the largest request buffer returned to the pool.
 const maxPooledBuffer = 4 << 20
 
-type server struct {
+// Server serves the API; it is an http.Handler.
+type Server struct {
 	cfg         Config
 	docs        DocReader
 	writer      DocWriter
@@ -108,22 +108,18 @@ type server struct {
 	minHeartbeatMS uint64
 }
 
-// New returns the http.Handler of the Sync Gateway public API. docs serves
-// reads and writer applies writes; both are required. The handler is safe
-// for concurrent use and never lets a panic reach the client (it answers
-// 500 in Sync Gateway's error shape and logs the stack).
-func New(cfg Config, docs DocReader, writer DocWriter) (http.Handler, error) {
-	if err := cfg.Validate(); err != nil {
+// New returns the Sync Gateway public API's server. It is safe for
+// concurrent use and never lets a panic reach the client (it answers 500
+// in Sync Gateway's error shape and logs the stack).
+func New(cfg Config) (*Server, error) {
+	if err := errors.Join(cfg.Validate(), cfg.missingDependencies()); err != nil {
 		return nil, err
 	}
-	if docs == nil || writer == nil {
-		return nil, fmt.Errorf("%w: a DocReader and a DocWriter are required", ErrInvalidConfig)
-	}
 	cfg = cfg.withDefaults()
-	s := &server{
+	s := &Server{
 		cfg:         cfg,
-		docs:        docs,
-		writer:      writer,
+		docs:        cfg.Docs,
+		writer:      cfg.Writer,
 		log:         cfg.Logger.With("component", "syncgwapi"),
 		startMicros: cfg.Now().UnixMicro(),
 
@@ -134,7 +130,7 @@ func New(cfg Config, docs DocReader, writer DocWriter) (http.Handler, error) {
 }
 
 // handlerFunc serves one endpoint; a returned error is written as the response.
-type handlerFunc func(s *server, q *request) error
+type handlerFunc func(s *Server, q *request) error
 
 // endpoint is a route: its handlers by method and the Allow header value.
 type endpoint struct {
@@ -146,14 +142,14 @@ type endpoint struct {
 }
 
 var (
-	epRoot     = &endpoint{allow: "GET, HEAD", methods: map[string]handlerFunc{"GET": (*server).handleRoot, "HEAD": (*server).handleRoot}}
-	epPing     = &endpoint{allow: "GET, HEAD", noAuth: true, methods: map[string]handlerFunc{"GET": (*server).handlePing, "HEAD": (*server).handlePing}}
-	epDB       = &endpoint{allow: "GET, HEAD, POST", methods: map[string]handlerFunc{"GET": (*server).handleDBInfo, "HEAD": (*server).handleDBInfo, "POST": (*server).handlePostDoc}}
-	epAllDocs  = &endpoint{allow: "GET, HEAD, POST", methods: map[string]handlerFunc{"GET": (*server).handleAllDocs, "HEAD": (*server).handleAllDocs, "POST": (*server).handleAllDocs}}
-	epBulkDocs = &endpoint{allow: "POST", methods: map[string]handlerFunc{"POST": (*server).handleBulkDocs}}
-	epChanges  = &endpoint{allow: "GET, POST", methods: map[string]handlerFunc{"GET": (*server).handleChanges, "POST": (*server).handleChanges}}
+	epRoot     = &endpoint{allow: "GET, HEAD", methods: map[string]handlerFunc{"GET": (*Server).handleRoot, "HEAD": (*Server).handleRoot}}
+	epPing     = &endpoint{allow: "GET, HEAD", noAuth: true, methods: map[string]handlerFunc{"GET": (*Server).handlePing, "HEAD": (*Server).handlePing}}
+	epDB       = &endpoint{allow: "GET, HEAD, POST", methods: map[string]handlerFunc{"GET": (*Server).handleDBInfo, "HEAD": (*Server).handleDBInfo, "POST": (*Server).handlePostDoc}}
+	epAllDocs  = &endpoint{allow: "GET, HEAD, POST", methods: map[string]handlerFunc{"GET": (*Server).handleAllDocs, "HEAD": (*Server).handleAllDocs, "POST": (*Server).handleAllDocs}}
+	epBulkDocs = &endpoint{allow: "POST", methods: map[string]handlerFunc{"POST": (*Server).handleBulkDocs}}
+	epChanges  = &endpoint{allow: "GET, POST", methods: map[string]handlerFunc{"GET": (*Server).handleChanges, "POST": (*Server).handleChanges}}
 	epDoc      = &endpoint{allow: "GET, HEAD, PUT, DELETE", hasDocID: true, methods: map[string]handlerFunc{
-		"GET": (*server).handleGetDoc, "HEAD": (*server).handleGetDoc, "PUT": (*server).handlePutDoc, "DELETE": (*server).handleDeleteDoc,
+		"GET": (*Server).handleGetDoc, "HEAD": (*Server).handleGetDoc, "PUT": (*Server).handlePutDoc, "DELETE": (*Server).handleDeleteDoc,
 	}}
 )
 
@@ -248,7 +244,7 @@ type request struct {
 }
 
 // ServeHTTP routes, authenticates and dispatches one request.
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
 	defer s.recoverPanic(rw, r)
 	rw.Header().Set("Server", productName)
@@ -295,21 +291,23 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate checks HTTP basic auth. As Sync Gateway, a request without
 // credentials gets "Login required", wrong ones "Invalid login", both with
 // a WWW-Authenticate challenge.
-func (s *server) authenticate(w http.ResponseWriter, r *http.Request) error {
-	if user, _, ok := r.BasicAuth(); !ok || user == "" {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) error {
+	_, err := restauth.Authenticate(r, s.cfg.Credentials)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, restauth.ErrNoCredentials):
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 		return errorf(http.StatusUnauthorized, reasonLoginReq)
 	}
-	if !restauth.Admin(r, s.cfg.Username, s.cfg.Password) {
-		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
-		return errorf(http.StatusUnauthorized, reasonInvalidLogin)
-	}
-	return nil
+	w.Header().Set("WWW-Authenticate", wwwAuthenticate)
+	return errorf(http.StatusUnauthorized, reasonInvalidLogin)
 }
 
-// writeError writes err in Sync Gateway's error shape. Errors that are not
-// httpErrors are internal: they are logged and answered 500.
-func (s *server) writeError(w *responseWriter, r *http.Request, err error) {
+// writeError is the one place errors become responses: err is written in
+// Sync Gateway's error shape. Errors that are not httpErrors are internal:
+// they are logged and answered 500.
+func (s *Server) writeError(w *responseWriter, r *http.Request, err error) {
 	var he *httpError
 	if !errors.As(err, &he) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -324,7 +322,7 @@ func (s *server) writeError(w *responseWriter, r *http.Request, err error) {
 }
 
 // recoverPanic turns a handler panic into a logged 500.
-func (s *server) recoverPanic(w *responseWriter, r *http.Request) {
+func (s *Server) recoverPanic(w *responseWriter, r *http.Request) {
 	v := recover()
 	if v == nil {
 		return
@@ -334,7 +332,7 @@ func (s *server) recoverPanic(w *responseWriter, r *http.Request) {
 	}
 	s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 	if !w.wroteHeader {
-		writeJSON(w, http.StatusInternalServerError, appendErrorBody(nil, http.StatusInternalServerError, reasonInternal))
+		s.writeError(w, r, errorf(http.StatusInternalServerError, reasonInternal))
 	}
 }
 
@@ -442,7 +440,7 @@ func jsonStringParam(v string) string {
 }
 
 // resolveKeyspace parses a keyspace segment and checks that it exists.
-func (s *server) resolveKeyspace(name string) (docstore.Keyspace, error) {
+func (s *Server) resolveKeyspace(name string) (docstore.Keyspace, error) {
 	ks, ok := parseKeyspace(name)
 	if !ok {
 		return ks, errorf(http.StatusNotFound, "keyspace %s not found", name)
@@ -474,7 +472,7 @@ func parseKeyspace(name string) (docstore.Keyspace, bool) {
 }
 
 // now is the current time in unix seconds, for expiry checks.
-func (s *server) now() uint32 {
+func (s *Server) now() uint32 {
 	t := s.cfg.Now().Unix()
 	if t < 0 {
 		return 0
@@ -502,7 +500,7 @@ func checkJSONContentType(r *http.Request) error {
 // readBody reads the whole request body into a pooled buffer, gunzipping
 // it if Content-Encoding says so, bounded by MaxRequestBytes. The caller
 // returns the buffer with putBuf once nothing refers to its bytes.
-func (s *server) readBody(r *http.Request) (*bytes.Buffer, error) {
+func (s *Server) readBody(r *http.Request) (*bytes.Buffer, error) {
 	var body io.Reader = r.Body
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
@@ -537,14 +535,14 @@ func (s *server) readBody(r *http.Request) (*bytes.Buffer, error) {
 	return buf, nil
 }
 
-func (s *server) putBuf(b *bytes.Buffer) {
+func (s *Server) putBuf(b *bytes.Buffer) {
 	if b.Cap() <= maxPooledBuffer {
 		s.bufs.Put(b)
 	}
 }
 
 // lastSeq returns the keyspace's last change sequence.
-func (s *server) lastSeq(ks docstore.Keyspace) (uint64, error) {
+func (s *Server) lastSeq(ks docstore.Keyspace) (uint64, error) {
 	_, last, err := s.docs.Changes(ks, ^uint64(0), 1)
 	return last, err
 }

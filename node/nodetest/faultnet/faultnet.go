@@ -13,7 +13,9 @@
 // connection dialed through the same Net; connections whose dialer is not
 // known are left alone.
 //
-// Production never uses this package: a nil hook means plain networking.
+// An Endpoint is what node.Config.Network takes (the in-process test
+// cluster, node/nodetest, sets it); production leaves that nil and never
+// imports this package.
 package faultnet
 
 import (
@@ -158,7 +160,7 @@ func (n *Net) untrack(c *conn) {
 	}
 }
 
-// Endpoint is one node's access to a Net.
+// Endpoint is one node's access to a Net. It implements node.Network.
 type Endpoint struct {
 	net  *Net
 	node string
