@@ -14,6 +14,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/internal/testlog"
 )
 
 const (
@@ -115,22 +116,13 @@ func newEnvWith(t *testing.T, wrap func(DocReader) DocReader) *env {
 		Username:   testUser,
 		Password:   testPass,
 		ServerUUID: "cluster-uuid",
-		Logger:     slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Logger:     slog.New(slog.NewTextHandler(testlog.New(t), nil)),
 		Now:        clock.Now,
 	}, reader, w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, store: store, writer: w, clock: clock, h: h}
-}
-
-// testWriter routes logs to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // response is a completed request.
