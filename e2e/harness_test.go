@@ -354,8 +354,8 @@ func holdsFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// docs returns documents prefix00000... numbered from to to-1, with their
-// number n and kind, the upper-cased prefix.
+// docs returns the documents numbered from to to-1: id prefix and the
+// number in five digits, n the number, kind the prefix in upper case.
 func docs(prefix string, from, to int) []map[string]any {
 	out := make([]map[string]any, 0, to-from)
 	for i := from; i < to; i++ {
