@@ -6,74 +6,38 @@ package bench
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"eventide/docstore"
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
 
-type api struct {
-	b                      testing.TB
-	mgmt, eventing, syncgw string
-	http                   *http.Client
-}
+// api is the shared REST client of one node, with the benchmarks' own
+// helpers as methods.
+type api struct{ *restclient.T }
 
 func newAPI(b testing.TB, n *nodetest.Node) *api {
-	return &api{b: b, mgmt: n.URL(node.APIMgmt), eventing: n.URL(node.APIEventing),
-		syncgw: n.URL(node.APISyncGateway), http: &http.Client{Timeout: time.Minute}}
+	a := &api{restclient.NewT(b, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))}
+	a.HTTP.Timeout = time.Minute
+	return a
 }
 
-func (a *api) call(want int, method, u, ct string, body []byte) []byte {
-	a.b.Helper()
-	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
-	req.SetBasicAuth("Administrator", "password")
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		a.b.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		a.b.Fatalf("%s %s: %d: %s", method, u, resp.StatusCode, out)
-	}
-	return out
+// post sends a _bulk_docs body to src without failing the benchmark, for
+// use off the benchmark's goroutine.
+func (a *api) post(body []byte) error {
+	_, err := a.Client.PostBulkDocs(context.Background(), "src", body)
+	return err
 }
 
-// post sends a _bulk_docs body without failing the benchmark, for use off
-// the benchmark's goroutine.
-func (a *api) post(u string, body []byte) error {
-	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
-	req.SetBasicAuth("Administrator", "password")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST %s: %d: %s", u, resp.StatusCode, out)
-	}
-	return nil
-}
-
-func (a *api) bucket(name string) {
-	form := url.Values{"name": {name}, "ramQuota": {"1024"}}
-	a.call(http.StatusAccepted, "POST", a.mgmt+"/pools/default/buckets", "application/x-www-form-urlencoded", []byte(form.Encode()))
-}
-
+// deployCopier creates and deploys the copier function, which copies src
+// to dst with workers workers, and waits until it is deployed.
 func (a *api) deployCopier(workers int) {
 	def := map[string]any{
 		"appname": "copier",
@@ -85,30 +49,9 @@ func (a *api) deployCopier(workers int) {
 		},
 		"settings": map[string]any{"dcp_stream_boundary": "everything", "worker_count": workers},
 	}
-	body, _ := json.Marshal(def)
-	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/copier", "application/json", body)
-	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/copier/deploy", "", nil)
-	a.waitDeployed("copier")
-}
-
-// waitDeployed waits until the function's composite status is deployed.
-func (a *api) waitDeployed(name string) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var st struct {
-			App struct {
-				CompositeStatus string `json:"composite_status"`
-			} `json:"app"`
-		}
-		_ = json.Unmarshal(a.call(http.StatusOK, "GET", a.eventing+"/api/v1/status/"+name, "", nil), &st)
-		if st.App.CompositeStatus == "deployed" {
-			return
-		}
-		if time.Now().After(deadline) {
-			a.b.Fatalf("%s not deployed: %s", name, st.App.CompositeStatus)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	a.CreateFunction("copier", def)
+	a.Lifecycle("copier", "deploy")
+	a.WaitStatus("copier", "deployed")
 }
 
 // bulkBody returns a _bulk_docs body of n ~200-byte documents.
@@ -135,18 +78,29 @@ func (a *api) load(prefix string, total, batch, clients int) time.Duration {
 		next <- i
 	}
 	close(next)
+	// The writers report errors here: only the benchmark's goroutine may
+	// fail it.
+	errs := make(chan error, clients)
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for from := range next {
-				a.call(http.StatusCreated, "POST", a.syncgw+"/src/_bulk_docs", "application/json", bulkBody(prefix, from, min(batch, total-from)))
+				if err := a.post(bulkBody(prefix, from, min(batch, total-from))); err != nil {
+					errs <- err
+					return
+				}
 			}
 		}()
 	}
 	wg.Wait()
-	return time.Since(start)
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		a.TB.Fatal(err)
+	}
+	return elapsed
 }
 
 func count(d *docstore.Store, ks string) int {
@@ -162,7 +116,7 @@ func count(d *docstore.Store, ks string) int {
 func BenchmarkBulkDocs(b *testing.B) {
 	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
 	a := newAPI(b, n)
-	a.bucket("src")
+	a.CreateBucket("src")
 	const total = 200_000
 	b.ResetTimer()
 	el := a.load("bulk", total, 1000, 4)
@@ -176,7 +130,7 @@ func BenchmarkCopyHandler(b *testing.B) {
 	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
 	a := newAPI(b, n)
 	for _, bk := range []string{"src", "dst", "meta"} {
-		a.bucket(bk)
+		a.CreateBucket(bk)
 	}
 	a.deployCopier(2)
 	docs := n.Store().Docs()
@@ -202,7 +156,7 @@ func BenchmarkCopyLatency(b *testing.B) {
 	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
 	a := newAPI(b, n)
 	for _, bk := range []string{"src", "dst", "meta"} {
-		a.bucket(bk)
+		a.CreateBucket(bk)
 	}
 	a.deployCopier(2)
 	docs := n.Store().Docs()
@@ -217,7 +171,7 @@ func BenchmarkCopyLatency(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.post(a.syncgw+"/src/_bulk_docs", bulkBody("lat", from, batch)); err != nil {
+			if err := a.post(bulkBody("lat", from, batch)); err != nil {
 				errs <- err
 			}
 		}()

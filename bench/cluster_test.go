@@ -19,7 +19,7 @@ func BenchmarkClusterCopyHandler(b *testing.B) {
 		apis[i] = newAPI(b, n)
 	}
 	for _, bk := range []string{"src", "dst", "meta"} {
-		apis[0].bucket(bk)
+		apis[0].CreateBucket(bk)
 	}
 	apis[1].deployCopier(2)
 	docs := cl.Nodes[2].Store().Docs()
@@ -36,7 +36,7 @@ func BenchmarkClusterCopyHandler(b *testing.B) {
 		go func() {
 			a := apis[w%3]
 			for from := range next {
-				if err := a.post(a.syncgw+"/src/_bulk_docs", bulkBody("cl", from, batch)); err != nil {
+				if err := a.post(bulkBody("cl", from, batch)); err != nil {
 					done <- err
 					return
 				}
@@ -67,7 +67,7 @@ func BenchmarkFailover(b *testing.B) {
 	cl := nodetest.NewCluster(b, 3, nodetest.Options{VBuckets: 1024})
 	a := newAPI(b, cl.Nodes[0])
 	for _, bk := range []string{"src", "dst", "meta"} {
-		a.bucket(bk)
+		a.CreateBucket(bk)
 	}
 	a.deployCopier(2)
 	victim := cl.Followers()[0]
@@ -91,7 +91,7 @@ func BenchmarkFailover(b *testing.B) {
 	// handled on a survivor.
 	for i, k := range keys {
 		body := fmt.Sprintf(`{"docs":[{"_id":%q,"n":%d}]}`, k, i)
-		if err := sa.post(sa.syncgw+"/src/_bulk_docs", []byte(body)); err != nil {
+		if err := sa.post([]byte(body)); err != nil {
 			b.Fatal(err)
 		}
 		for _, prev := range keys[:i+1] {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ func BenchmarkTimerLateness(b *testing.B) {
 	n := nodetest.NewNode(b, nodetest.Options{VBuckets: 1024})
 	a := newAPI(b, n)
 	for _, bk := range []string{"src", "dst", "meta"} {
-		a.bucket(bk)
+		a.CreateBucket(bk)
 	}
 	def := map[string]any{
 		"appname": "timers",
@@ -34,10 +33,9 @@ function Fire(ctx) { dst[ctx.id] = {late: Date.now() - ctx.due}; }`,
 		},
 		"settings": map[string]any{"dcp_stream_boundary": "everything", "worker_count": 2},
 	}
-	body, _ := json.Marshal(def)
-	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/timers", "application/json", body)
-	a.call(http.StatusOK, "POST", a.eventing+"/api/v1/functions/timers/deploy", "", nil)
-	a.waitDeployed("timers")
+	a.CreateFunction("timers", def)
+	a.Lifecycle("timers", "deploy")
+	a.WaitStatus("timers", "deployed")
 
 	const total, spread = 10_000, 10 * time.Second
 	b.ResetTimer()
@@ -53,7 +51,7 @@ function Fire(ctx) { dst[ctx.id] = {late: Date.now() - ctx.due}; }`,
 			fmt.Fprintf(&buf, `{"_id":"t-%06d","due":%d}`, i, due)
 		}
 		buf.WriteString(`]}`)
-		a.call(http.StatusCreated, "POST", a.syncgw+"/src/_bulk_docs", "application/json", buf.Bytes())
+		a.PostBulkDocs("src", buf.Bytes())
 	}
 	docs := n.Store().Docs()
 	deadline := time.Now().Add(2 * time.Minute)

@@ -62,18 +62,18 @@ func setup(t *testing.T) (*stack, *workload) {
 	ctx := t.Context()
 	n1, n2, n3 := s.nodes[0].api, s.nodes[1].api, s.nodes[2].api
 	for _, b := range []string{"src", "dst", "fired", "meta"} {
-		if err := n1.createBucket(ctx, b); err != nil {
+		if err := n1.CreateBucket(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := n1.createFunction(ctx, function, counterDefinition()); err != nil {
+	if err := n1.CreateFunction(ctx, function, counterDefinition()); err != nil {
 		t.Fatal(err)
 	}
-	if err := n2.lifecycle(ctx, function, "deploy"); err != nil {
+	if err := n2.Lifecycle(ctx, function, "deploy"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, time.Minute, "the function to be deployed", func() error {
-		st, err := n3.status(ctx, function)
+		st, err := n3.Status(ctx, function)
 		if err != nil {
 			return err
 		}
@@ -94,17 +94,17 @@ func setup(t *testing.T) (*stack, *workload) {
 func (s *stack) health(ctx context.Context, nodes []*member, deployed bool) error {
 	var first string
 	for _, m := range nodes {
-		p, err := m.api.pool(ctx)
+		p, err := m.api.Pool(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
-		if len(p.Nodes) != len(s.nodes) || p.healthy() != len(s.nodes) || p.RaftLeader == "" {
-			return fmt.Errorf("%s sees %s", m, p.key())
+		if len(p.Nodes) != len(s.nodes) || p.Healthy() != len(s.nodes) || p.RaftLeader == "" {
+			return fmt.Errorf("%s sees %s", m, p.Key())
 		}
 		if first == "" {
-			first = p.key()
-		} else if p.key() != first {
-			return fmt.Errorf("nodes disagree: %s sees %s, %s sees %s", nodes[0], first, m, p.key())
+			first = p.Key()
+		} else if p.Key() != first {
+			return fmt.Errorf("nodes disagree: %s sees %s, %s sees %s", nodes[0], first, m, p.Key())
 		}
 	}
 	if !deployed {
@@ -112,7 +112,7 @@ func (s *stack) health(ctx context.Context, nodes []*member, deployed bool) erro
 	}
 	var firstMap []string
 	for _, m := range nodes {
-		owners, err := m.api.vbOwners(ctx, "src")
+		owners, err := m.api.VBOwners(ctx, "src")
 		if err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
@@ -133,7 +133,7 @@ func (s *stack) health(ctx context.Context, nodes []*member, deployed bool) erro
 		} else if !slices.Equal(owners, firstMap) {
 			return fmt.Errorf("nodes disagree on the vbucket map: %s and %s", nodes[0], m)
 		}
-		st, err := m.api.status(ctx, function)
+		st, err := m.api.Status(ctx, function)
 		if err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
@@ -160,7 +160,7 @@ func (s *stack) leader() *member {
 	waitFor(s.t, time.Minute, "the nodes to agree on a leader", func() error {
 		id = ""
 		for _, m := range s.nodes {
-			p, err := m.api.pool(s.t.Context())
+			p, err := m.api.Pool(s.t.Context())
 			if err != nil {
 				return fmt.Errorf("%s: %w", m, err)
 			}
@@ -210,7 +210,7 @@ func (s *stack) waitNewLeader(old *member, among []*member, timeout time.Duratio
 	return waitFor(s.t, timeout, "a new leader other than "+old.service, func() error {
 		var id string
 		for _, m := range among {
-			p, err := m.api.pool(s.t.Context())
+			p, err := m.api.Pool(s.t.Context())
 			if err != nil {
 				return fmt.Errorf("%s: %w", m, err)
 			}
@@ -230,14 +230,8 @@ func (s *stack) waitFailedOver(lost *member, among []*member, timeout time.Durat
 	s.t.Helper()
 	return waitFor(s.t, timeout, lost.service+" to be failed over", func() error {
 		for _, m := range among {
-			owners, err := m.api.vbOwners(s.t.Context(), "src")
-			if err != nil {
+			if err := m.api.FailedOver(s.t.Context(), "src", lost.ip); err != nil {
 				return fmt.Errorf("%s: %w", m, err)
-			}
-			for vb, o := range owners {
-				if o == "" || o == lost.ip {
-					return fmt.Errorf("%s: vbucket %d owned by %q", m, vb, o)
-				}
 			}
 		}
 		return nil
@@ -257,7 +251,7 @@ func (s *stack) verify(w *workload) time.Duration {
 	caughtUp := waitFor(s.t, 3*time.Minute, fmt.Sprintf("every node to hold %d src, dst and fired documents", want), func() error {
 		for _, m := range s.nodes {
 			for _, ks := range []string{"src", "dst", "fired"} {
-				rows, err := m.api.allDocs(ctx, ks, false)
+				rows, err := m.api.AllDocs(ctx, ks, false)
 				if err != nil {
 					return fmt.Errorf("%s: %w", m, err)
 				}
@@ -271,7 +265,7 @@ func (s *stack) verify(w *workload) time.Duration {
 
 	first := map[string]map[string]string{} // keyspace → the first node's bodies
 	for _, m := range s.nodes {
-		src, err := m.api.allDocs(ctx, "src", false)
+		src, err := m.api.AllDocs(ctx, "src", false)
 		if err != nil {
 			s.t.Fatalf("%s: %v", m, err)
 		}
@@ -317,7 +311,7 @@ func (s *stack) verify(w *workload) time.Duration {
 // timer callbacks): every acknowledged source document has a count of
 // exactly 1 and there is nothing else. It returns the bodies by id.
 func (s *stack) checkCounted(m *member, ks string, acked map[string]bool) map[string]string {
-	rows, err := m.api.allDocs(s.t.Context(), ks, true)
+	rows, err := m.api.AllDocs(s.t.Context(), ks, true)
 	if err != nil {
 		s.t.Fatalf("%s: %v", m, err)
 	}

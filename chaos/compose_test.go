@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"eventide/internal/restclient"
 )
 
 // project is the compose project name; `make cluster` uses the same one, so
@@ -41,7 +43,7 @@ type member struct {
 	service   string // compose service, also the node id
 	container string // container id
 	ip        string // address on the compose network
-	api       *api
+	api       *restclient.Client
 }
 
 func (m *member) String() string { return m.service }

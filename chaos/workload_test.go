@@ -138,7 +138,7 @@ func (w *workload) probe(i int) {
 		for !w.aborted.Load() {
 			epoch := w.epoch[i].Load()
 			ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-			ids, err := m.api.bulkDocs(ctx, "src", doc)
+			ids, err := m.api.WriteBatch(ctx, "src", doc)
 			cancel()
 			if err != nil {
 				time.Sleep(probeEvery)
@@ -202,7 +202,7 @@ func (w *workload) write(first int, docs []map[string]any) error {
 	var failed []string
 	for attempt := 0; time.Since(began) < batchDeadline && !w.aborted.Load(); attempt++ {
 		i := w.pick(first + attempt)
-		ids, err := w.nodes[i].api.bulkDocs(context.Background(), "src", docs)
+		ids, err := w.nodes[i].api.WriteBatch(context.Background(), "src", docs)
 		if err == nil {
 			w.mu.Lock()
 			for _, id := range ids {
@@ -295,7 +295,7 @@ func (w *workload) writeThroughEach(timeout time.Duration) {
 			docs[k] = map[string]any{"_id": fmt.Sprintf("after-%s-%03d", m, k), "via": m.service}
 		}
 		waitFor(w.t, timeout, "a batch written through "+m.service, func() error {
-			ids, err := w.nodes[i].api.bulkDocs(context.Background(), "src", docs)
+			ids, err := w.nodes[i].api.WriteBatch(context.Background(), "src", docs)
 			if err != nil {
 				return err
 			}

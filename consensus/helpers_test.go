@@ -4,70 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"reflect"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"eventide/docstore"
+	"eventide/internal/testlog"
 )
 
-// testLogHandler routes slog records to t.Log until the test ends (logging
-// after a test finished would panic).
-type testLogHandler struct {
-	mu    *sync.Mutex
-	t     testing.TB
-	done  *bool
-	attrs string
-	level slog.Level
-}
-
+// newTestLogger routes records at level and above to t.Log until the test
+// ends. Call it before starting what it logs for, so that its end-of-test
+// mark comes after their Close (cleanups run last-registered first).
 func newTestLogger(t testing.TB, level slog.Level) *slog.Logger {
 	t.Helper()
-	h := &testLogHandler{mu: new(sync.Mutex), t: t, done: new(bool), level: level}
-	// Registered first, so it runs after every later Cleanup (Close).
-	t.Cleanup(func() {
-		h.mu.Lock()
-		*h.done = true
-		h.mu.Unlock()
-	})
-	return slog.New(h)
+	return slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: level}))
 }
-
-func (h *testLogHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
-
-func (h *testLogHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	b.WriteString(r.Level.String())
-	b.WriteString(" ")
-	b.WriteString(r.Message)
-	b.WriteString(h.attrs)
-	r.Attrs(func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-		return true
-	})
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !*h.done {
-		h.t.Log(b.String())
-	}
-	return nil
-}
-
-func (h *testLogHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	c := *h
-	for _, a := range as {
-		c.attrs += fmt.Sprintf(" %s=%v", a.Key, a.Value)
-	}
-	return &c
-}
-
-func (h *testLogHandler) WithGroup(string) slog.Handler { return h }
 
 // testConfig is a fast single-node configuration in a fresh data dir.
 func testConfig(t testing.TB, id string) Config {

@@ -61,8 +61,8 @@ func TestAdvancedAccessors(t *testing.T) {
 }`, bindings: []binding{{"dst2", "dst2", "rw"}}, settings: map[string]any{"worker_count": 4}})
 
 	const n = 20
-	c.bulkDocs("src", docs("doc", 0, n))
-	c.bulkDocs("src", []map[string]any{{"_id": "rec", "n": 100}})
+	c.BulkDocs("src", docs("doc", 0, n))
+	c.BulkDocs("src", []map[string]any{{"_id": "rec", "n": 100}})
 
 	want := map[string]string{
 		"count::0": `{"count":10}`, "count::1": `{"count":10}`, "down": fmt.Sprintf(`{"count":%d}`, -n),
@@ -73,7 +73,7 @@ func TestAdvancedAccessors(t *testing.T) {
 	}
 	render := func(ks string) map[string]string {
 		out := make(map[string]string)
-		for _, r := range c.allDocs(ks) {
+		for _, r := range c.AllDocs(ks) {
 			out[r.ID] = strings.Join(strings.Fields(string(r.Doc)), "")
 		}
 		return out

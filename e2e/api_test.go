@@ -15,8 +15,8 @@ import (
 // write changes nothing.
 func TestAuth_EveryAPIRefusesBadCredentials(t *testing.T) {
 	_, c := newNode(t, "src", "meta")
-	c.createFunction("fn", fnSpec{name: "fn", code: copyCode, bindings: []binding{{"dst", "src", "r"}}}.def())
-	c.bulkDocs("src", docs("doc", 0, 3))
+	c.CreateFunction("fn", fnSpec{name: "fn", code: copyCode, bindings: []binding{{"dst", "src", "r"}}}.def())
+	c.BulkDocs("src", docs("doc", 0, 3))
 	fnBody, _ := json.Marshal(fnSpec{name: "intruder", code: copyCode}.def())
 	bulk := []byte(`{"docs":[{"_id":"intruder","x":1}]}`)
 
@@ -32,19 +32,19 @@ func TestAuth_EveryAPIRefusesBadCredentials(t *testing.T) {
 		{
 			api: "eventing",
 			reqs: []req{
-				{"GET", c.eventing + "/api/v1/functions", "", nil},
-				{"GET", c.eventing + "/api/v1/functions/fn", "", nil},
-				{"POST", c.eventing + "/api/v1/functions/intruder", "application/json", fnBody},
-				{"POST", c.eventing + "/api/v1/functions/fn/deploy", "", nil},
-				{"DELETE", c.eventing + "/api/v1/functions/fn", "", nil},
-				{"GET", c.eventing + "/api/v1/status", "", nil},
-				{"GET", c.eventing + "/api/v1/stats", "", nil},
-				{"GET", c.eventing + "/api/v1/config", "", nil},
-				{"GET", c.eventing + "/getAppLog?appName=fn", "", nil},
-				{"GET", c.eventing + "/resetStatsCounters?appName=fn", "", nil},
-				{"GET", c.eventing + "/api/v1/functions/fn/appcode", "", nil},
-				{"GET", c.eventing + "/", "", nil},
-				{"GET", c.eventing + "/no/such/endpoint", "", nil},
+				{"GET", c.Eventing + "/api/v1/functions", "", nil},
+				{"GET", c.Eventing + "/api/v1/functions/fn", "", nil},
+				{"POST", c.Eventing + "/api/v1/functions/intruder", "application/json", fnBody},
+				{"POST", c.Eventing + "/api/v1/functions/fn/deploy", "", nil},
+				{"DELETE", c.Eventing + "/api/v1/functions/fn", "", nil},
+				{"GET", c.Eventing + "/api/v1/status", "", nil},
+				{"GET", c.Eventing + "/api/v1/stats", "", nil},
+				{"GET", c.Eventing + "/api/v1/config", "", nil},
+				{"GET", c.Eventing + "/getAppLog?appName=fn", "", nil},
+				{"GET", c.Eventing + "/resetStatsCounters?appName=fn", "", nil},
+				{"GET", c.Eventing + "/api/v1/functions/fn/appcode", "", nil},
+				{"GET", c.Eventing + "/", "", nil},
+				{"GET", c.Eventing + "/no/such/endpoint", "", nil},
 			},
 			check: func(t *testing.T, r req, resp *http.Response, body []byte) {
 				var e eventingError
@@ -59,14 +59,14 @@ func TestAuth_EveryAPIRefusesBadCredentials(t *testing.T) {
 		{
 			api: "sync gateway",
 			reqs: []req{
-				{"GET", c.syncgw + "/src/_all_docs", "", nil},
-				{"GET", c.syncgw + "/src/doc00000", "", nil},
-				{"PUT", c.syncgw + "/src/intruder", "application/json", []byte(`{"x":1}`)},
-				{"POST", c.syncgw + "/src/_bulk_docs", "application/json", bulk},
-				{"GET", c.syncgw + "/src/_changes", "", nil},
-				{"GET", c.syncgw + "/src/", "", nil},
-				{"GET", c.syncgw + "/", "", nil},
-				{"GET", c.syncgw + "/nosuchdb/doc", "", nil},
+				{"GET", c.SyncGW + "/src/_all_docs", "", nil},
+				{"GET", c.SyncGW + "/src/doc00000", "", nil},
+				{"PUT", c.SyncGW + "/src/intruder", "application/json", []byte(`{"x":1}`)},
+				{"POST", c.SyncGW + "/src/_bulk_docs", "application/json", bulk},
+				{"GET", c.SyncGW + "/src/_changes", "", nil},
+				{"GET", c.SyncGW + "/src/", "", nil},
+				{"GET", c.SyncGW + "/", "", nil},
+				{"GET", c.SyncGW + "/nosuchdb/doc", "", nil},
 			},
 			check: func(t *testing.T, r req, resp *http.Response, body []byte) {
 				var e struct{ Error, Reason string }
@@ -81,12 +81,12 @@ func TestAuth_EveryAPIRefusesBadCredentials(t *testing.T) {
 		{
 			api: "cluster manager",
 			reqs: []req{
-				{"GET", c.mgmt + "/pools", "", nil},
-				{"GET", c.mgmt + "/pools/default", "", nil},
-				{"GET", c.mgmt + "/pools/default/buckets", "", nil},
-				{"GET", c.mgmt + "/pools/default/buckets/src", "", nil},
-				{"POST", c.mgmt + "/pools/default/buckets", "application/x-www-form-urlencoded", []byte("name=intruder&ramQuota=100&bucketType=couchbase")},
-				{"DELETE", c.mgmt + "/pools/default/buckets/src", "", nil},
+				{"GET", c.Mgmt + "/pools", "", nil},
+				{"GET", c.Mgmt + "/pools/default", "", nil},
+				{"GET", c.Mgmt + "/pools/default/buckets", "", nil},
+				{"GET", c.Mgmt + "/pools/default/buckets/src", "", nil},
+				{"POST", c.Mgmt + "/pools/default/buckets", "application/x-www-form-urlencoded", []byte("name=intruder&ramQuota=100&bucketType=couchbase")},
+				{"DELETE", c.Mgmt + "/pools/default/buckets/src", "", nil},
 			},
 			check: func(t *testing.T, r req, resp *http.Response, body []byte) {
 				if len(body) != 0 {
@@ -142,20 +142,20 @@ func TestAuth_EveryAPIRefusesBadCredentials(t *testing.T) {
 	var fns []struct {
 		AppName string `json:"appname"`
 	}
-	c.getJSON(c.eventing+"/api/v1/functions", &fns)
+	c.GetJSON(c.Eventing+"/api/v1/functions", &fns)
 	if len(fns) != 1 || fns[0].AppName != "fn" {
 		t.Fatalf("functions after refused requests: %+v", fns)
 	}
-	if s := c.compositeStatus("fn"); s != "undeployed" {
+	if s := c.CompositeStatus("fn"); s != "undeployed" {
 		t.Fatalf("fn is %s after a refused deploy", s)
 	}
 	if got := sortedKeys(c.docMap("src")); len(got) != 3 || got[0] != "doc00000" {
 		t.Fatalf("src after refused writes: %v", got)
 	}
-	if code, _ := c.do(http.MethodGet, c.mgmt+"/pools/default/buckets/intruder", "", nil); code != http.StatusNotFound {
+	if code, _ := c.Do(http.MethodGet, c.Mgmt+"/pools/default/buckets/intruder", "", nil); code != http.StatusNotFound {
 		t.Fatalf("bucket intruder: status %d, want 404", code)
 	}
-	c.must(http.StatusOK, http.MethodGet, c.mgmt+"/pools/default/buckets/src", "", nil)
+	c.Must(http.StatusOK, http.MethodGet, c.Mgmt+"/pools/default/buckets/src", "", nil)
 }
 
 // TestBadInput_ChangesNothing: invalid function definitions, lifecycle
@@ -164,7 +164,7 @@ func TestAuth_EveryAPIRefusesBadCredentials(t *testing.T) {
 func TestBadInput_ChangesNothing(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	good := fnSpec{name: "good", code: copyCode, bindings: []binding{{"dst", "dst", "rw"}}}
-	c.createFunction("good", good.def())
+	c.CreateFunction("good", good.def())
 	list := c.functionList()
 
 	post := func(def any) []byte {
@@ -217,9 +217,8 @@ func TestBadInput_ChangesNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cc := *c
-			cc.t = t
-			e := cc.expectError(tc.status, tc.errName, http.MethodPost, c.eventing+"/api/v1/functions/"+tc.fn, post(tc.body))
+			cc := &client{c.For(t)}
+			e := cc.expectError(tc.status, tc.errName, http.MethodPost, c.Eventing+"/api/v1/functions/"+tc.fn, post(tc.body))
 			if !strings.Contains(e.Description, tc.contains) {
 				t.Errorf("description %q does not mention %q", e.Description, tc.contains)
 			}
@@ -231,7 +230,7 @@ func TestBadInput_ChangesNothing(t *testing.T) {
 	}
 
 	// The compilation error names the line and column in runtime_info.
-	e := c.expectError(422, "ERR_HANDLER_COMPILATION", http.MethodPost, c.eventing+"/api/v1/functions/bad",
+	e := c.expectError(422, "ERR_HANDLER_COMPILATION", http.MethodPost, c.Eventing+"/api/v1/functions/bad",
 		post(with(func(s *fnSpec) { s.code = "function OnUpdate(doc, meta) {\n\n  dst[meta.id] = ;\n}" })))
 	var info struct {
 		Line int  `json:"line_number"`
@@ -243,57 +242,57 @@ func TestBadInput_ChangesNothing(t *testing.T) {
 
 	// Lifecycle and settings: deploy the good function, then try what a
 	// deployed function refuses.
-	c.lifecycle("good", "deploy")
-	c.waitStatus("good", "deployed")
+	c.Lifecycle("good", "deploy")
+	c.WaitStatus("good", "deployed")
 	list = c.functionList()
-	settings := c.must(http.StatusOK, http.MethodGet, c.eventing+"/api/v1/functions/good/settings", "", nil)
-	c.expectError(422, "ERR_APP_ALREADY_DEPLOYED", http.MethodPost, c.eventing+"/api/v1/functions/good/deploy", nil)
-	c.expectError(422, "ERR_APP_ALREADY_DEPLOYED", http.MethodPost, c.eventing+"/api/v1/functions/good/resume", nil)
-	e = c.expectError(400, "ERR_INVALID_REQUEST", http.MethodPost, c.eventing+"/api/v1/functions/good/settings", []byte(`{"worker_count": 3}`))
+	settings := c.Must(http.StatusOK, http.MethodGet, c.Eventing+"/api/v1/functions/good/settings", "", nil)
+	c.expectError(422, "ERR_APP_ALREADY_DEPLOYED", http.MethodPost, c.Eventing+"/api/v1/functions/good/deploy", nil)
+	c.expectError(422, "ERR_APP_ALREADY_DEPLOYED", http.MethodPost, c.Eventing+"/api/v1/functions/good/resume", nil)
+	e = c.expectError(400, "ERR_INVALID_REQUEST", http.MethodPost, c.Eventing+"/api/v1/functions/good/settings", []byte(`{"worker_count": 3}`))
 	if !strings.Contains(e.Description, "worker_count") {
 		t.Fatalf("settings refusal %q does not name worker_count", e.Description)
 	}
-	c.expectError(400, "ERR_INVALID_CONFIG", http.MethodPost, c.eventing+"/api/v1/functions/good/settings", []byte(`{"worker_count": -1}`))
+	c.expectError(400, "ERR_INVALID_CONFIG", http.MethodPost, c.Eventing+"/api/v1/functions/good/settings", []byte(`{"worker_count": -1}`))
 	redefined := good.def()
 	redefined["appcode"] = "function OnUpdate(doc, meta) { log(meta.id); }"
-	c.expectError(400, "ERR_INVALID_REQUEST", http.MethodPost, c.eventing+"/api/v1/functions/good", post(redefined))
-	c.expectError(400, "ERR_INVALID_REQUEST", http.MethodPost, c.eventing+"/api/v1/functions/good/appcode", []byte("function OnUpdate(doc, meta) {}"))
+	c.expectError(400, "ERR_INVALID_REQUEST", http.MethodPost, c.Eventing+"/api/v1/functions/good", post(redefined))
+	c.expectError(400, "ERR_INVALID_REQUEST", http.MethodPost, c.Eventing+"/api/v1/functions/good/appcode", []byte("function OnUpdate(doc, meta) {}"))
 	// eventide answers the 7.x 404 ERR_APP_NOT_FOUND_TS here (8.x: 400
 	// ERR_APP_NOT_FOUND), which the SDKs map to "function not found".
-	c.expectError(404, "ERR_APP_NOT_FOUND_TS", http.MethodPost, c.eventing+"/api/v1/functions/nosuch/deploy", nil)
+	c.expectError(404, "ERR_APP_NOT_FOUND_TS", http.MethodPost, c.Eventing+"/api/v1/functions/nosuch/deploy", nil)
 	c.requireUnchanged(list, "refused changes to a deployed function")
-	if now := c.must(http.StatusOK, http.MethodGet, c.eventing+"/api/v1/functions/good/settings", "", nil); !bytes.Equal(now, settings) {
+	if now := c.Must(http.StatusOK, http.MethodGet, c.Eventing+"/api/v1/functions/good/settings", "", nil); !bytes.Equal(now, settings) {
 		t.Fatalf("settings changed:\nbefore %s\nafter  %s", settings, now)
 	}
-	if s := c.compositeStatus("good"); s != "deployed" {
+	if s := c.CompositeStatus("good"); s != "deployed" {
 		t.Fatalf("good is %s", s)
 	}
 	// What a deployed function may change, it can.
-	c.must(http.StatusOK, http.MethodPost, c.eventing+"/api/v1/functions/good/settings", "application/json", []byte(`{"description": "copies src to dst"}`))
+	c.Must(http.StatusOK, http.MethodPost, c.Eventing+"/api/v1/functions/good/settings", "application/json", []byte(`{"description": "copies src to dst"}`))
 	var st struct {
 		Description string `json:"description"`
 		WorkerCount int    `json:"worker_count"`
 	}
-	c.getJSON(c.eventing+"/api/v1/functions/good/settings", &st)
+	c.GetJSON(c.Eventing+"/api/v1/functions/good/settings", &st)
 	if st.Description != "copies src to dst" || st.WorkerCount != 1 {
 		t.Fatalf("settings after a description change: %+v", st)
 	}
 	// It still runs the original code.
-	c.bulkDocs("src", docs("doc", 0, 5))
+	c.BulkDocs("src", docs("doc", 0, 5))
 	waitCount(t, c, "dst", 5)
 
 	// Sync Gateway: a _bulk_docs with a stale _rev fails for that document
 	// (409) and applies the others.
-	revs := c.bulkDocs("src", []map[string]any{{"_id": "k", "v": 1}})
+	revs := c.BulkDocs("src", []map[string]any{{"_id": "k", "v": 1}})
 	stale := revs["k"]
-	c.bulkDocs("src", []map[string]any{{"_id": "k", "_rev": stale, "v": 2}})
+	c.BulkDocs("src", []map[string]any{{"_id": "k", "_rev": stale, "v": 2}})
 	_, cur := c.getDoc("src", "k")
 	body, _ := json.Marshal(map[string]any{"docs": []map[string]any{
 		{"_id": "new1", "v": 1},
 		{"_id": "k", "_rev": stale, "v": 3},
 		{"_id": "new2", "v": 1},
 	}})
-	out := c.must(http.StatusCreated, http.MethodPost, c.syncgw+"/src/_bulk_docs", "application/json", body)
+	out := c.Must(http.StatusCreated, http.MethodPost, c.SyncGW+"/src/_bulk_docs", "application/json", body)
 	var res []struct {
 		ID, Rev, Error, Reason string
 		Status                 int

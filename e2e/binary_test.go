@@ -27,7 +27,7 @@ func TestBinaryDocumentsByLanguageCompatibility(t *testing.T) {
   out['old::' + meta.id] = {seen: true};
 }`, bindings: []binding{{"out", "out", "rw"}}, settings: map[string]any{"language_compatibility": "6.5.0"}})
 
-	c.bulkDocs("src", []map[string]any{{"_id": "a", "size": 10}, {"_id": "b", "size": 300}})
+	c.BulkDocs("src", []map[string]any{{"_id": "a", "size": 10}, {"_id": "b", "size": 300}})
 	waitFor(t, 20*time.Second, "both binary documents at the 6.6.2 function", func() bool {
 		m := c.docMap("out")
 		return m["new::a"] != nil && m["new::b"] != nil

@@ -1,10 +1,9 @@
 package e2e
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -23,44 +23,13 @@ const countingCode = `function OnUpdate(doc, meta) {
   log("handled", meta.id);
 }`
 
-// postDocs posts one _bulk_docs batch to a node without failing the test:
-// it returns the ids acknowledged (created now, or already there from an
-// earlier attempt whose answer was lost) and an error if the node did not
-// answer.
-func postDocs(hc *http.Client, base string, docs []map[string]any) ([]string, error) {
-	body, _ := json.Marshal(map[string]any{"docs": docs})
-	req, _ := http.NewRequest("POST", base+"/src/_bulk_docs", bytes.NewReader(body))
-	req.SetBasicAuth("Administrator", "password")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, out)
-	}
-	var res []struct {
-		ID     string `json:"id"`
-		Error  string `json:"error"`
-		Reason string `json:"reason"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, r := range res {
-		switch {
-		case r.Error == "":
-			ids = append(ids, r.ID)
-		case r.Error == "conflict" && strings.Contains(r.Reason, "exists"):
-			ids = append(ids, r.ID) // written by an attempt whose answer was lost
-		default:
-			return nil, fmt.Errorf("doc %s: %s %s", r.ID, r.Error, r.Reason)
-		}
-	}
-	return ids, nil
+// syncGWWriter returns a client of a node's Sync Gateway API (base URL
+// syncgw) whose requests give up after timeout, for writers that do not
+// fail the test: a node that is down just does not answer.
+func syncGWWriter(syncgw string, timeout time.Duration) *restclient.Client {
+	c := restclient.New("", "", syncgw)
+	c.HTTP.Timeout = timeout
+	return c
 }
 
 // TestCluster_ExactlyOnceThroughKills is the cluster's acceptance scenario:
@@ -74,21 +43,7 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	clients := clusterClients(t, cl, "src", "dst", "meta")
 	waitFor(t, 20*time.Second, "every node to list 3 healthy nodes", func() bool {
 		for _, c := range clients {
-			var pool struct {
-				Nodes []struct {
-					Status string `json:"status"`
-				} `json:"nodes"`
-			}
-			if err := json.Unmarshal(c.must(http.StatusOK, "GET", c.mgmt+"/pools/default", "", nil), &pool); err != nil {
-				return false
-			}
-			healthy := 0
-			for _, nd := range pool.Nodes {
-				if nd.Status == "healthy" {
-					healthy++
-				}
-			}
-			if healthy != 3 {
+			if c.Pool().Healthy() != 3 {
 				return false
 			}
 		}
@@ -98,19 +53,10 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	def := copierDefinition()
 	def["appname"] = "counter"
 	def["appcode"] = countingCode
-	clients[0].createFunction("counter", def)
-	clients[1].lifecycle("counter", "deploy")
-	clients[2].waitStatus("counter", "deployed")
-	var st struct {
-		App struct {
-			NumDeployedNodes int `json:"num_deployed_nodes"`
-		} `json:"app"`
-		NumEventingNodes int `json:"num_eventing_nodes"`
-	}
-	if err := json.Unmarshal(clients[2].must(http.StatusOK, "GET", clients[2].eventing+"/api/v1/status/counter", "", nil), &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.App.NumDeployedNodes != 3 || st.NumEventingNodes != 3 {
+	clients[0].CreateFunction("counter", def)
+	clients[1].Lifecycle("counter", "deploy")
+	clients[2].WaitStatus("counter", "deployed")
+	if st := clients[2].Status("counter"); st.App.NumDeployedNodes != 3 || st.NumEventingNodes != 3 {
 		t.Fatalf("status: %d deployed nodes of %d eventing nodes, want 3 of 3", st.App.NumDeployedNodes, st.NumEventingNodes)
 	}
 
@@ -145,9 +91,9 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 		}
 	}
 	waitFor(t, 90*time.Second, "dst to hold every document", func() bool {
-		return len(live.allDocs("dst")) == total
+		return len(live.AllDocs("dst")) == total
 	})
-	for _, r := range live.allDocs("dst") {
+	for _, r := range live.AllDocs("dst") {
 		var d struct {
 			N int `json:"n"`
 		}
@@ -163,7 +109,7 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	var stats struct {
 		Unreachable []string `json:"unreachable_nodes"`
 	}
-	if err := json.Unmarshal(live.must(http.StatusOK, "GET", live.eventing+"/api/v1/stats/counter", "", nil), &stats); err != nil {
+	if err := json.Unmarshal(live.Must(http.StatusOK, "GET", live.Eventing+"/api/v1/stats/counter", "", nil), &stats); err != nil {
 		t.Fatal(err)
 	}
 	if len(stats.Unreachable) != 1 || stats.Unreachable[0] != leader.Cfg.NodeID {
@@ -171,12 +117,13 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 	}
 
 	// The aggregated application log has the handler's lines.
-	code, text := live.do("GET", live.eventing+"/getAppLog?appName=counter&aggregate=true&size=8192", "", nil)
+	code, text := live.Do("GET", live.Eventing+"/getAppLog?appName=counter&aggregate=true&size=8192", "", nil)
 	if code != http.StatusOK || !strings.Contains(string(text), `"handled"`) {
 		t.Fatalf("aggregated app log: %d %.200q", code, text)
 	}
 
 	// The killed leader restarts, rejoins and owns vbuckets again.
+	waitFailedOver(t, cl, clients, leader, 30*time.Second)
 	leader.Start()
 	waitFor(t, 60*time.Second, "the restarted node to own vbuckets", func() bool {
 		m := leader.Store().VBMap()
@@ -188,9 +135,9 @@ func TestCluster_ExactlyOnceThroughKills(t *testing.T) {
 		}
 		return owned > 0
 	})
-	clients[0].bulkDocs("src", docs("after", 0, 300))
+	clients[0].BulkDocs("src", docs("after", 0, 300))
 	waitFor(t, 60*time.Second, "documents written after the rejoin to be handled", func() bool {
-		return len(live.allDocs("dst")) == total+300
+		return len(live.AllDocs("dst")) == total+300
 	})
 }
 
@@ -214,7 +161,10 @@ func startWriteLoad(urls []string, prefix string, total, batch int) *writeLoad {
 		next <- i
 	}
 	close(next)
-	hc := &http.Client{Timeout: 30 * time.Second}
+	writers := make([]*restclient.Client, len(urls))
+	for i, u := range urls {
+		writers[i] = syncGWWriter(u, 30*time.Second)
+	}
 	for w := range urls {
 		l.wg.Add(1)
 		go func() {
@@ -222,7 +172,7 @@ func startWriteLoad(urls []string, prefix string, total, batch int) *writeLoad {
 			for from := range next {
 				ds := docs(prefix, from, min(from+batch, total))
 				for attempt := 0; ; attempt++ {
-					ids, err := postDocs(hc, urls[(w+attempt)%len(urls)], ds)
+					ids, err := writers[(w+attempt)%len(urls)].WriteBatch(context.Background(), "src", ds)
 					if err == nil {
 						l.mu.Lock()
 						for _, id := range ids {

@@ -280,7 +280,7 @@ func TestCorpus(t *testing.T) {
 			}
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r := &corpusRun{t: t, c: newClient(t, c.mgmt, c.eventing, c.syncgw), name: name,
+			r := &corpusRun{t: t, c: newClient(t, c.Mgmt, c.Eventing, c.SyncGW), name: name,
 				prefix: "c" + m[1] + "_", cc: cc, code: code, server: server, down: down}
 			r.run()
 		})
@@ -337,20 +337,20 @@ func (r *corpusRun) createKeyspaces() {
 			continue
 		}
 		if !slices.Contains(r.buckets, b) {
-			r.c.createBucket(r.ks(b))
+			r.c.CreateBucket(r.ks(b))
 			r.buckets = append(r.buckets, b)
 		}
 		if slices.Contains(r.cc.NotCreated, ks) || s == "_default" && col == "_default" {
 			continue
 		}
-		base := r.c.mgmt + "/pools/default/buckets/" + r.ks(b) + "/scopes"
+		base := r.c.Mgmt + "/pools/default/buckets/" + r.ks(b) + "/scopes"
 		if s != "_default" && !scopes[b+"."+s] {
 			scopes[b+"."+s] = true
-			r.c.must(http.StatusOK, http.MethodPost, base, "application/x-www-form-urlencoded",
+			r.c.Must(http.StatusOK, http.MethodPost, base, "application/x-www-form-urlencoded",
 				[]byte(url.Values{"name": {s}}.Encode()))
 		}
 		if col != "_default" {
-			r.c.must(http.StatusOK, http.MethodPost, base+"/"+s+"/collections", "application/x-www-form-urlencoded",
+			r.c.Must(http.StatusOK, http.MethodPost, base+"/"+s+"/collections", "application/x-www-form-urlencoded",
 				[]byte(url.Values{"name": {col}}.Encode()))
 		}
 	}
@@ -404,27 +404,27 @@ func (r *corpusRun) run() {
 	t.Cleanup(r.teardown)
 	r.createKeyspaces()
 	def, _ := json.Marshal(r.definition())
-	fn := c.eventing + "/api/v1/functions/" + r.name
+	fn := c.Eventing + "/api/v1/functions/" + r.name
 	if ref := r.cc.Refused; ref != nil {
 		if ref.At == "create" {
 			r.expectRefusal(ref, http.MethodPost, fn, def)
-			if code, body := c.do(http.MethodGet, fn, "", nil); code != http.StatusNotFound {
+			if code, body := c.Do(http.MethodGet, fn, "", nil); code != http.StatusNotFound {
 				t.Fatalf("the refused function was stored: GET %s: %d %s", fn, code, body)
 			}
 			return
 		}
-		c.must(http.StatusOK, http.MethodPost, fn, "application/json", def)
+		c.Must(http.StatusOK, http.MethodPost, fn, "application/json", def)
 		r.expectRefusal(ref, http.MethodPost, fn+"/deploy", nil)
-		if st := c.compositeStatus(r.name); st != "undeployed" {
+		if st := c.CompositeStatus(r.name); st != "undeployed" {
 			t.Fatalf("after the refused deploy the function is %s, want undeployed", st)
 		}
 		return
 	}
-	c.must(http.StatusOK, http.MethodPost, fn, "application/json", def)
+	c.Must(http.StatusOK, http.MethodPost, fn, "application/json", def)
 	for i, s := range r.cc.BeforeDeploy {
 		r.step(fmt.Sprintf("before_deploy[%d]", i), s)
 	}
-	c.lifecycle(r.name, "deploy")
+	c.Lifecycle(r.name, "deploy")
 	r.waitStatus(r.cc.DeployStatus)
 	for i, s := range r.cc.Steps {
 		r.step(fmt.Sprintf("steps[%d]", i), s)
@@ -443,23 +443,23 @@ func (r *corpusRun) run() {
 // later cases get the CPU.
 func (r *corpusRun) teardown() {
 	c := r.c
-	fn := c.eventing + "/api/v1/functions/" + r.name
-	if code, _ := c.do(http.MethodGet, fn, "", nil); code == http.StatusOK {
-		c.do(http.MethodPost, fn+"/undeploy", "", nil) // already undeployed is fine
+	fn := c.Eventing + "/api/v1/functions/" + r.name
+	if code, _ := c.Do(http.MethodGet, fn, "", nil); code == http.StatusOK {
+		c.Do(http.MethodPost, fn+"/undeploy", "", nil) // already undeployed is fine
 		deadline := time.Now().Add(corpusTimeout)
-		for c.compositeStatus(r.name) != "undeployed" {
+		for c.CompositeStatus(r.name) != "undeployed" {
 			if time.Now().After(deadline) {
 				r.t.Errorf("teardown: %s did not undeploy", r.name)
 				return
 			}
 			time.Sleep(25 * time.Millisecond)
 		}
-		if code, b := c.do(http.MethodDelete, fn, "", nil); code != http.StatusOK {
+		if code, b := c.Do(http.MethodDelete, fn, "", nil); code != http.StatusOK {
 			r.t.Errorf("teardown: DELETE %s: %d %s", fn, code, b)
 		}
 	}
 	for _, b := range r.buckets {
-		if code, body := c.do(http.MethodDelete, c.mgmt+"/pools/default/buckets/"+r.ks(b), "", nil); code != http.StatusOK {
+		if code, body := c.Do(http.MethodDelete, c.Mgmt+"/pools/default/buckets/"+r.ks(b), "", nil); code != http.StatusOK {
 			r.t.Errorf("teardown: delete bucket %s: %d %s", r.ks(b), code, body)
 		}
 	}
@@ -467,7 +467,7 @@ func (r *corpusRun) teardown() {
 
 func (r *corpusRun) expectRefusal(ref *caseRefusal, method, u string, body []byte) {
 	r.t.Helper()
-	code, b := r.c.do(method, u, "application/json", body)
+	code, b := r.c.Do(method, u, "application/json", body)
 	var e eventingError
 	if err := json.Unmarshal(b, &e); err != nil {
 		r.t.Fatalf("%s %s: status %d, body %q is not an eventing error: %v", method, u, code, b, err)
@@ -492,7 +492,7 @@ func (r *corpusRun) expectRefusal(ref *caseRefusal, method, u string, body []byt
 func (r *corpusRun) waitStatus(want string) {
 	r.t.Helper()
 	r.poll("status "+want, func() string {
-		if got := r.c.compositeStatus(r.name); got != want {
+		if got := r.c.CompositeStatus(r.name); got != want {
 			return fmt.Sprintf("composite_status %q, want %q", got, want)
 		}
 		return ""
@@ -515,7 +515,7 @@ func (r *corpusRun) step(label string, s caseStep) {
 		}
 		r.write(ks, dels)
 	case s.Lifecycle != "":
-		r.c.lifecycle(r.name, s.Lifecycle)
+		r.c.Lifecycle(r.name, s.Lifecycle)
 		r.waitStatus(lifecycleResult[s.Lifecycle])
 	}
 	if s.Await != nil {
@@ -544,7 +544,7 @@ func (r *corpusRun) write(ks string, docs []map[string]any) {
 		}
 		out = append(out, d)
 	}
-	r.c.bulkDocs(sgks, out)
+	r.c.BulkDocs(sgks, out)
 }
 
 // await waits until st holds, failing with its differences.
@@ -574,7 +574,7 @@ func (r *corpusRun) poll(what string, check func() string) {
 func (r *corpusRun) context() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "case: %s\n", r.cc.Description)
-	code, st := r.c.do(http.MethodGet, r.c.eventing+"/api/v1/stats/"+r.name, "", nil)
+	code, st := r.c.Do(http.MethodGet, r.c.Eventing+"/api/v1/stats/"+r.name, "", nil)
 	if code == http.StatusOK {
 		var m map[string]any
 		if json.Unmarshal(st, &m) == nil {
@@ -599,7 +599,7 @@ func (r *corpusRun) context() string {
 }
 
 func (r *corpusRun) appLog() []string {
-	code, b := r.c.do(http.MethodGet, fmt.Sprintf("%s/getAppLog?appName=%s&size=%d", r.c.eventing, r.name, 1<<16), "", nil)
+	code, b := r.c.Do(http.MethodGet, fmt.Sprintf("%s/getAppLog?appName=%s&size=%d", r.c.Eventing, r.name, 1<<16), "", nil)
 	if code != http.StatusOK || len(b) == 0 {
 		return nil
 	}
@@ -624,7 +624,7 @@ func (r *corpusRun) check(st caseState) string {
 	}
 	if len(st.Settings) > 0 {
 		var got map[string]any
-		r.c.getJSON(r.c.eventing+"/api/v1/functions/"+r.name+"/settings", &got)
+		r.c.GetJSON(r.c.Eventing+"/api/v1/functions/"+r.name+"/settings", &got)
 		for _, k := range sortedKeys(st.Settings) {
 			g, ok := got[k]
 			if !ok {
@@ -635,7 +635,7 @@ func (r *corpusRun) check(st caseState) string {
 		}
 	}
 	if st.Status != "" {
-		if got := r.c.compositeStatus(r.name); got != st.Status {
+		if got := r.c.CompositeStatus(r.name); got != st.Status {
 			diffs = append(diffs, fmt.Sprintf("composite_status %q, want %q", got, st.Status))
 		}
 	}
@@ -650,7 +650,7 @@ func (r *corpusRun) docsOf(ks string) map[string]any {
 		sgks += "." + s + "." + col
 	}
 	out := map[string]any{}
-	for _, row := range r.c.allDocs(sgks) {
+	for _, row := range r.c.AllDocs(sgks) {
 		var d any
 		if err := json.Unmarshal(row.Doc, &d); err != nil {
 			r.t.Fatalf("%s doc %s: %v", ks, row.ID, err)
@@ -693,7 +693,7 @@ func (r *corpusRun) diffKeyspace(ks string, want map[string]any, exact bool) []s
 }
 
 func (r *corpusRun) diffStats(want map[string]float64) []string {
-	code, b := r.c.do(http.MethodGet, r.c.eventing+"/api/v1/stats/"+r.name, "", nil)
+	code, b := r.c.Do(http.MethodGet, r.c.Eventing+"/api/v1/stats/"+r.name, "", nil)
 	if code != http.StatusOK {
 		return []string{fmt.Sprintf("GET stats: %d %s", code, b)}
 	}

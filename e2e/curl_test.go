@@ -48,11 +48,11 @@ func TestCurl_ThroughADeployedFunction(t *testing.T) {
 		"hostname": srv.URL + "/api", "value": "svc", "auth_type": "basic",
 		"username": "svc", "password": "secret", "allow_cookies": false, "validate_ssl_certificate": false,
 	}}
-	c.createFunction("caller", def)
-	c.lifecycle("caller", "deploy")
-	c.waitStatus("caller", "deployed")
+	c.CreateFunction("caller", def)
+	c.Lifecycle("caller", "deploy")
+	c.WaitStatus("caller", "deployed")
 
-	c.bulkDocs("src", []map[string]any{
+	c.BulkDocs("src", []map[string]any{
 		{"_id": "a"}, {"_id": "b"}, {"_id": "s1", "slow": true}, {"_id": "c"},
 	})
 	waitFor(t, 30*time.Second, "every document handled", func() bool { return len(c.docMap("dst")) == 4 })

@@ -35,32 +35,32 @@ type cbDoc struct {
 
 // cbDoc reads a document of a bucket's default collection; ok is false on 404.
 func (c *client) cbDoc(bucket, id string) (cbDoc, bool) {
-	c.t.Helper()
-	code, b := c.do("GET", c.mgmt+"/pools/default/buckets/"+bucket+"/docs/"+url.PathEscape(id), "", nil)
+	c.TB.Helper()
+	code, b := c.Do("GET", c.Mgmt+"/pools/default/buckets/"+bucket+"/docs/"+url.PathEscape(id), "", nil)
 	if code == http.StatusNotFound {
 		return cbDoc{}, false
 	}
 	if code != http.StatusOK {
-		c.t.Fatalf("GET doc %s/%s: %d %s", bucket, id, code, b)
+		c.TB.Fatalf("GET doc %s/%s: %d %s", bucket, id, code, b)
 	}
 	var d cbDoc
 	if err := json.Unmarshal(b, &d); err != nil {
-		c.t.Fatalf("decode %s: %v", b, err)
+		c.TB.Fatalf("decode %s: %v", b, err)
 	}
 	return d, true
 }
 
 // cbSet sets a document through the documents API.
 func (c *client) cbSet(bucket, id string, f url.Values) {
-	c.t.Helper()
-	c.must(http.StatusOK, "POST", c.mgmt+"/pools/default/buckets/"+bucket+"/docs/"+url.PathEscape(id),
+	c.TB.Helper()
+	c.Must(http.StatusOK, "POST", c.Mgmt+"/pools/default/buckets/"+bucket+"/docs/"+url.PathEscape(id),
 		"application/x-www-form-urlencoded", []byte(f.Encode()))
 }
 
 // cbKeys pages through every key of a bucket's default collection with
 // startkey, limit and skip, as the console's document browser does.
 func (c *client) cbKeys(bucket, query string, pageSize int) []string {
-	c.t.Helper()
+	c.TB.Helper()
 	var keys []string
 	start := ""
 	for {
@@ -73,7 +73,7 @@ func (c *client) cbKeys(bucket, query string, pageSize int) []string {
 				ID string `json:"id"`
 			} `json:"rows"`
 		}
-		c.getJSON(c.mgmt+"/pools/default/buckets/"+bucket+"/docs?"+q, &page)
+		c.GetJSON(c.Mgmt+"/pools/default/buckets/"+bucket+"/docs?"+q, &page)
 		if len(page.Rows) == 0 {
 			return keys
 		}
@@ -99,7 +99,7 @@ func TestDocumentsAPI_HandlerValuesReadBackExactly(t *testing.T) {
   for (var i = 0; i < v.length; i++) v[i] = (i * 13) % 256;
   dst[meta.id + ':binary'] = buf;
 }`, bindings: []binding{{"dst", "dst", "rw"}}})
-	c.bulkDocs("src", []map[string]any{{"_id": "d"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "d"}})
 	want := map[string]string{
 		"d:string": `"hello world"`, "d:number": `42.5`, "d:array": `[1,"two",null,{"three":3}]`,
 		"d:null": `null`, "d:bool": `false`,
@@ -131,7 +131,7 @@ func TestDocumentsAPI_HandlerValuesReadBackExactly(t *testing.T) {
 			Doc map[string]string `json:"doc"`
 		} `json:"rows"`
 	}
-	c.getJSON(c.mgmt+"/pools/default/buckets/dst/docs?include_docs=true", &list)
+	c.GetJSON(c.Mgmt+"/pools/default/buckets/dst/docs?include_docs=true", &list)
 	var ids []string
 	for _, r := range list.Rows {
 		ids = append(ids, r.ID)
@@ -182,7 +182,7 @@ function OnDelete(meta, options) {
 		m := mirrored("s")
 		return m != nil && m["doc"] == "just a string" && m["datatype"] == "json"
 	})
-	c.must(http.StatusOK, "DELETE", c.mgmt+"/pools/default/buckets/src/docs/a", "", nil)
+	c.Must(http.StatusOK, "DELETE", c.Mgmt+"/pools/default/buckets/src/docs/a", "", nil)
 	waitFor(t, 20*time.Second, "OnDelete of a deleted document", func() bool {
 		_, ok := c.cbDoc("dst", "a")
 		return !ok
@@ -198,7 +198,7 @@ function OnDelete(meta, options) {
 			} `json:"changes"`
 		} `json:"results"`
 	}
-	c.getJSON(c.syncgw+"/src/_changes", &changes)
+	c.GetJSON(c.SyncGW+"/src/_changes", &changes)
 	found := false
 	for _, r := range changes.Results {
 		if r.ID == "a" {
@@ -224,7 +224,7 @@ func TestDocumentsAPI_ClusterAnswersTheSameEverywhere(t *testing.T) {
 	cs := clusterClients(t, cl, "src")
 	const n = 10000
 	for lo := 0; lo < n; lo += 2000 {
-		cs[0].bulkDocs("src", docs("doc", lo, lo+2000))
+		cs[0].BulkDocs("src", docs("doc", lo, lo+2000))
 	}
 	// A write through a follower, then read through every node.
 	f := cl.Followers()[0]
@@ -264,7 +264,7 @@ func TestDocumentsAPI_ClusterAnswersTheSameEverywhere(t *testing.T) {
 				Doc map[string]string `json:"doc"`
 			} `json:"rows"`
 		}
-		c.getJSON(c.mgmt+`/pools/default/buckets/src/docs?include_docs=true&startkey=%22doc05000%22&endkey=%22doc05009%22&inclusive_end=false&skip=3`, &rng)
+		c.GetJSON(c.Mgmt+`/pools/default/buckets/src/docs?include_docs=true&startkey=%22doc05000%22&endkey=%22doc05009%22&inclusive_end=false&skip=3`, &rng)
 		if len(rng.Rows) != 6 || rng.Rows[0].ID != "doc05003" || rng.Rows[5].ID != "doc05008" ||
 			!bytes.Contains([]byte(rng.Rows[0].Doc["json"]), []byte(`"n":5003`)) {
 			t.Errorf("node %d key range: %+v", i, rng.Rows)

@@ -19,7 +19,7 @@ func TestGocb_EventingFunctionManager(t *testing.T) {
 	n := nodetest.NewNode(t, nodetest.Options{Mgmt8091: true})
 	c := newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
 	for _, b := range []string{"src", "dst", "meta"} {
-		c.createBucket(b)
+		c.CreateBucket(b)
 	}
 
 	cluster, err := gocb.Connect("couchbase://"+n.Cfg.BindAddr+"?bootstrap_on=http", gocb.ClusterOptions{
@@ -97,7 +97,7 @@ func TestGocb_EventingFunctionManager(t *testing.T) {
 		t.Fatalf("deploy: %v", err)
 	}
 	waitStatus(gocb.EventingFunctionStateDeployed)
-	c.bulkDocs("src", docs("sdk", 0, 10))
+	c.BulkDocs("src", docs("sdk", 0, 10))
 	waitCount(t, c, "dst", 10)
 	if err := mgr.DropFunction("sdkfn", nil); !errors.Is(err, gocb.ErrEventingFunctionDeployed) {
 		t.Fatalf("drop while deployed: err %v, want ErrEventingFunctionDeployed", err)

@@ -1,16 +1,16 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"eventide/internal/restclient"
 )
 
 // TestSourceWrites_DoNotRetrigger: a handler that enriches its own source
@@ -26,7 +26,7 @@ func TestSourceWrites_DoNotRetrigger(t *testing.T) {
 }`, bindings: []binding{{"dst", "dst", "rw"}, {"src", "src", "rw"}}, settings: map[string]any{"worker_count": 2}})
 
 	ds := docs("doc", 0, 40)
-	c.bulkDocs("src", ds)
+	c.BulkDocs("src", ds)
 	want := expectCounts(nil, ds, 1)
 	c.waitCounts("dst", want)
 	waitFor(t, 30*time.Second, "every source doc enriched", func() bool {
@@ -61,7 +61,7 @@ func TestSourceWrites_DoNotRetrigger(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET src/doc00003: %d %v", code, cur)
 	}
-	c.bulkDocs("src", []map[string]any{{"_id": "doc00003", "_rev": cur["_rev"], "n": 3, "kind": "USER"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "doc00003", "_rev": cur["_rev"], "n": 3, "kind": "USER"}})
 	want["doc00003"] = 2
 	c.waitCounts("dst", want)
 	c.waitStat("enricher", "event_processing_stats", "dcp_mutation_suppressed_counter", 41)
@@ -87,10 +87,10 @@ function OnDelete(meta, options) {
 	// A second function is paused before the documents are written: it
 	// learns of the expiry when resumed.
 	c.deployNew(fnSpec{name: "pausedexp", code: code, bindings: []binding{{"dst", "dpaused", "rw"}}})
-	c.lifecycle("pausedexp", "pause")
-	c.waitStatus("pausedexp", "paused")
+	c.Lifecycle("pausedexp", "pause")
+	c.WaitStatus("pausedexp", "paused")
 
-	revs := c.bulkDocs("src", []map[string]any{
+	revs := c.BulkDocs("src", []map[string]any{
 		{"_id": "short", "v": 1, "_exp": 3},
 		{"_id": "plain", "v": 2},
 		{"_id": "keep", "v": 3},
@@ -106,7 +106,7 @@ function OnDelete(meta, options) {
 	if exp := c.docMap("dst")["short"]["expiration"].(float64); exp < float64(written.Unix()) || exp > float64(written.Add(10*time.Second).Unix()) {
 		t.Fatalf("meta.expiration of short = %v, want about %d", exp, written.Add(3*time.Second).Unix())
 	}
-	c.must(http.StatusOK, http.MethodDelete, c.syncgw+"/src/plain?rev="+revs["plain"], "", nil)
+	c.Must(http.StatusOK, http.MethodDelete, c.SyncGW+"/src/plain?rev="+revs["plain"], "", nil)
 
 	waitFor(t, 30*time.Second, "src/short to expire", func() bool {
 		code, _ := c.getDoc("src", "short")
@@ -138,11 +138,11 @@ function OnDelete(meta, options) {
 		t.Fatalf("dcp_expiry_sent_to_worker = %v, want 1", got)
 	}
 
-	if n := len(c.allDocs("dpaused")); n != 0 {
+	if n := len(c.AllDocs("dpaused")); n != 0 {
 		t.Fatalf("paused function wrote %d docs", n)
 	}
-	c.lifecycle("pausedexp", "resume")
-	c.waitStatus("pausedexp", "deployed")
+	c.Lifecycle("pausedexp", "resume")
+	c.WaitStatus("pausedexp", "deployed")
 	waitFor(t, 30*time.Second, "the resumed function's OnDelete for the expired doc", func() bool {
 		d := c.docMap("dpaused")
 		return d["short"] != nil && d["short"]["expired"] == true && d["plain"] != nil && d["plain"]["expired"] == false &&
@@ -169,57 +169,19 @@ func TestManyWorkers_PerKeyOrder(t *testing.T) {
 		calls   = 5 // per client: 4 × 5 = 20 create calls, 3,000 docs
 		hotKeys = 40
 	)
-	type result struct {
-		ID, Rev, Error, Reason string
-		Status                 int
-	}
-	hc := &http.Client{Timeout: 60 * time.Second}
 	// post writes a batch and returns each document's result; it is safe
 	// to call from any goroutine (it does not touch t).
-	post := func(batch []map[string]any) ([]result, error) {
-		body, _ := json.Marshal(map[string]any{"docs": batch})
-		req, err := http.NewRequest(http.MethodPost, c.syncgw+"/src/_bulk_docs", bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.SetBasicAuth(c.user, c.password)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		out, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusCreated {
-			return nil, fmt.Errorf("_bulk_docs: status %d: %s", resp.StatusCode, out)
-		}
-		var res []result
-		if err := json.Unmarshal(out, &res); err != nil {
-			return nil, err
-		}
-		if len(res) != len(batch) {
-			return nil, fmt.Errorf("_bulk_docs: %d results for %d docs", len(res), len(batch))
-		}
-		return res, nil
+	post := func(batch []map[string]any) ([]restclient.DocResult, error) {
+		return c.Client.BulkDocs(context.Background(), "src", batch)
 	}
 	// current reads a hot key's rev and version.
 	current := func(id string) (string, int, error) {
-		req, _ := http.NewRequest(http.MethodGet, c.syncgw+"/src/"+id, nil)
-		req.SetBasicAuth(c.user, c.password)
-		resp, err := hc.Do(req)
-		if err != nil {
-			return "", 0, err
-		}
-		defer resp.Body.Close()
 		var d struct {
 			Rev string `json:"_rev"`
 			V   int    `json:"v"`
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || resp.StatusCode != http.StatusOK {
-			return "", 0, fmt.Errorf("GET src/%s: status %d, err %v", id, resp.StatusCode, err)
+		if err := c.Client.GetJSON(context.Background(), c.SyncGW+"/src/"+id, &d); err != nil {
+			return "", 0, err
 		}
 		return d.Rev, d.V, nil
 	}
@@ -233,7 +195,7 @@ func TestManyWorkers_PerKeyOrder(t *testing.T) {
 	for i := range hotKeys {
 		hot = append(hot, map[string]any{"_id": fmt.Sprintf("hot-%02d", i), "client": -1, "n": i, "v": 1})
 	}
-	hotRevs := c.bulkDocs("src", hot)
+	hotRevs := c.BulkDocs("src", hot)
 
 	// own[id] is the last version of a client's own key; clients own
 	// disjoint keys so each key's order is its client's order.

@@ -9,12 +9,22 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
+
+// client is the shared REST client of one node; the suite's own helpers
+// are its methods.
+type client struct{ *restclient.T }
+
+func newClient(t testing.TB, mgmt, eventing, syncgw string) *client {
+	return &client{restclient.NewT(t, mgmt, eventing, syncgw)}
+}
 
 // acceptanceVBuckets keeps the acceptance tests fast: few vbuckets per
 // bucket, still more than any worker_count they use.
@@ -27,7 +37,7 @@ func newNode(t *testing.T, buckets ...string) (*nodetest.Node, *client) {
 	n := nodetest.NewNode(t, nodetest.Options{VBuckets: acceptanceVBuckets})
 	c := newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
 	for _, b := range buckets {
-		c.createBucket(b)
+		c.CreateBucket(b)
 	}
 	return n, c
 }
@@ -41,9 +51,24 @@ func clusterClients(t *testing.T, cl *nodetest.Cluster, buckets ...string) []*cl
 		clients[i] = newClient(t, n.URL(node.APIMgmt), n.URL(node.APIEventing), n.URL(node.APISyncGateway))
 	}
 	for _, b := range buckets {
-		clients[0].createBucket(b)
+		clients[0].CreateBucket(b)
 	}
 	return clients
+}
+
+// waitFailedOver waits until the cluster has failed lost over: the bucket
+// src's vbucket map, as every other running node's REST API reports it,
+// gives each vbucket to a node and none to lost.
+func waitFailedOver(t *testing.T, cl *nodetest.Cluster, clients []*client, lost *nodetest.Node, timeout time.Duration) {
+	t.Helper()
+	var among []*restclient.Client
+	for i, n := range cl.Nodes {
+		if n != lost && n.Running() {
+			among = append(among, clients[i].Client)
+		}
+	}
+	d := restclient.WaitFailedOver(t, timeout, "src", lost.Cfg.BindAddr, among...)
+	t.Logf("%s failed over %v after the wait began", lost.Cfg.NodeID, d.Round(10*time.Millisecond))
 }
 
 // binding is a bucket binding of a function definition.
@@ -92,32 +117,32 @@ func (s fnSpec) def() map[string]any {
 
 // deployNew creates the function, deploys it and waits until it is deployed.
 func (c *client) deployNew(s fnSpec) {
-	c.t.Helper()
+	c.TB.Helper()
 	c.createAndDeploy(s)
-	c.waitStatus(s.name, "deployed")
+	c.WaitStatus(s.name, "deployed")
 }
 
 // createAndDeploy creates the function and asks for its deploy, without
 // waiting for the outcome.
 func (c *client) createAndDeploy(s fnSpec) {
-	c.t.Helper()
-	c.createFunction(s.name, s.def())
-	c.lifecycle(s.name, "deploy")
+	c.TB.Helper()
+	c.CreateFunction(s.name, s.def())
+	c.Lifecycle(s.name, "deploy")
 }
 
 // getJSON GETs u, requires 200 and decodes the body into v, which must
 // be a pointer; it is zeroed first so that a reused map holds only the new
 // answer's keys.
 func (c *client) getJSON(u string, v any) {
-	c.t.Helper()
-	b := c.must(http.StatusOK, http.MethodGet, u, "", nil)
+	c.TB.Helper()
+	b := c.Must(http.StatusOK, http.MethodGet, u, "", nil)
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		c.t.Fatalf("getJSON needs a non-nil pointer, got %T", v)
+		c.TB.Fatalf("getJSON needs a non-nil pointer, got %T", v)
 	}
 	rv.Elem().SetZero()
 	if err := json.Unmarshal(b, v); err != nil {
-		c.t.Fatalf("GET %s: decode %s: %v", u, b, err)
+		c.TB.Fatalf("GET %s: decode %s: %v", u, b, err)
 	}
 }
 
@@ -135,14 +160,14 @@ type eventingError struct {
 // expectError sends a request to the eventing API and requires an error
 // answer with the given HTTP status and Couchbase error name.
 func (c *client) expectError(status int, name, method, u string, body []byte) eventingError {
-	c.t.Helper()
-	code, b := c.do(method, u, "application/json", body)
+	c.TB.Helper()
+	code, b := c.Do(method, u, "application/json", body)
 	var e eventingError
 	if err := json.Unmarshal(b, &e); err != nil {
-		c.t.Fatalf("%s %s: status %d, body %q is not an eventing error: %v", method, u, code, b, err)
+		c.TB.Fatalf("%s %s: status %d, body %q is not an eventing error: %v", method, u, code, b, err)
 	}
 	if code != status || e.Name != name {
-		c.t.Fatalf("%s %s: status %d name %q, want %d %s; body %s", method, u, code, e.Name, status, name, b)
+		c.TB.Fatalf("%s %s: status %d name %q, want %d %s; body %s", method, u, code, e.Name, status, name, b)
 	}
 	return e
 }
@@ -150,12 +175,12 @@ func (c *client) expectError(status int, name, method, u string, body []byte) ev
 // docMap returns the live documents of ks by id, decoded, without the
 // Sync Gateway special properties.
 func (c *client) docMap(ks string) map[string]map[string]any {
-	c.t.Helper()
+	c.TB.Helper()
 	out := map[string]map[string]any{}
-	for _, r := range c.allDocs(ks) {
+	for _, r := range c.AllDocs(ks) {
 		var d map[string]any
 		if err := json.Unmarshal(r.Doc, &d); err != nil {
-			c.t.Fatalf("%s doc %s: %v", ks, r.ID, err)
+			c.TB.Fatalf("%s doc %s: %v", ks, r.ID, err)
 		}
 		delete(d, "_id")
 		delete(d, "_rev")
@@ -166,24 +191,24 @@ func (c *client) docMap(ks string) map[string]map[string]any {
 
 // getDoc reads one document through Sync Gateway: status and decoded body.
 func (c *client) getDoc(ks, id string) (int, map[string]any) {
-	c.t.Helper()
-	code, b := c.do(http.MethodGet, c.syncgw+"/"+ks+"/"+url.PathEscape(id), "", nil)
+	c.TB.Helper()
+	code, b := c.Do(http.MethodGet, c.SyncGW+"/"+ks+"/"+url.PathEscape(id), "", nil)
 	var d map[string]any
 	if err := json.Unmarshal(b, &d); err != nil {
-		c.t.Fatalf("GET %s/%s: status %d, body %q: %v", ks, id, code, b, err)
+		c.TB.Fatalf("GET %s/%s: status %d, body %q: %v", ks, id, code, b, err)
 	}
 	return code, d
 }
 
 // functionStats returns /api/v1/stats/{name}.
 func (c *client) functionStats(name string, full bool) map[string]any {
-	c.t.Helper()
-	u := c.eventing + "/api/v1/stats/" + name
+	c.TB.Helper()
+	u := c.Eventing + "/api/v1/stats/" + name
 	if full {
 		u += "?type=full"
 	}
 	var m map[string]any
-	c.getJSON(u, &m)
+	c.GetJSON(u, &m)
 	return m
 }
 
@@ -211,15 +236,15 @@ func num(t testing.TB, m map[string]any, path ...string) float64 {
 // stat reads one counter of /api/v1/stats/{name}: group is
 // execution_stats, failure_stats or event_processing_stats.
 func (c *client) stat(name, group, key string) float64 {
-	c.t.Helper()
-	return num(c.t, c.functionStats(name, false), group, key)
+	c.TB.Helper()
+	return num(c.TB, c.functionStats(name, false), group, key)
 }
 
 // waitStat waits until a counter reaches want.
 func (c *client) waitStat(name, group, key string, want float64) {
-	c.t.Helper()
+	c.TB.Helper()
 	var got float64
-	waitFor(c.t, 30*time.Second, fmt.Sprintf("%s %s.%s = %v", name, group, key, want), func() bool {
+	waitFor(c.TB, 30*time.Second, fmt.Sprintf("%s %s.%s = %v", name, group, key, want), func() bool {
 		got = c.stat(name, group, key)
 		return got == want
 	})
@@ -245,15 +270,15 @@ func sumHistogram(t testing.TB, v any) float64 {
 
 // functionList returns the raw body of GET /api/v1/functions.
 func (c *client) functionList() []byte {
-	c.t.Helper()
-	return c.must(http.StatusOK, http.MethodGet, c.eventing+"/api/v1/functions", "", nil)
+	c.TB.Helper()
+	return c.Must(http.StatusOK, http.MethodGet, c.Eventing+"/api/v1/functions", "", nil)
 }
 
 // requireUnchanged fails if GET /api/v1/functions differs from before.
 func (c *client) requireUnchanged(before []byte, after string) {
-	c.t.Helper()
+	c.TB.Helper()
 	if now := c.functionList(); !bytes.Equal(now, before) {
-		c.t.Fatalf("GET /api/v1/functions changed after %s:\nbefore %s\nafter  %s", after, before, now)
+		c.TB.Fatalf("GET /api/v1/functions changed after %s:\nbefore %s\nafter  %s", after, before, now)
 	}
 }
 
@@ -265,12 +290,12 @@ const counterCode = `function OnUpdate(doc, meta) {
 
 // counts returns id → count of a counter function's destination.
 func (c *client) counts(ks string) map[string]int {
-	c.t.Helper()
+	c.TB.Helper()
 	out := map[string]int{}
 	for id, d := range c.docMap(ks) {
 		n, ok := d["count"].(float64)
 		if !ok {
-			c.t.Fatalf("%s doc %s has no count: %v", ks, id, d)
+			c.TB.Fatalf("%s doc %s has no count: %v", ks, id, d)
 		}
 		out[id] = int(n)
 	}
@@ -279,9 +304,9 @@ func (c *client) counts(ks string) map[string]int {
 
 // waitCounts waits until ks holds exactly the ids of want with their counts.
 func (c *client) waitCounts(ks string, want map[string]int) {
-	c.t.Helper()
+	c.TB.Helper()
 	var got map[string]int
-	waitFor(c.t, 60*time.Second, fmt.Sprintf("%s to hold %d counted docs", ks, len(want)), func() bool {
+	waitFor(c.TB, 60*time.Second, fmt.Sprintf("%s to hold %d counted docs", ks, len(want)), func() bool {
 		got = c.counts(ks)
 		return maps.Equal(got, want)
 	})
@@ -301,4 +326,40 @@ func expectCounts(into map[string]int, ds []map[string]any, count int) map[strin
 // sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// waitFor polls cond every 50ms until it holds, failing the test after
+// timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// holdsFor checks that cond stays true for d (used to show that nothing
+// happens while a function is paused).
+func holdsFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if !cond() {
+			t.Fatalf("%s stopped holding", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// docs returns the documents numbered from to to-1: id prefix and the
+// number in five digits, n the number, kind the prefix in upper case.
+func docs(prefix string, from, to int) []map[string]any {
+	out := make([]map[string]any, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, map[string]any{"_id": fmt.Sprintf("%s%05d", prefix, i), "n": i, "kind": strings.ToUpper(prefix)})
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -46,9 +45,9 @@ type functionInsight struct {
 
 // getInsight GETs /getInsight with the query.
 func (c *client) getInsight(query string) map[string]functionInsight {
-	c.t.Helper()
+	c.TB.Helper()
 	var out map[string]functionInsight
-	c.getJSON(c.eventing+"/getInsight"+query, &out)
+	c.GetJSON(c.Eventing+"/getInsight"+query, &out)
 	return out
 }
 
@@ -77,13 +76,13 @@ func checkInsight(t *testing.T, where string, fi functionInsight, throws int64) 
 // resetStatsCounters clears it; bad requests get the API's errors.
 func TestInsight_SingleNode(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
-	c.createFunction("insight", insightSpec())
-	c.createFunction("idle", fnSpec{name: "idle", code: "function OnUpdate(doc, meta) {}"}.def())
-	c.lifecycle("insight", "deploy")
-	c.waitStatus("insight", "deployed")
+	c.CreateFunction("insight", insightSpec())
+	c.CreateFunction("idle", fnSpec{name: "idle", code: "function OnUpdate(doc, meta) {}"}.def())
+	c.Lifecycle("insight", "deploy")
+	c.WaitStatus("insight", "deployed")
 
-	c.bulkDocs("src", docs("ok", 0, 5))
-	c.bulkDocs("src", docs("throw", 0, 3))
+	c.BulkDocs("src", docs("ok", 0, 5))
+	c.BulkDocs("src", docs("throw", 0, 3))
 	c.waitStat("insight", "execution_stats", "on_update_success", 5)
 	c.waitStat("insight", "execution_stats", "on_update_failure", 3)
 
@@ -104,9 +103,9 @@ func TestInsight_SingleNode(t *testing.T) {
 	}
 
 	// Bad requests change nothing.
-	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.eventing+"/getInsight?name=nosuch", nil)
-	c.expectError(http.StatusMethodNotAllowed, "ERR_METHOD_NOT_ALLOWED", http.MethodPost, c.eventing+"/getInsight?name=insight", nil)
-	c.expectError(http.StatusBadRequest, "ERR_INVALID_REQUEST", http.MethodGet, c.eventing+"/getInsight?aggregate=sometimes", nil)
+	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.Eventing+"/getInsight?name=nosuch", nil)
+	c.expectError(http.StatusMethodNotAllowed, "ERR_METHOD_NOT_ALLOWED", http.MethodPost, c.Eventing+"/getInsight?name=insight", nil)
+	c.expectError(http.StatusBadRequest, "ERR_INVALID_REQUEST", http.MethodGet, c.Eventing+"/getInsight?aggregate=sometimes", nil)
 	checkInsight(t, "after bad requests", c.getInsight("?name=insight")["insight"], 3)
 
 	// resetStatsCounters clears the insight with the counters.
@@ -114,7 +113,7 @@ func TestInsight_SingleNode(t *testing.T) {
 	if l := c.getInsight("?name=insight")["insight"].Lines; len(l) != 0 {
 		t.Fatalf("after reset: lines = %+v", l)
 	}
-	c.bulkDocs("src", docs("throw", 10, 11))
+	c.BulkDocs("src", docs("throw", 10, 11))
 	c.waitStat("insight", "execution_stats", "on_update_failure", 1)
 	if l := c.getInsight("?name=insight")["insight"].Lines; l["4"].ErrorCount != 1 || l["4"].ErrorMsg != "Error: bad throw00010" || l["2"].LastLog != `"seen" "throw00010" ` {
 		t.Fatalf("after reset and one more throw: lines = %+v", l)
@@ -127,24 +126,16 @@ func TestInsight_SingleNode(t *testing.T) {
 func TestInsight_ClusterAggregate(t *testing.T) {
 	cl := nodetest.NewCluster(t, 3, nodetest.Options{VBuckets: acceptanceVBuckets})
 	clients := clusterClients(t, cl, "src", "meta", "dst")
-	clients[0].createFunction("insight", insightSpec())
-	clients[1].lifecycle("insight", "deploy")
+	clients[0].CreateFunction("insight", insightSpec())
+	clients[1].Lifecycle("insight", "deploy")
 	waitFor(t, 60*time.Second, "insight deployed on 3 nodes", func() bool {
-		var st struct {
-			App struct {
-				CompositeStatus  string `json:"composite_status"`
-				NumDeployedNodes int    `json:"num_deployed_nodes"`
-			} `json:"app"`
-			NumEventingNodes int `json:"num_eventing_nodes"`
-		}
-		b := clients[2].must(http.StatusOK, http.MethodGet, clients[2].eventing+"/api/v1/status/insight", "", nil)
-		return json.Unmarshal(b, &st) == nil && st.App.CompositeStatus == "deployed" &&
-			st.App.NumDeployedNodes == 3 && st.NumEventingNodes == 3
+		st := clients[2].Status("insight")
+		return st.App.CompositeStatus == "deployed" && st.App.NumDeployedNodes == 3 && st.NumEventingNodes == 3
 	})
 
 	const oks, throws = 20, 12
-	clients[0].bulkDocs("src", docs("ok", 0, oks))
-	clients[1].bulkDocs("src", docs("throw", 0, throws))
+	clients[0].BulkDocs("src", docs("ok", 0, oks))
+	clients[1].BulkDocs("src", docs("throw", 0, throws))
 	clients[2].waitStat("insight", "execution_stats", "on_update_success", oks)
 	clients[2].waitStat("insight", "execution_stats", "on_update_failure", throws)
 

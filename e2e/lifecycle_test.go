@@ -22,7 +22,7 @@ const copyCode = `function OnUpdate(doc, meta) {
 func TestStreamBoundary_FromNowAndEverything(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dnow", "dall")
 	before := docs("before", 0, 40)
-	revs := c.bulkDocs("src", before)
+	revs := c.BulkDocs("src", before)
 
 	c.deployNew(fnSpec{name: "fromnow", code: copyCode,
 		bindings: []binding{{"dst", "dnow", "rw"}}, settings: map[string]any{"dcp_stream_boundary": "from_now"}})
@@ -30,15 +30,15 @@ func TestStreamBoundary_FromNowAndEverything(t *testing.T) {
 		bindings: []binding{{"dst", "dall", "rw"}}, settings: map[string]any{"dcp_stream_boundary": "everything"}})
 
 	after := docs("after", 0, 30)
-	c.bulkDocs("src", after)
+	c.BulkDocs("src", after)
 	// A new version of a document written before the deploy is a mutation
 	// after it: from_now handles it.
-	c.bulkDocs("src", []map[string]any{{"_id": "before00007", "_rev": revs["before00007"], "n": 1007, "kind": "UPDATED"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "before00007", "_rev": revs["before00007"], "n": 1007, "kind": "UPDATED"}})
 
 	waitCount(t, c, "dall", 70)
 	waitCount(t, c, "dnow", 31)
 	holdsFor(t, 500*time.Millisecond, "from_now function handles only later writes", func() bool {
-		return len(c.allDocs("dnow")) == 31
+		return len(c.AllDocs("dnow")) == 31
 	})
 	for id, d := range c.docMap("dnow") {
 		switch {
@@ -65,19 +65,19 @@ func TestStreamBoundary_FromNowAndEverything(t *testing.T) {
 	var st struct {
 		DCPFeedBoundary string `json:"dcp_feed_boundary"`
 	}
-	c.getJSON(c.eventing+"/api/v1/stats/fromnow", &st)
+	c.GetJSON(c.Eventing+"/api/v1/stats/fromnow", &st)
 	if st.DCPFeedBoundary != "from_now" {
 		t.Fatalf("stats dcp_feed_boundary %q, want from_now", st.DCPFeedBoundary)
 	}
 
 	// A redeployed from_now function starts at the new deployment: what
 	// was written while it was undeployed is skipped.
-	c.lifecycle("fromnow", "undeploy")
-	c.waitStatus("fromnow", "undeployed")
-	c.bulkDocs("src", docs("gap", 0, 10))
-	c.lifecycle("fromnow", "deploy")
-	c.waitStatus("fromnow", "deployed")
-	c.bulkDocs("src", docs("later", 0, 5))
+	c.Lifecycle("fromnow", "undeploy")
+	c.WaitStatus("fromnow", "undeployed")
+	c.BulkDocs("src", docs("gap", 0, 10))
+	c.Lifecycle("fromnow", "deploy")
+	c.WaitStatus("fromnow", "deployed")
+	c.BulkDocs("src", docs("later", 0, 5))
 	waitCount(t, c, "dnow", 36)
 	waitCount(t, c, "dall", 85)
 	for id := range c.docMap("dnow") {
@@ -94,7 +94,7 @@ func TestStreamBoundary_FromNowAndEverything(t *testing.T) {
 func TestUndeploy_DropsCheckpointsAndAllowsDelete(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	first := docs("doc", 0, 60)
-	c.bulkDocs("src", first)
+	c.BulkDocs("src", first)
 	c.deployNew(fnSpec{name: "counter", code: counterCode, bindings: []binding{{"dst", "dst", "rw"}}})
 	want := expectCounts(nil, first, 1)
 	c.waitCounts("dst", want)
@@ -102,41 +102,41 @@ func TestUndeploy_DropsCheckpointsAndAllowsDelete(t *testing.T) {
 	// Deleting a deployed function fails with ERR_APP_NOT_UNDEPLOYED and
 	// changes nothing: the definition, the status and the processing.
 	list := c.functionList()
-	c.expectError(http.StatusUnprocessableEntity, "ERR_APP_NOT_UNDEPLOYED", http.MethodDelete, c.eventing+"/api/v1/functions/counter", nil)
+	c.expectError(http.StatusUnprocessableEntity, "ERR_APP_NOT_UNDEPLOYED", http.MethodDelete, c.Eventing+"/api/v1/functions/counter", nil)
 	c.requireUnchanged(list, "a refused delete")
-	if s := c.compositeStatus("counter"); s != "deployed" {
+	if s := c.CompositeStatus("counter"); s != "deployed" {
 		t.Fatalf("after a refused delete the function is %s, want deployed", s)
 	}
 	one := docs("one", 0, 1)
-	c.bulkDocs("src", one)
+	c.BulkDocs("src", one)
 	want = expectCounts(want, one, 1)
 	c.waitCounts("dst", want)
 
-	c.lifecycle("counter", "undeploy")
-	if s := c.compositeStatus("counter"); s != "undeploying" && s != "undeployed" {
+	c.Lifecycle("counter", "undeploy")
+	if s := c.CompositeStatus("counter"); s != "undeploying" && s != "undeployed" {
 		t.Fatalf("right after undeploy the function is %s, want undeploying or undeployed", s)
 	}
-	c.waitStatus("counter", "undeployed")
+	c.WaitStatus("counter", "undeployed")
 	var settings struct {
 		DeploymentStatus bool `json:"deployment_status"`
 		ProcessingStatus bool `json:"processing_status"`
 	}
-	c.getJSON(c.eventing+"/api/v1/functions/counter/settings", &settings)
+	c.GetJSON(c.Eventing+"/api/v1/functions/counter/settings", &settings)
 	if settings.DeploymentStatus || settings.ProcessingStatus {
 		t.Fatalf("undeployed function has settings %+v, want both false", settings)
 	}
 
 	// Writes while undeployed are not handled.
 	late := docs("late", 0, 10)
-	c.bulkDocs("src", late)
+	c.BulkDocs("src", late)
 	holdsFor(t, 500*time.Millisecond, "no processing while undeployed", func() bool {
-		return len(c.allDocs("dst")) == 61
+		return len(c.AllDocs("dst")) == 61
 	})
 
 	// Redeploying with "everything" starts from scratch: every source
 	// document is handled once more.
-	c.lifecycle("counter", "deploy")
-	c.waitStatus("counter", "deployed")
+	c.Lifecycle("counter", "deploy")
+	c.WaitStatus("counter", "deployed")
 	want = expectCounts(want, first, 2)
 	want = expectCounts(want, one, 2)
 	want = expectCounts(want, late, 1)
@@ -147,28 +147,28 @@ func TestUndeploy_DropsCheckpointsAndAllowsDelete(t *testing.T) {
 	})
 
 	// Deploying a deployed function is refused.
-	c.expectError(http.StatusUnprocessableEntity, "ERR_APP_ALREADY_DEPLOYED", http.MethodPost, c.eventing+"/api/v1/functions/counter/deploy", nil)
+	c.expectError(http.StatusUnprocessableEntity, "ERR_APP_ALREADY_DEPLOYED", http.MethodPost, c.Eventing+"/api/v1/functions/counter/deploy", nil)
 
 	// A paused function cannot be deleted either; it can be undeployed.
-	c.lifecycle("counter", "pause")
-	c.waitStatus("counter", "paused")
+	c.Lifecycle("counter", "pause")
+	c.WaitStatus("counter", "paused")
 	list = c.functionList()
-	c.expectError(http.StatusUnprocessableEntity, "ERR_APP_NOT_UNDEPLOYED", http.MethodDelete, c.eventing+"/api/v1/functions/counter", nil)
+	c.expectError(http.StatusUnprocessableEntity, "ERR_APP_NOT_UNDEPLOYED", http.MethodDelete, c.Eventing+"/api/v1/functions/counter", nil)
 	c.requireUnchanged(list, "a refused delete of a paused function")
-	c.lifecycle("counter", "undeploy")
-	c.waitStatus("counter", "undeployed")
-	c.must(http.StatusOK, http.MethodDelete, c.eventing+"/api/v1/functions/counter", "", nil)
-	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.eventing+"/api/v1/functions/counter", nil)
-	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.eventing+"/api/v1/status/counter", nil)
+	c.Lifecycle("counter", "undeploy")
+	c.WaitStatus("counter", "undeployed")
+	c.Must(http.StatusOK, http.MethodDelete, c.Eventing+"/api/v1/functions/counter", "", nil)
+	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.Eventing+"/api/v1/functions/counter", nil)
+	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.Eventing+"/api/v1/status/counter", nil)
 	if l := c.functionList(); !bytes.Equal(bytes.TrimSpace(l), []byte("[]")) {
 		t.Fatalf("function list after delete: %s", l)
 	}
 	// The source documents are untouched by all of this.
-	if n := len(c.allDocs("src")); n != 71 {
+	if n := len(c.AllDocs("src")); n != 71 {
 		t.Fatalf("src holds %d docs, want 71", n)
 	}
 	var all []map[string]any
-	c.getJSON(c.eventing+"/api/v1/stats", &all)
+	c.GetJSON(c.Eventing+"/api/v1/stats", &all)
 	if len(all) != 0 {
 		t.Fatalf("/api/v1/stats lists %d functions after the delete", len(all))
 	}
@@ -197,46 +197,46 @@ func TestRestart_KeepsLifecycleState(t *testing.T) {
 		c.deployNew(fnSpec{name: f.name, code: counterCode, bindings: []binding{{"dst", f.dst, "rw"}}})
 	}
 	first := docs("first", 0, 30)
-	c.bulkDocs("src", first)
+	c.BulkDocs("src", first)
 	want := expectCounts(nil, first, 1)
 	for _, ks := range []string{"dpaused", "dundeployed", "ddeployed"} {
 		c.waitCounts(ks, want)
 	}
-	c.lifecycle("paused", "pause")
-	c.lifecycle("undeployed", "undeploy")
-	c.waitStatus("paused", "paused")
-	c.waitStatus("undeployed", "undeployed")
+	c.Lifecycle("paused", "pause")
+	c.Lifecycle("undeployed", "undeploy")
+	c.WaitStatus("paused", "paused")
+	c.WaitStatus("undeployed", "undeployed")
 	whilePaused := docs("paused", 0, 10)
-	c.bulkDocs("src", whilePaused)
+	c.BulkDocs("src", whilePaused)
 	want = expectCounts(want, whilePaused, 1)
 	c.waitCounts("ddeployed", want)
 
 	n.Restart()
 
 	for name, st := range map[string]string{"paused": "paused", "undeployed": "undeployed", "deployed": "deployed"} {
-		if got := c.compositeStatus(name); got != st {
+		if got := c.CompositeStatus(name); got != st {
 			t.Fatalf("after restart %s is %s, want %s", name, got, st)
 		}
 	}
 	second := docs("second", 0, 20)
-	c.bulkDocs("src", second)
+	c.BulkDocs("src", second)
 	all := expectCounts(maps.Clone(want), second, 1)
 	c.waitCounts("ddeployed", all)
 	holdsFor(t, 500*time.Millisecond, "paused and undeployed functions stay idle after restart", func() bool {
-		return len(c.allDocs("dpaused")) == 30 && len(c.allDocs("dundeployed")) == 30 &&
-			c.compositeStatus("paused") == "paused" && c.compositeStatus("undeployed") == "undeployed"
+		return len(c.AllDocs("dpaused")) == 30 && len(c.AllDocs("dundeployed")) == 30 &&
+			c.CompositeStatus("paused") == "paused" && c.CompositeStatus("undeployed") == "undeployed"
 	})
 
 	// Resuming continues from the checkpoints taken before the restart:
 	// the documents written while paused (before and after the restart)
 	// are handled, once, and nothing else.
-	c.lifecycle("paused", "resume")
-	c.waitStatus("paused", "deployed")
+	c.Lifecycle("paused", "resume")
+	c.WaitStatus("paused", "deployed")
 	c.waitCounts("dpaused", all)
 	holdsFor(t, 500*time.Millisecond, "nothing handled twice", func() bool {
 		return maps.Equal(c.counts("dpaused"), all) && maps.Equal(c.counts("ddeployed"), all)
 	})
-	if got := c.compositeStatus("undeployed"); got != "undeployed" {
+	if got := c.CompositeStatus("undeployed"); got != "undeployed" {
 		t.Fatalf("undeployed function is %s", got)
 	}
 }
@@ -249,12 +249,12 @@ func TestUndeploy_InterruptsRunningHandler(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	c.deployNew(fnSpec{name: "stuck", code: statsCode, bindings: []binding{{"dst", "dst", "rw"}},
 		settings: map[string]any{"execution_timeout": 60, "worker_count": 1}})
-	c.bulkDocs("src", docs("loop", 0, 1))
+	c.BulkDocs("src", docs("loop", 0, 1))
 	c.waitStat("stuck", "event_processing_stats", "dcp_mutation_sent_to_worker", 1)
 
 	start := time.Now()
-	c.lifecycle("stuck", "undeploy")
-	c.waitStatus("stuck", "undeployed")
+	c.Lifecycle("stuck", "undeploy")
+	c.WaitStatus("stuck", "undeployed")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("undeploy took %v: it waited for the stuck handler", d)
 	}
@@ -265,7 +265,7 @@ func TestUndeploy_InterruptsRunningHandler(t *testing.T) {
 			CompositeStatus  string `json:"composite_status"`
 		} `json:"apps"`
 	}
-	c.getJSON(c.eventing+"/api/v1/status", &st)
+	c.GetJSON(c.Eventing+"/api/v1/status", &st)
 	if len(st.Apps) != 1 || st.Apps[0].NumDeployedNodes != 0 || st.Apps[0].CompositeStatus != "undeployed" {
 		t.Fatalf("status after undeploy: %+v", st)
 	}
@@ -274,8 +274,8 @@ func TestUndeploy_InterruptsRunningHandler(t *testing.T) {
 		t.Fatalf("timeout_count = %v after an undeploy interrupted the handler", got)
 	}
 	// The other documents are not handled while undeployed.
-	c.bulkDocs("src", docs("ok", 0, 3))
-	holdsFor(t, 300*time.Millisecond, "no handling after undeploy", func() bool { return len(c.allDocs("dst")) == 0 })
+	c.BulkDocs("src", docs("ok", 0, 3))
+	holdsFor(t, 300*time.Millisecond, "no handling after undeploy", func() bool { return len(c.AllDocs("dst")) == 0 })
 }
 
 // TestRestart_MidBacklog: pausing, and restarting the node, while a
@@ -288,17 +288,17 @@ func TestRestart_MidBacklog(t *testing.T) {
 	var all []map[string]any
 	for i := range 3 {
 		batch := docs(fmt.Sprintf("b%d-", i), 0, 500)
-		c.bulkDocs("src", batch)
+		c.BulkDocs("src", batch)
 		all = append(all, batch...)
 	}
-	c.lifecycle("counter", "pause")
-	c.waitStatus("counter", "paused")
-	c.lifecycle("counter", "resume")
+	c.Lifecycle("counter", "pause")
+	c.WaitStatus("counter", "paused")
+	c.Lifecycle("counter", "resume")
 	more := docs("more", 0, 500)
-	c.bulkDocs("src", more)
+	c.BulkDocs("src", more)
 	all = append(all, more...)
 	n.Restart()
-	c.waitStatus("counter", "deployed")
+	c.WaitStatus("counter", "deployed")
 	want := expectCounts(nil, all, 1)
 	c.waitCounts("dst", want)
 	holdsFor(t, 500*time.Millisecond, "each document handled once", func() bool {

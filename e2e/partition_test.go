@@ -1,15 +1,16 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -27,17 +28,17 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 	def := copierDefinition()
 	def["appname"] = "counter"
 	def["appcode"] = countingCode
-	clients[0].createFunction("counter", def)
-	clients[1].lifecycle("counter", "deploy")
+	clients[0].CreateFunction("counter", def)
+	clients[1].Lifecycle("counter", "deploy")
 	for _, c := range clients {
-		c.waitStatus("counter", "deployed")
+		c.WaitStatus("counter", "deployed")
 	}
 	acked := make(map[string]bool)
-	for id := range clients[2].bulkDocs("src", docs("pre", 0, 100)) {
+	for id := range clients[2].BulkDocs("src", docs("pre", 0, 100)) {
 		acked[id] = true
 	}
 	waitFor(t, 20*time.Second, "the first documents to be handled", func() bool {
-		return len(clients[0].allDocs("dst")) == 100
+		return len(clients[0].AllDocs("dst")) == 100
 	})
 
 	old := slices.Index(cl.Nodes, cl.Leader())
@@ -61,8 +62,8 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 	isoWG.Add(1)
 	go func() {
 		defer isoWG.Done()
-		hc := &http.Client{Timeout: 4 * time.Second}
-		isoIDs, isoErr = postDocs(hc, cl.Nodes[old].URL(node.APISyncGateway), isoDocs)
+		iso := syncGWWriter(cl.Nodes[old].URL(node.APISyncGateway), 4*time.Second)
+		isoIDs, isoErr = iso.WriteBatch(context.Background(), "src", isoDocs)
 	}()
 
 	// The majority elects a new leader and keeps acknowledging writes.
@@ -86,7 +87,10 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		hc := &http.Client{Timeout: 10 * time.Second}
+		writers := []*restclient.Client{
+			syncGWWriter(cl.Nodes[majority[0]].URL(node.APISyncGateway), 10*time.Second),
+			syncGWWriter(cl.Nodes[majority[1]].URL(node.APISyncGateway), 10*time.Second),
+		}
 		for from := 0; ; from += 25 {
 			select {
 			case <-stop:
@@ -94,7 +98,7 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 			default:
 			}
 			target := cl.Nodes[majority[(from/25)%2]]
-			ids, err := postDocs(hc, target.URL(node.APISyncGateway), docs("maj", from, from+25))
+			ids, err := writers[(from/25)%2].WriteBatch(context.Background(), "src", docs("maj", from, from+25))
 			mu.Lock()
 			if err != nil {
 				werr = fmt.Errorf("write of maj%05d.. to %s on the majority side: %w", from, target.ID(), err)
@@ -110,14 +114,7 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 		}
 	}()
 	// The majority fails the isolated node over: it owns no vbucket.
-	waitFor(t, 15*time.Second, "the isolated node to lose its vbuckets", func() bool {
-		for _, o := range cl.Nodes[majority[0]].Store().VBMap().Owners {
-			if o == oldID {
-				return false
-			}
-		}
-		return true
-	})
+	waitFailedOver(t, cl, clients, cl.Nodes[old], 15*time.Second)
 	close(stop)
 	wg.Wait()
 	if werr != nil {
@@ -137,7 +134,7 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 
 	// Acknowledged means committed by a majority: the majority holds it.
 	if isoErr == nil {
-		if got := countPrefix(clients[majority[0]].allDocs("src"), "iso"); got != len(isoDocs) {
+		if got := countPrefix(clients[majority[0]].AllDocs("src"), "iso"); got != len(isoDocs) {
 			t.Fatalf("the isolated node acknowledged %d documents the majority does not hold (it holds %d)", len(isoDocs), got)
 		}
 	}
@@ -159,12 +156,12 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 	var src map[string]bool
 	waitFor(t, 20*time.Second, "dst to hold every acknowledged document on every node", func() bool {
 		src = make(map[string]bool)
-		for _, r := range clients[majority[0]].allDocs("src") {
+		for _, r := range clients[majority[0]].AllDocs("src") {
 			src[r.ID] = true
 		}
-		var first []row
+		var first []restclient.Row
 		for i, c := range clients {
-			rows := c.allDocs("dst")
+			rows := c.AllDocs("dst")
 			if len(rows) != len(src) {
 				return false
 			}
@@ -181,7 +178,7 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 			t.Fatalf("acknowledged document %s is missing from src", id)
 		}
 	}
-	for _, r := range clients[old].allDocs("dst") {
+	for _, r := range clients[old].AllDocs("dst") {
 		var d struct {
 			N int `json:"n"`
 		}
@@ -193,23 +190,23 @@ func TestPartition_LeaderIsolated(t *testing.T) {
 		}
 	}
 	// The isolated node caught up: it holds every source document too.
-	if got := len(clients[old].allDocs("src")); got != len(src) {
+	if got := len(clients[old].AllDocs("src")); got != len(src) {
 		t.Fatalf("the healed node holds %d source documents, the majority %d", got, len(src))
 	}
 	t.Logf("%d documents acknowledged, %d in src; %d majority batches", len(acked), len(src), batches)
 
 	// Writes through the healed node work again.
-	for id := range clients[old].bulkDocs("src", docs("after", 0, 20)) {
+	for id := range clients[old].BulkDocs("src", docs("after", 0, 20)) {
 		acked[id] = true
 	}
 	waitFor(t, 20*time.Second, "documents written after the heal to be handled", func() bool {
-		return len(clients[majority[1]].allDocs("dst")) == len(src)+20
+		return len(clients[majority[1]].AllDocs("dst")) == len(src)+20
 	})
 }
 
 // sameRows reports whether two _all_docs listings hold the same documents
 // with the same bodies.
-func sameRows(a, b []row) bool {
+func sameRows(a, b []restclient.Row) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -226,7 +223,7 @@ func sameRows(a, b []row) bool {
 }
 
 // countPrefix counts the rows whose id starts with prefix.
-func countPrefix(rows []row, prefix string) int {
+func countPrefix(rows []restclient.Row, prefix string) int {
 	k := 0
 	for _, r := range rows {
 		if strings.HasPrefix(r.ID, prefix) {

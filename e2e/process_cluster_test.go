@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -76,7 +77,7 @@ func TestCluster_Processes(t *testing.T) {
 	for i, p := range procs {
 		p.start()
 		clients[i] = newClient(t, p.mgmt, p.ev, p.sg)
-		clients[i].http.Timeout = 10 * time.Second
+		clients[i].HTTP.Timeout = 10 * time.Second
 	}
 	waitFor(t, 60*time.Second, "three healthy nodes on every node", func() bool {
 		for _, c := range clients {
@@ -87,21 +88,15 @@ func TestCluster_Processes(t *testing.T) {
 		return true
 	})
 	for _, b := range []string{"src", "dst", "meta"} {
-		clients[0].createBucket(b)
+		clients[0].CreateBucket(b)
 	}
 	def := copierDefinition()
 	def["appname"] = "counter"
 	def["appcode"] = countingCode
-	clients[0].createFunction("counter", def)
-	clients[1].lifecycle("counter", "deploy")
-	clients[2].waitStatus("counter", "deployed")
-	var st struct {
-		App struct {
-			NumDeployedNodes int `json:"num_deployed_nodes"`
-		} `json:"app"`
-	}
-	_ = json.Unmarshal(clients[0].must(http.StatusOK, "GET", clients[0].eventing+"/api/v1/status/counter", "", nil), &st)
-	if st.App.NumDeployedNodes != 3 {
+	clients[0].CreateFunction("counter", def)
+	clients[1].Lifecycle("counter", "deploy")
+	clients[2].WaitStatus("counter", "deployed")
+	if st := clients[0].Status("counter"); st.App.NumDeployedNodes != 3 {
 		t.Fatalf("num_deployed_nodes %d, want 3", st.App.NumDeployedNodes)
 	}
 
@@ -135,8 +130,8 @@ func TestCluster_Processes(t *testing.T) {
 	procs[l].kill()
 	acked := load.wait(t)
 	live := clients[(l+1)%3]
-	waitFor(t, 120*time.Second, "dst to hold every document", func() bool { return len(live.allDocs("dst")) == total })
-	for _, r := range live.allDocs("dst") {
+	waitFor(t, 120*time.Second, "dst to hold every document", func() bool { return len(live.AllDocs("dst")) == total })
+	for _, r := range live.AllDocs("dst") {
 		var d struct {
 			N int `json:"n"`
 		}
@@ -144,7 +139,7 @@ func TestCluster_Processes(t *testing.T) {
 			t.Fatalf("dst %s: handled %d times (acked %v, %v), want exactly once", r.ID, d.N, acked[r.ID], err)
 		}
 	}
-	code, text := live.do("GET", live.eventing+"/getAppLog?appName=counter&aggregate=true&size=8192", "", nil)
+	code, text := live.Do("GET", live.Eventing+"/getAppLog?appName=counter&aggregate=true&size=8192", "", nil)
 	if code != http.StatusOK || !strings.Contains(string(text), `"handled"`) {
 		t.Fatalf("aggregated app log: %d %.200q", code, text)
 	}
@@ -156,7 +151,7 @@ func TestCluster_Processes(t *testing.T) {
 		return n == 3
 	})
 	waitFor(t, 60*time.Second, "the restarted node to own vbuckets", func() bool {
-		code, b := live.do("GET", live.mgmt+"/pools/default/b/src", "", nil)
+		code, b := live.Do("GET", live.Mgmt+"/pools/default/b/src", "", nil)
 		if code != http.StatusOK {
 			return false
 		}
@@ -187,26 +182,11 @@ func TestCluster_Processes(t *testing.T) {
 // probeSafe asks a node for its healthy-node count and leader, treating a
 // node that does not answer as (0, "").
 func probeSafe(c *client) (n int, leader string) {
-	req, _ := http.NewRequest("GET", c.mgmt+"/pools/default", nil)
-	req.SetBasicAuth("Administrator", "password")
-	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	p, err := c.Client.Pool(ctx)
 	if err != nil {
 		return 0, ""
 	}
-	defer resp.Body.Close()
-	var pool struct {
-		RaftLeader string `json:"raftLeader"`
-		Nodes      []struct {
-			Status string `json:"status"`
-		} `json:"nodes"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&pool) != nil {
-		return 0, ""
-	}
-	for _, nd := range pool.Nodes {
-		if nd.Status == "healthy" {
-			n++
-		}
-	}
-	return n, pool.RaftLeader
+	return p.Healthy(), p.RaftLeader
 }

@@ -3,9 +3,9 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node/nodetest"
 )
 
@@ -55,15 +56,10 @@ func (p *proc) start() {
 	}
 	p.done = make(chan error, 1)
 	go func() { p.done <- p.cmd.Wait() }()
+	mgmt := restclient.New(p.url(0), "", "")
 	waitFor(p.t, 30*time.Second, "eventide to answer", func() bool {
-		req, _ := http.NewRequest("GET", p.url(0)+"/pools/default", nil)
-		req.SetBasicAuth("Administrator", "password")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		_, err := mgmt.Pool(context.Background())
+		return err == nil
 	})
 }
 

@@ -20,12 +20,12 @@ func TestRobust_TooLargeInvocationFailsWithoutStalling(t *testing.T) {
   }
   dst[meta.id] = {ok: true};
 }`, bindings: []binding{{"dst", "dst", "rw"}}, settings: map[string]any{"worker_count": 1}})
-	c.bulkDocs("src", []map[string]any{{"_id": "a"}, {"_id": "huge", "big": true}, {"_id": "b"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "a"}, {"_id": "huge", "big": true}, {"_id": "b"}})
 	waitFor(t, 60*time.Second, "the events batched with the too-large one", func() bool {
 		m := c.docMap("dst")
 		return m["a"] != nil && m["b"] != nil
 	})
-	c.bulkDocs("src", []map[string]any{{"_id": "later"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "later"}})
 	waitFor(t, 30*time.Second, "a later mutation", func() bool { return c.docMap("dst")["later"] != nil })
 	if m := c.docMap("dst"); len(m) != 3 {
 		t.Fatalf("dst holds %d documents, want a, b and later only", len(m))
@@ -60,13 +60,13 @@ func TestRobust_MemoryBudgetStopsARunawayInvocation(t *testing.T) {
 	var def struct {
 		Settings map[string]any `json:"settings"`
 	}
-	c.getJSON(c.eventing+"/api/v1/functions/bomb", &def)
+	c.GetJSON(c.Eventing+"/api/v1/functions/bomb", &def)
 	if def.Settings["memory_budget_mb"] != float64(32) {
 		t.Fatalf("settings.memory_budget_mb = %v, want 32", def.Settings["memory_budget_mb"])
 	}
-	c.bulkDocs("src", []map[string]any{{"_id": "boom", "bomb": true}})
+	c.BulkDocs("src", []map[string]any{{"_id": "boom", "bomb": true}})
 	c.waitStat("bomb", "failure_stats", "memory_budget_exceeded_count", 1)
-	c.bulkDocs("src", []map[string]any{{"_id": "after"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "after"}})
 	waitFor(t, 30*time.Second, "a mutation after the overrun", func() bool { return c.docMap("dst")["after"] != nil })
 	if got := c.stat("bomb", "failure_stats", "timeout_count"); got != 0 {
 		t.Errorf("timeout_count = %v: the execution timeout, not the budget, stopped it", got)

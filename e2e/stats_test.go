@@ -39,16 +39,16 @@ func TestStats_CountEventsThroughREST(t *testing.T) {
 
 	// The looping documents come first: the only worker must time them out
 	// and carry on with the rest.
-	c.bulkDocs("src", docs("loop", 0, 2))
-	c.bulkDocs("src", docs("throw", 0, 3))
-	revs := c.bulkDocs("src", docs("ok", 0, 20))
+	c.BulkDocs("src", docs("loop", 0, 2))
+	c.BulkDocs("src", docs("throw", 0, 3))
+	revs := c.BulkDocs("src", docs("ok", 0, 20))
 	waitCount(t, c, "dst", 20)
 	var deletes []map[string]any
 	for i := range 5 {
 		id := fmt.Sprintf("ok%05d", i)
 		deletes = append(deletes, map[string]any{"_id": id, "_rev": revs[id], "_deleted": true})
 	}
-	c.bulkDocs("src", deletes)
+	c.BulkDocs("src", deletes)
 	waitCount(t, c, "dst", 15)
 	c.waitStat("stats", "execution_stats", "on_delete_success", 5)
 
@@ -67,7 +67,7 @@ func TestStats_CountEventsThroughREST(t *testing.T) {
 
 	// /api/v1/stats lists the function.
 	var all []map[string]any
-	c.getJSON(c.eventing+"/api/v1/stats", &all)
+	c.GetJSON(c.Eventing+"/api/v1/stats", &all)
 	var mine map[string]any
 	for _, s := range all {
 		if s["function_name"] == "stats" {
@@ -103,20 +103,20 @@ func TestStats_CountEventsThroughREST(t *testing.T) {
 	}
 
 	var exec, failure, latency map[string]any
-	c.getJSON(c.eventing+"/getExecutionStats?name=stats", &exec)
+	c.GetJSON(c.Eventing+"/getExecutionStats?name=stats", &exec)
 	checkExec("/getExecutionStats", exec, want)
-	c.getJSON(c.eventing+"/getFailureStats?name=stats", &failure)
+	c.GetJSON(c.Eventing+"/getFailureStats?name=stats", &failure)
 	if got := num(t, failure, "timeout_count"); got != 2 {
 		t.Fatalf("/getFailureStats: timeout_count = %v, want 2", got)
 	}
-	c.getJSON(c.eventing+"/getLatencyStats?name=stats", &latency)
+	c.GetJSON(c.Eventing+"/getLatencyStats?name=stats", &latency)
 	if got := sumHistogram(t, latency); got != 30 {
 		t.Fatalf("/getLatencyStats counts %v events, want 30", got)
 	}
-	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.eventing+"/getExecutionStats?name=nosuch", nil)
+	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.Eventing+"/getExecutionStats?name=nosuch", nil)
 
 	// The failures are in the application log.
-	logText := string(c.must(http.StatusOK, http.MethodGet, c.eventing+"/getAppLog?appName=stats&size=65536", "", nil))
+	logText := string(c.Must(http.StatusOK, http.MethodGet, c.Eventing+"/getAppLog?appName=stats&size=65536", "", nil))
 	for _, s := range []string{"boom throw00000", "boom throw00002", `"loop00000"`, `"loop00001"`} {
 		if !strings.Contains(logText, s) {
 			t.Fatalf("application log lacks %q:\n%s", s, logText)
@@ -127,15 +127,15 @@ func TestStats_CountEventsThroughREST(t *testing.T) {
 	}
 
 	// Reset zeroes every counter; counting goes on afterwards.
-	c.must(http.StatusOK, http.MethodGet, c.eventing+"/resetStatsCounters?appName=stats", "", nil)
+	c.Must(http.StatusOK, http.MethodGet, c.Eventing+"/resetStatsCounters?appName=stats", "", nil)
 	zero := map[string]float64{"on_update_success": 0, "on_update_failure": 0, "on_delete_success": 0}
-	c.getJSON(c.eventing+"/getExecutionStats?name=stats", &exec)
+	c.GetJSON(c.Eventing+"/getExecutionStats?name=stats", &exec)
 	checkExec("after reset /getExecutionStats", exec, zero)
-	c.getJSON(c.eventing+"/getFailureStats?name=stats", &failure)
+	c.GetJSON(c.Eventing+"/getFailureStats?name=stats", &failure)
 	if got := num(t, failure, "timeout_count"); got != 0 {
 		t.Fatalf("after reset timeout_count = %v", got)
 	}
-	c.getJSON(c.eventing+"/getLatencyStats?name=stats", &latency)
+	c.GetJSON(c.Eventing+"/getLatencyStats?name=stats", &latency)
 	if got := sumHistogram(t, latency); got != 0 {
 		t.Fatalf("after reset the latency histogram counts %v", got)
 	}
@@ -145,9 +145,9 @@ func TestStats_CountEventsThroughREST(t *testing.T) {
 		t.Fatalf("after reset dcp_mutation_sent_to_worker = %v", got)
 	}
 
-	c.bulkDocs("src", docs("more", 0, 3))
+	c.BulkDocs("src", docs("more", 0, 3))
 	c.waitStat("stats", "execution_stats", "on_update_success", 3)
-	c.getJSON(c.eventing+"/getLatencyStats?name=stats", &latency)
+	c.GetJSON(c.Eventing+"/getLatencyStats?name=stats", &latency)
 	if got := sumHistogram(t, latency); got != 3 {
 		t.Fatalf("after reset and 3 more docs the latency histogram counts %v", got)
 	}
@@ -159,9 +159,9 @@ var appLogLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}([+-]
 
 // getAppLog returns the lines of /getAppLog.
 func (c *client) getAppLog(name string, size int) []string {
-	c.t.Helper()
-	u := fmt.Sprintf("%s/getAppLog?appName=%s&size=%d", c.eventing, name, size)
-	b := string(c.must(http.StatusOK, http.MethodGet, u, "", nil))
+	c.TB.Helper()
+	u := fmt.Sprintf("%s/getAppLog?appName=%s&size=%d", c.Eventing, name, size)
+	b := string(c.Must(http.StatusOK, http.MethodGet, u, "", nil))
 	if b == "" {
 		return nil
 	}
@@ -178,7 +178,7 @@ func TestAppLog_NewestFirstInCouchbaseFormat(t *testing.T) {
 	var lines []string
 	for i := 1; i <= 3; i++ {
 		id := fmt.Sprintf("a%d", i)
-		c.bulkDocs("src", []map[string]any{{"_id": id, "n": i}})
+		c.BulkDocs("src", []map[string]any{{"_id": id, "n": i}})
 		waitFor(t, 30*time.Second, "log line for "+id, func() bool {
 			lines = c.getAppLog("logger", 4096)
 			return len(lines) == i
@@ -202,7 +202,7 @@ func TestAppLog_NewestFirstInCouchbaseFormat(t *testing.T) {
 	if got := c.getAppLog("logger", len(lines[0])+1); len(got) != 1 || got[0] != lines[0] {
 		t.Fatalf("size=%d gave %q, want only %q", len(lines[0])+1, got, lines[0])
 	}
-	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.eventing+"/getAppLog?appName=nosuch", nil)
+	c.expectError(http.StatusNotFound, "ERR_APP_NOT_FOUND_TS", http.MethodGet, c.Eventing+"/getAppLog?appName=nosuch", nil)
 }
 
 // TestAppLog_Rotation: app_log_max_size and app_log_max_files rotate the
@@ -214,21 +214,21 @@ func TestAppLog_Rotation(t *testing.T) {
   log('rotation test line for', meta.id, 'padding padding padding padding');
 }`
 	c.deployNew(fnSpec{name: "rotator", code: code})
-	c.bulkDocs("src", docs("warm", 0, 5))
+	c.BulkDocs("src", docs("warm", 0, 5))
 	c.waitStat("rotator", "execution_stats", "on_update_success", 5)
 	dir := filepath.Join(n.Cfg.DataDir, "applogs")
 	if _, err := os.Stat(filepath.Join(dir, "rotator.log")); err != nil {
 		t.Fatalf("application log file: %v", err)
 	}
 
-	c.lifecycle("rotator", "undeploy")
-	c.waitStatus("rotator", "undeployed")
+	c.Lifecycle("rotator", "undeploy")
+	c.WaitStatus("rotator", "undeployed")
 	c.resetStats("rotator")
 	body, _ := json.Marshal(map[string]any{"app_log_max_size": 1024, "app_log_max_files": 3})
-	c.must(http.StatusOK, http.MethodPost, c.eventing+"/api/v1/functions/rotator/settings", "application/json", body)
-	c.lifecycle("rotator", "deploy")
-	c.waitStatus("rotator", "deployed")
-	c.bulkDocs("src", docs("line", 0, 100))
+	c.Must(http.StatusOK, http.MethodPost, c.Eventing+"/api/v1/functions/rotator/settings", "application/json", body)
+	c.Lifecycle("rotator", "deploy")
+	c.WaitStatus("rotator", "deployed")
+	c.BulkDocs("src", docs("line", 0, 100))
 	c.waitStat("rotator", "execution_stats", "on_update_success", 105) // redeploy handles the 5 warm-up docs again
 
 	// Reading the log flushes what the log still buffers to the live file.
@@ -260,6 +260,6 @@ func TestAppLog_Rotation(t *testing.T) {
 
 // resetStats calls /resetStatsCounters for a function.
 func (c *client) resetStats(name string) {
-	c.t.Helper()
-	c.must(http.StatusOK, http.MethodGet, c.eventing+"/resetStatsCounters?appName="+name, "", nil)
+	c.TB.Helper()
+	c.Must(http.StatusOK, http.MethodGet, c.Eventing+"/resetStatsCounters?appName="+name, "", nil)
 }

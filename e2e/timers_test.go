@@ -85,7 +85,7 @@ func TestTimers_FireOnceEach(t *testing.T) {
 	c.deployNew(fnSpec{name: "timers", code: timerCode,
 		bindings: []binding{{"dst", "dst", "rw"}}, settings: map[string]any{"worker_count": 2}})
 	const n = 200
-	c.bulkDocs("src", timerDocs(n, 1000, 0))
+	c.BulkDocs("src", timerDocs(n, 1000, 0))
 	checkTimerEffects(t, c, n, 30*time.Second)
 	c.waitStat("timers", "execution_stats", "timer_callback_success", float64(n-n/10))
 	st := c.functionStats("timers", false)
@@ -117,10 +117,10 @@ func TestTimers_PauseResume(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	c.deployNew(fnSpec{name: "timers", code: timerCode, bindings: []binding{{"dst", "dst", "rw"}}})
 	const n = 50
-	c.bulkDocs("src", timerDocs(n, 1500, 0))
+	c.BulkDocs("src", timerDocs(n, 1500, 0))
 	c.waitStat("timers", "execution_stats", "on_update_success", n)
-	c.lifecycle("timers", "pause")
-	c.waitStatus("timers", "paused")
+	c.Lifecycle("timers", "pause")
+	c.WaitStatus("timers", "paused")
 	time.Sleep(2 * time.Second)
 	fired := 0
 	for id := range c.docMap("dst") {
@@ -138,8 +138,8 @@ func TestTimers_PauseResume(t *testing.T) {
 		}
 		return now == fired
 	})
-	c.lifecycle("timers", "resume")
-	c.waitStatus("timers", "deployed")
+	c.Lifecycle("timers", "resume")
+	c.WaitStatus("timers", "deployed")
 	checkTimerEffects(t, c, n, 30*time.Second)
 }
 
@@ -151,7 +151,7 @@ func TestTimers_ClusterKill(t *testing.T) {
 	clients := clusterClients(t, cl, "src", "dst", "meta")
 	clients[0].deployNew(fnSpec{name: "timers", code: timerCode, bindings: []binding{{"dst", "dst", "rw"}}})
 	const n = 300
-	clients[1].bulkDocs("src", timerDocs(n, 3000, 6000))
+	clients[1].BulkDocs("src", timerDocs(n, 3000, 6000))
 	waitFor(t, 30*time.Second, "every document handled", func() bool {
 		return clients[0].stat("timers", "execution_stats", "on_update_success") >= n
 	})
@@ -160,7 +160,7 @@ func TestTimers_ClusterKill(t *testing.T) {
 	// to the survivors and move back to it on rejoin.
 	victim := cl.Followers()[0]
 	victim.Kill()
-	time.Sleep(4 * time.Second)
+	waitFailedOver(t, cl, clients, victim, 30*time.Second)
 	victim.Start()
 	var live *client
 	for i, nd := range cl.Nodes {
@@ -188,7 +188,7 @@ function OnUpdate(doc, meta) {
   dst['seen::' + meta.id] = {ondeploy: seen ? seen.count : 0};
 }`
 	c.deployNew(fnSpec{name: "od", code: code, bindings: []binding{{"dst", "dst", "rw"}}, settings: map[string]any{"worker_count": 3}})
-	c.bulkDocs("src", docs("d", 0, 20))
+	c.BulkDocs("src", docs("d", 0, 20))
 	waitFor(t, 20*time.Second, "documents and the OnDeploy timer", func() bool {
 		m := c.docMap("dst")
 		return len(m) >= 20+3 && m["timer::1"] != nil
@@ -202,11 +202,11 @@ function OnUpdate(doc, meta) {
 			t.Errorf("%s ran before OnDeploy completed: %v", id, d)
 		}
 	}
-	c.lifecycle("od", "pause")
-	c.waitStatus("od", "paused")
+	c.Lifecycle("od", "pause")
+	c.WaitStatus("od", "paused")
 	time.Sleep(300 * time.Millisecond)
-	c.lifecycle("od", "resume")
-	c.waitStatus("od", "deployed")
+	c.Lifecycle("od", "resume")
+	c.WaitStatus("od", "deployed")
 	waitFor(t, 20*time.Second, "OnDeploy on resume", func() bool {
 		m = c.docMap("dst")
 		return m["ondeploy::Resume"] != nil
@@ -218,7 +218,7 @@ function OnUpdate(doc, meta) {
 	// A throwing OnDeploy undeploys the function.
 	c.createAndDeploy(fnSpec{name: "bad", code: `function OnDeploy(action) { throw new Error('not today'); }
 function OnUpdate(doc, meta) { dst['bad::' + meta.id] = doc; }`, bindings: []binding{{"dst", "dst", "rw"}}})
-	c.waitStatus("bad", "undeployed")
+	c.WaitStatus("bad", "undeployed")
 	waitFor(t, 10*time.Second, "the OnDeploy failure in the app log", func() bool {
 		return strings.Contains(strings.Join(c.getAppLog("bad", 1<<16), "\n"), "not today")
 	})
@@ -243,7 +243,7 @@ func TestTimers_ContextSizeLive(t *testing.T) {
 function Fire(ctx) { dst['fired::' + ctx.pad.length] = {}; }`
 	c.deployNew(fnSpec{name: "ctx", code: code, bindings: []binding{{"dst", "dst", "rw"}},
 		settings: map[string]any{"timer_context_size": 100}})
-	c.bulkDocs("src", []map[string]any{{"_id": "big", "pad": strings.Repeat("x", 200)}, {"_id": "small", "pad": "xx"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "big", "pad": strings.Repeat("x", 200)}, {"_id": "small", "pad": "xx"}})
 	waitFor(t, 10*time.Second, "the small timer and the refusal", func() bool {
 		m := c.docMap("dst")
 		return m["fired::2"] != nil && m["refused::big"] != nil
@@ -254,14 +254,14 @@ function Fire(ctx) { dst['fired::' + ctx.pad.length] = {}; }`
 	if got := c.stat("ctx", "failure_stats", "timer_context_size_exception_counter"); got != 1 {
 		t.Errorf("timer_context_size_exception_counter = %v, want 1", got)
 	}
-	c.must(http.StatusOK, "POST", c.eventing+"/api/v1/functions/ctx/settings", "application/json",
+	c.Must(http.StatusOK, "POST", c.Eventing+"/api/v1/functions/ctx/settings", "application/json",
 		[]byte(`{"timer_context_size": 1024}`))
-	c.bulkDocs("src", []map[string]any{{"_id": "big2", "pad": strings.Repeat("y", 300)}})
+	c.BulkDocs("src", []map[string]any{{"_id": "big2", "pad": strings.Repeat("y", 300)}})
 	waitFor(t, 10*time.Second, "the big timer after the setting changed", func() bool {
 		return c.docMap("dst")["fired::300"] != nil
 	})
-	if c.compositeStatus("ctx") != "deployed" {
-		t.Errorf("status %s after a live settings change, want deployed", c.compositeStatus("ctx"))
+	if c.CompositeStatus("ctx") != "deployed" {
+		t.Errorf("status %s after a live settings change, want deployed", c.CompositeStatus("ctx"))
 	}
 }
 
@@ -272,15 +272,15 @@ func TestTimers_CallbackMissing(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	c.deployNew(fnSpec{name: "gone", code: `function OnUpdate(doc, meta) { createTimer(Fire, new Date(Date.now() + 1500), meta.id, null); }
 function Fire(ctx) { dst['fired'] = {}; }`, bindings: []binding{{"dst", "dst", "rw"}}})
-	c.bulkDocs("src", []map[string]any{{"_id": "a"}})
+	c.BulkDocs("src", []map[string]any{{"_id": "a"}})
 	c.waitStat("gone", "execution_stats", "timer_create_counter", 1)
-	c.lifecycle("gone", "pause")
-	c.waitStatus("gone", "paused")
-	c.must(http.StatusOK, "POST", c.eventing+"/api/v1/functions/gone/appcode", "application/javascript",
+	c.Lifecycle("gone", "pause")
+	c.WaitStatus("gone", "paused")
+	c.Must(http.StatusOK, "POST", c.Eventing+"/api/v1/functions/gone/appcode", "application/javascript",
 		[]byte(`function OnUpdate(doc, meta) {}
 function Other(ctx) { dst['other'] = {}; }`))
-	c.lifecycle("gone", "resume")
-	c.waitStatus("gone", "deployed")
+	c.Lifecycle("gone", "resume")
+	c.WaitStatus("gone", "deployed")
 	c.waitStat("gone", "failure_stats", "timer_callback_missing_counter", 1)
 	holdsFor(t, 2*time.Second, "nothing runs for the missing callback", func() bool {
 		return len(c.docMap("dst")) == 0 && c.stat("gone", "failure_stats", "timer_callback_missing_counter") == 1
@@ -293,12 +293,12 @@ func TestTimers_DroppedOnUndeploy(t *testing.T) {
 	_, c := newNode(t, "src", "meta", "dst")
 	c.deployNew(fnSpec{name: "drop", code: timerCode, bindings: []binding{{"dst", "dst", "rw"}},
 		settings: map[string]any{"dcp_stream_boundary": "from_now"}})
-	c.bulkDocs("src", timerDocs(20, 1500, 0))
+	c.BulkDocs("src", timerDocs(20, 1500, 0))
 	c.waitStat("drop", "execution_stats", "on_update_success", 20)
-	c.lifecycle("drop", "undeploy")
-	c.waitStatus("drop", "undeployed")
-	c.lifecycle("drop", "deploy")
-	c.waitStatus("drop", "deployed")
+	c.Lifecycle("drop", "undeploy")
+	c.WaitStatus("drop", "undeployed")
+	c.Lifecycle("drop", "deploy")
+	c.WaitStatus("drop", "deployed")
 	holdsFor(t, 3*time.Second, "no timer of the old instance fires", func() bool {
 		return len(c.docMap("dst")) == 0
 	})

@@ -42,13 +42,13 @@ func copierDefinition() map[string]any {
 // walkthrough is the README's walk-through; restart restarts the node.
 func walkthrough(t *testing.T, c *client, restart func()) {
 	for _, b := range []string{"src", "dst", "meta"} {
-		c.createBucket(b)
+		c.CreateBucket(b)
 	}
-	c.createFunction("copier", copierDefinition())
-	c.lifecycle("copier", "deploy")
-	c.waitStatus("copier", "deployed")
+	c.CreateFunction("copier", copierDefinition())
+	c.Lifecycle("copier", "deploy")
+	c.WaitStatus("copier", "deployed")
 
-	revs := c.bulkDocs("src", docs("doc", 0, 2000))
+	revs := c.BulkDocs("src", docs("doc", 0, 2000))
 	if len(revs) != 2000 {
 		t.Fatalf("bulk load wrote %d docs, want 2000", len(revs))
 	}
@@ -59,26 +59,26 @@ func walkthrough(t *testing.T, c *client, restart func()) {
 		id := fmt.Sprintf("doc%05d", i)
 		deletes = append(deletes, map[string]any{"_id": id, "_rev": revs[id], "_deleted": true})
 	}
-	c.bulkDocs("src", deletes)
+	c.BulkDocs("src", deletes)
 	waitCount(t, c, "dst", 1900)
 
-	c.lifecycle("copier", "pause")
-	c.waitStatus("copier", "paused")
-	c.bulkDocs("src", docs("paused", 0, 300))
-	holdsFor(t, time.Second, "dst unchanged while paused", func() bool { return len(c.allDocs("dst")) == 1900 })
+	c.Lifecycle("copier", "pause")
+	c.WaitStatus("copier", "paused")
+	c.BulkDocs("src", docs("paused", 0, 300))
+	holdsFor(t, time.Second, "dst unchanged while paused", func() bool { return len(c.AllDocs("dst")) == 1900 })
 
-	c.lifecycle("copier", "resume")
-	c.waitStatus("copier", "deployed")
+	c.Lifecycle("copier", "resume")
+	c.WaitStatus("copier", "deployed")
 	waitCount(t, c, "dst", 2200)
 
 	restart()
-	c.waitStatus("copier", "deployed")
-	c.bulkDocs("src", docs("after", 0, 200))
+	c.WaitStatus("copier", "deployed")
+	c.BulkDocs("src", docs("after", 0, 200))
 	waitCount(t, c, "dst", 2400)
 
 	// Every source document was handled exactly once.
-	src := c.allDocs("src")
-	dst := c.allDocs("dst")
+	src := c.AllDocs("src")
+	dst := c.AllDocs("dst")
 	if len(src) != 2400 || len(dst) != 2400 {
 		t.Fatalf("src has %d docs, dst %d; want 2400 each", len(src), len(dst))
 	}
@@ -94,7 +94,7 @@ func walkthrough(t *testing.T, c *client, restart func()) {
 		}
 	}
 	// The application log has the handler's lines.
-	code, logText := c.do(http.MethodGet, c.eventing+"/getAppLog?appName=copier&size=4096", "", nil)
+	code, logText := c.Do(http.MethodGet, c.Eventing+"/getAppLog?appName=copier&size=4096", "", nil)
 	if code != http.StatusOK || len(logText) == 0 {
 		t.Fatalf("getAppLog: status %d, body %q", code, logText)
 	}
@@ -104,7 +104,7 @@ func waitCount(t *testing.T, c *client, ks string, want int) {
 	t.Helper()
 	var got int
 	waitFor(t, 60*time.Second, fmt.Sprintf("%s to hold %d docs", ks, want), func() bool {
-		got = len(c.allDocs(ks))
+		got = len(c.AllDocs(ks))
 		return got == want
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"eventide/consensus"
 	"eventide/eventing"
 	"eventide/eventing/eventingtest"
+	"eventide/internal/testlog"
 )
 
 // fixture is a Service over in-memory fakes.
@@ -26,15 +27,7 @@ type fixture struct {
 // testLogger routes logs to t.Log.
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+	return slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func newFixture(t *testing.T, mods ...func(*eventing.Config)) *fixture {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"eventide/docstore"
+	"eventide/internal/testlog"
 )
 
 // fakeStore is an in-memory Store: documents by keyspace and key.
@@ -162,15 +163,7 @@ var (
 // testLogger routes slog output to t.Log.
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+	return slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // harness is a compiled handler with one worker, its app log and stats.

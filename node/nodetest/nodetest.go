@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"eventide/clustersec"
+	"eventide/internal/testlog"
 	"eventide/node"
 	"eventide/node/nodetest/faultnet"
 )
@@ -80,7 +81,7 @@ func newNode(t testing.TB, id string, o Options) *Node {
 		Qinling: ports[4], GRPC: ports[5], Raft: ports[6], Gossip: ports[7],
 	}
 	if o.Verbose {
-		cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		cfg.Logger = slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	} else {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -338,11 +339,4 @@ func freePorts(t testing.TB, ip string, k int) []int {
 		_ = l.Close()
 	}
 	return ports
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/internal/testlog"
 	"eventide/node/rest/restauth"
 )
 
@@ -201,15 +202,7 @@ func newServer(t *testing.T, h *Server) *httptest.Server {
 
 // testLogger routes the handler's logs to t.Log.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+	return slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 type response struct {

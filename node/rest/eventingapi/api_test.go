@@ -14,6 +14,7 @@ import (
 	"eventide/consensus"
 	"eventide/eventing"
 	"eventide/eventing/eventingtest"
+	"eventide/internal/testlog"
 	"eventide/node/rest/eventingapi"
 	"eventide/node/rest/restauth"
 )
@@ -34,16 +35,9 @@ type env struct {
 	h   http.Handler
 }
 
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 func newEnv(t *testing.T, mods ...func(*eventing.Config, *eventingapi.Config)) *env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := &env{
 		t:  t,
 		be: eventingtest.NewBackend(4),

@@ -14,6 +14,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/internal/testlog"
 	"eventide/node/rest/restauth"
 )
 
@@ -114,7 +115,7 @@ func newEnvWith(t *testing.T, wrap func(DocReader) DocReader) *env {
 	}
 	h, err := New(Config{
 		Credentials: restauth.NewAdmin(testUser, testPass),
-		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Logger:      slog.New(slog.NewTextHandler(testlog.New(t), nil)),
 		Docs:        reader,
 		Writer:      w,
 		ServerUUID:  "cluster-uuid",
@@ -124,15 +125,6 @@ func newEnvWith(t *testing.T, wrap func(DocReader) DocReader) *env {
 		t.Fatal(err)
 	}
 	return &env{t: t, store: store, writer: w, clock: clock, h: h}
-}
-
-// testWriter routes logs to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // response is a completed request.
