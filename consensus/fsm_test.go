@@ -186,6 +186,9 @@ func sampleCommands() [][]byte {
 			Timers: []TimerOp{{Timer: Timer{Callback: "cb", Reference: "r", Due: 5, VB: 1, Context: []byte(`{}`)}}, {Cancel: true, Timer: Timer{Callback: "cb", Reference: "r2"}}},
 			Fired:  []FiredTimer{{Callback: "cb", Reference: "r0", Seq: 1, VB: 1}}}),
 		encodeCommitOwnedBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []docstore.Mutation{m}}),
+		encodeChangeFunction(&FunctionChange{Name: "f", ExpectVersion: 3, Status: StatusDeploying, DropCheckpoints: true, OnDeploy: OnDeployResume}),
+		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{0: 3, 63: 4}, From: map[uint16]uint64{0: 1, 63: 2}, OnDeployDone: true}),
+		encodeSetConfig("k", nil),
 	}
 }
 
