@@ -57,7 +57,9 @@ func encodeCommitBatch(cas uint64, b *Batch) []byte {
 		c.cps = append(c.cps, vbSeq{vb: vb, seq: seq, from: b.From[vb]})
 	}
 	slices.SortFunc(c.cps, func(x, y vbSeq) int { return cmp.Compare(x.vb, y.vb) })
-	return encodeCommand(kindCommitBatch, c, size)
+	e := newCommand(kindCommitBatch, size)
+	c.encode(e)
+	return e.b
 }
 
 func (c *commitBatch) encode(e *encoder) {

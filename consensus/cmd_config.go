@@ -15,7 +15,9 @@ type setConfig struct {
 }
 
 func encodeSetConfig(key string, value json.RawMessage) []byte {
-	return encodeCommand(kindSetConfig, &setConfig{key, value}, len(key)+len(value))
+	e := newCommand(kindSetConfig, len(key)+len(value))
+	(&setConfig{key, value}).encode(e)
+	return e.b
 }
 
 func (c *setConfig) encode(e *encoder) {

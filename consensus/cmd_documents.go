@@ -21,7 +21,9 @@ type writeDocs struct {
 // encodeWriteDocs encodes ms with CAS base cas; size is their estimated
 // encoded size (mutationSize), 0 if unknown.
 func encodeWriteDocs(cas uint64, ms []docstore.Mutation, size int) []byte {
-	return encodeCommand(kindWriteDocs, &writeDocs{cas, ms}, size)
+	e := newCommand(kindWriteDocs, size)
+	(&writeDocs{cas, ms}).encode(e)
+	return e.b
 }
 
 func (c *writeDocs) encode(e *encoder) {
@@ -53,7 +55,9 @@ type expire struct {
 }
 
 func encodeExpire(now uint32, cas uint64) []byte {
-	return encodeCommand(kindExpire, &expire{now, cas}, 0)
+	e := newCommand(kindExpire, 0)
+	(&expire{now, cas}).encode(e)
+	return e.b
 }
 
 func (c *expire) encode(e *encoder) {

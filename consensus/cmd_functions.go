@@ -63,7 +63,9 @@ const (
 type changeFunction struct{ FunctionChange }
 
 func encodeChangeFunction(c *FunctionChange) []byte {
-	return encodeCommand(kindChangeFunction, &changeFunction{*c}, len(c.Name)+len(c.Definition)+len(c.NewInstanceID)+64)
+	e := newCommand(kindChangeFunction, len(c.Name)+len(c.Definition)+len(c.NewInstanceID)+64)
+	(&changeFunction{*c}).encode(e)
+	return e.b
 }
 
 func (c *changeFunction) encode(e *encoder) {
@@ -201,7 +203,9 @@ type deleteFunction struct {
 }
 
 func encodeDeleteFunction(name string, expectVersion uint64) []byte {
-	return encodeCommand(kindDeleteFunction, &deleteFunction{name, expectVersion}, len(name)+10)
+	e := newCommand(kindDeleteFunction, len(name)+10)
+	(&deleteFunction{name, expectVersion}).encode(e)
+	return e.b
 }
 
 func (c *deleteFunction) encode(e *encoder) {
@@ -233,7 +237,9 @@ func (c *deleteFunction) apply(f *fsm, _ uint64) (cmdResult, bool) {
 type reportFunction struct{ FunctionReport }
 
 func encodeReportFunction(r *FunctionReport) []byte {
-	return encodeCommand(kindReportFunction, &reportFunction{*r}, len(r.Name)+len(r.InstanceID)+len(r.Node)+8)
+	e := newCommand(kindReportFunction, len(r.Name)+len(r.InstanceID)+len(r.Node)+8)
+	(&reportFunction{*r}).encode(e)
+	return e.b
 }
 
 func (r *reportFunction) encode(e *encoder) {

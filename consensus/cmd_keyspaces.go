@@ -10,7 +10,9 @@ import "eventide/docstore"
 type createBucket struct{ spec docstore.BucketSpec }
 
 func encodeCreateBucket(spec docstore.BucketSpec) []byte {
-	return encodeCommand(kindCreateBucket, &createBucket{spec}, len(spec.Name)+len(spec.UUID)+len(spec.Type))
+	e := newCommand(kindCreateBucket, len(spec.Name)+len(spec.UUID)+len(spec.Type))
+	(&createBucket{spec}).encode(e)
+	return e.b
 }
 
 func (c *createBucket) encode(e *encoder) {
@@ -32,7 +34,9 @@ func (c *createBucket) apply(f *fsm, _ uint64) (cmdResult, bool) {
 type deleteBucket struct{ name string }
 
 func encodeDeleteBucket(name string) []byte {
-	return encodeCommand(kindDeleteBucket, &deleteBucket{name}, len(name))
+	e := newCommand(kindDeleteBucket, len(name))
+	(&deleteBucket{name}).encode(e)
+	return e.b
 }
 
 func (c *deleteBucket) encode(e *encoder) { e.string(c.name) }
@@ -59,7 +63,9 @@ func (c *scopeName) decode(d *decoder) {
 type createScope struct{ scopeName }
 
 func encodeCreateScope(bucket, scope string) []byte {
-	return encodeCommand(kindCreateScope, &createScope{scopeName{bucket, scope}}, len(bucket)+len(scope))
+	e := newCommand(kindCreateScope, len(bucket)+len(scope))
+	(&createScope{scopeName{bucket, scope}}).encode(e)
+	return e.b
 }
 
 func (c *createScope) apply(f *fsm, _ uint64) (cmdResult, bool) {
@@ -70,7 +76,9 @@ func (c *createScope) apply(f *fsm, _ uint64) (cmdResult, bool) {
 type deleteScope struct{ scopeName }
 
 func encodeDeleteScope(bucket, scope string) []byte {
-	return encodeCommand(kindDeleteScope, &deleteScope{scopeName{bucket, scope}}, len(bucket)+len(scope))
+	e := newCommand(kindDeleteScope, len(bucket)+len(scope))
+	(&deleteScope{scopeName{bucket, scope}}).encode(e)
+	return e.b
 }
 
 func (c *deleteScope) apply(f *fsm, _ uint64) (cmdResult, bool) {
@@ -91,7 +99,9 @@ func keyspaceSize(ks docstore.Keyspace) int {
 type createCollection struct{ collectionName }
 
 func encodeCreateCollection(ks docstore.Keyspace) []byte {
-	return encodeCommand(kindCreateCollection, &createCollection{collectionName{ks}}, keyspaceSize(ks))
+	e := newCommand(kindCreateCollection, keyspaceSize(ks))
+	(&createCollection{collectionName{ks}}).encode(e)
+	return e.b
 }
 
 func (c *createCollection) apply(f *fsm, _ uint64) (cmdResult, bool) {
@@ -102,7 +112,9 @@ func (c *createCollection) apply(f *fsm, _ uint64) (cmdResult, bool) {
 type deleteCollection struct{ collectionName }
 
 func encodeDeleteCollection(ks docstore.Keyspace) []byte {
-	return encodeCommand(kindDeleteCollection, &deleteCollection{collectionName{ks}}, keyspaceSize(ks))
+	e := newCommand(kindDeleteCollection, keyspaceSize(ks))
+	(&deleteCollection{collectionName{ks}}).encode(e)
+	return e.b
 }
 
 func (c *deleteCollection) apply(f *fsm, _ uint64) (cmdResult, bool) {

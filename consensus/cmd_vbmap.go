@@ -16,7 +16,9 @@ type setVBMap struct {
 }
 
 func encodeSetVBMap(expectEpoch uint64, owners []string) []byte {
-	return encodeCommand(kindSetVBMap, &setVBMap{expectEpoch, owners}, 2*len(owners)+64)
+	e := newCommand(kindSetVBMap, 2*len(owners)+64)
+	(&setVBMap{expectEpoch, owners}).encode(e)
+	return e.b
 }
 
 func (c *setVBMap) encode(e *encoder) {

@@ -93,23 +93,24 @@ func (k cmdKind) String() string {
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
 
-// encodeCommand returns c's bytes, kind first; sizeHint is the expected
-// size of the fields (0 when small).
-func encodeCommand(kind cmdKind, c command, sizeHint int) []byte {
+// newCommand starts a command's encoding: its kind, with room for
+// sizeHint bytes of fields. The encode functions then call their command's
+// encode directly, not through the command interface, so that the encoder
+// and the command stay on the stack.
+func newCommand(kind cmdKind, sizeHint int) *encoder {
 	e := &encoder{b: make([]byte, 0, sizeHint+16)}
 	e.byte(byte(kind))
-	c.encode(e)
-	return e.b
+	return e
 }
 
-// decodeCommand reads a command's kind and fields: nil for an unknown kind.
-func decodeCommand(b []byte) (command, error) {
-	d := decoder{b: b}
+// decodeCommand reads a command's kind and fields from d: nil for an
+// unknown kind.
+func decodeCommand(d *decoder) (command, error) {
 	spec := cmdKind(d.byte()).spec()
 	if spec == nil {
 		return nil, nil
 	}
 	c := spec.new()
-	c.decode(&d)
+	c.decode(d)
 	return c, d.err
 }

@@ -65,14 +65,14 @@ func TestCommandFormat_DecodeEncodeGolden(t *testing.T) {
 			continue
 		}
 		d := decoder{b: b}
-		d.byte()
-		c := spec.new()
-		c.decode(&d)
-		if d.err != nil || d.remaining() != 0 {
-			t.Errorf("line %d: %s decodes with %v, %d bytes left", i+1, kind, d.err, d.remaining())
+		c, err := decodeCommand(&d)
+		if err != nil || d.remaining() != 0 {
+			t.Errorf("line %d: %s decodes with %v, %d bytes left", i+1, kind, err, d.remaining())
 			continue
 		}
-		if again := encodeCommand(kind, c, 0); string(again) != string(b) {
+		e := newCommand(kind, 0)
+		c.encode(e)
+		if again := e.b; string(again) != string(b) {
 			t.Errorf("line %d: %s re-encodes as\n  %x\nwant\n  %x", i+1, kind, again, b)
 		}
 	}

@@ -71,6 +71,11 @@ type fsm struct {
 	wmu         sync.Mutex
 	waiting     map[uint64]chan entryResult
 
+	// dec decodes the command being applied (FSM goroutine only): one
+	// passed to a command's decode through the command interface would be
+	// allocated anew for every command.
+	dec decoder
+
 	appliedIndex atomic.Uint64 // last log index applied (any type)
 	entries      atomic.Uint64 // command entries applied
 	commands     atomic.Uint64 // commands applied (sum over entries)
@@ -166,7 +171,9 @@ func (f *fsm) applyCommand(index uint64, b []byte) (res cmdResult, changed bool)
 			res, changed = cmdResult{err: fmt.Errorf("consensus: applying %s at index %d: internal error: %v", kind, index, r)}, false
 		}
 	}()
-	c, err := decodeCommand(b)
+	f.dec = decoder{b: b}
+	c, err := decodeCommand(&f.dec)
+	f.dec = decoder{} // it must not keep the entry in memory
 	switch {
 	case c == nil:
 		return cmdResult{err: fmt.Errorf("%w: unknown command %s at index %d", ErrInvalid, kind, index)}, false
