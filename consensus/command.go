@@ -42,8 +42,9 @@ const (
 	kindWriteDocs        cmdKind = 7
 	kindChangeFunction   cmdKind = 8
 	kindDeleteFunction   cmdKind = 9
-	// 10 and 15 were pre-release layouts of commit_batch (without timers,
-	// without owner); they are not applied any more.
+	// 10 and 15 were pre-release layouts of commit_batch (10 without node
+	// and epoch, 15 without timers and OnDeploy completion); they are
+	// unknown kinds now.
 	kindSetConfig      cmdKind = 11
 	kindExpire         cmdKind = 12
 	kindSetVBMap       cmdKind = 13
