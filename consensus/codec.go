@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"eventide/docstore"
 )
 
 // The wire format of commands is a small hand-written binary encoding:
@@ -170,4 +172,19 @@ func (d *decoder) cachedString(slot int) string {
 	s := string(p)
 	d.lastKS[slot] = s
 	return s
+}
+
+// keyspace encodes a collection's name (commands and snapshots).
+func (e *encoder) keyspace(ks docstore.Keyspace) {
+	e.string(ks.Bucket)
+	e.string(ks.Scope)
+	e.string(ks.Collection)
+}
+
+func (d *decoder) keyspace() docstore.Keyspace {
+	return docstore.Keyspace{
+		Bucket:     d.cachedString(0),
+		Scope:      d.cachedString(1),
+		Collection: d.cachedString(2),
+	}
 }

@@ -9,7 +9,9 @@
 // entry, and the FSM applies the entry's commands in order, returning one
 // result per command, which the batcher hands back to each caller. A write
 // method returns after this node's FSM applied the entry, so a caller reads
-// its own writes from Docs, Functions or Config right away.
+// its own writes from Docs, Functions or Config right away. Each kind of
+// command is an entry of one table (command.go) whose encoding and effect
+// live in its replicated domain's file (cmd_*.go).
 //
 // Every node accepts writes: a follower's batcher hands its framed entry to
 // Config.Forwarder, which sends it to the leader's ApplyEntry. Entries carry

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,34 +179,27 @@ func restoreFrom(t *testing.T, src, dst *fsm) {
 	}
 }
 
-// TestFSM_AppliesVersion1Entries: log entries written before tokens
-// existed (version 1) still apply.
-func TestFSM_AppliesVersion1Entries(t *testing.T) {
+// TestFSM_RefusesVersion1Entries: the pre-release framing without a token
+// (version 1) is not applied any more.
+func TestFSM_RefusesVersion1Entries(t *testing.T) {
 	f := newTestFSM(t)
 	e := &encoder{}
-	e.byte(entryVersion1)
-	e.uvarint(2)
+	e.byte(1)
+	e.uvarint(1)
 	e.bytes(encodeSetConfig("a", json.RawMessage(`1`)))
-	e.bytes(encodeCommitBatchV1(1e18, "nope", "i"))
-	res, ok := f.Apply(&raft.Log{Index: 2, Type: raft.LogCommand, Data: e.b}).([]cmdResult)
-	if !ok || len(res) != 2 || res[0].err != nil || !errors.Is(res[1].err, ErrStaleInstance) {
-		t.Fatalf("version 1 entry: %+v", res)
+	err, ok := f.Apply(&raft.Log{Index: 2, Type: raft.LogCommand, Data: e.b}).(error)
+	if !ok || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "unknown format version 1") {
+		t.Fatalf("version 1 entry: Apply = %v, want ErrInvalid for the version", err)
 	}
-	if string(f.configValue("a")) != "1" {
-		t.Fatal("version 1 command not applied")
+	if err := checkEntry(e.b); err == nil {
+		t.Fatal("checkEntry accepts a version 1 entry")
 	}
-}
-
-// encodeCommitBatchV1 encodes kind 10 (no node or epoch), as logs written
-// before ownership fencing hold it.
-func encodeCommitBatchV1(cas uint64, fn, inst string) []byte {
-	e := newCommand(kindCommitBatch, 32)
-	e.uvarint(cas)
-	e.string(fn)
-	e.string(inst)
-	e.uvarint(0) // no checkpoints
-	e.uvarint(0) // no mutations
-	return e.b
+	if f.configValue("a") != nil {
+		t.Fatal("command of a version 1 entry applied")
+	}
+	if f.appliedIndex.Load() != 2 {
+		t.Fatalf("applied index %d after a refused entry, want 2", f.appliedIndex.Load())
+	}
 }
 
 // TestForward_NeverErrNotLeader: with a Forwarder, a follower whose

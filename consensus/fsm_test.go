@@ -47,7 +47,7 @@ func TestFSM_CommandsInOneEntryAreIndependent(t *testing.T) {
 	badKS := docstore.Keyspace{Bucket: "nope", Scope: "_default", Collection: "_default"}
 	fn := &FunctionChange{Name: "f", Definition: json.RawMessage(`{}`), Source: testKS}
 	res = applyEntry(t, f, 3,
-		encodeWriteDocs(2e18, []docstore.Mutation{upsert(badKS, "x", `1`)}, 0),                                                              // bad keyspace
+		encodeWriteDocs(2e18, []docstore.Mutation{upsert(badKS, "x", `1`)}, 0),                                                                   // bad keyspace
 		encodeWriteDocs(2e18, []docstore.Mutation{{Keyspace: testKS, Key: "k", Op: docstore.OpInsert, Body: json.RawMessage(`2`)}}, 0),           // exists
 		encodeWriteDocs(2e18, []docstore.Mutation{{Keyspace: testKS, Key: "k", Op: docstore.OpUpsert, Body: json.RawMessage(`3`), IfCAS: 5}}, 0), // cas mismatch
 		[]byte{0xff, 1, 2, 3},             // unknown command
@@ -57,7 +57,7 @@ func TestFSM_CommandsInOneEntryAreIndependent(t *testing.T) {
 		encodeChangeFunction(fn), // exists now (same entry)
 		encodeCommitBatch(2e18, &Batch{Function: "f", InstanceID: "i"}), // no instance
 		encodeSetConfig("c", json.RawMessage(`true`)),
-		encodeName(kindDeleteBucket, "nope"),
+		encodeDeleteBucket("nope"),
 	)
 	want := []error{docstore.ErrBucketNotFound, docstore.ErrExists, docstore.ErrCASMismatch, ErrInvalid, ErrInvalid, nil, nil, ErrFunctionExists, ErrStaleInstance, nil, docstore.ErrBucketNotFound}
 	for i, w := range want {
@@ -166,8 +166,8 @@ func sampleCommands() [][]byte {
 	}
 	return [][]byte{
 		encodeCreateBucket(docstore.BucketSpec{Name: "c", UUID: "u", RAMQuotaMB: 100, Type: "membase"}),
-		encodeScope(kindCreateScope, "b", "s"),
-		encodeKeyspace(kindCreateCollection, docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
+		encodeCreateScope("b", "s"),
+		encodeCreateCollection(docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
 		encodeWriteDocs(1e18, []docstore.Mutation{m, upsert(testKS, "k2", `2`)}, 0),
 		encodeChangeFunction(&FunctionChange{Name: "f", Definition: json.RawMessage(`{}`), Source: testKS}),
 		encodeChangeFunction(&FunctionChange{Name: "f", ExpectVersion: 2, Status: StatusDeployed, NewInstanceID: "i", Boundary: BoundaryFromNow}),
@@ -175,40 +175,57 @@ func sampleCommands() [][]byte {
 		encodeSetVBMap(0, append(make([]string, 63), "n1")),
 		encodeReportFunction(&FunctionReport{Name: "f", InstanceID: "i", Node: "n1", Running: true}),
 		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []docstore.Mutation{m}}),
-		encodeCommitBatchV1(1e18, "f", "i"),
 		encodeSetConfig("k", json.RawMessage(`{"v":true}`)),
 		encodeExpire(10, 1e18),
 		encodeDeleteFunction("f", 2),
-		encodeKeyspace(kindDeleteCollection, docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
-		encodeScope(kindDeleteScope, "b", "s"),
-		encodeName(kindDeleteBucket, "c"),
+		encodeDeleteCollection(docstore.Keyspace{Bucket: "b", Scope: "s", Collection: "c"}),
+		encodeDeleteScope("b", "s"),
+		encodeDeleteBucket("c"),
 		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 1,
 			Timers: []TimerOp{{Timer: Timer{Callback: "cb", Reference: "r", Due: 5, VB: 1, Context: []byte(`{}`)}}, {Cancel: true, Timer: Timer{Callback: "cb", Reference: "r2"}}},
 			Fired:  []FiredTimer{{Callback: "cb", Reference: "r0", Seq: 1, VB: 1}}}),
-		encodeCommitOwnedBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{63: 2}, Mutations: []docstore.Mutation{m}}),
+		encodeChangeFunction(&FunctionChange{Name: "f", ExpectVersion: 3, Status: StatusDeploying, DropCheckpoints: true, OnDeploy: OnDeployResume}),
+		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{0: 3, 63: 4}, From: map[uint16]uint64{0: 1, 63: 2}, OnDeployDone: true}),
+		encodeSetConfig("k", nil),
 	}
 }
 
-// encodeCommitOwnedBatch encodes kind 15, the owned batch without timer
-// changes that logs written before timers hold: kind 16 without its two
-// trailing empty timer lists.
-func encodeCommitOwnedBatch(cas uint64, b *Batch) []byte {
-	c := encodeCommitBatch(cas, b)
-	c[0] = byte(kindCommitOwnedBatch)
-	return c[:len(c)-2]
+// TestFSM_RetiredKindsAreUnknown: the pre-release layouts of commit_batch
+// (kind 10 without node and epoch, kind 15 without timers and OnDeploy
+// completion) fail as unknown commands; their neighbours apply.
+func TestFSM_RetiredKindsAreUnknown(t *testing.T) {
+	f := newTestFSM(t)
+	owned := encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9})
+	owned = append([]byte{15}, owned[1:len(owned)-3]...) // no timer lists, no OnDeploy flag
+	e := &encoder{}
+	e.byte(10)
+	e.uvarint(1e18)
+	e.string("f")
+	e.string("i")
+	e.uvarint(0) // no checkpoints
+	e.uvarint(0) // no mutations
+	res := applyEntry(t, f, 2, e.b, encodeSetConfig("a", json.RawMessage(`1`)), owned)
+	for _, i := range []int{0, 2} {
+		if !errors.Is(res[i].err, ErrInvalid) || !strings.Contains(res[i].err.Error(), "unknown command") {
+			t.Errorf("command %d (kind %d): %v, want an unknown command", i, []byte{10, 0, 15}[i], res[i].err)
+		}
+	}
+	if res[1].err != nil || string(f.configValue("a")) != "1" {
+		t.Fatalf("neighbour of retired kinds: %v", res[1].err)
+	}
 }
 
 // TestFuzzFSMApply_SeedsCoverEveryKind keeps FuzzFSMApply's seeds in step
-// with the command table: every kind has a seed, so the fuzzer starts from
+// with the commands table: every kind has a seed, so the fuzzer starts from
 // each decoder.
 func TestFuzzFSMApply_SeedsCoverEveryKind(t *testing.T) {
 	seen := map[cmdKind]bool{}
 	for _, c := range sampleCommands() {
 		seen[cmdKind(c[0])] = true
 	}
-	for k := kindCreateBucket; k <= kindCommitTimedBatch; k++ {
-		if !seen[k] {
-			t.Errorf("no FuzzFSMApply seed of %s", k)
+	for k := range commands {
+		if kind := cmdKind(k); kind.spec() != nil && !seen[kind] {
+			t.Errorf("no FuzzFSMApply seed of %s", kind)
 		}
 	}
 	m := newTestFSM(t)
@@ -280,7 +297,7 @@ func TestFSM_RecoversPanics(t *testing.T) {
 	docs := f.docs
 	f.docs = nil // makes the next document command panic
 	out := f.Apply(&raft.Log{Index: 2, Type: raft.LogCommand, Data: encodeEntry([][]byte{
-		encodeName(kindDeleteBucket, "b"),
+		encodeDeleteBucket("b"),
 		encodeSetConfig("k", json.RawMessage(`1`)),
 	})})
 	f.docs = docs

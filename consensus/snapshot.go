@@ -20,15 +20,14 @@ import (
 // meta holds the vbucket count, the function records (sorted by name), the
 // config (sorted by key), the vbucket map and the applied-token records
 // (sorted by node and session) in the same binary encoding as commands;
-// documents is dcp's own snapshot stream, to the end. Raft's file snapshot
-// store checksums the whole file. Version 1 (no Running, map or tokens) is
-// still read, and so is version 2 (no OnDeploy state or timers).
+// documents is docstore's own snapshot stream, to the end. Raft's file
+// snapshot store checksums the whole file. Versions 1 and 2 were
+// pre-release layouts (without Running, the map and tokens; without
+// OnDeploy state and timers) and are not read any more.
 var snapshotMagic = [8]byte{'E', 'V', 'T', 'D', 'S', 'N', 'A', 'P'}
 
 const (
-	snapshotVersion1 byte = 1
-	snapshotVersion2 byte = 2 // adds Running, the vbucket map and tokens
-	snapshotVersion  byte = 3 // adds OnDeploy state and timers
+	snapshotVersion byte = 3
 	// maxMetaLen bounds the meta section a restore will allocate.
 	maxMetaLen = 1 << 30
 )
@@ -103,7 +102,7 @@ func (m *snapshotMeta) encode() []byte {
 	return e.b
 }
 
-func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
+func decodeMeta(b []byte) (snapshotMeta, error) {
 	d := decoder{b: b}
 	var m snapshotMeta
 	m.NumVBuckets = int(d.uvarint())
@@ -124,19 +123,15 @@ func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 			}
 		}
 		f.Version = d.uvarint()
-		if version >= snapshotVersion2 {
-			if nr := d.count(1); nr > 0 {
-				f.Running = make([]string, nr)
-				for i := range f.Running {
-					f.Running[i] = d.string()
-				}
+		if nr := d.count(1); nr > 0 {
+			f.Running = make([]string, nr)
+			for i := range f.Running {
+				f.Running[i] = d.string()
 			}
 		}
-		if version >= snapshotVersion {
-			f.OnDeploy = d.string()
-			f.OnDeployDelay = d.varint()
-			f.PausedAt = d.varint()
-		}
+		f.OnDeploy = d.string()
+		f.OnDeployDelay = d.varint()
+		f.PausedAt = d.varint()
 		if d.err != nil {
 			break
 		}
@@ -148,41 +143,37 @@ func decodeMeta(b []byte, version byte) (snapshotMeta, error) {
 		k := d.string()
 		m.Config[k] = d.bytes()
 	}
-	if version >= snapshotVersion2 {
-		if d.bool() {
-			vm := &VBMap{Epoch: d.uvarint(), Owners: d.owners()}
-			vm.VBEpochs = make([]uint64, d.count(1))
-			for i := range vm.VBEpochs {
-				vm.VBEpochs[i] = d.uvarint()
-			}
-			if d.err == nil && (len(vm.Owners) != m.NumVBuckets || len(vm.VBEpochs) != m.NumVBuckets) {
-				return snapshotMeta{}, fmt.Errorf("meta: vbucket map of %d owners and %d epochs for %d vbuckets", len(vm.Owners), len(vm.VBEpochs), m.NumVBuckets)
-			}
-			m.VBMap = vm
+	if d.bool() {
+		vm := &VBMap{Epoch: d.uvarint(), Owners: d.owners()}
+		vm.VBEpochs = make([]uint64, d.count(1))
+		for i := range vm.VBEpochs {
+			vm.VBEpochs[i] = d.uvarint()
 		}
-		ns := d.count(4)
-		m.Sessions = make([]sessionSnap, 0, ns)
-		for range ns {
-			var s sessionSnap
-			s.key.node = d.string()
-			s.key.session = d.uvarint()
-			s.rec.max = d.uvarint()
-			s.rec.last = d.uvarint()
-			if ng := d.count(1); ng > 0 {
-				s.rec.gaps = make([]uint64, ng)
-				for i := range s.rec.gaps {
-					s.rec.gaps[i] = d.uvarint()
-				}
-			}
-			if d.err != nil {
-				break
-			}
-			m.Sessions = append(m.Sessions, s)
+		if d.err == nil && (len(vm.Owners) != m.NumVBuckets || len(vm.VBEpochs) != m.NumVBuckets) {
+			return snapshotMeta{}, fmt.Errorf("meta: vbucket map of %d owners and %d epochs for %d vbuckets", len(vm.Owners), len(vm.VBEpochs), m.NumVBuckets)
 		}
+		m.VBMap = vm
 	}
-	if version >= snapshotVersion {
-		m.Timers = d.timerSnaps()
+	ns := d.count(4)
+	m.Sessions = make([]sessionSnap, 0, ns)
+	for range ns {
+		var s sessionSnap
+		s.key.node = d.string()
+		s.key.session = d.uvarint()
+		s.rec.max = d.uvarint()
+		s.rec.last = d.uvarint()
+		if ng := d.count(1); ng > 0 {
+			s.rec.gaps = make([]uint64, ng)
+			for i := range s.rec.gaps {
+				s.rec.gaps[i] = d.uvarint()
+			}
+		}
+		if d.err != nil {
+			break
+		}
+		m.Sessions = append(m.Sessions, s)
 	}
+	m.Timers = d.timerSnaps()
 	if d.err != nil {
 		return snapshotMeta{}, fmt.Errorf("meta: %w", d.err)
 	}
@@ -238,9 +229,8 @@ func readSnapshot(r io.Reader, docs *docstore.Store, numVB int) (snapshotMeta, e
 	if [8]byte(magic[:8]) != snapshotMagic {
 		return snapshotMeta{}, fmt.Errorf("%w: not an eventide snapshot", ErrInvalid)
 	}
-	version := magic[8]
-	if version < snapshotVersion1 || version > snapshotVersion {
-		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d to %d", ErrInvalid, version, snapshotVersion1, snapshotVersion)
+	if version := magic[8]; version != snapshotVersion {
+		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d", ErrInvalid, version, snapshotVersion)
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
@@ -253,7 +243,7 @@ func readSnapshot(r io.Reader, docs *docstore.Store, numVB int) (snapshotMeta, e
 	if _, err := io.ReadFull(br, buf); err != nil {
 		return snapshotMeta{}, fmt.Errorf("meta: %w", err)
 	}
-	meta, err := decodeMeta(buf, version)
+	meta, err := decodeMeta(buf)
 	if err != nil {
 		return snapshotMeta{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

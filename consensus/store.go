@@ -352,27 +352,27 @@ func (s *Store) CreateBucket(ctx context.Context, spec docstore.BucketSpec) erro
 
 // DeleteBucket replicates the removal of a bucket and everything in it.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
-	return s.submit(ctx, encodeName(kindDeleteBucket, name)).err
+	return s.submit(ctx, encodeDeleteBucket(name)).err
 }
 
 // CreateScope replicates the creation of an empty scope.
 func (s *Store) CreateScope(ctx context.Context, bucket, scope string) error {
-	return s.submit(ctx, encodeScope(kindCreateScope, bucket, scope)).err
+	return s.submit(ctx, encodeCreateScope(bucket, scope)).err
 }
 
 // DeleteScope replicates the removal of a scope and its collections.
 func (s *Store) DeleteScope(ctx context.Context, bucket, scope string) error {
-	return s.submit(ctx, encodeScope(kindDeleteScope, bucket, scope)).err
+	return s.submit(ctx, encodeDeleteScope(bucket, scope)).err
 }
 
 // CreateCollection replicates the creation of an empty collection.
 func (s *Store) CreateCollection(ctx context.Context, ks docstore.Keyspace) error {
-	return s.submit(ctx, encodeKeyspace(kindCreateCollection, ks)).err
+	return s.submit(ctx, encodeCreateCollection(ks)).err
 }
 
 // DeleteCollection replicates the removal of a collection and its documents.
 func (s *Store) DeleteCollection(ctx context.Context, ks docstore.Keyspace) error {
-	return s.submit(ctx, encodeKeyspace(kindDeleteCollection, ks)).err
+	return s.submit(ctx, encodeDeleteCollection(ks)).err
 }
 
 // WriteDocs applies each mutation independently (one may fail, the others
@@ -502,11 +502,8 @@ func (s *Store) Config(key string) json.RawMessage { return s.fsm.configValue(ke
 // SetConfig replicates a config value; a nil value removes the key. The
 // value must be valid JSON.
 func (s *Store) SetConfig(ctx context.Context, key string, value json.RawMessage) error {
-	if key == "" || len(key) > maxNameLen {
-		return fmt.Errorf("%w: config key must have 1 to %d bytes", ErrInvalid, maxNameLen)
-	}
-	if value != nil && !json.Valid(value) {
-		return fmt.Errorf("%w: config value for %q is not valid JSON", ErrInvalid, key)
+	if err := validateConfig(key, value); err != nil {
+		return err
 	}
 	return s.submit(ctx, encodeSetConfig(key, value)).err
 }

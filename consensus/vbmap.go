@@ -7,7 +7,11 @@ import (
 	"slices"
 )
 
-// The vbucket map, ownership fencing and per-node function reports.
+// The vbucket map and nodes' function reports: the Store's calls, the
+// fencing of batches by vbucket ownership, and the completion of
+// functions' lifecycle transitions that maps and reports allow. The
+// commands are set_vbmap (cmd_vbmap.go) and report_function
+// (cmd_functions.go).
 
 // VBMap returns a copy of the replicated vbucket map (the zero VBMap, Epoch
 // 0, until one is set).
@@ -64,30 +68,6 @@ func (s *Store) ReportFunction(ctx context.Context, r FunctionReport) (Function,
 	return copyFunction(res.fn), nil
 }
 
-func validateOwners(owners []string, numVB int) error {
-	if len(owners) != numVB {
-		return fmt.Errorf("%w: vbucket map has %d owners, want one per vbucket (%d)", ErrInvalid, len(owners), numVB)
-	}
-	for vb, o := range owners {
-		if len(o) > maxNameLen {
-			return fmt.Errorf("%w: owner of vbucket %d is longer than %d bytes", ErrInvalid, vb, maxNameLen)
-		}
-	}
-	return nil
-}
-
-func validateReport(r *FunctionReport) error {
-	switch {
-	case r.Name == "" || len(r.Name) > maxNameLen:
-		return fmt.Errorf("%w: function name must have 1 to %d bytes", ErrInvalid, maxNameLen)
-	case r.InstanceID == "" || len(r.InstanceID) > maxNameLen:
-		return fmt.Errorf("%w: function report needs an instance id of 1 to %d bytes", ErrInvalid, maxNameLen)
-	case r.Node == "" || len(r.Node) > maxNameLen:
-		return fmt.Errorf("%w: function report needs a node id of 1 to %d bytes", ErrInvalid, maxNameLen)
-	}
-	return nil
-}
-
 func copyVBMap(m *VBMap) VBMap {
 	return VBMap{Epoch: m.Epoch, Owners: slices.Clone(m.Owners), VBEpochs: slices.Clone(m.VBEpochs)}
 }
@@ -100,72 +80,6 @@ func (f *fsm) vbMap() VBMap {
 		return VBMap{}
 	}
 	return copyVBMap(m)
-}
-
-func (f *fsm) setVBMap(index, expect uint64, owners []string) (cmdResult, bool) {
-	if err := validateOwners(owners, f.numVB); err != nil {
-		return cmdResult{err: err}, false
-	}
-	cur := f.vbmap
-	var epoch uint64
-	if cur != nil {
-		epoch = cur.Epoch
-	}
-	if expect != epoch {
-		return cmdResult{err: fmt.Errorf("%w: vbucket map is at epoch %d, not %d", ErrVersionMismatch, epoch, expect)}, false
-	}
-	if cur != nil && slices.Equal(cur.Owners, owners) {
-		return cmdResult{vbmap: cur}, false
-	}
-	next := &VBMap{Epoch: index, Owners: owners, VBEpochs: make([]uint64, f.numVB)}
-	for vb := range owners {
-		if cur == nil || cur.Owners[vb] != owners[vb] {
-			next.VBEpochs[vb] = index
-		} else {
-			next.VBEpochs[vb] = cur.VBEpochs[vb]
-		}
-	}
-	f.mu.Lock()
-	f.vbmap = next
-	f.mu.Unlock()
-	f.pruneRunning()
-	f.completeAll(index)
-	return cmdResult{vbmap: next}, true
-}
-
-func (f *fsm) reportFunction(index uint64, r *FunctionReport) (cmdResult, bool) {
-	if err := validateReport(r); err != nil {
-		return cmdResult{err: err}, false
-	}
-	cur := f.functions[r.Name]
-	if cur == nil {
-		return cmdResult{err: fmt.Errorf("%w: %q", ErrFunctionNotFound, r.Name)}, false
-	}
-	if cur.InstanceID == "" || cur.InstanceID != r.InstanceID {
-		return cmdResult{err: fmt.Errorf("%w: function %q instance %q (current %q)", ErrStaleInstance, r.Name, r.InstanceID, cur.InstanceID)}, false
-	}
-	i, in := slices.BinarySearch(cur.Running, r.Node)
-	var running []string
-	switch {
-	case r.Running && !in:
-		running = slices.Insert(slices.Clone(cur.Running), i, r.Node)
-	case !r.Running && in:
-		running = slices.Delete(slices.Clone(cur.Running), i, i+1)
-		if len(running) == 0 {
-			running = nil
-		}
-	default:
-		return cmdResult{fn: cur}, false
-	}
-	next := *cur
-	next.Running = running
-	if f.completeTransition(&next) {
-		next.Version = index
-	}
-	f.mu.Lock()
-	f.functions[r.Name] = &next
-	f.mu.Unlock()
-	return cmdResult{fn: &next}, true
 }
 
 // pruneRunning drops from every function's Running the nodes that own no

@@ -2,11 +2,13 @@ package consensus
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -209,9 +211,10 @@ func TestFSM_SnapshotRoundTripClusterState(t *testing.T) {
 	}
 }
 
-// TestFSM_RestoresVersion1Snapshot: a snapshot written before the cluster
-// state existed (format 1) restores, with no map and no records.
-func TestFSM_RestoresVersion1Snapshot(t *testing.T) {
+// TestFSM_RefusesPreReleaseSnapshots: snapshots of the pre-release
+// formats 1 and 2, and of a later format, are refused before anything of
+// the state is replaced.
+func TestFSM_RefusesPreReleaseSnapshots(t *testing.T) {
 	f := newTestFSM(t)
 	applyEntry(t, f, 2, encodeSetConfig("k", json.RawMessage(`1`)))
 	snap, _ := f.Snapshot()
@@ -219,28 +222,25 @@ func TestFSM_RestoresVersion1Snapshot(t *testing.T) {
 	if err := snap.Persist(sink); err != nil {
 		t.Fatal(err)
 	}
-	// Rewrite as format 1: its meta lacks the trailing map flag and record
-	// count (no functions, so nothing else differs).
-	b := sink.buf.Bytes()
-	metaLen, n := binary.Uvarint(b[9:])
-	meta := b[9+n : 9+n+int(metaLen)]
-	if !bytes.HasSuffix(meta, []byte{0, 0}) {
-		t.Fatalf("meta does not end with an empty map flag and record count: %x", meta)
+	for _, version := range []byte{1, 2, snapshotVersion + 1} {
+		b := append([]byte(nil), sink.buf.Bytes()...)
+		b[len(snapshotMagic)] = version
+		dst := newTestFSM(t)
+		applyEntry(t, dst, 2, encodeSetConfig("mine", json.RawMessage(`2`)))
+		err := dst.Restore(readCloser(b))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("format version %d", version)) {
+			t.Fatalf("Restore of format %d: %v, want ErrInvalid for the version", version, err)
+		}
+		if string(dst.configValue("mine")) != "2" || dst.configValue("k") != nil {
+			t.Fatalf("refused format %d snapshot changed the state", version)
+		}
+		if _, err := dst.docs.Bucket("b"); err != nil {
+			t.Fatalf("refused format %d snapshot: %v", version, err)
+		}
 	}
-	v1 := append([]byte(nil), b[:8]...)
-	v1 = append(v1, snapshotVersion1)
-	v1 = binary.AppendUvarint(v1, metaLen-2)
-	v1 = append(v1, meta[:len(meta)-2]...)
-	v1 = append(v1, b[9+n+int(metaLen):]...)
-
+	// The same bytes at the current version restore.
 	fresh := newFSM(64, f.log)
-	if err := fresh.Restore(readCloser(v1)); err != nil {
-		t.Fatalf("Restore format 1: %v", err)
-	}
-	if string(fresh.configValue("k")) != "1" || fresh.vbmap != nil || len(fresh.sessions) != 0 {
-		t.Fatal("format 1 snapshot restored wrongly")
-	}
-	if _, err := fresh.docs.Bucket("b"); err != nil {
-		t.Fatal(err)
+	if err := fresh.Restore(readCloser(sink.buf.Bytes())); err != nil || string(fresh.configValue("k")) != "1" {
+		t.Fatalf("Restore of the current format: %v", err)
 	}
 }
