@@ -69,6 +69,12 @@ func testNetworkCarriesRaft(t *testing.T, tune func(*Config)) {
 	c2 := testConfig(t, "n2")
 	c2.Bootstrap = false
 	c2.Network = nw2
+	// This test is about the path Raft's traffic takes, not its timing: a
+	// 50 ms leader lease lost to a slow TLS handshake under -race on a
+	// loaded machine failed the write with "leadership lost".
+	for _, c := range []*Config{&c1, &c2} {
+		c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = time.Second, time.Second, time.Second
+	}
 	if tune != nil {
 		tune(&c1)
 		tune(&c2)
