@@ -20,8 +20,9 @@ import (
 
 	"eventide/clustersec"
 	"eventide/consensus"
-	"eventide/membership"
 	"eventide/eventing"
+	"eventide/eventing/dataplane"
+	"eventide/membership"
 	"eventide/node/faultnet"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
@@ -48,7 +49,7 @@ type Node struct {
 	coord   *membership.Coordinator
 	client  *rpc.Client
 	grpc    *rpc.Server
-	sup     *eventing.Supervisor
+	sup     *dataplane.Supervisor
 	svc     *eventing.Service
 	fault   *faultnet.Endpoint   // nil in production
 	keys    *clustersec.Keys     // derived from the cluster secret
