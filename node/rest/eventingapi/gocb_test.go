@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/couchbase/gocb/v2"
-
 )
 
 // gocbClient replays what gocb v2.11.1's eventingManagementProviderCore
