@@ -100,7 +100,7 @@ func (d DepCfg) Metadata() docstore.Keyspace {
 
 // Definition is a function in Couchbase's "old format" (reference §1.9). It
 // is what the Service stores as consensus.Function.Definition and what the
-// supervisor reads back with ParseStoredDefinition.
+// data plane reads back with ParseStoredDefinition.
 type Definition struct {
 	AppName            string        `json:"appname"`
 	AppCode            string        `json:"appcode"`

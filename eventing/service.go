@@ -223,8 +223,8 @@ func (c Config) Validate() error {
 // the replicated store. It is safe for concurrent use: every change reads
 // the record, validates, and commits with ExpectVersion = record.Version,
 // retrying a bounded number of times when another writer got there first.
-// Moving a function out of deploying/pausing/undeploying is the
-// supervisor's job, not the Service's.
+// Moving a function out of deploying/pausing/undeploying is not the
+// Service's job: the record completes them from the data plane's reports.
 type Service struct {
 	backend   Backend
 	keyspaces Keyspaces
