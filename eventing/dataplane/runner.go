@@ -34,7 +34,7 @@ type runner struct {
 }
 
 func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uint64) (*runner, error) {
-	spec, err := s.cfg.Decode(f.Definition)
+	spec, err := decodeRunSpec(f.Definition)
 	if err != nil {
 		return nil, fmt.Errorf("decode definition: %w", err)
 	}
@@ -43,7 +43,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	workers := min(max(spec.WorkerCount, 1), len(owned))
-	counters := s.Counters(f.Name)
+	counters := s.counters(f.Name)
 	applog := s.appLog(f.Name, &spec)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{name: f.Name, instance: f.InstanceID, def: f.Definition, vbs: owned, epoch: epoch, cancel: cancel, log: s.log}
@@ -163,7 +163,7 @@ type vbWorker struct {
 	partitions   int // num_timer_partitions
 	js           *handler.Worker
 	newJS        func() (*handler.Worker, error) // replaces a broken runtime
-	counters     *FunctionCounters
+	counters     *functionCounters
 	pending      *handler.Stats   // the batch in progress's counts (see startRunner)
 	insight      *handler.Insight // and its code insight
 	batch        int

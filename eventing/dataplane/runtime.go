@@ -11,13 +11,13 @@ import (
 	"eventide/handler"
 )
 
-// DecodeRunSpec turns a stored definition into what a node needs to run it.
-func DecodeRunSpec(raw json.RawMessage) (RunSpec, error) {
+// decodeRunSpec turns a stored definition into what a node needs to run it.
+func decodeRunSpec(raw json.RawMessage) (runSpec, error) {
 	d, err := eventing.ParseStoredDefinition(raw)
 	if err != nil {
-		return RunSpec{}, err
+		return runSpec{}, err
 	}
-	return RunSpec{
+	return runSpec{
 		Code:            d.AppCode,
 		Source:          d.DepCfg.Source(),
 		Bindings:        d.HandlerBindings(),
@@ -76,7 +76,7 @@ func (s *Supervisor) Stats(fn string) (eventing.RuntimeStats, bool) {
 
 // ResetStats implements eventing.Runtime.
 func (s *Supervisor) ResetStats(fn string) error {
-	s.Counters(fn).Reset()
+	s.counters(fn).Reset()
 	return nil
 }
 

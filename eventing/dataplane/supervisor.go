@@ -3,7 +3,6 @@ package dataplane
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -85,9 +84,9 @@ type Sink interface {
 	TimersChanged() <-chan struct{}
 }
 
-// RunSpec is what a node needs to run one function, decoded from its
-// stored definition.
-type RunSpec struct {
+// runSpec is what a node needs to run one function, decoded from its
+// stored definition (decodeRunSpec).
+type runSpec struct {
 	Code         string
 	Source       docstore.Keyspace
 	Bindings     []handler.Binding
@@ -113,8 +112,6 @@ type Config struct {
 	Source Source
 	// Sink is where workers commit batches and read timers. Required.
 	Sink Sink
-	// Decode turns a stored definition into a RunSpec; default DecodeRunSpec.
-	Decode func(def json.RawMessage) (RunSpec, error)
 	// BatchSize is the most events one worker commits at once. Default 512.
 	BatchSize int
 	// Logger; default discards.
@@ -132,7 +129,7 @@ type Supervisor struct {
 
 	mu      sync.Mutex
 	runners map[string]*runner           // by function name; owned by Run's goroutine
-	stats   map[string]*FunctionCounters // by function name; survive redeploys until reset
+	stats   map[string]*functionCounters // by function name; survive redeploys until reset
 	applogs map[string]*handler.AppLog
 
 	wake chan struct{} // buffered(1): asks Run for a reconcile
@@ -146,9 +143,6 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.Records == nil || cfg.Source == nil || cfg.Sink == nil {
 		return nil, ErrNoStore
 	}
-	if cfg.Decode == nil {
-		cfg.Decode = DecodeRunSpec
-	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 512
 	}
@@ -161,7 +155,7 @@ func New(cfg Config) (*Supervisor, error) {
 		memory:  handler.NewMemoryGuard(0),
 		log:     log.With("component", "supervisor"),
 		runners: make(map[string]*runner),
-		stats:   make(map[string]*FunctionCounters),
+		stats:   make(map[string]*functionCounters),
 		applogs: make(map[string]*handler.AppLog),
 		wake:    make(chan struct{}, 1),
 	}, nil
@@ -366,8 +360,8 @@ func (s *Supervisor) stopRunner(name string) {
 	}
 }
 
-// Counters returns the live counters of a function on this node.
-func (s *Supervisor) Counters(name string) *FunctionCounters {
+// counters returns the live counters of a function on this node.
+func (s *Supervisor) counters(name string) *functionCounters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.stats[name]
@@ -382,7 +376,7 @@ func (s *Supervisor) Counters(name string) *FunctionCounters {
 // with spec's rotation limits (defaults when spec is nil). A log opened
 // earlier (by a previous deployment, or by a getAppLog request) takes
 // spec's limits, which may have changed since.
-func (s *Supervisor) appLog(name string, spec *RunSpec) *handler.AppLog {
+func (s *Supervisor) appLog(name string, spec *runSpec) *handler.AppLog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l := s.applogs[name]; l != nil {
