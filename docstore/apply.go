@@ -367,7 +367,7 @@ func (s *Store) Apply(m Mutation, cas uint64) (*Document, error) {
 	}
 	s.install(w)
 	s.mu.Unlock()
-	s.signal(w.coll.ks.Bucket, w.doc.VBucket)
+	s.signal(w.coll.ks.Bucket)
 	return w.doc, nil
 }
 

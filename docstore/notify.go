@@ -1,11 +1,9 @@
 package docstore
 
-// bucketWaiters holds the wake-up channels of one bucket name: all for
-// Changed, vbs for streams of one vbucket. A channel is closed (and
-// forgotten) at the first change it covers.
+// bucketWaiters holds the wake-up channel of one bucket name, for Changed.
+// It is closed (and forgotten) at the first change it covers.
 type bucketWaiters struct {
 	all chan struct{}
-	vbs map[uint16]chan struct{}
 }
 
 // Changed returns a channel that is closed at the next change to any
@@ -23,23 +21,6 @@ func (s *Store) Changed(bucket string) <-chan struct{} {
 	return w.all
 }
 
-// changedVB is Changed narrowed to one vbucket, so that a stream wakes only
-// for its own vbucket.
-func (s *Store) changedVB(bucket string, vb uint16) <-chan struct{} {
-	s.nmu.Lock()
-	defer s.nmu.Unlock()
-	w := s.waitersLocked(bucket)
-	if w.vbs == nil {
-		w.vbs = make(map[uint16]chan struct{})
-	}
-	ch := w.vbs[vb]
-	if ch == nil {
-		ch = make(chan struct{})
-		w.vbs[vb] = ch
-	}
-	return ch
-}
-
 func (s *Store) waitersLocked(bucket string) *bucketWaiters {
 	w := s.waiters[bucket]
 	if w == nil {
@@ -49,32 +30,21 @@ func (s *Store) waitersLocked(bucket string) *bucketWaiters {
 	return w
 }
 
-// signal wakes the waiters of a change in (bucket, vb).
-func (s *Store) signal(bucket string, vb uint16) {
+// signal wakes the waiters of a change in bucket.
+func (s *Store) signal(bucket string) {
 	s.nmu.Lock()
-	s.signalLocked(bucket, vb)
+	s.signalLocked(bucket)
 	s.nmu.Unlock()
 }
 
-func (s *Store) signalLocked(bucket string, vb uint16) {
-	w := s.waiters[bucket]
-	if w == nil {
-		return
-	}
-	if w.all != nil {
+func (s *Store) signalLocked(bucket string) {
+	if w := s.waiters[bucket]; w != nil {
 		close(w.all)
-		w.all = nil
-	}
-	if ch, ok := w.vbs[vb]; ok {
-		close(ch)
-		delete(w.vbs, vb)
-	}
-	if w.all == nil && len(w.vbs) == 0 {
 		delete(s.waiters, bucket)
 	}
 }
 
-// signalWrites wakes the waiters of every write's bucket and vbucket.
+// signalWrites wakes the waiters of every write's bucket.
 func (s *Store) signalWrites(ws []write) {
 	s.nmu.Lock()
 	defer s.nmu.Unlock()
@@ -82,23 +52,9 @@ func (s *Store) signalWrites(ws []write) {
 		return
 	}
 	for _, w := range ws {
-		s.signalLocked(w.coll.ks.Bucket, w.doc.VBucket)
+		s.signalLocked(w.coll.ks.Bucket)
 	}
 }
 
 // signalBucket wakes every waiter of bucket.
-func (s *Store) signalBucket(bucket string) {
-	s.nmu.Lock()
-	defer s.nmu.Unlock()
-	w := s.waiters[bucket]
-	if w == nil {
-		return
-	}
-	if w.all != nil {
-		close(w.all)
-	}
-	for _, ch := range w.vbs {
-		close(ch)
-	}
-	delete(s.waiters, bucket)
-}
+func (s *Store) signalBucket(bucket string) { s.signal(bucket) }

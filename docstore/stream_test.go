@@ -9,6 +9,51 @@ import (
 	"time"
 )
 
+// stream follows one vbucket the way a data-plane worker does, through the
+// methods of its Source (Changed, then ReadVBucket past its position):
+// backfill from after, then the tail. The tests below check the stream
+// guarantee of those methods with it.
+type stream struct {
+	s      *Store
+	bucket string
+	vb     uint16
+	after  uint64
+}
+
+func newStream(s *Store, bucket string, vb uint16, after uint64) *stream {
+	return &stream{s: s, bucket: bucket, vb: vb, after: after}
+}
+
+// Seqno returns the seqno of the last event Next returned (initially the
+// stream's start seqno).
+func (st *stream) Seqno() uint64 { return st.after }
+
+// Next blocks until at least one event is available (or ctx ends) and
+// returns up to limit of them (limit <= 0: all available), in order.
+func (st *stream) Next(ctx context.Context, limit int) ([]Event, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// Taken before reading, so a change between the read and the wait
+		// still wakes us.
+		ch := st.s.Changed(st.bucket)
+		evs, err := st.s.ReadVBucket(st.bucket, st.vb, st.after, max(limit, 0))
+		if err != nil {
+			return nil, fmt.Errorf("stream %s vb %d: %w", st.bucket, st.vb, err)
+		}
+		if len(evs) > 0 {
+			st.after = evs[len(evs)-1].Doc.Seqno
+			return evs, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
 func isClosed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
@@ -117,7 +162,7 @@ func TestStream_BackfillThenTail(t *testing.T) {
 	var streams sync.WaitGroup
 	for vb := range numVB {
 		streams.Go(func() {
-			st := s.NewStream("b", uint16(vb), 0)
+			st := newStream(s, "b", uint16(vb), 0)
 			for {
 				// Once every write is in (done), drain up to the final high
 				// seqno, read after done, and stop.
@@ -225,7 +270,7 @@ func TestStream_FromNowAndCancel(t *testing.T) {
 		mustApply(t, s, upsert(defKS, fmt.Sprintf("old%d", i), `1`), 0)
 	}
 	high, _ := s.HighSeqnos("b")
-	st := s.NewStream("b", 0, high[0])
+	st := newStream(s, "b", 0, high[0])
 
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -265,7 +310,7 @@ func TestStream_FromNowAndCancel(t *testing.T) {
 
 func TestStream_BucketDeleted(t *testing.T) {
 	s := mustNewStore(t, 2)
-	st := s.NewStream("b", 1, 0)
+	st := newStream(s, "b", 1, 0)
 	errc := make(chan error, 1)
 	go func() {
 		for {
@@ -286,10 +331,10 @@ func TestStream_BucketDeleted(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Next did not return after bucket deletion")
 	}
-	if _, err := s.NewStream("zz", 0, 0).Next(context.Background(), 1); !errors.Is(err, ErrBucketNotFound) {
+	if _, err := newStream(s, "zz", 0, 0).Next(context.Background(), 1); !errors.Is(err, ErrBucketNotFound) {
 		t.Fatalf("stream on unknown bucket = %v", err)
 	}
-	if _, err := NewStore(2).NewStream("zz", 5, 0).Next(context.Background(), 1); !errors.Is(err, ErrInvalid) {
+	if _, err := newStream(NewStore(2), "zz", 5, 0).Next(context.Background(), 1); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("stream on vbucket out of range = %v", err)
 	}
 }

@@ -100,7 +100,7 @@ func (d DepCfg) Metadata() docstore.Keyspace {
 
 // Definition is a function in Couchbase's "old format" (reference §1.9). It
 // is what the Service stores as consensus.Function.Definition and what the
-// supervisor reads back with ParseStoredDefinition.
+// data plane reads back with ParseStoredDefinition.
 type Definition struct {
 	AppName            string        `json:"appname"`
 	AppCode            string        `json:"appcode"`
@@ -392,7 +392,7 @@ func validateDepCfg(name string, d *DepCfg) *Error {
 	if e := checkKeyspaceNames("metadata", d.Metadata(), false); e != nil {
 		return e
 	}
-	if keyspaceOverlap(d.Source(), d.Metadata()) {
+	if KeyspacesOverlap(d.Source(), d.Metadata()) {
 		return newError(CodeSrcMbSame, "Function: %s source keyspace same as metadata keyspace. source : %s metadata : %s",
 			name, ksString(d.Source()), ksString(d.Metadata()))
 	}
@@ -456,9 +456,9 @@ func checkKeyspaceNames(what string, ks docstore.Keyspace, wildcards bool) *Erro
 	return nil
 }
 
-// keyspaceOverlap reports whether two keyspaces, either possibly with
+// KeyspacesOverlap reports whether two keyspaces, either possibly with
 // wildcards, share a collection.
-func keyspaceOverlap(a, b docstore.Keyspace) bool {
+func KeyspacesOverlap(a, b docstore.Keyspace) bool {
 	match := func(x, y string) bool { return x == y || x == Wildcard || y == Wildcard }
 	return a.Bucket == b.Bucket && match(a.Scope, b.Scope) && match(a.Collection, b.Collection)
 }

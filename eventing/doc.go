@@ -12,10 +12,18 @@
 //
 // Lifecycle: the Service moves a function into the transitional states
 // (undeployed → deploying with a fresh instance; deployed → pausing;
-// paused → deploying keeping checkpoints; anything running → undeploying,
-// dropping checkpoints). The supervisor (not this package's Service)
-// completes them: deploying → deployed, pausing → paused,
-// undeploying → undeployed, once the workers have started or stopped.
+// paused → deploying keeping checkpoints; anything running → undeploying).
+// The states are consensus's (aliased here). Completing them is not the
+// Service's job: each node's data plane (package eventing/dataplane)
+// reports its workers started or stopped, and the replicated record moves
+// deploying → deployed, pausing → paused, undeploying → undeployed (dropping
+// checkpoints) once the reports allow it.
+//
+// What the Service says about running functions comes from two interfaces
+// the node implements: Runtime, this node's data plane only, and Fleet,
+// every eventing node (node counts, and stats, logs and insight gathered
+// within the request's context). Per-node stats merge with
+// RuntimeStats.Add.
 //
 // Failures are *Error values carrying a Code of Couchbase's error table
 // (name, number, HTTP status); the REST layer renders them in one place.

@@ -6,25 +6,6 @@ import (
 	"eventide/handler"
 )
 
-// InsightRuntime is an optional extension of Runtime: a Runtime that
-// implements it reports the code insight of this node (the Supervisor
-// does). Without it, functions have no insight lines.
-type InsightRuntime interface {
-	// Insight returns the function's code insight on this node by line
-	// number of its code; empty if it has none.
-	Insight(fn string) map[int]handler.InsightLine
-}
-
-// InsightAggregator is an optional extension of Cluster: when the node's
-// Cluster implements it, aggregate=true insight requests fan out through it
-// instead of reading only the local Runtime.
-type InsightAggregator interface {
-	// AggregateInsight returns, for each of fns, the code insight of every
-	// answering node merged with handler.MergeInsight, and the ids of the
-	// nodes that did not answer (sorted).
-	AggregateInsight(ctx context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error)
-}
-
 // FunctionInsight is one function's entry of /getInsight, in Couchbase's
 // shape: the function's code and, by line number, what code insight
 // recorded there.
@@ -37,8 +18,8 @@ type FunctionInsight struct {
 }
 
 // Insight returns the code insight of every function, by location string.
-// With aggregate every node's insight is merged (when the Cluster
-// implements InsightAggregator); otherwise it is this node's.
+// With aggregate and a Fleet every node's insight is merged; otherwise it
+// is this node's.
 func (s *Service) Insight(ctx context.Context, aggregate bool) (map[string]FunctionInsight, error) {
 	return s.insight(ctx, s.records(), aggregate)
 }
@@ -65,16 +46,16 @@ func (s *Service) insight(ctx context.Context, curs []*current, aggregate bool) 
 	}
 	var lines map[string]map[int]handler.InsightLine
 	var unreachable []string
-	if agg, ok := s.cluster.(InsightAggregator); ok && aggregate {
+	if s.fleet != nil && aggregate {
 		var err error
-		lines, unreachable, err = agg.AggregateInsight(ctx, names)
+		lines, unreachable, err = s.fleet.Insight(ctx, names)
 		if err != nil {
 			return nil, internalError(err, "failed to collect code insight")
 		}
-	} else if rt, ok := s.runtime.(InsightRuntime); ok {
+	} else if s.runtime != nil {
 		lines = make(map[string]map[int]handler.InsightLine, len(names))
 		for _, n := range names {
-			lines[n] = rt.Insight(n)
+			lines[n] = s.runtime.Insight(n)
 		}
 	}
 	for _, cur := range curs {

@@ -7,12 +7,12 @@ import (
 	"slices"
 	"testing"
 
-	"eventide/handler"
 	"eventide/eventing"
 	"eventide/eventing/eventingtest"
+	"eventide/handler"
 )
 
-// insightRuntime adds this node's code insight to the fake runtime.
+// insightRuntime gives the stand-in runtime this node's code insight.
 type insightRuntime struct {
 	*eventingtest.Runtime
 	lines map[string]map[int]handler.InsightLine
@@ -22,16 +22,16 @@ func (r insightRuntime) Insight(fn string) map[int]handler.InsightLine {
 	return maps.Clone(r.lines[fn])
 }
 
-// insightCluster adds an aggregating fan-out to the fake cluster.
-type insightCluster struct {
-	*eventingtest.Cluster
+// insightFleet gives the stand-in fleet an aggregating fan-out.
+type insightFleet struct {
+	*eventingtest.Fleet
 	nodes       []map[string]map[int]handler.InsightLine // each node's insight
 	unreachable []string
 	err         error
 	asked       [][]string
 }
 
-func (c *insightCluster) AggregateInsight(_ context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error) {
+func (c *insightFleet) Insight(_ context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error) {
 	c.asked = append(c.asked, fns)
 	if c.err != nil {
 		return nil, nil, c.err
@@ -49,8 +49,8 @@ func (c *insightCluster) AggregateInsight(_ context.Context, fns []string) (map[
 
 func TestInsight_LocalAndAggregate(t *testing.T) {
 	local := map[string]map[int]handler.InsightLine{"f": {2: {ErrorCount: 1, ErrorMsg: "Error: local", LastLog: "l"}}}
-	cl := &insightCluster{
-		Cluster: &eventingtest.Cluster{Nodes: 2, Deployed: map[string]int{}},
+	cl := &insightFleet{
+		Fleet: &eventingtest.Fleet{Nodes: 2, Deployed: map[string]int{}},
 		nodes: []map[string]map[int]handler.InsightLine{
 			local,
 			{"f": {2: {ErrorCount: 3, ErrorMsg: "Error: remote"}, 4: {LastLog: "remote log"}}},
@@ -59,7 +59,7 @@ func TestInsight_LocalAndAggregate(t *testing.T) {
 	}
 	f := newFixture(t, func(c *eventing.Config) {
 		c.Runtime = insightRuntime{Runtime: eventingtest.NewRuntime(), lines: local}
-		c.Cluster = cl
+		c.Fleet = cl
 	})
 	code := "function OnUpdate(doc, meta) {\n  log(meta.id);\n}"
 	f.create(t, "f", func(m map[string]any) { m["appcode"] = code })
@@ -102,7 +102,7 @@ func TestInsight_LocalAndAggregate(t *testing.T) {
 	wantCode(t, err, eventing.CodeInternal)
 }
 
-func TestInsight_WithoutInsightRuntime(t *testing.T) {
+func TestInsight_FunctionWithoutLines(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	if all, err := f.svc.Insight(ctx, true); err != nil || all == nil || len(all) != 0 {

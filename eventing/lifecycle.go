@@ -7,7 +7,21 @@ import (
 	"reflect"
 	"slices"
 
+	"eventide/consensus"
 	"eventide/docstore"
+)
+
+// The composite lifecycle states of a function (composite_status), as the
+// replicated record defines them. The Service moves a record into the
+// transitional ones; the data plane's supervisor reports its workers, from
+// which the record completes them.
+const (
+	StatusUndeployed  = consensus.StatusUndeployed
+	StatusDeploying   = consensus.StatusDeploying
+	StatusDeployed    = consensus.StatusDeployed
+	StatusPausing     = consensus.StatusPausing
+	StatusPaused      = consensus.StatusPaused
+	StatusUndeploying = consensus.StatusUndeploying
 )
 
 // lifecycleOp is a requested lifecycle operation.

@@ -49,7 +49,7 @@ func (s *Service) checkRecursion(loc Location, d *Definition) *Error {
 		if other.rec.Name == self || !active(other.status()) {
 			continue
 		}
-		if d.ReadWriteSource() && other.def.ReadWriteSource() && keyspaceOverlap(other.def.DepCfg.Source(), d.DepCfg.Source()) {
+		if d.ReadWriteSource() && other.def.ReadWriteSource() && KeyspacesOverlap(other.def.DepCfg.Source(), d.DepCfg.Source()) {
 			return newError(CodeInterFunctionRecursion, "Inter handler recursion error with app: %s", other.rec.Name)
 		}
 		graph = append(graph, writeEdges(other.rec.Name, other.def)...)
@@ -76,14 +76,14 @@ func (s *Service) checkRecursion(loc Location, d *Definition) *Error {
 // findPath returns the edges of a path from → to (nil if none), by BFS
 // over edges; keyspaces with wildcards connect wherever they overlap.
 func findPath(graph []edge, from, to docstore.Keyspace) []edge {
-	if keyspaceOverlap(from, to) {
+	if KeyspacesOverlap(from, to) {
 		return []edge{}
 	}
 	prev := make([]int, len(graph)) // edge index → the edge before it (-1: first)
 	seen := make([]bool, len(graph))
 	var queue []int
 	for i, e := range graph {
-		if keyspaceOverlap(e.from, from) {
+		if KeyspacesOverlap(e.from, from) {
 			seen[i], prev[i] = true, -1
 			queue = append(queue, i)
 		}
@@ -91,7 +91,7 @@ func findPath(graph []edge, from, to docstore.Keyspace) []edge {
 	for len(queue) > 0 {
 		i := queue[0]
 		queue = queue[1:]
-		if keyspaceOverlap(graph[i].to, to) {
+		if KeyspacesOverlap(graph[i].to, to) {
 			var path []edge
 			for k := i; k >= 0; k = prev[k] {
 				path = append(path, graph[k])
@@ -100,7 +100,7 @@ func findPath(graph []edge, from, to docstore.Keyspace) []edge {
 			return path
 		}
 		for j, e := range graph {
-			if !seen[j] && keyspaceOverlap(e.from, graph[i].to) {
+			if !seen[j] && KeyspacesOverlap(e.from, graph[i].to) {
 				seen[j], prev[j] = true, i
 				queue = append(queue, j)
 			}

@@ -10,14 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/handler"
 )
-
-// The composite lifecycle states (StatusUndeployed ... StatusUndeploying)
-// are declared beside the supervisor, which completes the transitions.
 
 // Backend is the replicated store of function records and config. Its
 // method set is a subset of *consensus.Store, so the node passes the store
@@ -45,52 +44,81 @@ type Keyspaces interface {
 	CheckKeyspace(ks docstore.Keyspace) error
 }
 
-// Cluster answers the cluster-wide facts of /api/v1/status.
-type Cluster interface {
-	// EventingNodes is the number of live eventing nodes.
-	EventingNodes() int
-	// DeployedNodes is the number of nodes on which the function (by
-	// location string) has its workers running.
-	DeployedNodes(fn string) int
-}
-
-// AppLogAggregator is an optional extension of Cluster: when the node's
-// Cluster implements it, aggregate=true application log requests fan out
-// through it instead of reading only the local Runtime.
-type AppLogAggregator interface {
-	// AggregateAppLog returns each answering node's log tail (at most
-	// sizePerNode bytes, lines in file order) for the function.
-	AggregateAppLog(ctx context.Context, fn string, sizePerNode int) ([]string, error)
-}
-
-// Runtime is what the supervisor exposes about running functions on this
-// node: counters and application logs. Functions are named by location
-// string (consensus record name).
+// Runtime is what this node's data plane (dataplane.Supervisor) reports
+// about the functions it runs here, and only here. Functions are named by
+// location string (consensus record name).
 type Runtime interface {
 	// Stats returns the function's counters on this node; false if the
-	// function has no workers here.
+	// function has no counters here.
 	Stats(fn string) (RuntimeStats, bool)
 	// ResetStats zeroes the function's counters on this node.
 	ResetStats(fn string) error
 	// AppLog returns the last size bytes of the function's application log
 	// on this node, lines in file (oldest-first) order.
 	AppLog(ctx context.Context, fn string, size int) (string, error)
+	// Insight returns the function's code insight on this node by line
+	// number of its code; empty if it has none here.
+	Insight(fn string) map[int]handler.InsightLine
 }
 
-// RuntimeStats are one node's counters for one function. The maps use the
-// Couchbase key names of reference §1.5; the Service fills every legacy key
-// a map lacks with 0, so a runtime reports only what it counts.
+// Fleet answers for every eventing node of the cluster: node counts from
+// membership and the replicated reports; stats, application logs and code
+// insight gathered from every node. The calls that reach other nodes take
+// the request's context and leave out (naming them where the answer has
+// room) the nodes that do not answer, rather than failing.
+type Fleet interface {
+	// EventingNodes is the number of live eventing nodes.
+	EventingNodes() int
+	// DeployedNodes is the number of nodes on which the function (by
+	// location string) has its workers running.
+	DeployedNodes(fn string) int
+	// Stats returns the function's counters summed over every node that
+	// answers (RuntimeStats.Add), with the others in UnreachableNodes;
+	// false if no node has counters for it.
+	Stats(ctx context.Context, fn string) (RuntimeStats, bool)
+	// ResetStats zeroes the function's counters on every live node; an
+	// error names the nodes that did not answer.
+	ResetStats(ctx context.Context, fn string) error
+	// AppLogs returns each answering node's log tail (at most sizePerNode
+	// bytes, lines in file order) for the function.
+	AppLogs(ctx context.Context, fn string, sizePerNode int) ([]string, error)
+	// Insight returns, for each of fns, the code insight of every
+	// answering node merged with handler.MergeInsight, and the ids of the
+	// nodes that did not answer (sorted).
+	Insight(ctx context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error)
+}
+
+// Counters are counters by their Couchbase name (reference §1.5).
+type Counters map[string]uint64
+
+// add adds o into *c, allocating it when nil.
+func (c *Counters) add(o Counters) {
+	if len(o) == 0 {
+		return
+	}
+	if *c == nil {
+		*c = Counters{}
+	}
+	for k, v := range o {
+		(*c)[k] += v
+	}
+}
+
+// RuntimeStats are one function's counters, on one node or summed over
+// several (Add). The counter maps use the Couchbase key names of reference
+// §1.5; the Service fills every legacy key a map lacks with 0, so a
+// runtime reports only what it counts.
 type RuntimeStats struct {
-	ExecutionStats       map[string]any
-	FailureStats         map[string]any
-	EventProcessingStats map[string]any
+	ExecutionStats       Counters
+	FailureStats         Counters
+	EventProcessingStats Counters
 	// LatencyHistogram maps a bucket's upper bound in microseconds (decimal
 	// string) to the number of handler invocations that fell in it.
-	LatencyHistogram map[string]uint64
+	LatencyHistogram Counters
 	// CurlLatencyHistogram is the same for curl() calls.
-	CurlLatencyHistogram map[string]uint64
+	CurlLatencyHistogram Counters
 	// LCBExceptionStats counts KV errors by code.
-	LCBExceptionStats map[string]uint64
+	LCBExceptionStats Counters
 	// DCPBacklog is the number of mutations not yet processed.
 	DCPBacklog uint64
 	// WorkerPIDs names the workers ("worker_<fn>_<i>") and their ids.
@@ -100,6 +128,27 @@ type RuntimeStats struct {
 	UnreachableNodes []string
 	// VBDistribution maps a worker name to the vbuckets it owns.
 	VBDistribution map[string]string
+}
+
+// Add adds another node's stats of the same function into s: counters and
+// histograms sum; worker names and vbucket shares (distinct per node)
+// are united. UnreachableNodes is the caller's to set.
+func (s *RuntimeStats) Add(o RuntimeStats) {
+	s.ExecutionStats.add(o.ExecutionStats)
+	s.FailureStats.add(o.FailureStats)
+	s.EventProcessingStats.add(o.EventProcessingStats)
+	s.LatencyHistogram.add(o.LatencyHistogram)
+	s.CurlLatencyHistogram.add(o.CurlLatencyHistogram)
+	s.LCBExceptionStats.add(o.LCBExceptionStats)
+	s.DCPBacklog += o.DCPBacklog
+	if len(o.WorkerPIDs) > 0 && s.WorkerPIDs == nil {
+		s.WorkerPIDs = map[string]int{}
+	}
+	maps.Copy(s.WorkerPIDs, o.WorkerPIDs)
+	if len(o.VBDistribution) > 0 && s.VBDistribution == nil {
+		s.VBDistribution = map[string]string{}
+	}
+	maps.Copy(s.VBDistribution, o.VBDistribution)
 }
 
 // CompileError reports a handler compilation failure. The node's Compiler
@@ -129,10 +178,12 @@ type Config struct {
 	Keyspaces Keyspaces
 	// Compiler checks handler code. Required.
 	Compiler Compiler
-	// Cluster reports node counts. Nil: a single node, on which a function
-	// is running when its status is deployed, pausing or deploying.
-	Cluster Cluster
-	// Runtime reports stats and logs. Nil: zero stats and empty logs.
+	// Fleet answers for every eventing node. Nil: a single node, on which
+	// a function is running when its status is deployed, pausing or
+	// deploying, and whose Runtime answers every stats and log request.
+	Fleet Fleet
+	// Runtime reports this node's stats, logs and insight. Nil: zero stats,
+	// empty logs, no insight.
 	Runtime Runtime
 	// Logger receives the service's logs. Default: discard.
 	Logger *slog.Logger
@@ -172,13 +223,13 @@ func (c Config) Validate() error {
 // the replicated store. It is safe for concurrent use: every change reads
 // the record, validates, and commits with ExpectVersion = record.Version,
 // retrying a bounded number of times when another writer got there first.
-// Moving a function out of deploying/pausing/undeploying is the
-// supervisor's job, not the Service's.
+// Moving a function out of deploying/pausing/undeploying is not the
+// Service's job: the record completes them from the data plane's reports.
 type Service struct {
 	backend   Backend
 	keyspaces Keyspaces
 	compile   Compiler
-	cluster   Cluster
+	fleet     Fleet
 	runtime   Runtime
 	log       *slog.Logger
 	retries   int
@@ -209,7 +260,7 @@ func New(cfg Config) (*Service, error) {
 		backend:   cfg.Backend,
 		keyspaces: cfg.Keyspaces,
 		compile:   cfg.Compiler,
-		cluster:   cfg.Cluster,
+		fleet:     cfg.Fleet,
 		runtime:   cfg.Runtime,
 		log:       cfg.Logger.With("component", "eventing"),
 		retries:   cfg.MaxRetries,

@@ -4,23 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"eventide/consensus"
+	"eventide/docstore"
 	"eventide/eventing"
 	"eventide/eventing/eventingtest"
 	"eventide/internal/testlog"
 )
 
-// fixture is a Service over in-memory fakes.
+// fixture is a Service over a single-node Raft store, with stand-ins for
+// what the node reports about its workers and the other nodes.
 type fixture struct {
-	be  *eventingtest.Backend
-	ks  *eventingtest.Keyspaces
+	be  *eventingtest.Store
 	rt  *eventingtest.Runtime
-	cl  *eventingtest.Cluster
+	cl  *eventingtest.Fleet
 	svc *eventing.Service
 }
 
@@ -33,16 +36,15 @@ func testLogger(t *testing.T) *slog.Logger {
 func newFixture(t *testing.T, mods ...func(*eventing.Config)) *fixture {
 	t.Helper()
 	f := &fixture{
-		be: eventingtest.NewBackend(8),
-		ks: eventingtest.NewKeyspaces("src", "meta", "dst", "dst2", "b1.s1.c1", "b1.s1.c2"),
+		be: eventingtest.NewStore(t, 8, "src", "meta", "dst", "dst2", "b1.s1.c1", "b1.s1.c2"),
 		rt: eventingtest.NewRuntime(),
-		cl: &eventingtest.Cluster{Nodes: 1, Deployed: map[string]int{}},
 	}
+	f.cl = &eventingtest.Fleet{Nodes: 1, Deployed: map[string]int{}, Runtime: f.rt}
 	cfg := eventing.Config{
 		Backend:   f.be,
-		Keyspaces: f.ks,
+		Keyspaces: f.be.Docs(),
 		Compiler:  eventing.HandlerCompiler,
-		Cluster:   f.cl,
+		Fleet:     f.cl,
 		Runtime:   f.rt,
 		Logger:    testLogger(t),
 	}
@@ -99,6 +101,54 @@ func (f *fixture) status(t *testing.T, name string) string {
 		t.Fatalf("read %s: %v", name, err)
 	}
 	return rec.Status
+}
+
+// reach moves the created, undeployed function name to status through the
+// Service and, for the supervisor's part, reports of this node's workers.
+// With cps the deployed instance first commits those checkpoints. The
+// deploying state is that of a handler whose workers started and wait for
+// its OnDeploy (give it one), so that a later undeploy or pause has
+// workers to stop.
+func (f *fixture) reach(t *testing.T, name, status string, cps []uint64) {
+	t.Helper()
+	ctx, loc := context.Background(), eventing.GlobalLocation(name)
+	if status == eventing.StatusUndeployed {
+		return
+	}
+	if err := f.svc.Deploy(ctx, loc); err != nil {
+		t.Fatal(err)
+	}
+	if cps != nil {
+		f.be.CommitCheckpoints(t, name, cps)
+	}
+	if status == eventing.StatusDeploying {
+		if rec := f.be.Report(t, name, true); rec.Status != eventing.StatusDeploying {
+			t.Fatalf("%s is %s after its workers started; give it an OnDeploy", name, rec.Status)
+		}
+		return
+	}
+	f.be.Settle(t, name)
+	switch status {
+	case eventing.StatusPausing, eventing.StatusPaused:
+		if err := f.svc.Pause(ctx, loc); err != nil {
+			t.Fatal(err)
+		}
+		if status == eventing.StatusPaused {
+			f.be.Settle(t, name)
+		}
+	case eventing.StatusUndeploying:
+		if err := f.svc.Undeploy(ctx, loc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.status(t, name); got != status {
+		t.Fatalf("%s reached %s, want %s", name, got, status)
+	}
+}
+
+// withOnDeploy gives a definition an OnDeploy handler.
+func withOnDeploy(m map[string]any) {
+	m["appcode"] = "function OnUpdate(doc, meta) {\n}\nfunction OnDeploy(action) {\n}"
 }
 
 // wantCode checks that err carries code.
@@ -266,7 +316,9 @@ func TestLifecycleTransitions(t *testing.T) {
 		},
 		eventing.StatusPaused: {
 			{op: "deploy", next: eventing.StatusDeploying},
-			{op: "undeploy", next: eventing.StatusUndeploying},
+			// A paused function runs no workers anywhere, so the FSM
+			// completes the undeploy at once and drops the instance.
+			{op: "undeploy", next: eventing.StatusUndeployed},
 			{op: "pause", want: eventing.CodeAppPaused},
 			{op: "resume", next: eventing.StatusDeploying},
 		},
@@ -281,15 +333,13 @@ func TestLifecycleTransitions(t *testing.T) {
 		for _, st := range steps {
 			t.Run(from+"/"+st.op, func(t *testing.T) {
 				f := newFixture(t)
-				f.create(t, "f", nil)
-				loc := eventing.GlobalLocation("f")
-				if from != eventing.StatusUndeployed {
-					if err := f.svc.Deploy(context.Background(), loc); err != nil {
-						t.Fatal(err)
-					}
-					f.be.SetCheckpoints("f", []uint64{7, 7, 7, 7, 7, 7, 7, 7})
-					f.be.SetStatus("f", from)
+				var mod func(map[string]any)
+				if from == eventing.StatusDeploying {
+					mod = withOnDeploy
 				}
+				f.create(t, "f", mod)
+				loc := eventing.GlobalLocation("f")
+				f.reach(t, "f", from, []uint64{7, 7, 7, 7, 7, 7, 7, 7})
 				before, _ := f.be.Function("f")
 				snap := f.be.Snapshot()
 				err := ops[st.op](f.svc, loc)
@@ -312,7 +362,11 @@ func TestLifecycleTransitions(t *testing.T) {
 				}
 				// Undeploy keeps instance and checkpoints until every node has
 				// reported its workers stopped; the FSM then drops them.
-				if !st.fresh && !reflect.DeepEqual(after.Checkpoints, before.Checkpoints) {
+				if st.next == eventing.StatusUndeployed {
+					if after.InstanceID != "" || after.Checkpoints != nil {
+						t.Errorf("undeployed keeps instance %q checkpoints %v", after.InstanceID, after.Checkpoints)
+					}
+				} else if !st.fresh && !reflect.DeepEqual(after.Checkpoints, before.Checkpoints) {
 					t.Errorf("checkpoints %v → %v, want kept", before.Checkpoints, after.Checkpoints)
 				}
 			})
@@ -323,12 +377,24 @@ func TestLifecycleTransitions(t *testing.T) {
 func TestDeploy_FromNowBoundaryAndInstanceInDefinition(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "f", func(m map[string]any) { settings(m)["dcp_stream_boundary"] = "from_now" })
+	var ms []docstore.Mutation
+	for i := range 32 {
+		ms = append(ms, docstore.Mutation{Keyspace: docstore.Keyspace{Bucket: "src", Scope: docstore.DefaultScope, Collection: docstore.DefaultCollection},
+			Key: fmt.Sprintf("k%d", i), Op: docstore.OpUpsert, Body: []byte(`{}`)})
+	}
+	if _, err := f.be.WriteDocs(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	high, err := f.be.Docs().HighSeqnos("src")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("f")); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := f.be.Function("f")
-	if len(rec.Checkpoints) != 8 || rec.Checkpoints[0] != 100 {
-		t.Errorf("checkpoints %v: want the from_now start", rec.Checkpoints)
+	if len(rec.Checkpoints) != 8 || !slices.Equal(rec.Checkpoints, high) || slices.Max(high) == 0 {
+		t.Errorf("checkpoints %v: want the from_now start %v", rec.Checkpoints, high)
 	}
 	d, err := eventing.ParseStoredDefinition(rec.Definition)
 	if err != nil {
@@ -342,7 +408,7 @@ func TestDeploy_FromNowBoundaryAndInstanceInDefinition(t *testing.T) {
 func TestDeploy_KeyspaceDroppedAfterCreate(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "f", func(m map[string]any) { depcfg(m)["source_bucket"] = "dst2" })
-	f.ks.DropBucket("dst2")
+	f.be.DropBucket(t, "dst2")
 	err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("f"))
 	wantCode(t, err, eventing.CodeBucketMissing)
 	if st := f.status(t, "f"); st != eventing.StatusUndeployed {
@@ -357,7 +423,7 @@ func TestUpdate_RetriesOnConcurrentChange(t *testing.T) {
 	f.be.BeforeChange = func(c consensus.FunctionChange) error {
 		if races > 0 {
 			races--
-			f.be.SetStatus("f", eventing.StatusUndeployed) // bumps the version
+			f.be.Touch(t, "f") // bumps the version
 		}
 		return nil
 	}
@@ -369,19 +435,26 @@ func TestUpdate_RetriesOnConcurrentChange(t *testing.T) {
 	}
 
 	// A writer that always wins exhausts the retries.
-	f.be.SetStatus("f", eventing.StatusDeployed)
+	f.be.BeforeChange = nil
+	f.be.Settle(t, "f")
 	f.be.BeforeChange = func(c consensus.FunctionChange) error {
-		f.be.SetStatus("f", eventing.StatusDeployed)
+		f.be.Touch(t, "f")
 		return nil
 	}
 	err := f.svc.Pause(context.Background(), eventing.GlobalLocation("f"))
 	wantCode(t, err, eventing.CodeInternal)
 
-	// A race that changes the state makes the retry re-validate.
-	f.be.SetStatus("f", eventing.StatusDeployed)
+	// A race that changes the state makes the retry re-validate: another
+	// request pauses the function and the workers stop.
+	if st := f.status(t, "f"); st != eventing.StatusDeployed {
+		t.Fatalf("status %q after the exhausted pause", st)
+	}
 	f.be.BeforeChange = func(c consensus.FunctionChange) error {
 		f.be.BeforeChange = nil
-		f.be.SetStatus("f", eventing.StatusPaused)
+		if err := f.svc.Pause(context.Background(), eventing.GlobalLocation("f")); err != nil {
+			t.Fatal(err)
+		}
+		f.be.Settle(t, "f")
 		return nil
 	}
 	err = f.svc.Pause(context.Background(), eventing.GlobalLocation("f"))
@@ -414,7 +487,8 @@ func TestSettingsUpdate_StateRules(t *testing.T) {
 		{"paused worker_count", eventing.StatusPaused, `{"worker_count": 5}`, nil, eventing.StatusPaused},
 		{"paused num_timer_partitions", eventing.StatusPaused, `{"num_timer_partitions": 64}`, eventing.CodeInvalidRequest, ""},
 		{"paused resume", eventing.StatusPaused, `{"deployment_status": true, "processing_status": true}`, nil, eventing.StatusDeploying},
-		{"paused undeploy with boundary", eventing.StatusPaused, `{"dcp_stream_boundary": "from_now", "deployment_status": false, "processing_status": false}`, nil, eventing.StatusUndeploying},
+		// No workers run a paused function: the undeploy completes at once.
+		{"paused undeploy with boundary", eventing.StatusPaused, `{"dcp_stream_boundary": "from_now", "deployment_status": false, "processing_status": false}`, nil, eventing.StatusUndeployed},
 		{"undeployed deploy", eventing.StatusUndeployed, `{"deployment_status": true, "processing_status": true}`, nil, eventing.StatusDeploying},
 		{"undeployed pause", eventing.StatusUndeployed, `{"deployment_status": true, "processing_status": false}`, eventing.CodeAppNotBootstrapped, ""},
 		{"invalid statuses", eventing.StatusUndeployed, `{"deployment_status": false, "processing_status": true}`, eventing.CodeInvalidRequest, ""},
@@ -427,12 +501,7 @@ func TestSettingsUpdate_StateRules(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.create(t, "f", nil)
-			if c.status != eventing.StatusUndeployed {
-				if err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("f")); err != nil {
-					t.Fatal(err)
-				}
-				f.be.SetStatus("f", c.status)
-			}
+			f.reach(t, "f", c.status, nil)
 			snap := f.be.Snapshot()
 			err := f.svc.UpdateSettings(context.Background(), eventing.GlobalLocation("f"), []byte(c.body))
 			if c.want != nil {
@@ -466,7 +535,7 @@ func TestSettingsUpdate_MergesAndReportsNotAllowedField(t *testing.T) {
 	if err := f.svc.Deploy(context.Background(), loc); err != nil {
 		t.Fatal(err)
 	}
-	f.be.SetStatus("f", eventing.StatusDeployed)
+	f.be.Settle(t, "f")
 	err := f.svc.UpdateSettings(context.Background(), loc, []byte(`{"execution_timeout": 10}`))
 	wantCode(t, err, eventing.CodeInvalidRequest)
 	if got := eventing.AsError(err).Description; got != "not allowed to change the setting: execution_timeout" {
@@ -668,23 +737,23 @@ func TestStats_LegacyKeysAndPercentiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.rt.SetStats("f", eventing.RuntimeStats{
-		ExecutionStats:   map[string]any{"on_update_success": 10},
+		ExecutionStats:   eventing.Counters{"on_update_success": 10},
 		LatencyHistogram: map[string]uint64{"100": 50, "200": 40, "5000": 10},
 		DCPBacklog:       3,
 		WorkerPIDs:       map[string]int{"worker_f_0": 1},
 	})
-	all := f.svc.Stats(false)
+	all := f.svc.Stats(context.Background(), false)
 	if len(all) != 1 || all[0].FunctionName != "f" {
 		t.Fatalf("stats list %+v: want only the deployed function", all)
 	}
 	st := all[0]
-	if st.ExecutionStats["on_update_success"] != 10 || st.ExecutionStats["on_delete_failure"] != 0 {
+	if st.ExecutionStats["on_update_success"] != uint64(10) || st.ExecutionStats["on_delete_failure"] != uint64(0) {
 		t.Errorf("execution stats %v", st.ExecutionStats)
 	}
 	if _, ok := st.ExecutionStats["curl"].(map[string]any)["post"]; !ok {
 		t.Errorf("curl counters missing: %v", st.ExecutionStats["curl"])
 	}
-	if st.FailureStats["timeout_count"] != 0 || st.EventProcessingStats["dcp_mutation_sent_to_worker"] != 0 {
+	if st.FailureStats["timeout_count"] != uint64(0) || st.EventProcessingStats["dcp_mutation_sent_to_worker"] != uint64(0) {
 		t.Errorf("legacy keys missing")
 	}
 	want := map[string]uint64{"50": 100, "80": 200, "90": 200, "95": 5000, "99": 5000, "100": 5000}
@@ -694,25 +763,26 @@ func TestStats_LegacyKeysAndPercentiles(t *testing.T) {
 	if st.EventsRemaining["dcp_backlog"] != 3 || st.LatencyStats != nil {
 		t.Errorf("events_remaining %v latency_stats %v", st.EventsRemaining, st.LatencyStats)
 	}
-	full, err := f.svc.FunctionStats(loc, true)
+	full, err := f.svc.FunctionStats(context.Background(), loc, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if full.LatencyStats == nil || full.SeqsProcessed == nil {
 		t.Errorf("type=full lacks latency_stats or seqs_processed")
 	}
-	if err := f.svc.ResetStats(loc); err != nil {
+	if err := f.svc.ResetStats(context.Background(), loc); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.rt.Resets(); !reflect.DeepEqual(got, []string{"f"}) {
 		t.Errorf("resets %v", got)
 	}
-	_, err = f.svc.ExecutionStats(eventing.GlobalLocation("nope"))
+	_, err = f.svc.ExecutionStats(context.Background(), eventing.GlobalLocation("nope"))
 	wantCode(t, err, eventing.CodeAppNotFoundTS)
 }
 
 func TestConfigValidate(t *testing.T) {
-	base := eventing.Config{Backend: eventingtest.NewBackend(1), Keyspaces: eventingtest.NewKeyspaces(), Compiler: eventing.HandlerCompiler}
+	store := eventingtest.NewStore(t, 1)
+	base := eventing.Config{Backend: store, Keyspaces: store.Docs(), Compiler: eventing.HandlerCompiler}
 	for name, c := range map[string]struct {
 		mod  func(*eventing.Config)
 		want error
@@ -768,8 +838,8 @@ func TestScopedFunctions(t *testing.T) {
 	}
 }
 
-func TestSingleNodeWithoutClusterOrRuntime(t *testing.T) {
-	f := newFixture(t, func(c *eventing.Config) { c.Cluster, c.Runtime = nil, nil })
+func TestSingleNodeWithoutFleetOrRuntime(t *testing.T) {
+	f := newFixture(t, func(c *eventing.Config) { c.Fleet, c.Runtime = nil, nil })
 	f.create(t, "f", nil)
 	loc := eventing.GlobalLocation("f")
 	rep := f.svc.Status(nil)
@@ -782,17 +852,17 @@ func TestSingleNodeWithoutClusterOrRuntime(t *testing.T) {
 	if st, _ := f.svc.FunctionStatus(loc); st.App.NumBootstrappingNodes != 1 || st.App.NumDeployedNodes != 0 {
 		t.Errorf("deploying status %+v", st.App)
 	}
-	f.be.SetStatus("f", eventing.StatusDeployed)
+	f.be.Settle(t, "f")
 	if st, _ := f.svc.FunctionStatus(loc); st.App.NumDeployedNodes != 1 || st.App.CompositeStatus != "deployed" {
 		t.Errorf("deployed status %+v", st.App)
 	}
-	if stats := f.svc.Stats(false); len(stats) != 1 || stats[0].ExecutionStats["on_update_success"] != 0 {
+	if stats := f.svc.Stats(context.Background(), false); len(stats) != 1 || stats[0].ExecutionStats["on_update_success"] != uint64(0) {
 		t.Errorf("stats without runtime %+v", stats)
 	}
 	if lines, err := f.svc.AppLog(context.Background(), loc, 0, true); err != nil || len(lines) != 0 {
 		t.Errorf("applog without runtime %v %v", lines, err)
 	}
-	if err := f.svc.ResetStats(loc); err != nil {
+	if err := f.svc.ResetStats(context.Background(), loc); err != nil {
 		t.Errorf("reset without runtime: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"eventide/consensus"
 	"eventide/handler"
 )
 
@@ -25,10 +26,11 @@ const (
 	LanguageCompatImport = LanguageCompat600
 )
 
-// Stream boundaries.
+// Stream boundaries (dcp_stream_boundary), as the replicated record
+// defines them.
 const (
-	BoundaryEverything = "everything"
-	BoundaryFromNow    = "from_now"
+	BoundaryEverything = consensus.BoundaryEverything
+	BoundaryFromNow    = consensus.BoundaryFromNow
 )
 
 // Settings are a function's handler settings (reference §3) plus the two

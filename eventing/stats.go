@@ -83,34 +83,38 @@ type FunctionStats struct {
 	SeqsProcessed    any `json:"seqs_processed,omitempty"`
 }
 
-// runtimeStats returns the runtime's stats for fn (zero stats without one).
-func (s *Service) runtimeStats(fn string) (RuntimeStats, bool) {
-	if s.runtime == nil {
-		return RuntimeStats{}, false
+// runtimeStats returns the function's counters: summed over every node
+// with a Fleet, this node's without one (zero stats without a Runtime).
+func (s *Service) runtimeStats(ctx context.Context, fn string) (RuntimeStats, bool) {
+	switch {
+	case s.fleet != nil:
+		return s.fleet.Stats(ctx, fn)
+	case s.runtime != nil:
+		return s.runtime.Stats(fn)
 	}
-	return s.runtime.Stats(fn)
+	return RuntimeStats{}, false
 }
 
-// withLegacyKeys copies m and adds every key of keys it lacks as 0.
-func withLegacyKeys(m map[string]any, keys []string) map[string]any {
-	out := make(map[string]any, len(m)+len(keys))
+// withLegacyKeys copies c into an answer map and adds every key of keys it
+// lacks as 0.
+func withLegacyKeys(c Counters, keys []string) map[string]any {
+	out := make(map[string]any, len(c)+len(keys))
 	for _, k := range keys {
-		out[k] = 0
+		out[k] = uint64(0)
 	}
-	maps.Copy(out, m)
+	for k, v := range c {
+		out[k] = v
+	}
 	return out
 }
 
 // executionStats fills the legacy execution keys, including the curl
 // per-method counters.
-func executionStats(m map[string]any) map[string]any {
-	out := withLegacyKeys(m, executionStatKeys)
+func executionStats(c Counters) map[string]any {
+	out := withLegacyKeys(c, executionStatKeys)
 	curl := map[string]any{}
 	for _, k := range curlMethodKeys {
-		curl[k] = 0
-	}
-	if given, ok := out["curl"].(map[string]any); ok {
-		maps.Copy(curl, given)
+		curl[k] = uint64(0)
 	}
 	// The handler counts per-method calls as "curl.<method>".
 	for k, v := range out {
@@ -199,12 +203,12 @@ func (s *Service) functionStats(cur *current, rs RuntimeStats, full bool) Functi
 	return fs
 }
 
-// Stats returns the stats of every function running on this node (or in
+// Stats returns the stats of every function that has counters (or is in
 // a non-undeployed state), sorted by location.
-func (s *Service) Stats(full bool) []FunctionStats {
+func (s *Service) Stats(ctx context.Context, full bool) []FunctionStats {
 	out := []FunctionStats{}
 	for _, cur := range s.records() {
-		rs, ok := s.runtimeStats(cur.rec.Name)
+		rs, ok := s.runtimeStats(ctx, cur.rec.Name)
 		if !ok && !active(cur.status()) {
 			continue
 		}
@@ -214,56 +218,61 @@ func (s *Service) Stats(full bool) []FunctionStats {
 }
 
 // FunctionStats returns one function's stats (zeros when not running).
-func (s *Service) FunctionStats(loc Location, full bool) (FunctionStats, error) {
+func (s *Service) FunctionStats(ctx context.Context, loc Location, full bool) (FunctionStats, error) {
 	cur, err := s.mustRead(loc)
 	if err != nil {
 		return FunctionStats{}, err
 	}
-	rs, _ := s.runtimeStats(cur.rec.Name)
+	rs, _ := s.runtimeStats(ctx, cur.rec.Name)
 	return s.functionStats(cur, rs, full), nil
 }
 
 // ExecutionStats returns one function's execution_stats.
-func (s *Service) ExecutionStats(loc Location) (map[string]any, error) {
+func (s *Service) ExecutionStats(ctx context.Context, loc Location) (map[string]any, error) {
 	cur, err := s.mustRead(loc)
 	if err != nil {
 		return nil, err
 	}
-	rs, _ := s.runtimeStats(cur.rec.Name)
+	rs, _ := s.runtimeStats(ctx, cur.rec.Name)
 	return executionStats(rs.ExecutionStats), nil
 }
 
 // FailureStats returns one function's failure_stats.
-func (s *Service) FailureStats(loc Location) (map[string]any, error) {
+func (s *Service) FailureStats(ctx context.Context, loc Location) (map[string]any, error) {
 	cur, err := s.mustRead(loc)
 	if err != nil {
 		return nil, err
 	}
-	rs, _ := s.runtimeStats(cur.rec.Name)
+	rs, _ := s.runtimeStats(ctx, cur.rec.Name)
 	return withLegacyKeys(rs.FailureStats, failureStatKeys), nil
 }
 
 // LatencyStats returns one function's latency histogram (bucket upper
 // bound in µs → count).
-func (s *Service) LatencyStats(loc Location) (map[string]uint64, error) {
+func (s *Service) LatencyStats(ctx context.Context, loc Location) (map[string]uint64, error) {
 	cur, err := s.mustRead(loc)
 	if err != nil {
 		return nil, err
 	}
-	rs, _ := s.runtimeStats(cur.rec.Name)
+	rs, _ := s.runtimeStats(ctx, cur.rec.Name)
 	return histogram(rs.LatencyHistogram), nil
 }
 
-// ResetStats zeroes one function's counters on this node.
-func (s *Service) ResetStats(loc Location) error {
+// ResetStats zeroes one function's counters: on every node with a Fleet,
+// on this node without one.
+func (s *Service) ResetStats(ctx context.Context, loc Location) error {
 	cur, err := s.mustRead(loc)
 	if err != nil {
 		return err
 	}
-	if s.runtime == nil {
-		return nil
+	var rerr error
+	switch {
+	case s.fleet != nil:
+		rerr = s.fleet.ResetStats(ctx, cur.rec.Name)
+	case s.runtime != nil:
+		rerr = s.runtime.ResetStats(cur.rec.Name)
 	}
-	if err := s.runtime.ResetStats(cur.rec.Name); err != nil {
+	if err := rerr; err != nil {
 		return internalError(err, "Function: %s: failed to reset counters", loc)
 	}
 	return nil
@@ -272,8 +281,8 @@ func (s *Service) ResetStats(loc Location) error {
 // AppLog returns the function's most recent application log lines,
 // newest first. size bounds the bytes read (per node when aggregating,
 // size divided by the node count); <= 0 means DefaultAppLogSize. With
-// aggregate and a Cluster that implements AppLogAggregator, every node's
-// tail is merged; otherwise only this node's.
+// aggregate and a Fleet, every node's tail is merged; otherwise only this
+// node's.
 func (s *Service) AppLog(ctx context.Context, loc Location, size int, aggregate bool) ([]string, error) {
 	cur, err := s.mustRead(loc)
 	if err != nil {
@@ -283,9 +292,9 @@ func (s *Service) AppLog(ctx context.Context, loc Location, size int, aggregate 
 		size = DefaultAppLogSize
 	}
 	var texts []string
-	if agg, ok := s.cluster.(AppLogAggregator); ok && aggregate {
+	if s.fleet != nil && aggregate {
 		per := size / max(s.eventingNodes(), 1)
-		texts, err = agg.AggregateAppLog(ctx, cur.rec.Name, max(per, 1))
+		texts, err = s.fleet.AppLogs(ctx, cur.rec.Name, max(per, 1))
 		if err != nil {
 			return nil, internalError(err, "Function: %s: failed to collect application logs", loc)
 		}

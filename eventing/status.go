@@ -30,12 +30,12 @@ type FunctionStatusReport struct {
 	NumEventingNodes int       `json:"num_eventing_nodes"`
 }
 
-// eventingNodes returns the number of eventing nodes (1 without a Cluster).
+// eventingNodes returns the number of eventing nodes (1 without a Fleet).
 func (s *Service) eventingNodes() int {
-	if s.cluster == nil {
+	if s.fleet == nil {
 		return 1
 	}
-	return s.cluster.EventingNodes()
+	return s.fleet.EventingNodes()
 }
 
 // appStatus builds one function's status entry.
@@ -44,8 +44,8 @@ func (s *Service) appStatus(cur *current, nodes int) AppStatus {
 	loc := cur.def.Location()
 	t := targetOf(status)
 	deployed := 0
-	if s.cluster != nil {
-		deployed = s.cluster.DeployedNodes(cur.rec.Name)
+	if s.fleet != nil {
+		deployed = s.fleet.DeployedNodes(cur.rec.Name)
 	} else if status == StatusDeployed || status == StatusPausing || status == StatusPaused || status == StatusUndeploying {
 		deployed = 1
 	}

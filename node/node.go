@@ -21,6 +21,7 @@ import (
 	"eventide/clustersec"
 	"eventide/consensus"
 	"eventide/eventing"
+	"eventide/eventing/dataplane"
 	"eventide/membership"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
@@ -47,7 +48,7 @@ type Node struct {
 	coord   *membership.Coordinator
 	client  *rpc.Client
 	grpc    *rpc.Server
-	sup     *eventing.Supervisor
+	sup     *dataplane.Supervisor
 	svc     *eventing.Service
 	keys    *clustersec.Keys     // derived from the cluster secret
 	ident   *clustersec.Identity // this node's TLS certificate, issued at New

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"eventide/eventing"
+	"eventide/eventing/dataplane"
 	"eventide/membership"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rest/eventingapi"
@@ -67,10 +68,14 @@ func (n *Node) wire() error {
 	if err != nil {
 		return fmt.Errorf("node: coordinator: %w", err)
 	}
-	n.sup, err = eventing.NewSupervisor(eventing.SupervisorConfig{
+	// The embedded backend: workers stream and read the Raft-replicated
+	// document store and commit their batches through Raft.
+	n.sup, err = dataplane.New(dataplane.Config{
 		NodeID:    cfg.NodeID,
 		AppLogDir: filepath.Join(cfg.DataDir, "applogs"),
-		Store:     n.store,
+		Records:   n.store,
+		Source:    n.store.Docs(),
+		Sink:      n.store,
 		Logger:    n.log,
 	})
 	if err != nil {
@@ -85,13 +90,12 @@ func (n *Node) wire() error {
 	if err != nil {
 		return fmt.Errorf("node: gRPC server: %w", err)
 	}
-	facts := &clusterFacts{n: n}
 	n.svc, err = eventing.New(eventing.Config{
 		Backend:   n.store,
 		Keyspaces: n.store.Docs(),
 		Compiler:  eventing.HandlerCompiler,
-		Cluster:   facts,
-		Runtime:   facts,
+		Fleet:     fleet{n},
+		Runtime:   n.sup,
 		Logger:    n.log.With("component", "eventing"),
 	})
 	if err != nil {

@@ -1,309 +1,270 @@
-// Package eventingtest provides in-memory implementations of the
-// eventing.Service dependencies (Backend, Keyspaces, Cluster, Runtime) for
-// tests of the eventing and eventingapi packages. Backend mirrors the
-// conditional-write semantics of *consensus.Store.
+// Package eventingtest runs the tests of the eventing service and of its
+// REST API against the real replicated store: a single-node Raft store on
+// raft's in-memory transport (consensus.OpenSingle), so that lifecycle
+// transitions, from_now boundaries and conditional writes are the FSM's
+// own. Where a test needs what the data plane would do, the Store does it
+// through the same commands the supervisor and its workers use (Settle,
+// CommitCheckpoints). Fleet and Runtime are settable stand-ins for what
+// the node reports about its workers and the other nodes.
 package eventingtest
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"testing"
+	"time"
 
 	"eventide/consensus"
 	"eventide/docstore"
 	"eventide/eventing"
+	"eventide/handler"
 )
 
-// Backend is an in-memory eventing.Backend. The zero value is not usable;
-// call NewBackend.
-type Backend struct {
-	mu      sync.Mutex
-	funcs   map[string]consensus.Function
-	config  map[string]json.RawMessage
-	index   uint64
-	numVBs  int
-	changes int
+// Node is the id of the store's single node, the one Settle reports for.
+const Node = "n1"
 
-	// BeforeChange, when set, runs (without the lock held) before each
-	// ChangeFunction is applied; a non-nil error is returned instead. Tests
-	// use it to inject races and failures.
+// Store is a single-node consensus store. It satisfies eventing.Backend
+// (with a fault-injection hook on ChangeFunction); its Docs satisfy
+// eventing.Keyspaces.
+type Store struct {
+	*consensus.Store
+
+	// BeforeChange, when set, runs before each ChangeFunction is proposed;
+	// a non-nil error is returned instead. Tests use it to inject races
+	// (a real write from inside the hook) and failures.
 	BeforeChange func(c consensus.FunctionChange) error
 }
 
-// NewBackend returns an empty backend whose sources have numVBs vbuckets.
-func NewBackend(numVBs int) *Backend {
-	return &Backend{funcs: map[string]consensus.Function{}, config: map[string]json.RawMessage{}, numVBs: numVBs}
-}
-
-// clone deep-copies a record.
-func clone(f consensus.Function) consensus.Function {
-	f.Definition = slices.Clone(f.Definition)
-	f.Checkpoints = slices.Clone(f.Checkpoints)
-	return f
-}
-
-// Functions lists records sorted by name.
-func (b *Backend) Functions() []consensus.Function {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	names := slices.Sorted(maps.Keys(b.funcs))
-	out := make([]consensus.Function, 0, len(names))
-	for _, n := range names {
-		out = append(out, clone(b.funcs[n]))
+// NewStore opens a leading single-node store with numVBs vbuckets per
+// bucket, closed when the test ends, holding the given keyspaces (see
+// CreateKeyspace).
+func NewStore(t testing.TB, numVBs int, keyspaces ...string) *Store {
+	t.Helper()
+	cs, err := consensus.OpenSingle(consensus.Config{
+		NodeID:      Node,
+		DataDir:     t.TempDir(),
+		NumVBuckets: numVBs,
+	})
+	if err != nil {
+		t.Fatalf("eventingtest: open store: %v", err)
 	}
-	return out
-}
-
-// Function returns one record or consensus.ErrFunctionNotFound.
-func (b *Backend) Function(name string) (consensus.Function, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	f, ok := b.funcs[name]
-	if !ok {
-		return consensus.Function{}, consensus.ErrFunctionNotFound
-	}
-	return clone(f), nil
-}
-
-// ChangeFunction applies a conditional change.
-func (b *Backend) ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error) {
-	if hook := b.BeforeChange; hook != nil {
-		if err := hook(c); err != nil {
-			return consensus.Function{}, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return consensus.Function{}, err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	f, exists := b.funcs[c.Name]
-	switch {
-	case c.ExpectVersion == 0 && exists:
-		return consensus.Function{}, consensus.ErrFunctionExists
-	case c.ExpectVersion != 0 && !exists:
-		return consensus.Function{}, consensus.ErrFunctionNotFound
-	case exists && f.Version != c.ExpectVersion:
-		return consensus.Function{}, consensus.ErrVersionMismatch
-	}
-	if !exists {
-		f = consensus.Function{Name: c.Name}
-	}
-	if c.Definition != nil {
-		f.Definition = slices.Clone(c.Definition)
-		f.Source = c.Source
-	}
-	if c.Status != "" {
-		f.Status = c.Status
-	}
-	if c.DropCheckpoints {
-		f.InstanceID = ""
-		f.Checkpoints = nil
-	}
-	if c.NewInstanceID != "" {
-		f.InstanceID = c.NewInstanceID
-		f.Checkpoints = make([]uint64, b.numVBs)
-		if c.Boundary == eventing.BoundaryFromNow {
-			for i := range f.Checkpoints {
-				f.Checkpoints[i] = 100 // stands for "current high seqno"
-			}
-		}
-	}
-	b.index++
-	b.changes++
-	f.Version = b.index
-	b.funcs[c.Name] = f
-	return clone(f), nil
-}
-
-// DeleteFunction removes a record if its Version equals expectVersion.
-func (b *Backend) DeleteFunction(ctx context.Context, name string, expectVersion uint64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	f, ok := b.funcs[name]
-	if !ok {
-		return consensus.ErrFunctionNotFound
-	}
-	if f.Version != expectVersion {
-		return consensus.ErrVersionMismatch
-	}
-	delete(b.funcs, name)
-	b.index++
-	b.changes++
-	return nil
-}
-
-// Config returns a config value (nil if unset).
-func (b *Backend) Config(key string) json.RawMessage {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.config[key])
-}
-
-// SetConfig stores a config value.
-func (b *Backend) SetConfig(ctx context.Context, key string, value json.RawMessage) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.config[key] = slices.Clone(value)
-	b.index++
-	b.changes++
-	return nil
-}
-
-// SetStatus moves a function to status as the supervisor would
-// (deploying → deployed, ...), bypassing validation.
-func (b *Backend) SetStatus(name, status string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	f, ok := b.funcs[name]
-	if !ok {
-		panic("eventingtest: SetStatus of unknown function " + name)
-	}
-	f.Status = status
-	if status == eventing.StatusUndeployed {
-		f.InstanceID, f.Checkpoints = "", nil
-	}
-	b.index++
-	f.Version = b.index
-	b.funcs[name] = f
-}
-
-// SetCheckpoints replaces a function's checkpoints (as worker batches do).
-func (b *Backend) SetCheckpoints(name string, cps []uint64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	f := b.funcs[name]
-	f.Checkpoints = slices.Clone(cps)
-	b.index++
-	f.Version = b.index
-	b.funcs[name] = f
-}
-
-// Changes counts the successful writes so far.
-func (b *Backend) Changes() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.changes
-}
-
-// Snapshot is a deep copy of the backend's state, comparable with
-// reflect.DeepEqual to prove that a rejected request changed nothing.
-type Snapshot struct {
-	Functions map[string]consensus.Function
-	Config    map[string]string
-	Index     uint64
-}
-
-// Snapshot copies the state.
-func (b *Backend) Snapshot() Snapshot {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := Snapshot{Functions: map[string]consensus.Function{}, Config: map[string]string{}, Index: b.index}
-	for k, f := range b.funcs {
-		s.Functions[k] = clone(f)
-	}
-	for k, v := range b.config {
-		s.Config[k] = string(v)
+	t.Cleanup(func() { _ = cs.Close() })
+	s := &Store{Store: cs}
+	for _, ks := range keyspaces {
+		s.CreateKeyspace(t, ks)
 	}
 	return s
 }
 
-// Keyspaces is an in-memory eventing.Keyspaces.
-type Keyspaces struct {
-	mu      sync.Mutex
-	buckets map[string]map[string]map[string]bool // bucket → scope → collection
-}
-
-// NewKeyspaces returns a checker knowing the given keyspaces, each
-// "bucket" (its _default collection) or "bucket.scope.collection".
-func NewKeyspaces(keyspaces ...string) *Keyspaces {
-	k := &Keyspaces{buckets: map[string]map[string]map[string]bool{}}
-	for _, s := range keyspaces {
-		k.Add(s)
+// ChangeFunction runs BeforeChange, then the store's ChangeFunction.
+func (s *Store) ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error) {
+	if hook := s.BeforeChange; hook != nil {
+		if err := hook(c); err != nil {
+			return consensus.Function{}, err
+		}
 	}
-	return k
+	return s.Store.ChangeFunction(ctx, c)
 }
 
-// Add creates a keyspace ("bucket" or "bucket.scope.collection").
-func (k *Keyspaces) Add(keyspace string) {
+func testCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// CreateKeyspace creates "bucket" (with its _default collection) or
+// "bucket.scope.collection", and whatever of its bucket and scope is
+// missing.
+func (s *Store) CreateKeyspace(t testing.TB, keyspace string) {
+	t.Helper()
 	ks, err := docstore.ParseKeyspace(keyspace)
 	if err != nil {
-		panic(err)
+		t.Fatalf("eventingtest: keyspace %q: %v", keyspace, err)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.buckets[ks.Bucket] == nil {
-		k.buckets[ks.Bucket] = map[string]map[string]bool{docstore.DefaultScope: {docstore.DefaultCollection: true}}
+	ctx, cancel := testCtx()
+	defer cancel()
+	// CheckKeyspace names the first missing level: create from there down.
+	err = s.Docs().CheckKeyspace(ks)
+	if errors.Is(err, docstore.ErrBucketNotFound) {
+		if err := s.CreateBucket(ctx, docstore.BucketSpec{Name: ks.Bucket, UUID: ks.Bucket + "-uuid", Type: "membase"}); err != nil {
+			t.Fatalf("eventingtest: create bucket %s: %v", ks.Bucket, err)
+		}
+		err = s.Docs().CheckKeyspace(ks)
 	}
-	if k.buckets[ks.Bucket][ks.Scope] == nil {
-		k.buckets[ks.Bucket][ks.Scope] = map[string]bool{}
+	if errors.Is(err, docstore.ErrScopeNotFound) {
+		if err := s.CreateScope(ctx, ks.Bucket, ks.Scope); err != nil {
+			t.Fatalf("eventingtest: create scope %s.%s: %v", ks.Bucket, ks.Scope, err)
+		}
+		err = s.Docs().CheckKeyspace(ks)
 	}
-	k.buckets[ks.Bucket][ks.Scope][ks.Collection] = true
+	if errors.Is(err, docstore.ErrCollectionNotFound) {
+		if err := s.CreateCollection(ctx, ks); err != nil {
+			t.Fatalf("eventingtest: create collection %s: %v", ks, err)
+		}
+	}
 }
 
-// DropBucket removes a bucket and everything in it.
-func (k *Keyspaces) DropBucket(bucket string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.buckets, bucket)
+// DropBucket deletes a bucket and everything in it.
+func (s *Store) DropBucket(t testing.TB, bucket string) {
+	t.Helper()
+	ctx, cancel := testCtx()
+	defer cancel()
+	if err := s.DeleteBucket(ctx, bucket); err != nil {
+		t.Fatalf("eventingtest: delete bucket %s: %v", bucket, err)
+	}
 }
 
-// CheckKeyspace returns nil or dcp's precise not-found error.
-func (k *Keyspaces) CheckKeyspace(ks docstore.Keyspace) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	scopes, ok := k.buckets[ks.Bucket]
-	if !ok {
-		return docstore.ErrBucketNotFound
+// Report records, as this node's supervisor does, whether the function's
+// current instance has its workers running here; the FSM completes a
+// pending transition when the reports allow it. It returns the record.
+func (s *Store) Report(t testing.TB, name string, running bool) consensus.Function {
+	t.Helper()
+	f, err := s.Function(name)
+	if err != nil {
+		t.Fatalf("eventingtest: report %s: %v", name, err)
 	}
-	cols, ok := scopes[ks.Scope]
-	if !ok {
-		return docstore.ErrScopeNotFound
+	ctx, cancel := testCtx()
+	defer cancel()
+	f, err = s.ReportFunction(ctx, consensus.FunctionReport{Name: name, InstanceID: f.InstanceID, Node: Node, Running: running})
+	if err != nil {
+		t.Fatalf("eventingtest: report %s: %v", name, err)
 	}
-	if !cols[ks.Collection] {
-		return docstore.ErrCollectionNotFound
-	}
-	return nil
+	return f
 }
 
-// Cluster is a settable eventing.Cluster that also aggregates application
-// logs from per-node texts.
-type Cluster struct {
+// Settle completes the function's pending transition the way this node's
+// supervisor does: it reports the instance's workers running
+// (deploying → deployed) or stopped (pausing → paused, undeploying →
+// undeployed). It returns the new record.
+func (s *Store) Settle(t testing.TB, name string) consensus.Function {
+	t.Helper()
+	f, err := s.Function(name)
+	if err != nil {
+		t.Fatalf("eventingtest: settle %s: %v", name, err)
+	}
+	switch f.Status {
+	case consensus.StatusDeploying:
+		f = s.Report(t, name, true)
+	case consensus.StatusPausing, consensus.StatusUndeploying:
+		f = s.Report(t, name, false)
+	default:
+		t.Fatalf("eventingtest: settle %s: status %q is not transitional", name, f.Status)
+	}
+	if f.Status != consensus.StatusDeployed && f.Status != consensus.StatusPaused && f.Status != consensus.StatusUndeployed {
+		t.Fatalf("eventingtest: settle %s: still %s after the report", name, f.Status)
+	}
+	return f
+}
+
+// Touch makes a concurrent writer's change of the function that leaves
+// the record as it is but for its version.
+func (s *Store) Touch(t testing.TB, name string) {
+	t.Helper()
+	f, err := s.Function(name)
+	if err != nil {
+		t.Fatalf("eventingtest: touch %s: %v", name, err)
+	}
+	ctx, cancel := testCtx()
+	defer cancel()
+	if _, err := s.Store.ChangeFunction(ctx, consensus.FunctionChange{Name: name, ExpectVersion: f.Version}); err != nil {
+		t.Fatalf("eventingtest: touch %s: %v", name, err)
+	}
+}
+
+// CommitCheckpoints moves the function's checkpoints to cps (one per
+// vbucket) with a checkpoint-only batch, as a worker commits one.
+func (s *Store) CommitCheckpoints(t testing.TB, name string, cps []uint64) {
+	t.Helper()
+	f, err := s.Function(name)
+	if err != nil {
+		t.Fatalf("eventingtest: checkpoints of %s: %v", name, err)
+	}
+	b := consensus.Batch{
+		Function: name, InstanceID: f.InstanceID, Node: Node, Epoch: s.VBMap().Epoch,
+		Checkpoints: map[uint16]uint64{}, From: map[uint16]uint64{},
+	}
+	for vb, seq := range cps {
+		b.Checkpoints[uint16(vb)] = seq
+		b.From[uint16(vb)] = f.Checkpoints[vb]
+	}
+	ctx, cancel := testCtx()
+	defer cancel()
+	if _, err := s.CommitBatch(ctx, b); err != nil {
+		t.Fatalf("eventingtest: checkpoints of %s: %v", name, err)
+	}
+}
+
+// Snapshot is a copy of what the eventing service can change, comparable
+// with reflect.DeepEqual to prove that a rejected request changed nothing.
+type Snapshot struct {
+	Functions []consensus.Function
+	// GlobalConfig is the stored eventing config.
+	GlobalConfig string
+	// AppliedIndex moves with any write at all.
+	AppliedIndex uint64
+}
+
+// Snapshot copies the state.
+func (s *Store) Snapshot() Snapshot {
+	return Snapshot{
+		Functions:    s.Functions(),
+		GlobalConfig: string(s.Config(eventing.GlobalConfigKey)),
+		AppliedIndex: s.Stats().AppliedIndex,
+	}
+}
+
+// Fleet is a settable eventing.Fleet: Nodes live nodes, Deployed running
+// nodes per function, NodeLogs per-node log texts; counters come from
+// Runtime, as the only node that has any.
+type Fleet struct {
 	mu       sync.Mutex
 	Nodes    int
 	Deployed map[string]int
-	// NodeLogs holds each node's log text per function, for
-	// AggregateAppLog; Sizes records the per-node sizes requested.
+	// NodeLogs holds each node's log text per function, for AppLogs; Sizes
+	// records the per-node sizes requested.
 	NodeLogs map[string][]string
 	Sizes    []int
+	// Runtime answers Stats, ResetStats and Insight; nil: no counters.
+	Runtime *Runtime
 }
 
+var _ eventing.Fleet = (*Fleet)(nil)
+
 // EventingNodes returns Nodes.
-func (c *Cluster) EventingNodes() int {
+func (c *Fleet) EventingNodes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.Nodes
 }
 
 // DeployedNodes returns Deployed[fn].
-func (c *Cluster) DeployedNodes(fn string) int {
+func (c *Fleet) DeployedNodes(fn string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.Deployed[fn]
 }
 
-// AggregateAppLog returns every node's text for fn, each cut to its last
+// Stats returns Runtime's counters of fn.
+func (c *Fleet) Stats(_ context.Context, fn string) (eventing.RuntimeStats, bool) {
+	if c.Runtime == nil {
+		return eventing.RuntimeStats{}, false
+	}
+	return c.Runtime.Stats(fn)
+}
+
+// ResetStats resets Runtime's counters of fn.
+func (c *Fleet) ResetStats(_ context.Context, fn string) error {
+	if c.Runtime == nil {
+		return nil
+	}
+	return c.Runtime.ResetStats(fn)
+}
+
+// AppLogs returns every node's text for fn, each cut to its last
 // sizePerNode bytes.
-func (c *Cluster) AggregateAppLog(ctx context.Context, fn string, sizePerNode int) ([]string, error) {
+func (c *Fleet) AppLogs(_ context.Context, fn string, sizePerNode int) ([]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Sizes = append(c.Sizes, sizePerNode)
@@ -312,6 +273,18 @@ func (c *Cluster) AggregateAppLog(ctx context.Context, fn string, sizePerNode in
 		out = append(out, tail(t, sizePerNode))
 	}
 	return out, nil
+}
+
+// Insight returns Runtime's insight of each of fns; every node answers.
+func (c *Fleet) Insight(_ context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error) {
+	out := make(map[string]map[int]handler.InsightLine, len(fns))
+	for _, fn := range fns {
+		out[fn] = map[int]handler.InsightLine{}
+		if c.Runtime != nil {
+			out[fn] = c.Runtime.Insight(fn)
+		}
+	}
+	return out, nil, nil
 }
 
 // tail returns the last size bytes of t, starting at a line boundary.
@@ -328,15 +301,18 @@ func tail(t string, size int) string {
 
 // Runtime is a settable eventing.Runtime.
 type Runtime struct {
-	mu     sync.Mutex
-	stats  map[string]eventing.RuntimeStats
-	logs   map[string]string
-	resets []string
+	mu      sync.Mutex
+	stats   map[string]eventing.RuntimeStats
+	logs    map[string]string
+	insight map[string]map[int]handler.InsightLine
+	resets  []string
 }
+
+var _ eventing.Runtime = (*Runtime)(nil)
 
 // NewRuntime returns an empty runtime.
 func NewRuntime() *Runtime {
-	return &Runtime{stats: map[string]eventing.RuntimeStats{}, logs: map[string]string{}}
+	return &Runtime{stats: map[string]eventing.RuntimeStats{}, logs: map[string]string{}, insight: map[string]map[int]handler.InsightLine{}}
 }
 
 // SetStats sets a function's counters (marking it running here).
@@ -351,6 +327,13 @@ func (r *Runtime) SetLog(fn, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.logs[fn] = text
+}
+
+// SetInsight sets a function's code insight.
+func (r *Runtime) SetInsight(fn string, lines map[int]handler.InsightLine) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.insight[fn] = maps.Clone(lines)
 }
 
 // Resets lists the functions whose counters were reset, in order.
@@ -378,8 +361,19 @@ func (r *Runtime) ResetStats(fn string) error {
 }
 
 // AppLog implements eventing.Runtime.
-func (r *Runtime) AppLog(ctx context.Context, fn string, size int) (string, error) {
+func (r *Runtime) AppLog(_ context.Context, fn string, size int) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return tail(r.logs[fn], size), nil
+}
+
+// Insight implements eventing.Runtime.
+func (r *Runtime) Insight(fn string) map[int]handler.InsightLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := maps.Clone(r.insight[fn])
+	if out == nil {
+		out = map[int]handler.InsightLine{}
+	}
+	return out
 }

@@ -24,13 +24,14 @@ const (
 	pass = "password"
 )
 
-// env is the REST handler over a real Service and in-memory fakes.
+// env is the REST handler over a real Service on a single-node Raft
+// store, with stand-ins for what the node reports about its workers and
+// the other nodes.
 type env struct {
 	t   *testing.T
-	be  *eventingtest.Backend
-	ks  *eventingtest.Keyspaces
+	be  *eventingtest.Store
 	rt  *eventingtest.Runtime
-	cl  *eventingtest.Cluster
+	cl  *eventingtest.Fleet
 	svc *eventing.Service
 	h   http.Handler
 }
@@ -40,12 +41,11 @@ func newEnv(t *testing.T, mods ...func(*eventing.Config, *eventingapi.Config)) *
 	log := slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := &env{
 		t:  t,
-		be: eventingtest.NewBackend(4),
-		ks: eventingtest.NewKeyspaces("src", "meta", "dst", "travel.inventory.hotels", "travel.inventory.meta"),
+		be: eventingtest.NewStore(t, 4, "src", "meta", "dst", "travel.inventory.hotels", "travel.inventory.meta"),
 		rt: eventingtest.NewRuntime(),
-		cl: &eventingtest.Cluster{Nodes: 1, Deployed: map[string]int{}},
 	}
-	scfg := eventing.Config{Backend: e.be, Keyspaces: e.ks, Compiler: eventing.HandlerCompiler, Cluster: e.cl, Runtime: e.rt, Logger: log}
+	e.cl = &eventingtest.Fleet{Nodes: 1, Deployed: map[string]int{}, Runtime: e.rt}
+	scfg := eventing.Config{Backend: e.be, Keyspaces: e.be.Docs(), Compiler: eventing.HandlerCompiler, Fleet: e.cl, Runtime: e.rt, Logger: log}
 	acfg := eventingapi.Config{Credentials: restauth.NewAdmin(user, pass), Logger: log}
 	for _, m := range mods {
 		m(&scfg, &acfg)

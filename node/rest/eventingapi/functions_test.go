@@ -190,9 +190,9 @@ func TestLifecycleEndpoints(t *testing.T) {
 	e.do("POST", "/api/v1/functions/f", fn("f", nil)).wantErr(t, 400, "ERR_INVALID_REQUEST", "deploying state")
 	e.unchanged(snap)
 
-	e.be.SetStatus("f", eventing.StatusDeployed) // the supervisor's part
+	e.be.Settle(t, "f") // the supervisor's part
 	e.do("POST", "/api/v1/functions/f/pause", "").wantOK(t, "Function: f is Pausing")
-	e.be.SetStatus("f", eventing.StatusPaused)
+	e.be.Settle(t, "f")
 	e.do("POST", "/api/v1/functions/f/pause", "").wantErr(t, 422, "ERR_APP_PAUSED", "already in paused state")
 	// Code may change while paused.
 	e.do("POST", "/api/v1/functions/f/appcode", "function OnUpdate(doc, meta) { log('v2'); }").wantOK(t, "Function: f appcode stored in the metakv")
@@ -200,10 +200,10 @@ func TestLifecycleEndpoints(t *testing.T) {
 	if st := e.do("GET", "/api/v1/status", "").obj(t)["apps"].([]any)[0].(map[string]any)["composite_status"]; st != "deploying" {
 		t.Errorf("resume composite_status %v, want deploying", st)
 	}
-	e.be.SetStatus("f", eventing.StatusDeployed)
+	e.be.Settle(t, "f")
 	e.do("POST", "/api/v1/functions/f/undeploy", "").wantOK(t, "Function: f is undeploying")
 	e.do("POST", "/api/v1/functions/f/deploy", "").wantErr(t, 423, "ERR_APP_NOT_BOOTSTRAPPED", "undeploying")
-	e.be.SetStatus("f", eventing.StatusUndeployed)
+	e.be.Settle(t, "f")
 	e.do("DELETE", "/api/v1/functions/f", "").wantOK(t, "Successfully deleted")
 }
 
@@ -257,7 +257,7 @@ func TestSettingsEndpoint(t *testing.T) {
 
 	// The deprecated lifecycle: settings deploy, then only some settings may change.
 	e.do("POST", "/api/v1/functions/f/settings", `{"deployment_status": true, "processing_status": true}`).wantOK(t, "")
-	e.be.SetStatus("f", eventing.StatusDeployed)
+	e.be.Settle(t, "f")
 	snap = e.be.Snapshot()
 	e.do("POST", "/api/v1/functions/f/settings", `{"worker_count": 8}`).wantErr(t, 400, "ERR_INVALID_REQUEST", "not allowed to change the setting: worker_count")
 	e.unchanged(snap)
@@ -270,10 +270,12 @@ func TestSettingsEndpoint(t *testing.T) {
 	if got["log_level"] != "TRACE" || got["deployment_status"] != true || got["processing_status"] != false {
 		t.Errorf("settings after pause %v", got)
 	}
-	e.be.SetStatus("f", eventing.StatusPaused)
+	e.be.Settle(t, "f")
 	e.do("POST", "/api/v1/functions/f/settings", `{"deployment_status": false, "processing_status": false}`).wantOK(t, "")
+	// No workers run a paused function: the FSM completes the undeploy at
+	// once and drops the instance.
 	rec, _ := e.be.Function("f")
-	if rec.Status != eventing.StatusUndeploying || rec.InstanceID == "" {
+	if rec.Status != eventing.StatusUndeployed || rec.InstanceID != "" {
 		t.Errorf("settings undeploy: status %q instance %q", rec.Status, rec.InstanceID)
 	}
 }
@@ -341,12 +343,12 @@ func TestFunctionConfigEndpoint(t *testing.T) {
 	e.unchanged(snap)
 
 	e.do("POST", "/api/v1/functions/f/deploy", "").wantOK(t, "")
-	e.be.SetStatus("f", eventing.StatusDeployed)
+	e.be.Settle(t, "f")
 	snap = e.be.Snapshot()
 	e.do("POST", "/api/v1/functions/f/config", `{"source_bucket":"src","metadata_bucket":"meta"}`).wantErr(t, 400, "ERR_INVALID_REQUEST", "deployed state")
 	e.unchanged(snap)
 	e.do("POST", "/api/v1/functions/f/pause", "").wantOK(t, "")
-	e.be.SetStatus("f", eventing.StatusPaused)
+	e.be.Settle(t, "f")
 	e.do("POST", "/api/v1/functions/f/config", `{"source_bucket":"src","metadata_bucket":"meta"}`).wantErr(t, 400, "ERR_INVALID_REQUEST", "not allowed to change the setting: depcfg.source_keyspace")
 	// Bindings may change while paused.
 	e.do("POST", "/api/v1/functions/f/config", `{"source_bucket":"travel","source_scope":"inventory","source_collection":"hotels","metadata_bucket":"travel","metadata_scope":"inventory","metadata_collection":"meta","buckets":[{"alias":"d","bucket_name":"dst","access":"r"}]}`).wantOK(t, "")
@@ -358,7 +360,7 @@ func TestStatusEndpoints(t *testing.T) {
 	e.mustCreate("a", nil)
 	e.mustCreate("b", nil)
 	e.do("POST", "/api/v1/functions/b/deploy", "").wantOK(t, "")
-	e.be.SetStatus("b", eventing.StatusDeployed)
+	e.be.Settle(t, "b")
 	e.cl.Deployed["b"] = 3
 	got := e.do("GET", "/api/v1/status", "").obj(t)
 	want := map[string]any{
@@ -389,8 +391,8 @@ func TestStatsEndpoints(t *testing.T) {
 	e.mustCreate("f", nil)
 	e.do("POST", "/api/v1/functions/f/deploy", "").wantOK(t, "")
 	e.rt.SetStats("f", eventing.RuntimeStats{
-		ExecutionStats:   map[string]any{"on_update_success": 5},
-		FailureStats:     map[string]any{"timeout_count": 1},
+		ExecutionStats:   eventing.Counters{"on_update_success": 5},
+		FailureStats:     eventing.Counters{"timeout_count": 1},
 		LatencyHistogram: map[string]uint64{"1000": 2},
 	})
 	list := e.do("GET", "/api/v1/stats", "").json(t).([]any)

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/couchbase/gocb/v2"
-
-	"eventide/eventing"
 )
 
 // gocbClient replays what gocb v2.11.1's eventingManagementProviderCore
@@ -215,7 +213,7 @@ func TestGocbEventingFunctionManager(t *testing.T) {
 			if scoped {
 				key = "travel/inventory/" + name
 			}
-			e.be.SetStatus(key, eventing.StatusDeployed)
+			e.be.Settle(t, key)
 			if st := stateOf(t, c, name); st.Status != gocb.EventingFunctionStateDeployed || st.ProcessingStatus != gocb.EventingFunctionProcessingStatusRunning {
 				t.Errorf("status %+v", st)
 			}
@@ -231,21 +229,21 @@ func TestGocbEventingFunctionManager(t *testing.T) {
 			if got.Settings.ProcessingStatus != gocb.EventingFunctionProcessingStatusPaused {
 				t.Errorf("after pause %+v", got.Settings)
 			}
-			e.be.SetStatus(key, eventing.StatusPaused)
+			e.be.Settle(t, key)
 			if st := stateOf(t, c, name); st.Status != gocb.EventingFunctionStatePaused {
 				t.Errorf("status %v", st.Status)
 			}
 			if err := c.op("POST", name, "/resume"); err != nil {
 				t.Fatalf("ResumeFunction: %v", err)
 			}
-			e.be.SetStatus(key, eventing.StatusDeployed)
+			e.be.Settle(t, key)
 			if err := c.op("POST", name, "/undeploy"); err != nil {
 				t.Fatalf("UndeployFunction: %v", err)
 			}
 			if st := stateOf(t, c, name); st.Status != gocb.EventingFunctionStateUndeploying {
 				t.Errorf("status %v", st.Status)
 			}
-			e.be.SetStatus(key, eventing.StatusUndeployed)
+			e.be.Settle(t, key)
 			if err := c.op("DELETE", name, ""); err != nil {
 				t.Fatalf("DropFunction: %v", err)
 			}

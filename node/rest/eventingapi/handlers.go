@@ -403,7 +403,7 @@ func (a *Server) deleteConfig(w http.ResponseWriter, r *http.Request) {
 // --- stats and logs ----------------------------------------------------------
 
 func (a *Server) stats(w http.ResponseWriter, r *http.Request) {
-	writeValue(w, a.log, a.svc.Stats(fullStats(r.URL.Query())))
+	writeValue(w, a.log, a.svc.Stats(r.Context(), fullStats(r.URL.Query())))
 }
 
 // fullStats reports whether type=full (or type=debug) was asked for.
@@ -414,7 +414,7 @@ func fullStats(q url.Values) bool {
 
 func (a *Server) functionStats(w http.ResponseWriter, r *http.Request, name string) {
 	a.withLocation(w, r, name, func(loc eventing.Location) error {
-		st, err := a.svc.FunctionStats(loc, fullStats(r.URL.Query()))
+		st, err := a.svc.FunctionStats(r.Context(), loc, fullStats(r.URL.Query()))
 		if err != nil {
 			return err
 		}
@@ -439,21 +439,21 @@ func (a *Server) byQueryName(w http.ResponseWriter, r *http.Request, h func(even
 }
 
 func (a *Server) getExecutionStats(w http.ResponseWriter, r *http.Request) {
-	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.ExecutionStats(l) })
+	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.ExecutionStats(r.Context(), l) })
 }
 
 func (a *Server) getLatencyStats(w http.ResponseWriter, r *http.Request) {
-	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.LatencyStats(l) })
+	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.LatencyStats(r.Context(), l) })
 }
 
 func (a *Server) getFailureStats(w http.ResponseWriter, r *http.Request) {
-	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.FailureStats(l) })
+	a.byQueryName(w, r, func(l eventing.Location) (any, error) { return a.svc.FailureStats(r.Context(), l) })
 }
 
 func (a *Server) resetStatsCounters(w http.ResponseWriter, r *http.Request) {
 	loc, err := queryLocation(r.URL.Query())
 	if err == nil {
-		err = a.svc.ResetStats(loc)
+		err = a.svc.ResetStats(r.Context(), loc)
 	}
 	if err != nil {
 		writeError(w, a.log, err)

@@ -13,7 +13,7 @@ import (
 	"eventide/node/rest/eventingapi"
 )
 
-// insightRuntime adds this node's code insight to the fake runtime.
+// insightRuntime gives the stand-in runtime this node's code insight.
 type insightRuntime struct {
 	*eventingtest.Runtime
 	lines map[string]map[int]handler.InsightLine
@@ -21,14 +21,14 @@ type insightRuntime struct {
 
 func (r insightRuntime) Insight(fn string) map[int]handler.InsightLine { return r.lines[fn] }
 
-// insightCluster answers aggregate requests with fixed merged insight.
-type insightCluster struct {
-	*eventingtest.Cluster
+// insightFleet answers aggregate requests with fixed merged insight.
+type insightFleet struct {
+	*eventingtest.Fleet
 	lines       map[string]map[int]handler.InsightLine
 	unreachable []string
 }
 
-func (c insightCluster) AggregateInsight(_ context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error) {
+func (c insightFleet) Insight(_ context.Context, fns []string) (map[string]map[int]handler.InsightLine, []string, error) {
 	out := map[string]map[int]handler.InsightLine{}
 	for _, fn := range fns {
 		out[fn] = c.lines[fn]
@@ -45,7 +45,7 @@ func TestGetInsight(t *testing.T) {
 	}
 	e := newEnv(t, func(c *eventing.Config, _ *eventingapi.Config) {
 		c.Runtime = insightRuntime{Runtime: eventingtest.NewRuntime(), lines: local}
-		c.Cluster = insightCluster{Cluster: &eventingtest.Cluster{Nodes: 2, Deployed: map[string]int{}}, lines: merged, unreachable: []string{"n2"}}
+		c.Fleet = insightFleet{Fleet: &eventingtest.Fleet{Nodes: 2, Deployed: map[string]int{}}, lines: merged, unreachable: []string{"n2"}}
 	})
 	e.mustCreate("f", nil)
 	e.mustCreate("g", nil)

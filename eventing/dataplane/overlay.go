@@ -1,4 +1,4 @@
-package eventing
+package dataplane
 
 import (
 	"encoding/json"
@@ -32,7 +32,7 @@ import (
 // the two calls: the conflict is found at commit, and the re-run succeeds. A provisional CAS a handler keeps beyond its batch
 // (for example stored in a document) does not match the committed CAS.
 type overlay struct {
-	docs    *docstore.Store
+	docs    Source // the committed state under the batch
 	origin  string
 	pending map[overlayKey]*pendingWrite
 	order   []overlayKey   // first-write order, so the commit is deterministic
@@ -49,8 +49,8 @@ type overlayKey struct {
 type pendingWrite struct {
 	base    *docstore.Document // live stored version when first touched; nil if none
 	cur     *docstore.Document // the batch's version; nil when absent (deleted)
-	written bool          // an operation changed the key
-	read    bool          // the handler read the key before writing it
+	written bool               // an operation changed the key
+	read    bool               // the handler read the key before writing it
 	// touchOnly: only the expiry changed since base (committed as OpTouch,
 	// which keeps the stored body).
 	touchOnly bool
@@ -65,7 +65,7 @@ type pendingWrite struct {
 	recurse bool
 }
 
-func newOverlay(docs *docstore.Store, origin string, timers *overlayTimers) *overlay {
+func newOverlay(docs Source, origin string, timers *overlayTimers) *overlay {
 	return &overlay{docs: docs, origin: origin, pending: make(map[overlayKey]*pendingWrite), timers: timers}
 }
 

@@ -1,7 +1,6 @@
-package eventing
+package dataplane
 
 import (
-	"math"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -10,28 +9,28 @@ import (
 	"eventide/handler"
 )
 
-// FunctionCounters are one function's counters on this node: the
+// functionCounters are one function's counters on this node: the
 // handler's counters (execution, failure and event-processing stats, by
 // Couchbase name), its code insight, and the supervisor's latency histogram.
-type FunctionCounters struct {
+type functionCounters struct {
 	Handler *handler.Stats
 	// Insight is the function's code insight; workers record a batch's
 	// privately and merge it here on commit, like Handler's counts.
 	Insight *handler.Insight
 	// Latency is the time from a document's write (its CAS) to the start of
 	// its handler invocation.
-	Latency *LatencyHistogram
+	Latency *latencyHistogram
 	// CheckpointFailures counts batches whose commit failed a precondition
 	// and were re-run (checkpoint_failure_count).
 	CheckpointFailures atomic.Uint64
 }
 
-func newFunctionCounters() *FunctionCounters {
-	return &FunctionCounters{Handler: handler.NewStats(), Insight: handler.NewInsight(),
-		Latency: &LatencyHistogram{}}
+func newFunctionCounters() *functionCounters {
+	return &functionCounters{Handler: handler.NewStats(), Insight: handler.NewInsight(),
+		Latency: &latencyHistogram{}}
 }
 
-func (c *FunctionCounters) sent(k docstore.EventKind) {
+func (c *functionCounters) sent(k docstore.EventKind) {
 	switch k {
 	case docstore.EventMutation:
 		c.Handler.Add("dcp_mutation_sent_to_worker", 1)
@@ -42,7 +41,7 @@ func (c *FunctionCounters) sent(k docstore.EventKind) {
 	}
 }
 
-func (c *FunctionCounters) suppressed(k docstore.EventKind) {
+func (c *functionCounters) suppressed(k docstore.EventKind) {
 	if k == docstore.EventMutation {
 		c.Handler.Add("dcp_mutation_suppressed_counter", 1)
 	} else {
@@ -51,21 +50,21 @@ func (c *FunctionCounters) suppressed(k docstore.EventKind) {
 }
 
 // Reset zeroes every counter.
-func (c *FunctionCounters) Reset() {
+func (c *functionCounters) Reset() {
 	c.Handler.Reset()
 	c.Insight.Reset()
 	c.Latency.Reset()
 	c.CheckpointFailures.Store(0)
 }
 
-// LatencyHistogram counts durations in power-of-two microsecond buckets;
+// latencyHistogram counts durations in power-of-two microsecond buckets;
 // lock-free for concurrent observers.
-type LatencyHistogram struct {
+type latencyHistogram struct {
 	buckets [40]atomic.Uint64 // bucket i: [2^(i-1), 2^i) µs; bucket 0: < 1 µs
 }
 
 // Observe records one duration.
-func (h *LatencyHistogram) Observe(d time.Duration) {
+func (h *latencyHistogram) Observe(d time.Duration) {
 	us := d.Microseconds()
 	if us < 0 {
 		us = 0
@@ -78,37 +77,14 @@ func (h *LatencyHistogram) Observe(d time.Duration) {
 }
 
 // Reset zeroes the histogram.
-func (h *LatencyHistogram) Reset() {
+func (h *latencyHistogram) Reset() {
 	for i := range h.buckets {
 		h.buckets[i].Store(0)
 	}
 }
 
-// Percentile returns the upper bound, in microseconds, of the bucket that
-// holds the p-th percentile (0 < p <= 100); 0 when empty.
-func (h *LatencyHistogram) Percentile(p float64) uint64 {
-	var counts [40]uint64
-	var total uint64
-	for i := range h.buckets {
-		counts[i] = h.buckets[i].Load()
-		total += counts[i]
-	}
-	if total == 0 {
-		return 0
-	}
-	rank := uint64(math.Ceil(p / 100 * float64(total)))
-	var seen uint64
-	for i, c := range counts {
-		seen += c
-		if seen >= rank {
-			return 1 << i
-		}
-	}
-	return 1 << (len(counts) - 1)
-}
-
 // Histogram returns bucket upper bound (µs) → count for non-empty buckets.
-func (h *LatencyHistogram) Histogram() map[uint64]uint64 {
+func (h *latencyHistogram) Histogram() map[uint64]uint64 {
 	out := make(map[uint64]uint64)
 	for i := range h.buckets {
 		if c := h.buckets[i].Load(); c > 0 {

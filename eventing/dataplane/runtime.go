@@ -1,4 +1,4 @@
-package eventing
+package dataplane
 
 import (
 	"context"
@@ -7,16 +7,17 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"eventide/eventing"
 	"eventide/handler"
 )
 
-// DecodeRunSpec turns a stored definition into what a node needs to run it.
-func DecodeRunSpec(raw json.RawMessage) (RunSpec, error) {
-	d, err := ParseStoredDefinition(raw)
+// decodeRunSpec turns a stored definition into what a node needs to run it.
+func decodeRunSpec(raw json.RawMessage) (runSpec, error) {
+	d, err := eventing.ParseStoredDefinition(raw)
 	if err != nil {
-		return RunSpec{}, err
+		return runSpec{}, err
 	}
-	return RunSpec{
+	return runSpec{
 		Code:            d.AppCode,
 		Source:          d.DepCfg.Source(),
 		Bindings:        d.HandlerBindings(),
@@ -35,26 +36,26 @@ func DecodeRunSpec(raw json.RawMessage) (RunSpec, error) {
 // <dir>/b_<bucket>/s_<scope>/<name>.log for scoped ones, as Couchbase lays
 // them out.
 func appLogPath(dir, fn string) (string, string) {
-	loc := ParseLocation(fn)
+	loc := eventing.ParseLocation(fn)
 	if loc.IsGlobal() {
 		return dir, loc.Name
 	}
 	return filepath.Join(dir, "b_"+loc.Bucket, "s_"+loc.Scope), loc.Name
 }
 
-// Stats implements Runtime.
-func (s *Supervisor) Stats(fn string) (RuntimeStats, bool) {
+// Stats implements eventing.Runtime: the function's counters on this node.
+func (s *Supervisor) Stats(fn string) (eventing.RuntimeStats, bool) {
 	s.mu.Lock()
 	c := s.stats[fn]
 	s.mu.Unlock()
 	if c == nil {
-		return RuntimeStats{}, false
+		return eventing.RuntimeStats{}, false
 	}
-	rs := RuntimeStats{
-		ExecutionStats:       map[string]any{},
-		FailureStats:         map[string]any{},
-		EventProcessingStats: map[string]any{},
-		LatencyHistogram:     map[string]uint64{},
+	rs := eventing.RuntimeStats{
+		ExecutionStats:       eventing.Counters{},
+		FailureStats:         eventing.Counters{},
+		EventProcessingStats: eventing.Counters{},
+		LatencyHistogram:     eventing.Counters{},
 	}
 	for name, v := range c.Handler.Snapshot() {
 		switch handler.StatGroup(name) {
@@ -73,13 +74,13 @@ func (s *Supervisor) Stats(fn string) (RuntimeStats, bool) {
 	return rs, true
 }
 
-// ResetStats implements Runtime.
+// ResetStats implements eventing.Runtime.
 func (s *Supervisor) ResetStats(fn string) error {
-	s.Counters(fn).Reset()
+	s.counters(fn).Reset()
 	return nil
 }
 
-// Insight implements InsightRuntime: the function's code insight on this
+// Insight implements eventing.Runtime: the function's code insight on this
 // node, empty if it has none here.
 func (s *Supervisor) Insight(fn string) map[int]handler.InsightLine {
 	s.mu.Lock()
@@ -91,11 +92,11 @@ func (s *Supervisor) Insight(fn string) map[int]handler.InsightLine {
 	return c.Insight.Snapshot()
 }
 
-// AppLog implements Runtime.
+// AppLog implements eventing.Runtime.
 func (s *Supervisor) AppLog(_ context.Context, fn string, size int) (string, error) {
 	l := s.appLog(fn, nil)
 	if l == nil {
-		return "", fmt.Errorf("eventing: application log of %s unavailable", fn)
+		return "", fmt.Errorf("dataplane: application log of %s unavailable", fn)
 	}
 	return l.Tail(size)
 }

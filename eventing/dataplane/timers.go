@@ -1,4 +1,4 @@
-package eventing
+package dataplane
 
 import (
 	"context"
@@ -116,19 +116,11 @@ func (o *overlay) CancelTimer(callback, reference string) (bool, error) {
 	return true, nil
 }
 
-// timerStore is what workers read timers from (part of SupervisorStore).
-type timerStore interface {
-	timerLookup
-	DueTimers(fn string, vbs []uint16, now int64, limit int) []consensus.Timer
-	NextTimerDue(fn string, vbs []uint16) (int64, bool)
-	TimersChanged() <-chan struct{}
-}
-
 // fireDue fires the worker's due timers, up to one batch, and reports
 // whether it fired any, and false as its second result when the worker
 // must stop.
 func (w *vbWorker) fireDue(ctx context.Context) (fired, ok bool) {
-	due := w.store.DueTimers(w.fn, w.vbs, time.Now().UnixMilli(), w.batch)
+	due := w.sink.DueTimers(w.fn, w.vbs, time.Now().UnixMilli(), w.batch)
 	if len(due) == 0 {
 		return false, true
 	}
@@ -221,7 +213,7 @@ func (w *vbWorker) dropTooLargeTimer(tm consensus.Timer) (fired, ok bool) {
 // timerWait returns a channel that fires when the worker's next timer is
 // due (nil when it has none).
 func (w *vbWorker) timerWait() (<-chan time.Time, func()) {
-	next, ok := w.store.NextTimerDue(w.fn, w.vbs)
+	next, ok := w.sink.NextTimerDue(w.fn, w.vbs)
 	if !ok {
 		return nil, func() {}
 	}
@@ -235,8 +227,8 @@ func (w *vbWorker) timerWait() (<-chan time.Time, func()) {
 // the function. It returns false when the worker must stop.
 func (w *vbWorker) onDeployGate(ctx context.Context) bool {
 	for ctx.Err() == nil {
-		wake := w.store.Changed()
-		f, err := w.store.Function(w.fn)
+		wake := w.records.Changed()
+		f, err := w.records.Function(w.fn)
 		if err != nil || f.InstanceID != w.instance {
 			return false
 		}
@@ -300,7 +292,7 @@ func (w *vbWorker) runOnDeploy(ctx context.Context, f consensus.Function) bool {
 func (w *vbWorker) undeploy(f consensus.Function) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := w.store.ChangeFunction(ctx, consensus.FunctionChange{
+	if _, err := w.records.ChangeFunction(ctx, consensus.FunctionChange{
 		Name: w.fn, ExpectVersion: f.Version, Status: consensus.StatusUndeploying,
 	}); err != nil {
 		w.log.Warn("cannot undeploy after OnDeploy failed", "err", fmt.Errorf("function %s: %w", w.fn, err))

@@ -1,4 +1,4 @@
-package eventing
+package dataplane
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/eventing"
 	"eventide/handler"
 )
 
@@ -33,7 +34,7 @@ type runner struct {
 }
 
 func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uint64) (*runner, error) {
-	spec, err := s.cfg.Decode(f.Definition)
+	spec, err := decodeRunSpec(f.Definition)
 	if err != nil {
 		return nil, fmt.Errorf("decode definition: %w", err)
 	}
@@ -41,9 +42,8 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	docs := s.cfg.Store.Docs()
 	workers := min(max(spec.WorkerCount, 1), len(owned))
-	counters := s.Counters(f.Name)
+	counters := s.counters(f.Name)
 	applog := s.appLog(f.Name, &spec)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{name: f.Name, instance: f.InstanceID, def: f.Definition, vbs: owned, epoch: epoch, cancel: cancel, log: s.log}
@@ -76,9 +76,10 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 			node:       s.cfg.NodeID,
 			epoch:      epoch,
 			source:     spec.Source,
-			store:      s.cfg.Store,
+			records:    s.cfg.Records,
+			src:        s.cfg.Source,
+			sink:       s.cfg.Sink,
 			partitions: spec.TimerPartitions,
-			docs:       docs,
 			js:         hw,
 			newJS:      newJS,
 			counters:   counters,
@@ -156,12 +157,13 @@ type vbWorker struct {
 	node         string // this node, the owner named in batches
 	epoch        uint64 // vbucket map epoch of the ownership
 	source       docstore.Keyspace
-	store        SupervisorStore
+	records      Records // the function's record: checkpoints, OnDeploy
+	src          Source
+	sink         Sink
 	partitions   int // num_timer_partitions
-	docs         *docstore.Store
 	js           *handler.Worker
 	newJS        func() (*handler.Worker, error) // replaces a broken runtime
-	counters     *FunctionCounters
+	counters     *functionCounters
 	pending      *handler.Stats   // the batch in progress's counts (see startRunner)
 	insight      *handler.Insight // and its code insight
 	batch        int
@@ -174,7 +176,7 @@ type vbWorker struct {
 
 // newOverlay returns a fresh batch overlay with the function's timers.
 func (w *vbWorker) newOverlay() *overlay {
-	return newOverlay(w.docs, w.instance, newOverlayTimers(w.fn, w.store, w.docs.NumVBuckets(), w.partitions))
+	return newOverlay(w.src, w.instance, newOverlayTimers(w.fn, w.sink, w.src.NumVBuckets(), w.partitions))
 }
 
 func (w *vbWorker) run(ctx context.Context) {
@@ -182,8 +184,8 @@ func (w *vbWorker) run(ctx context.Context) {
 		return
 	}
 	for ctx.Err() == nil {
-		wake := w.docs.Changed(w.source.Bucket) // taken before reading: no lost wake-up
-		timersWake := w.store.TimersChanged()
+		wake := w.src.Changed(w.source.Bucket) // taken before reading: no lost wake-up
+		timersWake := w.sink.TimersChanged()
 		fired, ok := w.fireDue(ctx)
 		if !ok {
 			return
@@ -228,7 +230,7 @@ func (w *vbWorker) run(ctx context.Context) {
 // collect reads up to w.batch events from the vbuckets that have new
 // seqnos, and the seqno each read vbucket is covered up to.
 func (w *vbWorker) collect() ([]docstore.Event, map[uint16]uint64, error) {
-	highs, err := w.docs.HighSeqnos(w.source.Bucket)
+	highs, err := w.src.HighSeqnos(w.source.Bucket)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -241,7 +243,7 @@ func (w *vbWorker) collect() ([]docstore.Event, map[uint16]uint64, error) {
 		if int(vb) >= len(highs) || highs[vb] <= from {
 			continue
 		}
-		evs, err := w.docs.ReadVBucket(w.source.Bucket, vb, from, w.batch-len(events))
+		evs, err := w.src.ReadVBucket(w.source.Bucket, vb, from, w.batch-len(events))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -273,7 +275,7 @@ func (w *vbWorker) processFrom(ctx context.Context, events []docstore.Event, upt
 			if ctx.Err() != nil {
 				return false
 			}
-			if !keyspaceOverlap(w.source, ev.Keyspace) { // a wildcard source takes every collection it names
+			if !eventing.KeyspacesOverlap(w.source, ev.Keyspace) { // a wildcard source takes every collection it names
 				continue
 			}
 			if ev.Doc.Origin == w.instance {
@@ -460,7 +462,7 @@ func (w *vbWorker) commit(b consensus.Batch) error {
 	backoff := 20 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := w.store.CommitBatch(ctx, b)
+		_, err := w.sink.CommitBatch(ctx, b)
 		cancel()
 		var be *docstore.BatchError
 		if err == nil || errors.Is(err, consensus.ErrStaleInstance) || errors.As(err, &be) ||
@@ -482,7 +484,7 @@ func (w *vbWorker) commit(b consensus.Batch) error {
 // (its node's FSM has applied everything up to the rejected batch). It
 // returns false if the function instance is gone.
 func (w *vbWorker) reloadCursors() bool {
-	f, err := w.store.Function(w.fn)
+	f, err := w.records.Function(w.fn)
 	if err != nil || f.InstanceID != w.instance {
 		return false
 	}

@@ -1,9 +1,8 @@
-package eventing
+package dataplane
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -12,37 +11,82 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/eventing"
 	"eventide/handler"
 )
 
-// Lifecycle states of a function record (composite_status values).
-const (
-	StatusUndeployed  = "undeployed"
-	StatusDeploying   = "deploying"
-	StatusDeployed    = "deployed"
-	StatusPausing     = "pausing"
-	StatusPaused      = "paused"
-	StatusUndeploying = "undeploying"
-)
+// ErrNoStore: a Config lacks Records, Source or Sink.
+var ErrNoStore = errors.New("dataplane: supervisor needs Records, Source and Sink")
 
-// SupervisorStore is what the supervisor needs from the replicated store;
-// *consensus.Store satisfies it.
-type SupervisorStore interface {
+// Records is the replicated control plane the supervisor and its workers
+// follow: function records (lifecycle, instance, checkpoints), the reports
+// that complete transitions, and vbucket ownership. *consensus.Store
+// satisfies it.
+type Records interface {
+	// Functions lists the function records sorted by name.
 	Functions() []consensus.Function
+	// Function returns one record or consensus.ErrFunctionNotFound.
 	Function(name string) (consensus.Function, error)
-	ReportFunction(ctx context.Context, r consensus.FunctionReport) (consensus.Function, error)
-	VBMap() consensus.VBMap
+	// Changed returns a channel closed at the next change of the records.
 	Changed() <-chan struct{}
+	// ChangeFunction applies a change conditioned on ExpectVersion.
 	ChangeFunction(ctx context.Context, c consensus.FunctionChange) (consensus.Function, error)
-	CommitBatch(ctx context.Context, b consensus.Batch) ([]*docstore.Document, error)
-	Docs() *docstore.Store
-	// The function instances' timers (consensus/timers.go).
-	timerStore
+	// ReportFunction records whether a node runs an instance's workers.
+	ReportFunction(ctx context.Context, r consensus.FunctionReport) (consensus.Function, error)
+	// VBMap returns the vbucket ownership map (empty before the first one).
+	VBMap() consensus.VBMap
 }
 
-// RunSpec is what a node needs to run one function, decoded from its
-// stored definition.
-type RunSpec struct {
+// Source is where workers read the data: per-vbucket mutation streams of a
+// source bucket, from a seqno, with a wake-up, and point reads of
+// documents. *docstore.Store satisfies it (the Raft-replicated store every
+// node applies); a Couchbase Server backend would serve it from DCP and KV.
+type Source interface {
+	// NumVBuckets is the number of vbuckets of every bucket.
+	NumVBuckets() int
+	// Changed returns a channel closed at the next change to bucket. A
+	// worker takes it before reading, so no change is missed.
+	Changed(bucket string) <-chan struct{}
+	// HighSeqnos returns each vbucket's highest seqno, so that a worker
+	// reads only the vbuckets past its cursors; docstore.ErrBucketNotFound
+	// once the bucket is gone.
+	HighSeqnos(bucket string) ([]uint64, error)
+	// ReadVBucket returns up to max events of vb with seqno > after: the
+	// current version of each key changed since, in seqno order, no gaps.
+	ReadVBucket(bucket string, vb uint16, after uint64, max int) ([]docstore.Event, error)
+	// Get returns the stored version of a document (tombstones and expired
+	// versions included) or an error matching docstore.ErrNotFound.
+	Get(ks docstore.Keyspace, key string) (*docstore.Document, error)
+	// CheckKeyspace returns nil or docstore's not-found error for ks.
+	CheckKeyspace(ks docstore.Keyspace) error
+}
+
+// Sink is where a worker's batches go: one commit carries the batch's
+// document writes (conditional, all or nothing), its timer changes, its
+// fired timers and its new checkpoints, fenced by instance, ownership epoch
+// and the checkpoints it started from. It also holds the function's
+// pending timers. *consensus.Store satisfies it.
+type Sink interface {
+	// CommitBatch commits b and returns once this node has applied it, so
+	// that the worker's next reads see it. Its refusals are consensus's
+	// sentinel errors and *docstore.BatchError (see DESIGN.md).
+	CommitBatch(ctx context.Context, b consensus.Batch) ([]*docstore.Document, error)
+	// PendingTimer returns the function's pending timer of that callback
+	// and reference.
+	PendingTimer(fn, callback, reference string) (consensus.Timer, bool)
+	// DueTimers returns up to limit of the function's timers in vbs due at
+	// now (Unix ms), earliest first.
+	DueTimers(fn string, vbs []uint16, now int64, limit int) []consensus.Timer
+	// NextTimerDue returns the earliest due time (Unix ms) of the
+	// function's timers in vbs.
+	NextTimerDue(fn string, vbs []uint16) (int64, bool)
+	// TimersChanged returns a channel closed at the next timer change.
+	TimersChanged() <-chan struct{}
+}
+
+// runSpec is what a node needs to run one function, decoded from its
+// stored definition (decodeRunSpec).
+type runSpec struct {
 	Code         string
 	Source       docstore.Keyspace
 	Bindings     []handler.Binding
@@ -56,16 +100,18 @@ type RunSpec struct {
 	AppLogMaxFiles  int
 }
 
-// SupervisorConfig configures a Supervisor.
-type SupervisorConfig struct {
+// Config configures a Supervisor.
+type Config struct {
 	// NodeID names this node in logs.
 	NodeID string
 	// AppLogDir is where application logs are written (<dir>/<function>.log).
 	AppLogDir string
-	// Store is the replicated store. Required.
-	Store SupervisorStore
-	// Decode turns a stored definition into a RunSpec; default DecodeRunSpec.
-	Decode func(def json.RawMessage) (RunSpec, error)
+	// Records are the function records and vbucket map. Required.
+	Records Records
+	// Source is where workers read mutations and documents. Required.
+	Source Source
+	// Sink is where workers commit batches and read timers. Required.
+	Sink Sink
 	// BatchSize is the most events one worker commits at once. Default 512.
 	BatchSize int
 	// Logger; default discards.
@@ -77,25 +123,25 @@ type SupervisorConfig struct {
 // (deploying, pausing, undeploying) to their terminal state once this
 // node's workers have started or stopped.
 type Supervisor struct {
-	cfg    SupervisorConfig
+	cfg    Config
 	log    *slog.Logger
 	memory *handler.MemoryGuard // every worker's memory budget
 
 	mu      sync.Mutex
 	runners map[string]*runner           // by function name; owned by Run's goroutine
-	stats   map[string]*FunctionCounters // by function name; survive redeploys until reset
+	stats   map[string]*functionCounters // by function name; survive redeploys until reset
 	applogs map[string]*handler.AppLog
 
 	wake chan struct{} // buffered(1): asks Run for a reconcile
 }
 
-// NewSupervisor returns a supervisor; Run starts it.
-func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("eventing: supervisor needs a store")
-	}
-	if cfg.Decode == nil {
-		cfg.Decode = DecodeRunSpec
+// The supervisor is this node's eventing.Runtime (runtime.go).
+var _ eventing.Runtime = (*Supervisor)(nil)
+
+// New returns a supervisor; Run starts it.
+func New(cfg Config) (*Supervisor, error) {
+	if cfg.Records == nil || cfg.Source == nil || cfg.Sink == nil {
+		return nil, ErrNoStore
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 512
@@ -109,7 +155,7 @@ func NewSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 		memory:  handler.NewMemoryGuard(0),
 		log:     log.With("component", "supervisor"),
 		runners: make(map[string]*runner),
-		stats:   make(map[string]*FunctionCounters),
+		stats:   make(map[string]*functionCounters),
 		applogs: make(map[string]*handler.AppLog),
 		wake:    make(chan struct{}, 1),
 	}, nil
@@ -123,7 +169,7 @@ func (s *Supervisor) Run(ctx context.Context) {
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	for {
-		changed := s.cfg.Store.Changed()
+		changed := s.cfg.Records.Changed()
 		s.reconcile(ctx)
 		select {
 		case <-ctx.Done():
@@ -164,7 +210,7 @@ func (s *Supervisor) shutdown() {
 }
 
 func (s *Supervisor) reconcile(ctx context.Context) {
-	fns := s.cfg.Store.Functions()
+	fns := s.cfg.Records.Functions()
 	seen := make(map[string]bool, len(fns))
 	for _, f := range fns {
 		seen[f.Name] = true
@@ -205,7 +251,7 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 	s.mu.Lock()
 	r := s.runners[f.Name]
 	s.mu.Unlock()
-	if f.Status != StatusDeploying && f.Status != StatusDeployed {
+	if f.Status != consensus.StatusDeploying && f.Status != consensus.StatusDeployed {
 		if r != nil {
 			s.stopRunner(f.Name)
 		}
@@ -228,7 +274,7 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 	if r == nil {
 		// Re-read the record after stopping the old runner, so the new one
 		// starts from the checkpoints its predecessor committed.
-		cur, err := s.cfg.Store.Function(f.Name)
+		cur, err := s.cfg.Records.Function(f.Name)
 		if err != nil || cur.InstanceID != f.InstanceID {
 			return // changed meanwhile; the next reconcile sees it
 		}
@@ -237,7 +283,7 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 			if l := s.appLog(f.Name, nil); l != nil {
 				_ = l.Printf("ERROR", "function cannot start: %v", err)
 			}
-			s.transition(ctx, f, consensus.FunctionChange{Status: StatusUndeployed, DropCheckpoints: true})
+			s.transition(ctx, f, consensus.FunctionChange{Status: consensus.StatusUndeployed, DropCheckpoints: true})
 			return
 		}
 	}
@@ -249,9 +295,9 @@ func (s *Supervisor) reconcileOne(ctx context.Context, f consensus.Function) {
 // started (so its batches would be fenced off). Without a map (a store
 // that never had one) the node owns every vbucket.
 func (s *Supervisor) ownership(r *runner) (vbs []uint16, epoch uint64, moved bool) {
-	m := s.cfg.Store.VBMap()
+	m := s.cfg.Records.VBMap()
 	if len(m.Owners) == 0 {
-		for vb := range s.cfg.Store.Docs().NumVBuckets() {
+		for vb := range s.cfg.Source.NumVBuckets() {
 			vbs = append(vbs, uint16(vb))
 		}
 		return vbs, 0, r != nil && len(r.vbs) != len(vbs)
@@ -283,7 +329,7 @@ func (s *Supervisor) report(ctx context.Context, f consensus.Function, running b
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := s.cfg.Store.ReportFunction(rctx, consensus.FunctionReport{
+	_, err := s.cfg.Records.ReportFunction(rctx, consensus.FunctionReport{
 		Name: f.Name, InstanceID: f.InstanceID, Node: s.cfg.NodeID, Running: running,
 	})
 	if err != nil && !errors.Is(err, consensus.ErrStaleInstance) && !errors.Is(err, consensus.ErrFunctionNotFound) {
@@ -299,7 +345,7 @@ func (s *Supervisor) transition(ctx context.Context, f consensus.Function, c con
 	c.ExpectVersion = f.Version
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := s.cfg.Store.ChangeFunction(tctx, c); err != nil && !errors.Is(err, consensus.ErrVersionMismatch) {
+	if _, err := s.cfg.Records.ChangeFunction(tctx, c); err != nil && !errors.Is(err, consensus.ErrVersionMismatch) {
 		s.log.Warn("lifecycle transition failed; will retry", "function", f.Name, "to", c.Status, "err", err)
 	}
 }
@@ -314,8 +360,8 @@ func (s *Supervisor) stopRunner(name string) {
 	}
 }
 
-// Counters returns the live counters of a function on this node.
-func (s *Supervisor) Counters(name string) *FunctionCounters {
+// counters returns the live counters of a function on this node.
+func (s *Supervisor) counters(name string) *functionCounters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.stats[name]
@@ -330,7 +376,7 @@ func (s *Supervisor) Counters(name string) *FunctionCounters {
 // with spec's rotation limits (defaults when spec is nil). A log opened
 // earlier (by a previous deployment, or by a getAppLog request) takes
 // spec's limits, which may have changed since.
-func (s *Supervisor) appLog(name string, spec *RunSpec) *handler.AppLog {
+func (s *Supervisor) appLog(name string, spec *runSpec) *handler.AppLog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l := s.applogs[name]; l != nil {
