@@ -22,7 +22,7 @@ type Forwarder interface {
 }
 
 // Network carries Raft's connections instead of plain TCP; tests use it
-// to inject network faults (node/nodetest/faultnet implements it).
+// to inject network faults (internal/faultnet implements it).
 type Network interface {
 	// WrapListener wraps the Raft listener, which it may filter.
 	WrapListener(l net.Listener) net.Listener

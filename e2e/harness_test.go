@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -128,22 +127,6 @@ func (c *client) createAndDeploy(s fnSpec) {
 	c.TB.Helper()
 	c.CreateFunction(s.name, s.def())
 	c.Lifecycle(s.name, "deploy")
-}
-
-// getJSON GETs u, requires 200 and decodes the body into v, which must
-// be a pointer; it is zeroed first so that a reused map holds only the new
-// answer's keys.
-func (c *client) getJSON(u string, v any) {
-	c.TB.Helper()
-	b := c.Must(http.StatusOK, http.MethodGet, u, "", nil)
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		c.TB.Fatalf("getJSON needs a non-nil pointer, got %T", v)
-	}
-	rv.Elem().SetZero()
-	if err := json.Unmarshal(b, v); err != nil {
-		c.TB.Fatalf("GET %s: decode %s: %v", u, b, err)
-	}
 }
 
 // eventingError is the eventing API's error body.

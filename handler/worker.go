@@ -50,9 +50,6 @@ type Config struct {
 	Memory *MemoryGuard
 }
 
-// DefaultConfig returns a Config that takes everything from the Program.
-func DefaultConfig() Config { return Config{} }
-
 // Validate checks the settings and bindings of the Config.
 func (c Config) Validate() error {
 	if err := c.Settings.Validate(); err != nil {

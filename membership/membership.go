@@ -185,7 +185,7 @@ type Config struct {
 	// plaintext, for this package's tests.
 	GossipKey []byte
 	// WrapTransport, when set, wraps memberlist's UDP/TCP transport
-	// (fault-injection tests filter gossip with it; node/nodetest/faultnet).
+	// (fault-injection tests filter gossip with it; internal/faultnet).
 	// Default nil: memberlist's own transport.
 	WrapTransport func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
 }

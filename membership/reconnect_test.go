@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"eventide/node/nodetest/faultnet"
+	"eventide/internal/faultnet"
 )
 
 // TestMembership_ReconnectsAfterLongPartition cuts two members apart for

@@ -11,11 +11,12 @@ import (
 
 	"eventide/clustersec"
 	"eventide/consensus"
+	"eventide/docstore"
 )
 
 // Network carries one node's Raft, gRPC and gossip traffic. The in-process
 // test cluster sets it to inject partitions between nodes
-// (node/nodetest/faultnet's Endpoint implements it); production leaves it
+// (internal/faultnet's Endpoint implements it); production leaves it
 // nil, which means plain networking. The REST listeners never go through
 // it: partitions cut node-to-node traffic, not clients.
 type Network interface {
@@ -111,7 +112,8 @@ func (c Config) Validate() error {
 	if c.AdvertiseAddr != "" && net.ParseIP(c.AdvertiseAddr) == nil {
 		errs = append(errs, fmt.Errorf("advertise addr %q is not an IP address", c.AdvertiseAddr))
 	}
-	if c.VBuckets < 1 || c.VBuckets > 1024 || c.VBuckets&(c.VBuckets-1) != 0 {
+	// Couchbase's own limit, below what the store could hold.
+	if docstore.ValidateNumVBuckets(c.VBuckets) != nil || c.VBuckets > 1024 {
 		errs = append(errs, fmt.Errorf("vbuckets %d must be a power of two between 1 and 1024", c.VBuckets))
 	}
 	if c.Username == "" || c.Password == "" {

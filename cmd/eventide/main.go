@@ -21,6 +21,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: eventide serve [flags]  (eventide serve -h lists them)")
 		os.Exit(2)
 	}
+	cfg, err := serveConfig(os.Args[2:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "eventide: %v\n", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// A graceful stop that has not ended in time ends like a crash,
+		// which loses nothing acknowledged (every commit is in the Raft
+		// log): SIGTERM always exits within shutdownLimit.
+		<-ctx.Done()
+		time.Sleep(shutdownLimit)
+		cfg.Logger.Error("graceful shutdown took too long; exiting", "limit", shutdownLimit)
+		os.Exit(1)
+	}()
+	if err := node.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
+		if errors.Is(err, node.ErrNoClusterSecret) {
+			err = fmt.Errorf("%w; give this node the cluster's secret in EVENTIDE_CLUSTER_SECRET or with --cluster-secret-file", err)
+		}
+		cfg.Logger.Error("eventide stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// serveConfig turns serve's flags and environment into a node.Config.
+func serveConfig(args []string) (node.Config, error) {
 	cfg := node.DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	fs.StringVar(&cfg.NodeID, "node-id", cfg.NodeID, "unique node id")
@@ -42,7 +69,7 @@ func main() {
 	fs.DurationVar(&cfg.FailoverTimeout, "failover-timeout", cfg.FailoverTimeout, "how long a dead node waits before it is failed over")
 	secretFile := fs.String("cluster-secret-file", "", "file holding the cluster secret every node shares, at least 16 bytes (default $EVENTIDE_CLUSTER_SECRET, else <data-dir>/cluster-secret, which a first node generates)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
-	_ = fs.Parse(os.Args[2:])
+	_ = fs.Parse(args)
 	if *join != "" {
 		cfg.Join = strings.Split(*join, ",")
 	}
@@ -50,35 +77,16 @@ func main() {
 	if *secretFile != "" {
 		b, err := os.ReadFile(*secretFile)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "eventide: --cluster-secret-file: %v\n", err)
-			os.Exit(2)
+			return cfg, fmt.Errorf("--cluster-secret-file: %w", err)
 		}
 		cfg.ClusterSecret = strings.TrimSpace(string(b))
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(os.Stderr, "eventide: bad --log-level %q\n", *level)
-		os.Exit(2)
+		return cfg, fmt.Errorf("bad --log-level %q", *level)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// A graceful stop that has not ended in time ends like a crash,
-		// which loses nothing acknowledged (every commit is in the Raft
-		// log): SIGTERM always exits within shutdownLimit.
-		<-ctx.Done()
-		time.Sleep(shutdownLimit)
-		cfg.Logger.Error("graceful shutdown took too long; exiting", "limit", shutdownLimit)
-		os.Exit(1)
-	}()
-	if err := node.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
-		if errors.Is(err, node.ErrNoClusterSecret) {
-			err = fmt.Errorf("%w; give this node the cluster's secret in EVENTIDE_CLUSTER_SECRET or with --cluster-secret-file", err)
-		}
-		cfg.Logger.Error("eventide stopped", "err", err)
-		os.Exit(1)
-	}
+	return cfg, nil
 }
 
 // shutdownLimit bounds a graceful shutdown after SIGTERM or SIGINT.

@@ -17,7 +17,7 @@ import (
 	"eventide/clustersec"
 	"eventide/internal/testlog"
 	"eventide/node"
-	"eventide/node/nodetest/faultnet"
+	"eventide/internal/faultnet"
 )
 
 // Node is a test node; it is closed when the test ends.

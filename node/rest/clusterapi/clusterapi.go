@@ -246,7 +246,7 @@ func New(cfg Config) (*Server, error) {
 		cluster: cfg.Cluster,
 		docs:    cfg.Docs,
 		writer:  cfg.Writer,
-		log:     cfg.Logger.With("component", "clusterapi"),
+		log:     cfg.Logger,
 		started: time.Now(),
 		now:     time.Now,
 		closed:  make(chan struct{}),

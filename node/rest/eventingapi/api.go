@@ -97,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger.With("component", "eventingapi")}, nil
+	return &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger}, nil
 }
 
 // statusRecorder remembers the status code written.
