@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"eventide/clustersec"
+	"eventide/internal/faultnet"
 	"eventide/internal/testlog"
 	"eventide/node"
-	"eventide/internal/faultnet"
 )
 
 // Node is a test node; it is closed when the test ends.
