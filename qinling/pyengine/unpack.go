@@ -12,6 +12,9 @@ import (
 	"strings"
 )
 
+// errTooBig means a file ran past what is left of the size limit.
+var errTooBig = errors.New("pyengine: package too big")
+
 // unpack extracts the zip pkg into dir (which must exist and be empty).
 // It refuses entries that would land outside dir, links and devices, more
 // than maxFiles entries, and more than maxBytes of content (counted as
@@ -48,6 +51,9 @@ func unpack(pkg []byte, dir string, maxBytes int64, maxFiles int) error {
 			return fmt.Errorf("unpack %s: %w", f.Name, err)
 		}
 		n, err := extract(f, dst, budget)
+		if errors.Is(err, errTooBig) {
+			return fmt.Errorf("%w: unpacked content exceeds %d bytes", ErrBadPackage, maxBytes)
+		}
 		if err != nil {
 			return err
 		}
@@ -86,7 +92,7 @@ func extract(f *zip.File, dst string, budget int64) (int64, error) {
 		return n, fmt.Errorf("unpack %s: %w", f.Name, err)
 	}
 	if n > budget {
-		return n, fmt.Errorf("%w: unpacked content exceeds %d bytes", ErrBadPackage, budget)
+		return n, errTooBig
 	}
 	return n, nil
 }
