@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"eventide/qinling"
 )
@@ -73,7 +74,8 @@ func (e *Engine) start(ctx context.Context, p *pool) (*worker, error) {
 	}
 	log := e.log.With("function", p.key.fn, "version", p.key.version)
 	cmd := exec.Command(e.python, "-u", "-B", "-E", e.script, p.dir,
-		strconv.FormatInt(p.memory, 10), strconv.Itoa(e.cfg.MaxLogBytes), strconv.Itoa(e.cfg.MaxOutputBytes))
+		strconv.FormatInt(p.memory, 10), strconv.Itoa(e.cfg.MaxLogBytes), strconv.Itoa(e.cfg.MaxOutputBytes),
+		strconv.Itoa(os.Getpid()))
 	cmd.Dir = p.dir
 	// A clean environment: the node's own (credentials among it) is none
 	// of the function's business.
@@ -99,7 +101,12 @@ func (e *Engine) start(ctx context.Context, p *pool) (*worker, error) {
 	w := &worker{pool: p, cmd: cmd, req: reqW, resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), exited: make(chan struct{})}
 	e.mu.Lock()
 	p.workers[w] = struct{}{}
+	closed := e.closed
 	e.mu.Unlock()
+	if closed {
+		// Close has already killed the workers it knew of.
+		w.kill()
+	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -278,6 +285,10 @@ func (b *logBuilder) add(s string) {
 		return
 	}
 	if len(s) > room {
+		// Cut at a rune's start, so the log stays valid UTF-8.
+		for room > 0 && !utf8.RuneStart(s[room]) {
+			room--
+		}
 		s, b.truncated = s[:room], true
 	}
 	b.WriteString(s)
@@ -307,7 +318,7 @@ func (s *strayLog) Write(p []byte) (int, error) {
 	if len(text) > 4096 {
 		text = text[:4096] + "..."
 	}
-	s.log.Info("python worker output", "text", text)
+	s.log.Debug("python worker output", "text", text)
 	s.last.Store(text)
 	return len(p), nil
 }

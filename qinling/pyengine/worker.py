@@ -1,7 +1,8 @@
 """eventide pyengine worker: runs Qinling Python functions, one at a time.
 
 Started by the Go engine as `python3 -u -B -E worker.py <pkgdir> <memory>
-<logcap> <outcap>`. Requests arrive one JSON object per line on fd 3;
+<logcap> <outcap>
+<node pid>`. Requests arrive one JSON object per line on fd 3;
 frames leave one JSON object per line on fd 4, so nothing user code
 prints or reads can corrupt the protocol (stdin is /dev/null; fds 1 and 2
 go to the node's log as stray output). See DESIGN.md beside this file.
@@ -14,6 +15,7 @@ import os
 import resource
 import sys
 import threading
+import time
 import traceback
 
 # Qinling's python runtime used these messages; clients match on them.
@@ -212,13 +214,28 @@ def _vm_size():
     return 0
 
 
+def _watch_parent(parent):
+    """Exit when the node (pid parent) dies: a worker busy in a loop never
+    reads the EOF on fd 3 that would otherwise end it."""
+    while True:
+        time.sleep(1)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def main():
-    pkgdir, memory, log_cap, out_cap = (sys.argv[1], int(sys.argv[2]),
-                                        int(sys.argv[3]), int(sys.argv[4]))
+    pkgdir, memory, log_cap, out_cap, parent = (
+        sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+        int(sys.argv[5]))
     sys.stdout = _STRAY
     sys.stderr = _STRAY
     os.chdir(pkgdir)
     sys.path.insert(0, pkgdir)
+    # A small stack for the watchdog, started before the memory limit is
+    # measured, so it costs the function none of its budget.
+    threading.stack_size(256 * 1024)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.stack_size(0)
     if memory > 0:
         # memory_size is the function's budget on top of the interpreter's
         # own address space (about 20 MB), so a 32 MB function still starts.
