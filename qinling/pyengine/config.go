@@ -20,7 +20,7 @@ type Config struct {
 	// execution waits. Default 32.
 	MaxWorkers int
 	// WarmWorkers is how many workers a function keeps warm until Scale
-	// says otherwise. Default 1.
+	// says otherwise (Scale may set 0). Default (and when 0) 1.
 	WarmWorkers int
 	// IdleTimeout is how long a worker beyond a function's warm count
 	// stays idle before it is stopped. Default 5m.

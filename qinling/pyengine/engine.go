@@ -217,6 +217,9 @@ func (e *Engine) Run(ctx context.Context, code qinling.Code, inv qinling.Invocat
 	if e.avail != nil {
 		return qinling.Result{}, e.avail
 	}
+	if err := ctx.Err(); err != nil {
+		return qinling.Result{}, err
+	}
 	entry := code.Entry
 	if entry == "" {
 		entry = "main.main"
