@@ -68,4 +68,12 @@ var (
 	// ErrOnDeployDone: a batch completes an OnDeploy run that is not pending
 	// (another node's run completed it, or the instance moved on).
 	ErrOnDeployDone = errors.New("consensus: OnDeploy not pending")
+	// ErrRecordExists: a record change creating a record (ExpectVersion
+	// 0) found one.
+	ErrRecordExists = errors.New("consensus: record exists")
+	// ErrRecordNotFound: no record of that table and id.
+	ErrRecordNotFound = errors.New("consensus: record not found")
+	// ErrRecordVersion: a record change's ExpectVersion is not the
+	// record's Version (another writer changed it first).
+	ErrRecordVersion = errors.New("consensus: record version mismatch")
 )
