@@ -29,10 +29,12 @@ type fnVersion struct {
 
 // codeKey identifies the code a set of runtimes was made for. The memory
 // budget is part of it because a runtime's budget is fixed when it is
-// made, and a function's memory_size can change without its digest.
+// made, and a function's memory_size can change without its digest; the
+// entry, because a runtime keeps the entry's function once loaded.
 type codeKey struct {
 	fnVersion
 	digest string
+	entry  string
 	memory int64
 }
 
@@ -195,7 +197,7 @@ func (e *Engine) result(executionID string, out outcome, log string, d time.Dura
 // other code is dropped.
 func (e *Engine) codeSet(ctx context.Context, code qinling.Code, budget int64) (*codeSet, error) {
 	fv := fnVersion{code.FunctionID, code.Version}
-	key := codeKey{fv, code.Digest, budget}
+	key := codeKey{fv, code.Digest, code.Entry, budget}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

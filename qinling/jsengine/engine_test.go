@@ -204,7 +204,7 @@ function inner() { throw new Error('boom'); }
 exports.main = () => inner();`})
 	res := run(t, e, code, "")
 	wantOutput(t, res, false, `"Error: boom"`)
-	if !strings.Contains(res.Log, "at inner (/main.js:2:") {
+	if !strings.Contains(res.Log, "\tat inner (/main.js:2:26)\n") {
 		t.Errorf("log has no stack of the package's file: %q", res.Log)
 	}
 	// The runtime stays usable after an exception.
@@ -306,8 +306,12 @@ func TestRun_WarmReuseAndNewDigest(t *testing.T) {
 	if p := e.Pool(); p.Available != p.Total-2 {
 		t.Errorf("pool = %+v, want 2 runtimes (version 1's and the new code's)", p)
 	}
-	// A memory_size change makes new runtimes too (their budget is fixed).
+	// A memory_size or entry change makes new runtimes too (their budget
+	// and handler are fixed).
 	updated.MemoryBytes *= 2
+	wantOutput(t, run(t, e, updated, ""), true, `1`)
+	wantOutput(t, run(t, e, updated, ""), true, `2`)
+	updated.Entry = "main.main"
 	wantOutput(t, run(t, e, updated, ""), true, `1`)
 }
 

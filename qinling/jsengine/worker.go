@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -441,14 +442,19 @@ func (w *worker) stopped(ctx context.Context, cause error) outcome {
 	return fail("Function invocation error: " + cause.Error())
 }
 
-// stackOf returns an Error's stack, "" for anything else.
+// goja's stack frames end in the program counter, "(/main.js:2:9(3))",
+// which means nothing to the function's author.
+var framePC = regexp.MustCompile(`(:\d+:\d+)\(\d+\)`)
+
+// stackOf returns an Error's stack without goja's program counters, ""
+// for anything else.
 func stackOf(v goja.Value) string {
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		return ""
 	}
 	s, _ := jsrt.JSString(obj.Get("stack"))
-	return s
+	return strings.TrimRight(framePC.ReplaceAllString(s, "$1"), "\n")
 }
 
 // encode turns the settled value into the output: JSON.stringify's text
