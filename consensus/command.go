@@ -14,6 +14,7 @@ import "fmt"
 //	cmd_batches.go    eventing workers' commits (documents, checkpoints, timers)
 //	cmd_config.go     config values
 //	cmd_vbmap.go      the vbucket map
+//	cmd_records.go    generic records (Qinling's resources)
 //
 // A new command gets a new kind, a type in its domain's file and an entry
 // in commands.
@@ -50,6 +51,7 @@ const (
 	kindSetVBMap       cmdKind = 13
 	kindReportFunction cmdKind = 14
 	kindCommitBatch    cmdKind = 16
+	kindPutRecords     cmdKind = 17
 )
 
 // commandSpec is one kind of command in the table.
@@ -77,6 +79,7 @@ var commands = [...]commandSpec{
 	kindSetVBMap:         {"set_vbmap", func() command { return new(setVBMap) }},
 	kindReportFunction:   {"report_function", func() command { return new(reportFunction) }},
 	kindCommitBatch:      {"commit_batch", func() command { return new(commitBatch) }},
+	kindPutRecords:       {"put_records", func() command { return new(putRecords) }},
 }
 
 // spec returns k's entry in commands, nil for an unknown kind.

@@ -28,6 +28,7 @@ type cmdResult struct {
 	fn      *Function            // ChangeFunction, ReportFunction: the record (immutable)
 	vbmap   *VBMap               // SetVBMap: the map (immutable)
 	n       int                  // Expire: documents expired
+	records []Record             // PutRecords: the records written
 }
 
 // fsm is the replicated state machine. Apply, Snapshot and Restore run on
@@ -53,6 +54,13 @@ type fsm struct {
 	tmu           sync.RWMutex
 	timers        map[string]*timerTable // by function name
 	timersChanged chan struct{}
+
+	// rmu guards records and recordsChanged. Records are immutable once
+	// installed; tables are changed in place by the FSM goroutine under
+	// rmu (which reads them without it) and cloned by snapshots.
+	rmu            sync.RWMutex
+	records        map[string]*recordTable // by table name
+	recordsChanged chan struct{}
 
 	// applyTime is the leader's append time of the entry being applied
 	// (Unix ms; 0 for entries without one): the FSM's only clock, the same
@@ -83,16 +91,18 @@ type fsm struct {
 
 func newFSM(numVB int, log *slog.Logger) *fsm {
 	return &fsm{
-		docs:          docstore.NewStore(numVB),
-		numVB:         numVB,
-		log:           log,
-		functions:     make(map[string]*Function),
-		config:        make(map[string]json.RawMessage),
-		changed:       make(chan struct{}),
-		timers:        make(map[string]*timerTable),
-		timersChanged: make(chan struct{}),
-		sessions:      make(map[sessionKey]*sessionRecord),
-		waiting:       make(map[uint64]chan entryResult),
+		docs:           docstore.NewStore(numVB),
+		numVB:          numVB,
+		log:            log,
+		functions:      make(map[string]*Function),
+		config:         make(map[string]json.RawMessage),
+		changed:        make(chan struct{}),
+		timers:         make(map[string]*timerTable),
+		timersChanged:  make(chan struct{}),
+		records:        make(map[string]*recordTable),
+		recordsChanged: make(chan struct{}),
+		sessions:       make(map[sessionKey]*sessionRecord),
+		waiting:        make(map[uint64]chan entryResult),
 	}
 }
 
@@ -262,6 +272,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	meta.NumVBuckets = f.numVB
 	meta.Sessions = f.copySessions()
 	meta.Timers = f.copyTimers()
+	meta.Records = f.copyRecords()
 	return &fsmSnapshot{meta: meta, docs: f.docs.Snapshot()}, nil
 }
 
@@ -291,6 +302,14 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.tmu.Unlock()
 	f.notifyTimers()
+	f.rmu.Lock()
+	f.records = make(map[string]*recordTable, len(meta.Records))
+	for _, t := range meta.Records {
+		f.records[t.table] = t.tree
+	}
+	close(f.recordsChanged)
+	f.recordsChanged = make(chan struct{})
+	f.rmu.Unlock()
 	f.restoreSessions(meta.Sessions)
 	f.notifyChanged()
 	return nil

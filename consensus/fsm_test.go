@@ -187,6 +187,7 @@ func sampleCommands() [][]byte {
 		encodeChangeFunction(&FunctionChange{Name: "f", ExpectVersion: 3, Status: StatusDeploying, DropCheckpoints: true, OnDeploy: OnDeployResume}),
 		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{0: 3, 63: 4}, From: map[uint16]uint64{0: 1, 63: 2}, OnDeployDone: true}),
 		encodeSetConfig("k", nil),
+		encodePutRecords([]RecordChange{{Table: "t", ID: "a", Body: []byte(`{"x":1}`)}, {Table: "t", ID: "b", ExpectVersion: 3, Delete: true}}),
 	}
 }
 

@@ -126,6 +126,7 @@ type state struct {
 	Functions []Function
 	Config    map[string]string
 	VBMap     VBMap
+	Records   map[string][]Record
 }
 
 func dumpState(t testing.TB, docs *docstore.Store, f *fsm, configKeys ...string) state {
@@ -137,6 +138,16 @@ func dumpState(t testing.TB, docs *docstore.Store, f *fsm, configKeys ...string)
 		Functions: f.listFunctions(),
 		Config:    map[string]string{},
 		VBMap:     f.vbMap(),
+		Records:   map[string][]Record{},
+	}
+	f.rmu.RLock()
+	var tables []string
+	for name := range f.records {
+		tables = append(tables, name)
+	}
+	f.rmu.RUnlock()
+	for _, name := range tables {
+		st.Records[name] = f.recordsWithPrefix(name, "")
 	}
 	for _, b := range st.Buckets {
 		hs, err := docs.HighSeqnos(b.Name)

@@ -24,10 +24,21 @@ import (
 // snapshot store checksums the whole file. Versions 1 and 2 were
 // pre-release layouts (without Running, the map and tokens; without
 // OnDeploy state and timers) and are not read any more.
+//
+// Version 4 adds the records (cmd_records.go) between meta and documents,
+// streamed rather than in meta since they may hold many megabytes:
+//
+//	records = tables:uvarint { table:string count:uvarint
+//	          { id:string version:uvarint body:bytes } }
+//
+// tables sorted by name, records by id. Version 3 is read as version 4
+// without records (it predates them).
 var snapshotMagic = [8]byte{'E', 'V', 'T', 'D', 'S', 'N', 'A', 'P'}
 
 const (
-	snapshotVersion byte = 3
+	snapshotVersion byte = 4
+	// snapshotVersionNoRecords is the previous version, still read.
+	snapshotVersionNoRecords byte = 3
 	// maxMetaLen bounds the meta section a restore will allocate.
 	maxMetaLen = 1 << 30
 )
@@ -40,6 +51,8 @@ type snapshotMeta struct {
 	VBMap       *VBMap // nil: no map set; immutable
 	Sessions    []sessionSnap
 	Timers      []timerSnap // sorted by function
+	// Records are streamed after meta, not encoded in it.
+	Records []recordSnap // sorted by table
 }
 
 func (m *snapshotMeta) encode() []byte {
@@ -209,6 +222,9 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 	if _, err := w.Write(meta); err != nil {
 		return err
 	}
+	if err := writeRecords(w, s.meta.Records); err != nil {
+		return fmt.Errorf("records: %w", err)
+	}
 	if _, err := s.docs.WriteTo(w); err != nil {
 		return fmt.Errorf("documents: %w", err)
 	}
@@ -229,8 +245,9 @@ func readSnapshot(r io.Reader, docs *docstore.Store, numVB int) (snapshotMeta, e
 	if [8]byte(magic[:8]) != snapshotMagic {
 		return snapshotMeta{}, fmt.Errorf("%w: not an eventide snapshot", ErrInvalid)
 	}
-	if version := magic[8]; version != snapshotVersion {
-		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d", ErrInvalid, version, snapshotVersion)
+	version := magic[8]
+	if version != snapshotVersion && version != snapshotVersionNoRecords {
+		return snapshotMeta{}, fmt.Errorf("%w: snapshot format version %d, this node reads %d and %d", ErrInvalid, version, snapshotVersionNoRecords, snapshotVersion)
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
@@ -250,8 +267,106 @@ func readSnapshot(r io.Reader, docs *docstore.Store, numVB int) (snapshotMeta, e
 	if meta.NumVBuckets != numVB {
 		return snapshotMeta{}, fmt.Errorf("%w: snapshot has %d vbuckets per bucket, this node %d", ErrInvalid, meta.NumVBuckets, numVB)
 	}
+	if version >= snapshotVersion {
+		if meta.Records, err = readRecords(br); err != nil {
+			return snapshotMeta{}, fmt.Errorf("%w: records: %v", ErrInvalid, err)
+		}
+	}
 	if err := docs.RestoreSnapshot(br); err != nil {
 		return snapshotMeta{}, fmt.Errorf("documents: %w", err)
 	}
 	return meta, nil
+}
+
+// writeRecords streams the records section, one record at a time.
+func writeRecords(w io.Writer, tables []recordSnap) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	e := &encoder{}
+	flush := func() error {
+		_, err := bw.Write(e.b)
+		e.b = e.b[:0]
+		return err
+	}
+	e.uvarint(uint64(len(tables)))
+	for _, t := range tables {
+		e.string(t.table)
+		e.uvarint(uint64(t.tree.Len()))
+		var err error
+		t.tree.Ascend(func(r *Record) bool {
+			e.string(r.ID)
+			e.uvarint(r.Version)
+			e.bytes(r.Body)
+			err = flush()
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// readRecords reads the records section, checking every length before
+// allocating it.
+func readRecords(br *bufio.Reader) ([]recordSnap, error) {
+	str := func(limit uint64) ([]byte, error) {
+		n, err := binary.ReadUvarint(br)
+		if err != nil {
+			return nil, err
+		}
+		if n > limit {
+			return nil, fmt.Errorf("field of %d bytes (limit %d)", n, limit)
+		}
+		b := make([]byte, n)
+		_, err = io.ReadFull(br, b)
+		return b, err
+	}
+	nt, err := binary.ReadUvarint(br)
+	if err != nil {
+		return nil, err
+	}
+	var out []recordSnap
+	prevTable := ""
+	for range nt {
+		name, err := str(maxNameLen)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 0 && string(name) <= prevTable || len(name) == 0 {
+			return nil, fmt.Errorf("table %q out of order", name)
+		}
+		prevTable = string(name)
+		n, err := binary.ReadUvarint(br)
+		if err != nil {
+			return nil, err
+		}
+		t := newRecordTable()
+		prev := ""
+		for i := range n {
+			id, err := str(maxNameLen)
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 && string(id) <= prev || len(id) == 0 {
+				return nil, fmt.Errorf("table %s: record %q out of order", name, id)
+			}
+			prev = string(id)
+			version, err := binary.ReadUvarint(br)
+			if err != nil {
+				return nil, err
+			}
+			body, err := str(2 * maxCommandBytes)
+			if err != nil {
+				return nil, err
+			}
+			t.ReplaceOrInsert(&Record{Table: prevTable, ID: prev, Version: version, Body: body})
+		}
+		if t.Len() > 0 {
+			out = append(out, recordSnap{table: prevTable, tree: t})
+		}
+	}
+	return out, nil
 }

@@ -43,6 +43,12 @@ func populate(t testing.TB, s *Store, round int) {
 	if err := s.SetConfig(ctx, "latest", json.RawMessage(fmt.Sprint(round))); err != nil {
 		t.Fatalf("SetConfig: %v", err)
 	}
+	if _, err := s.PutRecords(ctx,
+		RecordChange{Table: "qinling.functions", ID: fmt.Sprintf("f%d", round), Body: []byte(fmt.Sprintf(`{"round":%d}`, round))},
+		RecordChange{Table: fmt.Sprintf("table%d", round), ID: "big", Body: bytes.Repeat([]byte{byte(round)}, 300<<10)},
+	); err != nil {
+		t.Fatalf("PutRecords: %v", err)
+	}
 }
 
 var configKeys = []string{"cfg1", "cfg2", "cfg3", "latest"}
