@@ -58,7 +58,7 @@ func serveConfig(args []string) (node.Config, error) {
 	fs.IntVar(&cfg.Ports.Query, "query-port", cfg.Ports.Query, "query (UDF libraries) REST port: reserved and validated, not served yet")
 	fs.IntVar(&cfg.Ports.Eventing, "eventing-port", cfg.Ports.Eventing, "eventing REST port")
 	fs.IntVar(&cfg.Ports.SyncGateway, "sync-gateway-port", cfg.Ports.SyncGateway, "Sync Gateway public REST port")
-	fs.IntVar(&cfg.Ports.Qinling, "qinling-port", cfg.Ports.Qinling, "Qinling REST port: reserved and validated, not served yet")
+	fs.IntVar(&cfg.Ports.Qinling, "qinling-port", cfg.Ports.Qinling, "Qinling REST port (and the Keystone v3 login its clients use)")
 	fs.IntVar(&cfg.Ports.GRPC, "grpc-port", cfg.Ports.GRPC, "node-to-node gRPC port")
 	fs.IntVar(&cfg.Ports.Raft, "raft-port", cfg.Ports.Raft, "Raft transport port")
 	fs.IntVar(&cfg.Ports.Gossip, "gossip-port", cfg.Ports.Gossip, "memberlist gossip port")
