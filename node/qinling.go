@@ -58,6 +58,7 @@ func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
 	n.qinling = svc
 	api, err := qinlingapi.New(qinlingapi.Config{
 		Credentials: creds, Logger: n.log.With("component", "qinling-rest"),
+		IsAdmin:         func(id restauth.Identity) bool { return id.User == n.cfg.Username },
 		Service:         svc,
 		TokenSecret:     n.secret,
 		PublicURL:       n.qinlingURL(),

@@ -27,6 +27,12 @@ type Config struct {
 	Credentials restauth.Credentials
 	// Logger receives request and error logs. Default: discard.
 	Logger *slog.Logger
+	// IsAdmin reports whether an authenticated user is the cluster's
+	// administrator, who may scope a token to any project and whom the
+	// service lets act on every project. Any other user works in its own
+	// project only: the project named like the user. Default: every user
+	// is (the cluster's credentials hold only its administrator).
+	IsAdmin func(restauth.Identity) bool
 
 	// Service is the Qinling service the API translates to. Required.
 	Service *qinling.Service
@@ -72,6 +78,9 @@ func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	if c.Logger == nil {
 		c.Logger = d.Logger
+	}
+	if c.IsAdmin == nil {
+		c.IsAdmin = func(restauth.Identity) bool { return true }
 	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = d.TokenTTL

@@ -36,7 +36,6 @@ func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.msg
 
 func badRequest(msg string) error   { return &apiError{http.StatusBadRequest, msg} }
 func unauthorized(msg string) error { return &apiError{http.StatusUnauthorized, msg} }
-func forbidden(msg string) error    { return &apiError{http.StatusForbidden, msg} }
 func notFound(msg string) error     { return &apiError{http.StatusNotFound, msg} }
 func tooLarge(msg string) error     { return &apiError{http.StatusRequestEntityTooLarge, msg} }
 

@@ -3,6 +3,7 @@ package qinlingapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -140,7 +141,7 @@ func (s *Server) handleIssueToken(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, unauthorized("The request you have made requires authentication."))
 			return
 		}
-		user, admin = id.User, isAdmin(id)
+		user, admin = id.User, s.cfg.IsAdmin(id)
 	case contains(ident.Methods, "token"):
 		if ident.Token == nil || ident.Token.ID == "" {
 			s.writeError(w, r, badRequest("Expecting to find auth.identity.token.id in the request body"))
@@ -157,13 +158,13 @@ func (s *Server) handleIssueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	projectID, projectName, err := s.scope(req.Auth.Scope, prior)
+	projectID, projectName, err := s.scope(req.Auth.Scope, prior, s.homeProject(user, admin))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if prior != nil && !admin && projectID != prior.ProjectID {
-		s.writeError(w, r, forbidden("You are not authorized to perform the requested action: a token can only be re-scoped to its own project"))
+	if !admin && projectID != ProjectID(user) {
+		s.writeError(w, r, unauthorized(fmt.Sprintf("User %s has no access to project %s: a user other than the administrator works in the project named like it", user, projectName)))
 		return
 	}
 	now := s.now().UTC()
@@ -189,17 +190,26 @@ func (s *Server) handleIssueToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, s.log, http.StatusCreated, s.tokenBody(r, c, methods, !r.URL.Query().Has("nocatalog")))
 }
 
+// homeProject is the project of a user's requests that name none: the
+// default project for the administrator, the user's own for others.
+func (s *Server) homeProject(user string, admin bool) string {
+	if admin {
+		return s.cfg.DefaultProject
+	}
+	return user
+}
+
 // scope resolves the requested scope to a project id and name. A request
 // without scope (or "unscoped") gets the token's project when re-scoping,
-// else the default project: an unscoped Keystone token would be of no use
-// to Qinling.
-func (s *Server) scope(raw json.RawMessage, prior *claims) (id, name string, err error) {
+// else the home project: an unscoped Keystone token would be of no use to
+// Qinling.
+func (s *Server) scope(raw json.RawMessage, prior *claims, home string) (id, name string, err error) {
 	trimmed := strings.TrimSpace(string(raw))
 	if trimmed == "" || trimmed == "null" || trimmed == `"unscoped"` {
 		if prior != nil {
 			return prior.ProjectID, prior.ProjectName, nil
 		}
-		return ProjectID(s.cfg.DefaultProject), s.cfg.DefaultProject, nil
+		return ProjectID(home), home, nil
 	}
 	var sc projectScope
 	if err := json.Unmarshal(raw, &sc); err != nil {
@@ -331,7 +341,7 @@ func requestBaseURL(r *http.Request) string {
 }
 
 // authenticate says who r is: a valid X-Auth-Token, else HTTP basic auth
-// with the cluster's credentials (in the default project). A request
+// with the cluster's credentials (in the user's home project). A request
 // that carries a token is judged by its token alone.
 func (s *Server) authenticate(r *http.Request) (qinling.Caller, error) {
 	if tok := r.Header.Get("X-Auth-Token"); tok != "" {
@@ -348,13 +358,9 @@ func (s *Server) authenticate(r *http.Request) (qinling.Caller, error) {
 	if err != nil {
 		return qinling.Caller{}, unauthorized("The request you have made requires authentication.")
 	}
-	return qinling.Caller{ProjectID: ProjectID(s.cfg.DefaultProject), Admin: isAdmin(id)}, nil
+	admin := s.cfg.IsAdmin(id)
+	return qinling.Caller{ProjectID: ProjectID(s.homeProject(id.User, admin)), Admin: admin}, nil
 }
-
-// isAdmin reports whether id is an administrator. The cluster's only users
-// today are its administrators; roles join restauth.Identity when the
-// cluster has users of its own.
-func isAdmin(restauth.Identity) bool { return true }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {
