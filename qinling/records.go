@@ -18,6 +18,9 @@ type Records interface {
 	Record(table, id string) (consensus.Record, error)
 	// Records returns every record of a table, sorted by ID.
 	Records(table string) []consensus.Record
+	// RecordsWithPrefix returns the records of a table whose ID starts
+	// with prefix, sorted by ID.
+	RecordsWithPrefix(table, prefix string) []consensus.Record
 	// RecordsChanged is closed at the next change of any record.
 	RecordsChanged() <-chan struct{}
 }

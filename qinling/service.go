@@ -3,7 +3,16 @@ package qinling
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
 	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"eventide/consensus"
 )
 
 // Service is Qinling's model over the replicated records: every method
@@ -12,6 +21,25 @@ import (
 // serves any request: the records are the same everywhere.
 type Service struct {
 	cfg Config
+	rec Records
+	log *slog.Logger
+
+	// lifetime is cancelled by Close; background executions run under it
+	// and runs counts them.
+	lifetime context.Context
+	stop     context.CancelFunc
+	runs     sync.WaitGroup
+
+	// mu guards inflight (ids of executions running in this process, so
+	// FailOrphans never fails them), limiters (per webhook) and execCache
+	// (decoded execution records by id, valid while the version matches) and
+	// scale.
+	mu        sync.Mutex
+	closed    bool
+	inflight  map[string]bool
+	limiters  map[string]*rate.Limiter
+	execCache map[string]*cachedExec
+	scale     map[string]int // warm workers asked of engines, by function
 }
 
 // New returns a Service; Close stops its background executions.
@@ -20,14 +48,120 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg}, nil
+	s := &Service{
+		cfg:       cfg,
+		rec:       cfg.Records,
+		log:       cfg.Logger.With("component", "qinling"),
+		inflight:  make(map[string]bool),
+		limiters:  make(map[string]*rate.Limiter),
+		execCache: make(map[string]*cachedExec),
+		scale:     make(map[string]int),
+	}
+	s.lifetime, s.stop = context.WithCancel(context.Background())
+	return s, nil
 }
 
-// Close ends the executions running in the background on this node (they
-// are recorded failed) and waits for them.
-func (s *Service) Close() error { return nil }
+// Close ends the executions running on this node (their engines see their
+// context cancelled, so they are recorded failed) and waits for them.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stop()
+	s.runs.Wait()
+	return nil
+}
 
-var _ = sync.Mutex{}
+// now is the service's clock, UTC to the second as Qinling stores it.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Second) }
+
+// visible reports whether the caller sees a resource of project p.
+func visible(c Caller, p string) bool { return c.Admin || c.ProjectID == p }
+
+// inList reports whether a list with opts covers a resource of project p.
+func inList(c Caller, opts ListOptions, p string) bool {
+	if c.Admin && opts.AllProjects {
+		return opts.ProjectID == "" || opts.ProjectID == p
+	}
+	return c.ProjectID == p
+}
+
+func checkCaller(c Caller) error {
+	if c.ProjectID == "" {
+		return errorf(http.StatusUnauthorized, "no project in the caller's credentials")
+	}
+	return nil
+}
+
+// getRec reads and decodes one record; notFound(kind, id) when absent.
+func getRec[T any](s *Service, table, id, kind string) (T, uint64, error) {
+	var v T
+	r, err := s.rec.Record(table, id)
+	if errors.Is(err, consensus.ErrRecordNotFound) {
+		return v, 0, notFound(kind, id)
+	}
+	if err != nil {
+		return v, 0, err
+	}
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		return v, 0, fmt.Errorf("qinling: decode %s %s: %w", kind, id, err)
+	}
+	return v, r.Version, nil
+}
+
+// listRecs decodes every record of table with prefix; undecodable ones
+// are logged and skipped (a list must not fail on one bad record).
+func listRecs[T any](s *Service, table, prefix string) []T {
+	rs := s.rec.RecordsWithPrefix(table, prefix)
+	out := make([]T, 0, len(rs))
+	for _, r := range rs {
+		var v T
+		if err := json.Unmarshal(r.Body, &v); err != nil {
+			s.log.Warn("undecodable record skipped", "table", table, "id", r.ID, "err", err)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// putChange encodes v as the body of a change of (table, id).
+func putChange(table, id string, expect uint64, v any) consensus.RecordChange {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Our own record types always marshal.
+		panic(fmt.Sprintf("qinling: marshal %s record: %v", table, err))
+	}
+	return consensus.RecordChange{Table: table, ID: id, ExpectVersion: expect, Body: b}
+}
+
+func deleteChange(table, id string, expect uint64) consensus.RecordChange {
+	return consensus.RecordChange{Table: table, ID: id, ExpectVersion: expect, Delete: true}
+}
+
+// write applies changes; a lost condition (another writer got there
+// first) is a 409 the client may retry.
+func (s *Service) write(ctx context.Context, changes ...consensus.RecordChange) ([]consensus.Record, error) {
+	rs, err := s.rec.PutRecords(ctx, changes...)
+	switch {
+	case err == nil:
+		return rs, nil
+	case errors.Is(err, consensus.ErrRecordVersion), errors.Is(err, consensus.ErrRecordExists), errors.Is(err, consensus.ErrRecordNotFound):
+		return nil, conflict("concurrent change, try again: %v", err)
+	case errors.Is(err, consensus.ErrTooLarge):
+		return nil, errorf(http.StatusRequestEntityTooLarge, "request too large to replicate: %v", err)
+	}
+	return nil, fmt.Errorf("qinling: write records: %w", err)
+}
+
+// adminOnly refuses non-administrators, as Qinling's policy does for
+// runtimes.
+func adminOnly(c Caller, what string) error {
+	if !c.Admin {
+		return errorf(http.StatusForbidden, "only the administrator may %s", what)
+	}
+	return nil
+}
 
 // ListOptions selects the projects a list covers: the caller's own, or,
 // for the administrator with AllProjects, every project (ProjectID, when
@@ -140,226 +274,4 @@ type WebhookUpdate struct {
 	FunctionAlias   *string
 	FunctionVersion *int
 	Description     *string
-}
-
-// Runtimes.
-
-// CreateRuntime creates a runtime (administrator only: 403 otherwise).
-func (s *Service) CreateRuntime(ctx context.Context, c Caller, spec RuntimeSpec) (Runtime, error) {
-	return Runtime{}, ErrNotImplemented
-}
-
-// ListRuntimes lists the runtimes the caller sees: public ones and its
-// project's (the administrator's all_projects: every one).
-func (s *Service) ListRuntimes(ctx context.Context, c Caller, opts ListOptions) ([]Runtime, error) {
-	return nil, ErrNotImplemented
-}
-
-// GetRuntime returns one runtime.
-func (s *Service) GetRuntime(ctx context.Context, c Caller, id string) (Runtime, error) {
-	return Runtime{}, ErrNotImplemented
-}
-
-// RuntimePool reports the warm-worker capacity of the runtime's engine.
-func (s *Service) RuntimePool(ctx context.Context, c Caller, id string) (RuntimePool, error) {
-	return RuntimePool{}, ErrNotImplemented
-}
-
-// UpdateRuntime changes a runtime (administrator only).
-func (s *Service) UpdateRuntime(ctx context.Context, c Caller, id string, u RuntimeUpdate) (Runtime, error) {
-	return Runtime{}, ErrNotImplemented
-}
-
-// DeleteRuntime deletes a runtime (administrator only); refused (409)
-// while functions use it.
-func (s *Service) DeleteRuntime(ctx context.Context, c Caller, id string) error {
-	return ErrNotImplemented
-}
-
-// Functions.
-
-// CreateFunction creates a function: 400 for bad fields, an md5 mismatch,
-// swift code or an image function without a container engine; 413 for a
-// package over Config.MaxPackageBytes.
-func (s *Service) CreateFunction(ctx context.Context, c Caller, spec FunctionSpec) (Function, error) {
-	return Function{}, ErrNotImplemented
-}
-
-// ListFunctions lists functions.
-func (s *Service) ListFunctions(ctx context.Context, c Caller, opts ListOptions) ([]Function, error) {
-	return nil, ErrNotImplemented
-}
-
-// GetFunction returns one function.
-func (s *Service) GetFunction(ctx context.Context, c Caller, id string) (Function, error) {
-	return Function{}, ErrNotImplemented
-}
-
-// FunctionPackage returns the zip of a function's latest code
-// (?download=true); 400 for an image function.
-func (s *Service) FunctionPackage(ctx context.Context, c Caller, id string) ([]byte, error) {
-	return nil, ErrNotImplemented
-}
-
-// UpdateFunction changes a function (see FunctionUpdate).
-func (s *Service) UpdateFunction(ctx context.Context, c Caller, id string, u FunctionUpdate) (Function, error) {
-	return Function{}, ErrNotImplemented
-}
-
-// DeleteFunction deletes a function with its versions and packages;
-// refused (409) while aliases or webhooks point at it.
-func (s *Service) DeleteFunction(ctx context.Context, c Caller, id string) error {
-	return ErrNotImplemented
-}
-
-// ScaleUpFunction adds count (at least 1) warm workers to the function's
-// latest code on this node's engine.
-func (s *Service) ScaleUpFunction(ctx context.Context, c Caller, id string, count int) error {
-	return ErrNotImplemented
-}
-
-// ScaleDownFunction removes count (at least 1) warm workers.
-func (s *Service) ScaleDownFunction(ctx context.Context, c Caller, id string, count int) error {
-	return ErrNotImplemented
-}
-
-// DetachFunction drops the function's warm workers on this node.
-func (s *Service) DetachFunction(ctx context.Context, c Caller, id string) error {
-	return ErrNotImplemented
-}
-
-// Versions.
-
-// CreateVersion snapshots the function's latest package and entry as
-// version latest_version+1; 409 when the latest code is already the
-// newest version's.
-func (s *Service) CreateVersion(ctx context.Context, c Caller, functionID, description string) (Version, error) {
-	return Version{}, ErrNotImplemented
-}
-
-// ListVersions lists a function's versions by number.
-func (s *Service) ListVersions(ctx context.Context, c Caller, functionID string) ([]Version, error) {
-	return nil, ErrNotImplemented
-}
-
-// GetVersion returns one version.
-func (s *Service) GetVersion(ctx context.Context, c Caller, functionID string, number int) (Version, error) {
-	return Version{}, ErrNotImplemented
-}
-
-// DeleteVersion deletes a version; refused (409) while an alias or a
-// webhook uses it.
-func (s *Service) DeleteVersion(ctx context.Context, c Caller, functionID string, number int) error {
-	return ErrNotImplemented
-}
-
-// DetachVersion drops the version's warm workers on this node.
-func (s *Service) DetachVersion(ctx context.Context, c Caller, functionID string, number int) error {
-	return ErrNotImplemented
-}
-
-// Aliases.
-
-// CreateAlias creates an alias; 409 when the name is taken in the project.
-func (s *Service) CreateAlias(ctx context.Context, c Caller, spec AliasSpec) (Alias, error) {
-	return Alias{}, ErrNotImplemented
-}
-
-// ListAliases lists aliases.
-func (s *Service) ListAliases(ctx context.Context, c Caller, opts ListOptions) ([]Alias, error) {
-	return nil, ErrNotImplemented
-}
-
-// GetAlias returns one alias by name.
-func (s *Service) GetAlias(ctx context.Context, c Caller, name string) (Alias, error) {
-	return Alias{}, ErrNotImplemented
-}
-
-// UpdateAlias moves or describes an alias.
-func (s *Service) UpdateAlias(ctx context.Context, c Caller, name string, u AliasUpdate) (Alias, error) {
-	return Alias{}, ErrNotImplemented
-}
-
-// DeleteAlias deletes an alias.
-func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error {
-	return ErrNotImplemented
-}
-
-// Executions.
-
-// CreateExecution runs a function on this node, at most once. Sync: it
-// returns when the run ended, with its result. Async: it returns the
-// running record at once and the run goes on in the background.
-func (s *Service) CreateExecution(ctx context.Context, c Caller, spec ExecutionSpec) (Execution, error) {
-	return Execution{}, ErrNotImplemented
-}
-
-// ListExecutions lists executions by creation time.
-func (s *Service) ListExecutions(ctx context.Context, c Caller, f ExecutionFilter) ([]Execution, error) {
-	return nil, ErrNotImplemented
-}
-
-// GetExecution returns one execution.
-func (s *Service) GetExecution(ctx context.Context, c Caller, id string) (Execution, error) {
-	return Execution{}, ErrNotImplemented
-}
-
-// ExecutionLog returns an execution's log as plain text ("" while it
-// runs).
-func (s *Service) ExecutionLog(ctx context.Context, c Caller, id string) (string, error) {
-	return "", ErrNotImplemented
-}
-
-// DeleteExecution deletes an execution and its log.
-func (s *Service) DeleteExecution(ctx context.Context, c Caller, id string) error {
-	return ErrNotImplemented
-}
-
-// FailOrphans marks failed every running execution whose node is not
-// live (its run is lost; it is never run again), and returns how many.
-// The leader calls it, with live from membership.
-func (s *Service) FailOrphans(ctx context.Context, live func(nodeID string) bool) (int, error) {
-	return 0, ErrNotImplemented
-}
-
-// CollectExecutions deletes executions, with their logs, that ended more
-// than Config.ExecutionRetention ago, and returns how many. The leader
-// calls it periodically.
-func (s *Service) CollectExecutions(ctx context.Context) (int, error) {
-	return 0, ErrNotImplemented
-}
-
-// Webhooks.
-
-// CreateWebhook creates a webhook.
-func (s *Service) CreateWebhook(ctx context.Context, c Caller, spec WebhookSpec) (Webhook, error) {
-	return Webhook{}, ErrNotImplemented
-}
-
-// ListWebhooks lists webhooks.
-func (s *Service) ListWebhooks(ctx context.Context, c Caller, opts ListOptions) ([]Webhook, error) {
-	return nil, ErrNotImplemented
-}
-
-// GetWebhook returns one webhook.
-func (s *Service) GetWebhook(ctx context.Context, c Caller, id string) (Webhook, error) {
-	return Webhook{}, ErrNotImplemented
-}
-
-// UpdateWebhook changes a webhook.
-func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, u WebhookUpdate) (Webhook, error) {
-	return Webhook{}, ErrNotImplemented
-}
-
-// DeleteWebhook deletes a webhook.
-func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) error {
-	return ErrNotImplemented
-}
-
-// InvokeWebhook runs the webhook's function asynchronously in the
-// webhook's project with body (JSON, or empty for none) as input and
-// returns the execution's id; no credentials are needed. 404 for an
-// unknown webhook, 429 beyond the webhook's rate on this node.
-func (s *Service) InvokeWebhook(ctx context.Context, id string, body []byte) (string, error) {
-	return "", ErrNotImplemented
 }
