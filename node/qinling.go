@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"eventide/membership"
 	"eventide/node/rest/qinlingapi"
 	"eventide/node/rest/restauth"
 	"eventide/qinling"
+	"eventide/qinling/jsengine"
+	"eventide/qinling/pyengine"
 )
 
 // Qinling sweeps, run by the leader only.
@@ -25,12 +29,28 @@ const (
 )
 
 // qinlingEngines returns what runs code on this node: the engine of a
-// package runtime's image, and every engine (to close). The Node.js
-// family runs in the JavaScript engine and the Python family in the
-// Python engine; their packages are wired here when they exist. Until
-// then no image has an engine, and such runtimes report status "error".
+// package runtime's image, and every engine (to close). Images of the
+// Node.js family (any "*nodejs*") run in goja in-process; images of the
+// Python family (any "*python*") in python3 worker processes, whose
+// packages are unpacked under the data dir. Other images have no engine:
+// their runtimes report status "error".
 func (n *Node) qinlingEngines() (byImage func(image string) qinling.Engine, all []qinling.Engine) {
-	return func(string) qinling.Engine { return nil }, nil
+	jcfg := jsengine.DefaultConfig()
+	jcfg.Logger = n.log.With("component", "qinling-js")
+	js := jsengine.New(jcfg)
+	pcfg := pyengine.DefaultConfig()
+	pcfg.WorkDir = filepath.Join(n.cfg.DataDir, "qinling", "python")
+	pcfg.Logger = n.log.With("component", "qinling-python")
+	py := pyengine.New(pcfg)
+	return func(image string) qinling.Engine {
+		switch img := strings.ToLower(image); {
+		case strings.Contains(img, "nodejs"):
+			return js
+		case strings.Contains(img, "python"):
+			return py
+		}
+		return nil
+	}, []qinling.Engine{js, py}
 }
 
 // qinlingURL is the node's Qinling base URL as clients reach it.

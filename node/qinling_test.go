@@ -1,8 +1,11 @@
 package node_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,6 +86,30 @@ func TestNode_QinlingPort(t *testing.T) {
 		t.Fatalf("GET /v1/runtimes = %v, want a runtimes list", runtimes)
 	}
 
+	// The JavaScript engine is wired: a Node.js function runs.
+	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
+		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
+	var zipBuf bytes.Buffer
+	zw := zip.NewWriter(&zipBuf)
+	f, _ := zw.Create("hello.js")
+	_, _ = io.WriteString(f, `exports.main = (context, input) => "hello " + input.name`)
+	_ = zw.Close()
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("name", "hello")
+	_ = mw.WriteField("runtime_id", rt["id"].(string))
+	_ = mw.WriteField("entry", "hello.main")
+	_ = mw.WriteField("code", `{"source": "package"}`)
+	pw, _ := mw.CreateFormFile("package", "hello.zip")
+	_, _ = pw.Write(zipBuf.Bytes())
+	_ = mw.Close()
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
+		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","input":"{\"name\": \"node\"}","sync":true}`), http.StatusCreated)
+	if ex["status"] != "success" || !strings.Contains(ex["result"].(string), `"output": "hello node"`) && !strings.Contains(ex["result"].(string), `"output":"hello node"`) {
+		t.Fatalf("execution of a Node.js function: %v", ex)
+	}
+
 	resp, err = http.Get(base + "/v1/runtimes")
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +121,25 @@ func TestNode_QinlingPort(t *testing.T) {
 	if fault.FaultCode != "Client" {
 		t.Fatalf("401 body faultcode %q, want Client", fault.FaultCode)
 	}
+}
+
+// do sends a request with the token and decodes the JSON object answered
+// with status.
+func do(t *testing.T, method, url, tok, ctype string, body io.Reader, status int) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", tok)
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	decode(t, resp, status, &m)
+	return m
 }
 
 // decode checks resp's status and decodes its JSON body into v.
