@@ -38,7 +38,7 @@ type Ports struct {
 	Query       int // query REST (UDF libraries); default 8093; not served yet
 	Eventing    int // eventing REST; default 8096
 	SyncGateway int // Sync Gateway public REST; default 4984
-	Qinling     int // Qinling REST; default 7070; not served yet
+	Qinling     int // Qinling REST (and its Keystone login); default 7070
 	GRPC        int // node-to-node gRPC; default 9096
 	Raft        int // Raft transport; default 9097
 	Gossip      int // memberlist; default 7946
@@ -76,6 +76,13 @@ type Config struct {
 	// cluster (no Join, no saved peers) generates and keeps one, and any
 	// other node fails with ErrNoClusterSecret.
 	ClusterSecret string
+	// QinlingMaxPackageBytes bounds a Qinling function package; a larger
+	// upload gets a 413. Default 50 MiB; at most 60 MiB (a package travels
+	// in one Raft command).
+	QinlingMaxPackageBytes int64
+	// QinlingExecutionRetention is how long a finished Qinling execution
+	// is kept before the leader deletes it. Default 7 days.
+	QinlingExecutionRetention time.Duration
 	// Network, when set, carries the node's Raft, gRPC and gossip traffic
 	// (in-process partition tests). Default nil: plain networking.
 	Network Network
@@ -94,6 +101,9 @@ func DefaultConfig() Config {
 		Username:        "Administrator",
 		Password:        "password",
 		FailoverTimeout: 5 * time.Second,
+
+		QinlingMaxPackageBytes:    50 << 20,
+		QinlingExecutionRetention: 7 * 24 * time.Hour,
 	}
 }
 
@@ -127,6 +137,12 @@ func (c Config) Validate() error {
 		if p < 0 || p > 65535 {
 			errs = append(errs, fmt.Errorf("%s port %d out of range", name, p))
 		}
+	}
+	if c.QinlingMaxPackageBytes < 0 || c.QinlingMaxPackageBytes > 60<<20 {
+		errs = append(errs, fmt.Errorf("qinling max package bytes %d must be between 0 (default) and %d", c.QinlingMaxPackageBytes, 60<<20))
+	}
+	if c.QinlingExecutionRetention < 0 {
+		errs = append(errs, errors.New("qinling execution retention must not be negative"))
 	}
 	if c.FailoverTimeout <= 0 {
 		errs = append(errs, errors.New("failover timeout must be positive"))

@@ -1,8 +1,8 @@
 // Package node composes one eventide node: its listeners, the Raft-backed
-// store, membership, the node-to-node gRPC service, the eventing supervisor
-// and every REST API. node.New builds a node, Start runs it and Close stops
-// it in order (REST → workers → gRPC → membership → Raft); tests use it to
-// start real nodes.
+// store, membership, the node-to-node gRPC service, the eventing
+// supervisor, the Qinling service and every REST API. node.New builds a
+// node, Start runs it and Close stops it in order (REST → workers → gRPC →
+// membership → Raft); tests use it to start real nodes.
 package node
 
 import (
@@ -25,6 +25,7 @@ import (
 	"eventide/membership"
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
+	"eventide/qinling"
 )
 
 // API names one of the node's listeners.
@@ -35,6 +36,7 @@ const (
 	APIMgmt        API = "mgmt"
 	APIEventing    API = "eventing"
 	APISyncGateway API = "sync-gateway"
+	APIQinling     API = "qinling"
 	APIGRPC        API = "grpc"
 )
 
@@ -50,8 +52,15 @@ type Node struct {
 	grpc    *rpc.Server
 	sup     *dataplane.Supervisor
 	svc     *eventing.Service
-	keys    *clustersec.Keys     // derived from the cluster secret
-	ident   *clustersec.Identity // this node's TLS certificate, issued at New
+	qinling *qinling.Service
+	// qinlingEngs are the engines the Qinling service runs code on,
+	// closed after it.
+	qinlingEngs []qinling.Engine
+	// secret is the cluster secret; the Qinling API derives its token key
+	// from it, so every node verifies every node's tokens.
+	secret []byte
+	keys   *clustersec.Keys     // derived from the cluster secret
+	ident  *clustersec.Identity // this node's TLS certificate, issued at New
 
 	mgmt      *clusterapi.Server
 	rest      map[API]http.Handler
@@ -90,6 +99,7 @@ func New(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	n.secret = secret
 	if n.keys, err = clustersec.Derive(secret); err != nil {
 		return nil, fmt.Errorf("node: cluster secret: %w", err)
 	}
@@ -98,7 +108,7 @@ func New(cfg Config) (_ *Node, err error) {
 	}
 	for api, port := range map[API]int{
 		APIMgmt: cfg.Ports.Mgmt, APIEventing: cfg.Ports.Eventing,
-		APISyncGateway: cfg.Ports.SyncGateway, APIGRPC: cfg.Ports.GRPC,
+		APISyncGateway: cfg.Ports.SyncGateway, APIQinling: cfg.Ports.Qinling, APIGRPC: cfg.Ports.GRPC,
 	} {
 		l, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(port)))
 		if err != nil {
@@ -154,6 +164,7 @@ func New(cfg Config) (_ *Node, err error) {
 
 // release frees what New acquired, after a failed New or at the end of Close.
 func (n *Node) release() {
+	n.closeQinling()
 	for _, l := range n.listeners {
 		_ = l.Close()
 	}
@@ -207,8 +218,9 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.ensureClusterUUID(wctx); err != nil {
 		return fmt.Errorf("node: cluster uuid: %w", err)
 	}
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go func() { defer n.wg.Done(); n.sup.Run(bg) }()
+	go func() { defer n.wg.Done(); n.qinlingSweeps(bg) }()
 	go func() { defer n.wg.Done(); n.expiryPager(bg) }()
 	go func() { defer n.wg.Done(); n.savePeers(bg) }()
 	for api, h := range n.rest {
@@ -225,7 +237,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}()
 	}
 	n.log.Info("eventide node started", "mgmt", n.Addr(APIMgmt), "eventing", n.Addr(APIEventing),
-		"sync_gateway", n.Addr(APISyncGateway), "grpc", n.Addr(APIGRPC), "raft", n.store.Addr(), "gossip", n.members.Addr())
+		"sync_gateway", n.Addr(APISyncGateway), "qinling", n.Addr(APIQinling), "grpc", n.Addr(APIGRPC), "raft", n.store.Addr(), "gossip", n.members.Addr())
 	return nil
 }
 
@@ -258,6 +270,8 @@ func (n *Node) Close() error {
 		}
 		n.grpc.Stop(ctx)
 		n.wg.Wait()
+		// While Raft still runs: the executions it ends are recorded.
+		n.closeQinling()
 		if err := n.members.Leave(2 * time.Second); err != nil {
 			n.log.Warn("leave cluster", "err", err)
 		}
@@ -285,6 +299,9 @@ func (n *Node) Kill() {
 		n.grpc.Stop(ctx)
 		_ = n.store.Close()
 		n.wg.Wait()
+		// After Raft: a crash records nothing; this only stops the
+		// executions' goroutines and the engines' workers.
+		n.closeQinling()
 		n.store = nil
 		n.release()
 	})

@@ -23,7 +23,8 @@ import (
 )
 
 // wire builds membership, the coordinator, the supervisor, the gRPC server,
-// the eventing service and the REST handlers over the opened store.
+// the eventing and Qinling services and the REST handlers over the opened
+// store.
 func (n *Node) wire() error {
 	cfg := n.cfg
 	adv := cfg.advertise()
@@ -125,10 +126,15 @@ func (n *Node) wire() error {
 	if err != nil {
 		return fmt.Errorf("node: sync gateway API: %w", err)
 	}
+	ql, err := n.wireQinling(creds)
+	if err != nil {
+		return err
+	}
 	n.rest = map[API]http.Handler{
 		APIMgmt:        n.caughtUp(n.mgmt, creds, false),
 		APIEventing:    n.caughtUp(ev, creds, true),
 		APISyncGateway: sg,
+		APIQinling:     ql,
 	}
 	return nil
 }

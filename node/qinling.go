@@ -1,0 +1,160 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"eventide/membership"
+	"eventide/node/rest/qinlingapi"
+	"eventide/node/rest/restauth"
+	"eventide/qinling"
+	"eventide/qinling/jsengine"
+	"eventide/qinling/pyengine"
+)
+
+// Qinling sweeps, run by the leader only.
+const (
+	// qinlingOrphanSweep is how often the leader fails the running
+	// executions of nodes that died.
+	qinlingOrphanSweep = 2 * time.Second
+	// qinlingCollectSweep is how often the leader deletes executions past
+	// their retention.
+	qinlingCollectSweep = time.Minute
+)
+
+// qinlingEngines returns what runs code on this node: the engine of a
+// package runtime's image, and every engine (to close). Images of the
+// Node.js family (any "*nodejs*") run in goja in-process; images of the
+// Python family (any "*python*") in python3 worker processes, whose
+// packages are unpacked under the data dir. Other images have no engine:
+// their runtimes report status "error".
+func (n *Node) qinlingEngines() (byImage func(image string) qinling.Engine, all []qinling.Engine) {
+	jcfg := jsengine.DefaultConfig()
+	jcfg.Logger = n.log.With("component", "qinling-js")
+	js := jsengine.New(jcfg)
+	pcfg := pyengine.DefaultConfig()
+	pcfg.WorkDir = filepath.Join(n.cfg.DataDir, "qinling", "python")
+	pcfg.Logger = n.log.With("component", "qinling-python")
+	py := pyengine.New(pcfg)
+	return func(image string) qinling.Engine {
+		switch img := strings.ToLower(image); {
+		case strings.Contains(img, "nodejs"):
+			return js
+		case strings.Contains(img, "python"):
+			return py
+		}
+		return nil
+	}, []qinling.Engine{js, py}
+}
+
+// qinlingURL is the node's Qinling base URL as clients reach it.
+func (n *Node) qinlingURL() string {
+	return "http://" + net.JoinHostPort(n.cfg.advertise(), strconv.Itoa(n.port(APIQinling)))
+}
+
+// wireQinling builds the Qinling service over the replicated records and
+// its REST API.
+func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
+	byImage, engines := n.qinlingEngines()
+	n.qinlingEngs = engines
+	svc, err := qinling.New(qinling.Config{
+		NodeID:             n.cfg.NodeID,
+		Records:            n.store,
+		Engines:            byImage,
+		MaxPackageBytes:    n.cfg.QinlingMaxPackageBytes,
+		ExecutionRetention: n.cfg.QinlingExecutionRetention,
+		WebhookBaseURL:     n.qinlingURL(),
+		Logger:             n.log.With("component", "qinling"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: qinling service: %w", err)
+	}
+	n.qinling = svc
+	api, err := qinlingapi.New(qinlingapi.Config{
+		Credentials: creds, Logger: n.log.With("component", "qinling-rest"),
+		IsAdmin:         func(id restauth.Identity) bool { return id.User == n.cfg.Username },
+		Service:         svc,
+		TokenSecret:     n.secret,
+		PublicURL:       n.qinlingURL(),
+		MaxPackageBytes: n.cfg.QinlingMaxPackageBytes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: qinling API: %w", err)
+	}
+	return api, nil
+}
+
+// closeQinling stops the Qinling service's background executions, then
+// the engines. It runs once; later calls do nothing.
+func (n *Node) closeQinling() {
+	if n.qinling != nil {
+		if err := n.qinling.Close(); err != nil {
+			n.log.Warn("qinling: close", "err", err)
+		}
+		n.qinling = nil
+	}
+	for _, e := range n.qinlingEngs {
+		if err := e.Close(); err != nil {
+			n.log.Warn("qinling: close engine", "err", err)
+		}
+	}
+	n.qinlingEngs = nil
+}
+
+// qinlingSweeps runs the leader's Qinling duties until ctx ends: failing
+// the executions of dead nodes, and collecting old executions.
+func (n *Node) qinlingSweeps(ctx context.Context) {
+	started := time.Now()
+	orphans := time.NewTicker(qinlingOrphanSweep)
+	defer orphans.Stop()
+	collect := time.NewTicker(qinlingCollectSweep)
+	defer collect.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-orphans.C:
+			if !n.store.IsLeader() {
+				continue
+			}
+			live := func(id string) bool { return n.qinlingNodeLive(id, started) }
+			if k, err := n.qinling.FailOrphans(ctx, live); err != nil && ctx.Err() == nil {
+				n.log.Warn("qinling: failing orphaned executions", "err", err)
+			} else if k > 0 {
+				n.log.Info("qinling: failed executions of dead nodes", "count", k)
+			}
+		case <-collect.C:
+			if !n.store.IsLeader() {
+				continue
+			}
+			if k, err := n.qinling.CollectExecutions(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("qinling: collecting old executions", "err", err)
+			} else if k > 0 {
+				n.log.Info("qinling: collected old executions", "count", k)
+			}
+		}
+	}
+}
+
+// qinlingNodeLive says whether an execution's node may still be running
+// it. A node counts as gone once it has been dead or departed for the
+// failover timeout, the same patience failover has; a node this node has
+// never heard of counts as gone only once this node has watched the
+// membership that long, so that a fresh leader does not fail the runs of
+// nodes it has not yet met.
+func (n *Node) qinlingNodeLive(id string, sweepStarted time.Time) bool {
+	m, ok := n.members.Member(id)
+	if !ok {
+		return time.Since(sweepStarted) < 2*n.cfg.FailoverTimeout
+	}
+	if m.State == membership.StateAlive {
+		return true
+	}
+	return time.Since(m.Since) < n.cfg.FailoverTimeout
+}

@@ -1,0 +1,156 @@
+package node_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"eventide/node"
+	"eventide/node/nodetest"
+)
+
+// TestNode_QinlingPort shows the Qinling listener wired: the version
+// document without credentials, a Keystone token from the node whose
+// catalog names the node's own Qinling URL, and that token accepted by
+// the API while a request without credentials is refused.
+func TestNode_QinlingPort(t *testing.T) {
+	n := nodetest.NewNode(t, nodetest.Options{})
+	base := n.URL(node.APIQinling)
+
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions struct {
+		Versions []struct {
+			ID, Status string
+		} `json:"versions"`
+	}
+	decode(t, resp, http.StatusOK, &versions)
+	if len(versions.Versions) != 1 || versions.Versions[0].ID != "v1.0" || versions.Versions[0].Status != "CURRENT" {
+		t.Fatalf("GET / = %+v, want v1.0 CURRENT", versions)
+	}
+
+	body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"Administrator","password":"password","domain":{"name":"Default"}}}},
+		"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}`
+	resp, err = http.Post(base+"/v3/auth/tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := resp.Header.Get("X-Subject-Token")
+	var issued struct {
+		Token struct {
+			Project struct{ Name string } `json:"project"`
+			Catalog []struct {
+				Type      string `json:"type"`
+				Endpoints []struct {
+					Interface, URL string
+				} `json:"endpoints"`
+			} `json:"catalog"`
+		} `json:"token"`
+	}
+	decode(t, resp, http.StatusCreated, &issued)
+	if tok == "" || issued.Token.Project.Name != "demo" {
+		t.Fatalf("token %q for project %q, want a token for demo", tok, issued.Token.Project.Name)
+	}
+	found := false
+	for _, svc := range issued.Token.Catalog {
+		if svc.Type != "function-engine" {
+			continue
+		}
+		for _, ep := range svc.Endpoints {
+			found = true
+			if ep.URL != base {
+				t.Errorf("function-engine %s endpoint %s, want %s", ep.Interface, ep.URL, base)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("catalog has no function-engine endpoint: %+v", issued.Token.Catalog)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/runtimes", nil)
+	req.Header.Set("X-Auth-Token", tok)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runtimes map[string]json.RawMessage
+	decode(t, resp, http.StatusOK, &runtimes)
+	if _, ok := runtimes["runtimes"]; !ok {
+		t.Fatalf("GET /v1/runtimes = %v, want a runtimes list", runtimes)
+	}
+
+	// The JavaScript engine is wired: a Node.js function runs.
+	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
+		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
+	var zipBuf bytes.Buffer
+	zw := zip.NewWriter(&zipBuf)
+	f, _ := zw.Create("hello.js")
+	_, _ = io.WriteString(f, `exports.main = (context, input) => "hello " + input.name`)
+	_ = zw.Close()
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("name", "hello")
+	_ = mw.WriteField("runtime_id", rt["id"].(string))
+	_ = mw.WriteField("entry", "hello.main")
+	_ = mw.WriteField("code", `{"source": "package"}`)
+	pw, _ := mw.CreateFormFile("package", "hello.zip")
+	_, _ = pw.Write(zipBuf.Bytes())
+	_ = mw.Close()
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
+		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","input":"{\"name\": \"node\"}","sync":true}`), http.StatusCreated)
+	if ex["status"] != "success" || !strings.Contains(ex["result"].(string), `"output": "hello node"`) && !strings.Contains(ex["result"].(string), `"output":"hello node"`) {
+		t.Fatalf("execution of a Node.js function: %v", ex)
+	}
+
+	resp, err = http.Get(base + "/v1/runtimes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fault struct {
+		FaultCode string `json:"faultcode"`
+	}
+	decode(t, resp, http.StatusUnauthorized, &fault)
+	if fault.FaultCode != "Client" {
+		t.Fatalf("401 body faultcode %q, want Client", fault.FaultCode)
+	}
+}
+
+// do sends a request with the token and decodes the JSON object answered
+// with status.
+func do(t *testing.T, method, url, tok, ctype string, body io.Reader, status int) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", tok)
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	decode(t, resp, status, &m)
+	return m
+}
+
+// decode checks resp's status and decodes its JSON body into v.
+func decode(t *testing.T, resp *http.Response, status int, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d: %s", resp.Request.Method, resp.Request.URL, resp.StatusCode, status, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s %s: %v: %s", resp.Request.Method, resp.Request.URL, err, b)
+	}
+}
