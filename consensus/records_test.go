@@ -81,7 +81,11 @@ func TestFSM_PutRecords_Conditions(t *testing.T) {
 // TestStore_Records: the Store's methods over a real single-node Raft:
 // prefix scans in id order, and a package-sized record fits.
 func TestStore_Records(t *testing.T) {
-	s := mustOpen(t, testConfig(t, "n1"))
+	// Writing 50 MiB under -race on a loaded machine outlasts the tests'
+	// 50 ms Raft timeouts: the node loses and retakes leadership.
+	cfg := testConfig(t, "n1")
+	cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = time.Second, time.Second, time.Second
+	s := mustOpen(t, cfg)
 	ctx := ctxT(t)
 	for _, id := range []string{"f1/2", "f2/1", "f1/1", "f10/1"} {
 		if _, err := s.PutRecord(ctx, RecordChange{Table: "v", ID: id, Body: []byte(id)}); err != nil {
@@ -98,21 +102,25 @@ func TestStore_Records(t *testing.T) {
 	if n := len(s.Records("v")); n != 4 {
 		t.Fatalf("Records: %d", n)
 	}
-	big := bytes.Repeat([]byte("z"), 50<<20)
-	// 2 s alone; far slower under -race on a loaded machine.
+	// A 50 MiB package (Qinling's default limit) fits in one command;
+	// 8 MiB goes through Raft here, since 50 MiB takes 25 s under -race.
+	if n := len(encodePutRecords([]RecordChange{{Table: "qinling.packages", ID: strings.Repeat("f", 80), Body: make([]byte, 50<<20)}})); n > maxCommandBytes {
+		t.Fatalf("a 50 MiB record encodes to %d bytes, over the %d a command may have", n, maxCommandBytes)
+	}
+	big := bytes.Repeat([]byte("z"), 8<<20)
 	slow, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := s.PutRecord(slow, RecordChange{Table: "p", ID: "pkg", Body: big})
 	if err != nil {
-		t.Fatalf("50 MiB record: %v", err)
+		t.Fatalf("8 MiB record: %v", err)
 	}
 	if got, err := s.Record("p", "pkg"); err != nil || got.Version != r.Version || len(got.Body) != len(big) {
 		t.Fatalf("Record: %d bytes, %v", len(got.Body), err)
 	}
-	if _, err := s.PutRecord(ctx, RecordChange{Table: "p", ID: "huge", Body: make([]byte, 65<<20)}); !errors.Is(err, ErrTooLarge) {
+	if _, err := s.PutRecord(slow, RecordChange{Table: "p", ID: "huge", Body: make([]byte, 65<<20)}); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("65 MiB record: %v, want ErrTooLarge", err)
 	}
-	_, err = s.PutRecord(ctx, RecordChange{Table: "p", ID: "pkg", ExpectVersion: r.Version + 1, Delete: true})
+	_, err = s.PutRecord(slow, RecordChange{Table: "p", ID: "pkg", ExpectVersion: r.Version + 1, Delete: true})
 	wantErr(t, err, ErrRecordVersion)
 }
 

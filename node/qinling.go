@@ -111,6 +111,7 @@ func (n *Node) closeQinling() {
 // the executions of dead nodes, and collecting old executions.
 func (n *Node) qinlingSweeps(ctx context.Context) {
 	started := time.Now()
+	n.failLostRuns(ctx)
 	orphans := time.NewTicker(qinlingOrphanSweep)
 	defer orphans.Stop()
 	collect := time.NewTicker(qinlingCollectSweep)
@@ -138,6 +139,32 @@ func (n *Node) qinlingSweeps(ctx context.Context) {
 			} else if k > 0 {
 				n.log.Info("qinling: collected old executions", "count", k)
 			}
+		}
+	}
+}
+
+// failLostRuns fails, once this node has caught up with the log, the
+// executions its previous run left "running": they died with it, and the
+// leader's sweep leaves them alone because this node is alive again. Runs
+// of this process are in flight and never touched.
+func (n *Node) failLostRuns(ctx context.Context) {
+	everyNodeLive := func(string) bool { return true }
+	for {
+		err := n.store.CatchUp(ctx)
+		if err == nil {
+			var k int
+			if k, err = n.qinling.FailOrphans(ctx, everyNodeLive); err == nil {
+				if k > 0 {
+					n.log.Info("qinling: failed executions lost in this node's restart", "count", k)
+				}
+				return
+			}
+		}
+		n.log.Warn("qinling: failing executions lost in a restart", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"eventide/node"
 	"eventide/node/nodetest"
@@ -153,4 +154,67 @@ func decode(t *testing.T, resp *http.Response, status int, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s %s: %v: %s", resp.Request.Method, resp.Request.URL, err, b)
 	}
+}
+
+// TestNode_QinlingRunLostInCrash shows an execution at most once across a
+// crash: an asynchronous run still going when its node is killed ends
+// "failed" with the reason once the node is back, and is not run again.
+// The node is a follower whose restart is quicker than the failover
+// timeout, so the leader still counts it as live: the node itself must
+// fail its lost runs.
+func TestNode_QinlingRunLostInCrash(t *testing.T) {
+	c := nodetest.NewCluster(t, 3, nodetest.Options{FailoverTimeout: time.Minute})
+	c.Leader()
+	f := c.Followers()[0]
+	base := f.URL(node.APIQinling)
+	tok := token(t, base)
+	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
+		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
+	var zipBuf bytes.Buffer
+	zw := zip.NewWriter(&zipBuf)
+	w, _ := zw.Create("spin.js")
+	_, _ = io.WriteString(w, `exports.main = () => { for (;;) {} }`)
+	_ = zw.Close()
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("name", "spin")
+	_ = mw.WriteField("runtime_id", rt["id"].(string))
+	_ = mw.WriteField("entry", "spin.main")
+	_ = mw.WriteField("timeout", "300")
+	_ = mw.WriteField("code", `{"source": "package"}`)
+	pw, _ := mw.CreateFormFile("package", "spin.zip")
+	_, _ = pw.Write(zipBuf.Bytes())
+	_ = mw.Close()
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
+		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","sync":false}`), http.StatusCreated)
+	if ex["status"] != "running" {
+		t.Fatalf("async execution: %v", ex)
+	}
+	f.Kill()
+	f.Start()
+	var got map[string]any
+	nodetest.WaitFor(t, 30*time.Second, "the lost execution failed", func() bool {
+		got = do(t, http.MethodGet, base+"/v1/executions/"+ex["id"].(string), tok, "", nil, http.StatusOK)
+		return got["status"] != "running"
+	})
+	if got["status"] != "failed" || !strings.Contains(got["result"].(string), "restarted") {
+		t.Fatalf("execution after the crash: %v", got)
+	}
+}
+
+// token issues a Keystone token for the administrator in project demo.
+func token(t *testing.T, base string) string {
+	t.Helper()
+	body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"Administrator","password":"password","domain":{"name":"Default"}}}},
+		"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}`
+	resp, err := http.Post(base+"/v3/auth/tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("token: status %d", resp.StatusCode)
+	}
+	return resp.Header.Get("X-Subject-Token")
 }

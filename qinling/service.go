@@ -75,8 +75,11 @@ func (s *Service) Close() error {
 // now is the service's clock, UTC to the second as Qinling stores it.
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Second) }
 
-// visible reports whether the caller sees a resource of project p.
-func visible(c Caller, p string) bool { return c.Admin || c.ProjectID == p }
+// visible reports whether the caller sees a resource of project p: a
+// token is scoped to one project, the administrator's too, so another
+// project's resource is not found; the administrator reaches across
+// projects only by listing with all_projects.
+func visible(c Caller, p string) bool { return c.ProjectID == p }
 
 // inList reports whether a list with opts covers a resource of project p.
 func inList(c Caller, opts ListOptions, p string) bool {

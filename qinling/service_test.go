@@ -167,6 +167,10 @@ func TestFunctions_ProjectsAndUpdates(t *testing.T) {
 	if l, _ := h.svc.ListFunctions(ctx, admin, ListOptions{}); len(l) != 0 {
 		t.Fatalf("admin's own project lists %+v", l)
 	}
+	// A token is scoped to its project, the administrator's too: by id,
+	// another project's function is not found.
+	_, err = h.svc.GetFunction(ctx, admin, f.ID)
+	wantStatus(t, err, http.StatusNotFound)
 	if l, _ := h.svc.ListFunctions(ctx, admin, ListOptions{AllProjects: true}); len(l) != 2 {
 		t.Fatalf("all_projects lists %d", len(l))
 	}
