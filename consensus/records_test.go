@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -98,7 +99,10 @@ func TestStore_Records(t *testing.T) {
 		t.Fatalf("Records: %d", n)
 	}
 	big := bytes.Repeat([]byte("z"), 50<<20)
-	r, err := s.PutRecord(ctx, RecordChange{Table: "p", ID: "pkg", Body: big})
+	// 2 s alone; far slower under -race on a loaded machine.
+	slow, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := s.PutRecord(slow, RecordChange{Table: "p", ID: "pkg", Body: big})
 	if err != nil {
 		t.Fatalf("50 MiB record: %v", err)
 	}
