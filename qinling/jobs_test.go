@@ -456,7 +456,7 @@ func TestJobs_UnrunnableFiringRecordedFailed(t *testing.T) {
 // crashingRecords commits a firing, then hangs until its context ends,
 // as a node that dies right after the commit: the execution never runs.
 type crashingRecords struct {
-	inner Records
+	inner     Records
 	committed chan struct{}
 	once      sync.Once
 }
