@@ -628,7 +628,7 @@ func lostRace(err error) bool {
 const (
 	// jobIdlePoll is how often a node that does not lead checks whether it
 	// leads now.
-	jobIdlePoll = 250 * time.Millisecond
+	jobIdlePoll = 50 * time.Millisecond
 	// jobMaxSleep bounds the leader's sleep with no job due sooner.
 	jobMaxSleep = 5 * time.Second
 	// jobChangeSettle gathers a burst of record changes (executions write
