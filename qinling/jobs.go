@@ -484,9 +484,9 @@ func (s *Service) FireDueJobs(ctx context.Context) (int, time.Time, error) {
 		}
 	}
 	sem := make(chan struct{}, jobFireParallel)
-	for _, r := range s.rec.Records(tableJobs) {
-		var j Job
-		if err := json.Unmarshal(r.Body, &j); err != nil || j.Status != JobRunning {
+	for _, sj := range s.scheduledJobs() {
+		j := sj.job
+		if j.Status != JobRunning {
 			continue
 		}
 		if j.NextExecutionTime.After(now) {
@@ -511,13 +511,46 @@ func (s *Service) FireDueJobs(ctx context.Context) (int, time.Time, error) {
 					earliest(adv.NextExecutionTime.Time)
 				}
 			}
-		}(j, r.Version)
+		}(j, sj.version)
 	}
 	wg.Wait()
 	if len(errs) > 0 {
 		return fired, next, fmt.Errorf("qinling: fire jobs: %w", errors.Join(errs...))
 	}
 	return fired, next, nil
+}
+
+// scheduledJob is a decoded job record and the version it was decoded
+// from.
+type scheduledJob struct {
+	version uint64
+	job     Job
+}
+
+// scheduledJobs decodes every job record, reusing the records decoded at
+// the same version before: the leader scans the jobs at every burst of
+// record changes, and most changes are of other tables.
+func (s *Service) scheduledJobs() []scheduledJob {
+	rs := s.rec.Records(tableJobs)
+	out := make([]scheduledJob, 0, len(rs))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]scheduledJob, len(rs))
+	for _, r := range rs {
+		sj, ok := s.jobCache[r.ID]
+		if !ok || sj.version != r.Version {
+			var j Job
+			if err := json.Unmarshal(r.Body, &j); err != nil {
+				s.log.Warn("undecodable job record skipped", "id", r.ID, "err", err)
+				continue
+			}
+			sj = scheduledJob{version: r.Version, job: j}
+		}
+		next[r.ID] = sj
+		out = append(out, sj)
+	}
+	s.jobCache = next
+	return out
 }
 
 // advanceJob returns j after one firing at now: count down (when
