@@ -47,8 +47,7 @@ type codeSet struct {
 	err   error // the package or entry is unusable: every Run fails with it
 
 	idle     []*worker // last returned at the end: the warmest
-	busy     map[*worker]struct{}
-	total    int // idle, busy and being made
+	total    int       // idle, running and being made
 	lastUsed time.Time
 	dropped  bool // replaced, detached or closed: runtimes go when returned
 }
@@ -61,12 +60,17 @@ type Engine struct {
 	stopMem context.CancelFunc // nil unless the engine runs memory
 	memDone chan struct{}
 	closeMu sync.Once
+
+	// mu guards the fields below and every codeSet's.
 	mu      sync.Mutex
 	sets    map[fnVersion]*codeSet
 	targets map[string]int // Scale's warm runtimes, by function
 	total   int            // runtimes in existence, every set
-	waiters int            // Runs waiting for a runtime
-	changed chan struct{}  // closed when a runtime is returned or dropped while waiters > 0
+	// running: runtimes running an execution, in every set (dropped ones
+	// too), for Close to interrupt.
+	running map[*worker]struct{}
+	waiters int           // Runs waiting for a runtime
+	changed chan struct{} // closed when a runtime is returned or dropped while waiters > 0
 	closed  bool
 }
 
@@ -102,6 +106,7 @@ func New(cfg Config) *Engine {
 		memory:  cfg.Memory,
 		sets:    make(map[fnVersion]*codeSet),
 		targets: make(map[string]int),
+		running: make(map[*worker]struct{}),
 		changed: make(chan struct{}),
 	}
 	if e.memory == nil {
@@ -210,7 +215,7 @@ func (e *Engine) codeSet(ctx context.Context, code qinling.Code, budget int64) (
 	}
 	made := s == nil
 	if made {
-		s = &codeSet{key: key, ready: make(chan struct{}), busy: make(map[*worker]struct{})}
+		s = &codeSet{key: key, ready: make(chan struct{})}
 		e.sets[fv] = s
 	}
 	s.lastUsed = time.Now()
@@ -252,7 +257,7 @@ func (e *Engine) checkout(ctx context.Context, s *codeSet, timeout time.Duration
 			w := s.idle[n-1]
 			s.idle[n-1] = nil
 			s.idle = s.idle[:n-1]
-			s.busy[w] = struct{}{}
+			e.running[w] = struct{}{}
 			e.mu.Unlock()
 			return w, nil
 		}
@@ -278,7 +283,7 @@ func (e *Engine) checkout(ctx context.Context, s *codeSet, timeout time.Duration
 				e.mu.Unlock()
 				continue
 			}
-			s.busy[w] = struct{}{}
+			e.running[w] = struct{}{}
 			e.mu.Unlock()
 			return w, nil
 		}
@@ -303,7 +308,7 @@ func (e *Engine) checkout(ctx context.Context, s *codeSet, timeout time.Duration
 func (e *Engine) checkin(s *codeSet, w *worker) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(s.busy, w)
+	delete(e.running, w)
 	if w.broken || s.dropped || e.closed {
 		s.total--
 		e.total--
@@ -491,10 +496,10 @@ func (e *Engine) Close() error {
 	e.closeMu.Do(func() {
 		e.mu.Lock()
 		e.closed = true
+		for w := range e.running {
+			w.rt.Interrupt(ErrClosed)
+		}
 		for _, s := range e.sets {
-			for w := range s.busy {
-				w.rt.Interrupt(ErrClosed)
-			}
 			e.dropLocked(s)
 		}
 		close(e.changed) // wake every waiter: they see closed

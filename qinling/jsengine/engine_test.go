@@ -274,9 +274,9 @@ func TestRun_MemoryBombStopped(t *testing.T) {
 exports.main = (ctx, input) => {
 	if (!input.bomb) return 'fine';
 	const hoard = [];
-	while (true) hoard.push(new Array(1000).fill('x' + hoard.length));
+	while (true) hoard.push('x'.repeat(1 << 20) + hoard.length); // 1 MiB each, all kept
 }`})
-	code.MemoryBytes = 32 << 20
+	code.MemoryBytes = 16 << 20
 	code.Timeout = time.Minute
 	res := run(t, e, code, `{"bomb": true}`)
 	wantOutput(t, res, false, `"`+msgResource+`"`)
@@ -503,11 +503,7 @@ func TestEngine_Close(t *testing.T) {
 func (e *Engine) busyCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	n := 0
-	for _, s := range e.sets {
-		n += len(s.busy)
-	}
-	return n
+	return len(e.running)
 }
 
 // waitFor polls cond until it holds or timeout passes.
@@ -520,4 +516,33 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+	if err := (Config{}).Validate(); err != nil {
+		t.Errorf("zero config (defaults apply): %v", err)
+	}
+	bad := Config{MaxWorkers: 2, MaxWorkersPerFunction: 3, DefaultWarm: -1, MaxLogBytes: -1}
+	err := bad.Validate()
+	for _, want := range []string{"MaxWorkersPerFunction must not exceed MaxWorkers", "DefaultWarm must not be negative", "must not be negative"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate(%+v) = %v, want it to say %q", bad, err, want)
+		}
+	}
+	// New brings such values within bounds rather than failing.
+	e := newTestEngineUnchecked(t, bad)
+	if p := e.Pool(); p.Total != 2 {
+		t.Errorf("pool = %+v", p)
+	}
+}
+
+// newTestEngineUnchecked is newTestEngine without Validate.
+func newTestEngineUnchecked(t testing.TB, cfg Config) *Engine {
+	cfg.Logger = slog.New(slog.NewTextHandler(testlog.New(t), nil))
+	e := New(cfg)
+	t.Cleanup(func() { e.Close() })
+	return e
 }
