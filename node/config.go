@@ -83,6 +83,10 @@ type Config struct {
 	// QinlingExecutionRetention is how long a finished Qinling execution
 	// is kept before the leader deletes it. Default 7 days.
 	QinlingExecutionRetention time.Duration
+	// QinlingJobMinLead is how far ahead a Qinling job's first (or
+	// updated next) execution time must be. Default 60 s, as Qinling's;
+	// tests lower it.
+	QinlingJobMinLead time.Duration
 	// Network, when set, carries the node's Raft, gRPC and gossip traffic
 	// (in-process partition tests). Default nil: plain networking.
 	Network Network
@@ -104,6 +108,7 @@ func DefaultConfig() Config {
 
 		QinlingMaxPackageBytes:    50 << 20,
 		QinlingExecutionRetention: 7 * 24 * time.Hour,
+		QinlingJobMinLead:         time.Minute,
 	}
 }
 
@@ -143,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.QinlingExecutionRetention < 0 {
 		errs = append(errs, errors.New("qinling execution retention must not be negative"))
+	}
+	if c.QinlingJobMinLead < 0 {
+		errs = append(errs, errors.New("qinling job minimum lead time must not be negative"))
 	}
 	if c.FailoverTimeout <= 0 {
 		errs = append(errs, errors.New("failover timeout must be positive"))

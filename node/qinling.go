@@ -69,6 +69,7 @@ func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
 		Engines:            byImage,
 		MaxPackageBytes:    n.cfg.QinlingMaxPackageBytes,
 		ExecutionRetention: n.cfg.QinlingExecutionRetention,
+		JobMinLead:         n.cfg.QinlingJobMinLead,
 		WebhookBaseURL:     n.qinlingURL(),
 		Logger:             n.log.With("component", "qinling"),
 	})
@@ -107,9 +108,15 @@ func (n *Node) closeQinling() {
 	n.qinlingEngs = nil
 }
 
-// qinlingSweeps runs the leader's Qinling duties until ctx ends: failing
-// the executions of dead nodes, and collecting old executions.
+// qinlingSweeps runs the leader's Qinling duties until ctx ends: firing
+// cron jobs, failing the executions of dead nodes, and collecting old
+// executions.
 func (n *Node) qinlingSweeps(ctx context.Context) {
+	// The scheduler keeps its own time (it sleeps until the next due job)
+	// and fires only while this node leads.
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); n.qinling.RunJobs(ctx, n.store.IsLeader) }()
+	defer func() { <-jobsDone }()
 	started := time.Now()
 	n.failLostRuns(ctx)
 	orphans := time.NewTicker(qinlingOrphanSweep)

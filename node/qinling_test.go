@@ -218,3 +218,100 @@ func token(t *testing.T, base string) string {
 	}
 	return resp.Header.Get("X-Subject-Token")
 }
+
+// TestNode_QinlingJobAcrossLeaderKill: a one-shot job due while the
+// cluster has no leader (its leader was killed a second before) fires
+// exactly once, on the new leader, and its execution succeeds.
+func TestNode_QinlingJobAcrossLeaderKill(t *testing.T) {
+	c := nodetest.NewCluster(t, 3, nodetest.Options{QinlingJobMinLead: time.Second, FailoverTimeout: 2 * time.Second})
+	leader := c.Leader()
+	var via *nodetest.Node
+	for _, n := range c.Nodes {
+		if n != leader {
+			via = n
+			break
+		}
+	}
+	base := via.URL(node.APIQinling)
+	body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"Administrator","password":"password","domain":{"name":"Default"}}}},
+		"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}`
+	resp, err := http.Post(base+"/v3/auth/tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := resp.Header.Get("X-Subject-Token")
+	var issued map[string]any
+	decode(t, resp, http.StatusCreated, &issued)
+
+	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
+		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
+	var zipBuf bytes.Buffer
+	zw := zip.NewWriter(&zipBuf)
+	f, _ := zw.Create("hello.js")
+	_, _ = io.WriteString(f, `exports.main = (context, input) => "hello " + input.name`)
+	_ = zw.Close()
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("name", "hello")
+	_ = mw.WriteField("runtime_id", rt["id"].(string))
+	_ = mw.WriteField("entry", "hello.main")
+	_ = mw.WriteField("code", `{"source": "package"}`)
+	pw, _ := mw.CreateFormFile("package", "hello.zip")
+	_, _ = pw.Write(zipBuf.Bytes())
+	_ = mw.Close()
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+
+	due := time.Now().UTC().Truncate(time.Second).Add(4 * time.Second)
+	job := do(t, http.MethodPost, base+"/v1/jobs", tok, "application/json", strings.NewReader(
+		`{"function_id":"`+fn["id"].(string)+`","first_execution_time":"`+due.Format("2006-01-02 15:04:05")+`","function_input":"{\"name\": \"cron\"}"}`),
+		http.StatusCreated)
+	id := job["id"].(string)
+	time.Sleep(time.Until(due.Add(-time.Second)))
+	leader.Kill()
+
+	runs := func() []any {
+		l := do(t, http.MethodGet, base+"/v1/executions", tok, "", nil, http.StatusOK)
+		var mine []any
+		for _, e := range l["executions"].([]any) {
+			if e.(map[string]any)["description"] == "Created by Job "+id {
+				mine = append(mine, e)
+			}
+		}
+		return mine
+	}
+	nodetest.WaitFor(t, 30*time.Second, "the job's execution to succeed", func() bool {
+		es := runs()
+		return len(es) == 1 && es[0].(map[string]any)["status"] == "success"
+	})
+	got := do(t, http.MethodGet, base+"/v1/jobs/"+id, tok, "", nil, http.StatusOK)
+	if got["status"] != "done" || got["count"] != 0.0 {
+		t.Fatalf("job after its firing: %v", got)
+	}
+	// No second firing arrives later (a leader that lost the race, or a
+	// replayed one).
+	time.Sleep(3 * time.Second)
+	es := runs()
+	if len(es) != 1 {
+		t.Fatalf("%d executions of a one-shot job, want 1: %v", len(es), es)
+	}
+	e := es[0].(map[string]any)
+	if !strings.Contains(e["result"].(string), "hello cron") {
+		t.Fatalf("execution %v", e)
+	}
+	created, err := time.Parse("2006-01-02 15:04:05", e["created_at"].(string))
+	if err != nil || created.Before(due) {
+		t.Fatalf("fired at %v (%v), due %s: never early", e["created_at"], err, due)
+	}
+	// The execution's record names the node that ran it: not the dead one.
+	rec, err := via.Store().Record("qinling.executions", e["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran struct {
+		NodeID string `json:"node_id"`
+	}
+	if err := json.Unmarshal(rec.Body, &ran); err != nil || ran.NodeID == "" || ran.NodeID == leader.Cfg.NodeID {
+		t.Fatalf("ran on %q (%v); the killed leader was %s", ran.NodeID, err, leader.Cfg.NodeID)
+	}
+	t.Logf("due %s, fired %s by %s, the new leader after %s was killed", due.Format(time.TimeOnly), created.Format(time.TimeOnly), ran.NodeID, leader.Cfg.NodeID)
+}

@@ -130,7 +130,8 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name string, u Alia
 	return a, nil
 }
 
-// DeleteAlias deletes an alias (403 while a webhook uses it).
+// DeleteAlias deletes an alias (403 while a webhook or an unfinished job
+// uses it).
 func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error {
 	if err := checkCaller(c); err != nil {
 		return err
@@ -143,6 +144,9 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error 
 		if w.ProjectID == c.ProjectID && string(w.FunctionAlias) == name {
 			return errorf(http.StatusForbidden, "alias %s is still associated with webhook %s", name, w.ID)
 		}
+	}
+	if j, ok := s.activeJobUsing("", 0, c.ProjectID, name); ok {
+		return errJobsUsing("alias "+name, j)
 	}
 	_, err = s.write(ctx, deleteChange(tableAliases, aliasID(c.ProjectID, name), ver))
 	return err

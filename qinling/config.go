@@ -46,6 +46,10 @@ type Config struct {
 	DefaultCPU     int64
 	// MaxTimeout bounds a function's timeout (seconds). Default 300.
 	MaxTimeout int
+	// JobMinLead is how far ahead of now a job's first_execution_time (and
+	// a next_execution_time set by an update) must be. Default 60 s, as
+	// Qinling's; tests lower it.
+	JobMinLead time.Duration
 	// Logger is the service's logger. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock (tests set it). Default time.Now.
@@ -67,6 +71,7 @@ func DefaultConfig() Config {
 		DefaultMemory:      32 << 20,
 		DefaultCPU:         100,
 		MaxTimeout:         300,
+		JobMinLead:         time.Minute,
 		Now:                time.Now,
 	}
 }
@@ -97,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxTimeout == 0 {
 		c.MaxTimeout = d.MaxTimeout
+	}
+	if c.JobMinLead == 0 {
+		c.JobMinLead = d.JobMinLead
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -136,6 +144,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultMemory < 0 || c.DefaultCPU < 0 {
 		errs = append(errs, fmt.Errorf("DefaultMemory %d and DefaultCPU %d must not be negative", c.DefaultMemory, c.DefaultCPU))
+	}
+	if c.JobMinLead < 0 {
+		errs = append(errs, fmt.Errorf("JobMinLead %s is negative", c.JobMinLead))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("qinling: config: %w", err)

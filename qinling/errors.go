@@ -40,8 +40,7 @@ var (
 	ErrRateLimited = &Error{Status: http.StatusTooManyRequests}
 	// ErrUnavailable: the engine cannot run code on this node (503).
 	ErrUnavailable = &Error{Status: http.StatusServiceUnavailable}
-	// ErrNotImplemented: the service does not do this yet (501): cron
-	// jobs, until they land.
+	// ErrNotImplemented: the service does not do this (501).
 	ErrNotImplemented = &Error{Status: http.StatusNotImplemented}
 )
 

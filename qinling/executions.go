@@ -193,39 +193,11 @@ func (s *Service) execute(ctx context.Context, c Caller, spec ExecutionSpec) (Ex
 	if err := checkField("description", spec.Description, false); err != nil {
 		return Execution{}, err
 	}
-	fid, n := spec.FunctionID, spec.FunctionVersion
-	if spec.FunctionAlias != "" {
-		a, _, err := s.alias(c, spec.FunctionAlias)
-		if err != nil {
-			return Execution{}, err
-		}
-		fid, n = a.FunctionID, a.FunctionVersion
-	}
-	if fid == "" {
-		return Execution{}, badRequest("either function_alias or function_id must be provided")
-	}
-	if n < 0 {
-		return Execution{}, badRequest("function_version must not be negative")
-	}
-	f, _, err := s.function(c, fid)
+	r, err := s.runnableOf(c, spec.FunctionID, spec.FunctionAlias, spec.FunctionVersion)
 	if err != nil {
 		return Execution{}, err
-	}
-	if n > 0 && f.Code.Source != SourcePackage {
-		return Execution{}, badRequest("can not specify version for %s type function", f.Code.Source)
 	}
 	shown, input, err := normalizeInput(spec.Input)
-	if err != nil {
-		return Execution{}, err
-	}
-	engine, err := s.engineOf(f)
-	if err != nil {
-		return Execution{}, err
-	}
-	if err := engine.Available(); err != nil {
-		return Execution{}, errorf(http.StatusConflict, "runtime of function %s is not available on this node: %v", f.ID, err)
-	}
-	code, err := s.codeFor(f, n)
 	if err != nil {
 		return Execution{}, err
 	}
@@ -233,42 +205,27 @@ func (s *Service) execute(ctx context.Context, c Caller, spec ExecutionSpec) (Ex
 	rec := executionRec{
 		Execution: Execution{
 			ID:              uuid.NewString(),
-			FunctionID:      f.ID,
-			FunctionVersion: n,
+			FunctionID:      r.f.ID,
+			FunctionVersion: r.n,
 			FunctionAlias:   NullString(spec.FunctionAlias),
 			Description:     NullString(spec.Description),
 			Sync:            sync,
 			Input:           NullString(shown),
 			Status:          ExecutionRunning,
-			ProjectID:       f.ProjectID,
+			ProjectID:       r.f.ProjectID,
 			CreatedAt:       Time{s.now()},
 		},
 		NodeID: s.cfg.NodeID,
 	}
-	// In flight before the record exists, so FailOrphans on this node
-	// never takes it for a run lost by an earlier process.
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return Execution{}, errorf(http.StatusServiceUnavailable, "the node is shutting down")
-	}
-	s.inflight[rec.ID] = true
-	s.runs.Add(1)
-	s.mu.Unlock()
-	rs, err := s.write(ctx, putChange(tableExecutions, rec.ID, 0, rec))
-	if err != nil {
-		s.mu.Lock()
-		delete(s.inflight, rec.ID)
-		s.mu.Unlock()
-		s.runs.Done()
+	if err := s.hold(rec.ID); err != nil {
 		return Execution{}, err
 	}
-	done := make(chan Execution, 1)
-	inv := Invocation{ExecutionID: rec.ID, ProjectID: rec.ProjectID, Input: input}
-	go func() {
-		defer s.runs.Done()
-		done <- s.run(engine, code, inv, rec, rs[0].Version)
-	}()
+	rs, err := s.write(ctx, putChange(tableExecutions, rec.ID, 0, rec))
+	if err != nil {
+		s.release(rec.ID)
+		return Execution{}, err
+	}
+	done := s.start(r, input, rec, rs[0].Version)
 	if !sync {
 		return rec.Execution, nil
 	}
@@ -279,6 +236,88 @@ func (s *Service) execute(ctx context.Context, c Caller, spec ExecutionSpec) (Ex
 		// The run goes on and records its result; this caller left.
 		return Execution{}, ctx.Err()
 	}
+}
+
+// runnable is what running version n (0: the latest code) of function f
+// on this node takes.
+type runnable struct {
+	f      Function
+	n      int
+	engine Engine
+	code   Code
+}
+
+// runnableOf resolves what an execution of function fid (or of alias's
+// version) runs, in the caller's project, and checks that this node can
+// run it.
+func (s *Service) runnableOf(c Caller, fid, alias string, n int) (runnable, error) {
+	if alias != "" {
+		a, _, err := s.alias(c, alias)
+		if err != nil {
+			return runnable{}, err
+		}
+		fid, n = a.FunctionID, a.FunctionVersion
+	}
+	if fid == "" {
+		return runnable{}, badRequest("either function_alias or function_id must be provided")
+	}
+	if n < 0 {
+		return runnable{}, badRequest("function_version must not be negative")
+	}
+	f, _, err := s.function(c, fid)
+	if err != nil {
+		return runnable{}, err
+	}
+	if n > 0 && f.Code.Source != SourcePackage {
+		return runnable{}, badRequest("can not specify version for %s type function", f.Code.Source)
+	}
+	engine, err := s.engineOf(f)
+	if err != nil {
+		return runnable{}, err
+	}
+	if err := engine.Available(); err != nil {
+		return runnable{}, errorf(http.StatusConflict, "runtime of function %s is not available on this node: %v", f.ID, err)
+	}
+	code, err := s.codeFor(f, n)
+	if err != nil {
+		return runnable{}, err
+	}
+	return runnable{f: f, n: n, engine: engine, code: code}, nil
+}
+
+// hold marks an execution in flight in this process before its record
+// exists, so FailOrphans on this node never takes it for a run lost by
+// an earlier process, and counts it as a run Close waits for. Every hold
+// ends with start or release.
+func (s *Service) hold(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errorf(http.StatusServiceUnavailable, "the node is shutting down")
+	}
+	s.inflight[id] = true
+	s.runs.Add(1)
+	return nil
+}
+
+// release ends a hold whose execution will not run here.
+func (s *Service) release(id string) {
+	s.mu.Lock()
+	delete(s.inflight, id)
+	s.mu.Unlock()
+	s.runs.Done()
+}
+
+// start runs a held execution, whose record (at version) exists, in the
+// background; the channel receives its outcome.
+func (s *Service) start(r runnable, input json.RawMessage, rec executionRec, version uint64) <-chan Execution {
+	done := make(chan Execution, 1)
+	inv := Invocation{ExecutionID: rec.ID, ProjectID: rec.ProjectID, Input: input}
+	go func() {
+		defer s.runs.Done()
+		done <- s.run(r.engine, r.code, inv, rec, version)
+	}()
+	return done
 }
 
 // run runs one execution on engine and records its outcome, once: the

@@ -332,7 +332,8 @@ func (s *Service) versionUses(functionID, sum string) bool {
 }
 
 // DeleteFunction deletes a function with its versions and packages;
-// refused (403, as Qinling) while aliases or webhooks point at it.
+// refused (403, as Qinling) while aliases, webhooks or unfinished jobs
+// point at it.
 func (s *Service) DeleteFunction(ctx context.Context, c Caller, id string) error {
 	if err := checkCaller(c); err != nil {
 		return err
@@ -353,6 +354,9 @@ func (s *Service) DeleteFunction(ctx context.Context, c Caller, id string) error
 		if w.FunctionID == id {
 			return errorf(http.StatusForbidden, "function %s is still associated with webhook %s", id, w.ID)
 		}
+	}
+	if j, ok := s.activeJobUsing(id, -1, "", ""); ok {
+		return errJobsUsing("function "+id, j)
 	}
 	changes := []consensus.RecordChange{deleteChange(tableFunctions, id, ver)}
 	for _, r := range s.rec.RecordsWithPrefix(tableVersions, id+"/") {

@@ -35,4 +35,5 @@ const (
 	tableExecutions = "qinling.executions"
 	tableLogs       = "qinling.execution_logs" // id: execution id
 	tableWebhooks   = "qinling.webhooks"
+	tableJobs       = "qinling.jobs"
 )

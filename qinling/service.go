@@ -32,14 +32,15 @@ type Service struct {
 
 	// mu guards inflight (ids of executions running in this process, so
 	// FailOrphans never fails them), limiters (per webhook) and execCache
-	// (decoded execution records by id, valid while the version matches) and
-	// scale.
+	// (decoded execution records by id, valid while the version matches),
+	// jobCache and scale.
 	mu        sync.Mutex
 	closed    bool
 	inflight  map[string]bool
 	limiters  map[string]*rate.Limiter
 	execCache map[string]*cachedExec
-	scale     map[string]int // warm workers asked of engines, by function
+	jobCache  map[string]scheduledJob // decoded job records, as execCache
+	scale     map[string]int          // warm workers asked of engines, by function
 }
 
 // New returns a Service; Close stops its background executions.

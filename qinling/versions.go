@@ -127,8 +127,8 @@ func (s *Service) GetVersion(ctx context.Context, c Caller, functionID string, n
 	return s.versionView([]versionRec{v})[0], nil
 }
 
-// DeleteVersion deletes a version (403, as Qinling, while an alias or a
-// webhook uses it). Its package goes too unless the latest code or
+// DeleteVersion deletes a version (403, as Qinling, while an alias, a
+// webhook or an unfinished job uses it). Its package goes too unless the latest code or
 // another version keeps it. Numbers are never reused.
 func (s *Service) DeleteVersion(ctx context.Context, c Caller, functionID string, number int) error {
 	if err := checkCaller(c); err != nil {
@@ -151,6 +151,9 @@ func (s *Service) DeleteVersion(ctx context.Context, c Caller, functionID string
 		if w.FunctionID == f.ID && w.FunctionVersion == number && w.FunctionAlias == "" {
 			return errorf(http.StatusForbidden, "version %d of function %s is still associated with webhook %s", number, f.ID, w.ID)
 		}
+	}
+	if j, ok := s.activeJobUsing(f.ID, number, "", ""); ok {
+		return errJobsUsing(fmt.Sprintf("version %d of function %s", number, f.ID), j)
 	}
 	// The function's guard serialises this with updates of its code,
 	// which decide about the same packages.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"eventide/node/rest/resttest"
 	"eventide/qinling"
@@ -49,13 +50,105 @@ func TestAPI_UnknownPathsAndMethods(t *testing.T) {
 	h.do("DELETE", "/v1/webhooks/x/invoke", nil).fault(t, http.StatusMethodNotAllowed)
 }
 
-// TestAPI_JobsNotYet: the jobs paths answer 501 in Qinling's shape.
-func TestAPI_JobsNotYet(t *testing.T) {
+// TestAPI_Jobs: create 201 (by function and by alias), show, list
+// {"jobs": [...]}, update 202 (pause, refusals), delete 204, in the
+// document's shapes; Qinling's validation as 400s and unknown functions as
+// 404; other projects see nothing; credentials are required.
+func TestAPI_Jobs(t *testing.T) {
 	h := newHarness(t, nil)
-	h.do("GET", "/v1/jobs", nil).fault(t, http.StatusNotImplemented)
-	h.do("POST", "/v1/jobs", `{"pattern":"* * * * *"}`).fault(t, http.StatusNotImplemented)
-	h.do("GET", "/v1/jobs/abc", nil).fault(t, http.StatusNotImplemented)
+	fn := h.createFunction(h.createRuntime())["id"].(string)
+	job := h.do("POST", "/v1/jobs", map[string]any{
+		"name": "every-minute", "pattern": "* * * * *", "count": 5,
+		"function_input": `{"name": "Foo"}`, "function_id": fn,
+	}).expect(t, http.StatusCreated).object(t)
+	hasKeys(t, "job", job, "id", "name", "function_id", "function_alias", "function_version", "function_input",
+		"pattern", "count", "first_execution_time", "next_execution_time", "status", "project_id", "created_at", "updated_at")
+	checkTimes(t, "job", job)
+	if job["status"] != "running" || job["count"] != 5.0 || job["pattern"] != "* * * * *" || job["function_input"] != `{"name": "Foo"}` ||
+		job["function_version"] != 0.0 || job["function_alias"] != nil || job["name"] != "every-minute" || job["updated_at"] != nil {
+		t.Errorf("job %v", job)
+	}
+	for _, k := range []string{"first_execution_time", "next_execution_time"} {
+		v, _ := job[k].(string)
+		if !qinlingTime.MatchString(v) || !strings.HasSuffix(v, ":00") {
+			t.Errorf("%s %v, want a whole minute like 2019-06-07 19:12:00", k, job[k])
+		}
+	}
+	id := job["id"].(string)
+
+	first := time.Now().UTC().Add(10 * time.Minute).Format("2006-01-02 15:04:05")
+	shot := h.do("POST", "/v1/jobs", map[string]any{"first_execution_time": first, "function_id": fn, "function_input": map[string]any{"a": 1}}).
+		expect(t, http.StatusCreated).object(t)
+	if shot["count"] != 1.0 || shot["pattern"] != nil || shot["first_execution_time"] != first || shot["next_execution_time"] != first || shot["function_input"] != `{"a":1}` {
+		t.Errorf("one-shot job %v", shot)
+	}
+	h.do("POST", "/v1/aliases", map[string]any{"name": "prod", "function_id": fn}).expect(t, http.StatusCreated)
+	byAlias := h.do("POST", "/v1/jobs", map[string]any{"pattern": "0 0 * * SUN", "function_alias": "prod"}).expect(t, http.StatusCreated).object(t)
+	if byAlias["function_alias"] != "prod" || byAlias["function_id"] != nil || byAlias["count"] != nil {
+		t.Errorf("alias job %v", byAlias)
+	}
+
+	soon := time.Now().UTC().Add(10 * time.Second).Format("2006-01-02 15:04:05")
+	for _, tc := range []struct {
+		body   string
+		status int
+		msg    string
+	}{
+		{`{}`, 400, "function_alias or function_id"},
+		{`{"function_id": "` + fn + `"}`, 400, "pattern or first_execution_time"},
+		{`{"function_id": "` + fn + `", "first_execution_time": "` + soon + `"}`, 400, "at least 1 minute in the future"},
+		{`{"function_id": "` + fn + `", "first_execution_time": "` + first + `", "count": 3}`, 400, "pattern must be provided if count is greater than 1"},
+		{`{"function_id": "` + fn + `", "pattern": "every minute"}`, 400, "pattern is not valid"},
+		{`{"function_id": "` + fn + `", "pattern": "* * * * *", "count": "5"}`, 400, "count"},
+		{`{"function_id": "nope", "pattern": "* * * * *"}`, 404, "nope"},
+		{`{"function_alias": "nope", "pattern": "* * * * *"}`, 404, "nope"},
+	} {
+		if msg := h.do("POST", "/v1/jobs", tc.body).fault(t, tc.status); !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s: %q, want %q", tc.body, msg, tc.msg)
+		}
+	}
+
+	var list struct {
+		Jobs []map[string]any `json:"jobs"`
+	}
+	h.do("GET", "/v1/jobs", nil).expect(t, http.StatusOK).decode(t, &list)
+	if len(list.Jobs) != 3 {
+		t.Fatalf("jobs %v", list)
+	}
+	h.do("GET", "/v1/jobs", nil, asUser("alice")).expect(t, http.StatusOK).decode(t, &list)
+	if len(list.Jobs) != 0 {
+		t.Fatalf("alice lists the admin's jobs: %v", list)
+	}
+	h.do("GET", "/v1/jobs/"+id, nil, asUser("alice")).fault(t, http.StatusNotFound)
+	if got := h.do("GET", "/v1/jobs/"+id, nil).expect(t, http.StatusOK).object(t); got["id"] != id || got["next_execution_time"] != job["next_execution_time"] {
+		t.Errorf("shown job %v", got)
+	}
+
+	up := h.do("PUT", "/v1/jobs/"+id, `{"status": "paused", "name": "paused-one", "function_input": "{\"name\": \"Bar\"}"}`).expect(t, http.StatusAccepted).object(t)
+	if up["status"] != "paused" || up["name"] != "paused-one" || up["function_input"] != `{"name": "Bar"}` || up["updated_at"] == nil {
+		t.Errorf("paused job %v", up)
+	}
+	checkTimes(t, "updated job", up)
+	if msg := h.do("PUT", "/v1/jobs/"+id, `{"status": "done"}`).fault(t, http.StatusBadRequest); !strings.Contains(msg, "invalid status") {
+		t.Errorf("status done: %q", msg)
+	}
+	if msg := h.do("PUT", "/v1/jobs/"+shot["id"].(string), `{"pattern": "* * * * *"}`).fault(t, http.StatusBadRequest); !strings.Contains(msg, "can not change job type") {
+		t.Errorf("one-shot pattern: %q", msg)
+	}
+	h.do("PUT", "/v1/jobs/"+id, `{"status": "cancelled"}`).expect(t, http.StatusAccepted)
+	if msg := h.do("PUT", "/v1/jobs/"+id, `{"status": "running"}`).fault(t, http.StatusBadRequest); !strings.Contains(msg, "finished job") {
+		t.Errorf("cancelled job resumed: %q", msg)
+	}
+	h.do("PUT", "/v1/jobs/nope", `{"status": "paused"}`).fault(t, http.StatusNotFound)
+
+	// A running job keeps its function.
+	h.do("DELETE", "/v1/functions/"+fn, nil).fault(t, http.StatusForbidden)
+	h.do("DELETE", "/v1/jobs/"+id, nil, asUser("alice")).fault(t, http.StatusNotFound)
+	h.do("DELETE", "/v1/jobs/"+id, nil).expect(t, http.StatusNoContent)
+	h.do("GET", "/v1/jobs/"+id, nil).fault(t, http.StatusNotFound)
+	h.do("DELETE", "/v1/jobs/"+id, nil).fault(t, http.StatusNotFound)
 	h.do("GET", "/v1/jobs", nil, noAuth).fault(t, http.StatusUnauthorized)
+	h.do("POST", "/v1/jobs", `{"pattern":"* * * * *"}`, noAuth).fault(t, http.StatusUnauthorized)
 }
 
 // TestAPI_MalformedJSON: every malformed body to every JSON endpoint is a
@@ -65,10 +158,12 @@ func TestAPI_MalformedJSON(t *testing.T) {
 	h := newHarness(t, nil)
 	rt := h.createRuntime()
 	fn := h.createFunction(rt)["id"].(string)
+	job := h.do("POST", "/v1/jobs", map[string]any{"pattern": "0 * * * *", "function_id": fn}).expect(t, http.StatusCreated).object(t)["id"].(string)
 	paths := []struct{ method, path string }{
 		{"POST", "/v1/runtimes"}, {"PUT", "/v1/runtimes/" + rt},
 		{"POST", "/v1/functions"}, {"PUT", "/v1/functions/" + fn},
 		{"POST", "/v1/executions"}, {"POST", "/v1/aliases"}, {"POST", "/v1/webhooks"},
+		{"POST", "/v1/jobs"}, {"PUT", "/v1/jobs/" + job},
 		{"POST", "/v1/functions/" + fn + "/scale_up"}, {"POST", "/v1/functions/" + fn + "/versions"},
 	}
 	for _, p := range paths {
@@ -91,7 +186,7 @@ func TestAPI_MalformedJSON(t *testing.T) {
 			// succeed; a creation lacks what it needs).
 			switch {
 			case r.status/100 == 2:
-				if p.method == "POST" && (p.path == "/v1/runtimes" || p.path == "/v1/functions" || p.path == "/v1/executions" || p.path == "/v1/aliases" || p.path == "/v1/webhooks") {
+				if p.method == "POST" && (p.path == "/v1/runtimes" || p.path == "/v1/functions" || p.path == "/v1/executions" || p.path == "/v1/aliases" || p.path == "/v1/webhooks" || p.path == "/v1/jobs") {
 					t.Errorf("%s %s %q: %d, want a refusal", p.method, p.path, abbreviate(body, 40), r.status)
 				}
 			case r.status >= 500:
@@ -104,11 +199,13 @@ func TestAPI_MalformedJSON(t *testing.T) {
 	var lists struct {
 		Runtimes  []json.RawMessage `json:"runtimes"`
 		Functions []json.RawMessage `json:"functions"`
+		Jobs      []json.RawMessage `json:"jobs"`
 	}
 	h.do("GET", "/v1/runtimes", nil).expect(t, http.StatusOK).decode(t, &lists)
 	h.do("GET", "/v1/functions", nil).expect(t, http.StatusOK).decode(t, &lists)
-	if len(lists.Runtimes) != 1 || len(lists.Functions) != 1 {
-		t.Fatalf("after malformed requests: %d runtimes, %d functions; want 1 and 1", len(lists.Runtimes), len(lists.Functions))
+	h.do("GET", "/v1/jobs", nil).expect(t, http.StatusOK).decode(t, &lists)
+	if len(lists.Runtimes) != 1 || len(lists.Functions) != 1 || len(lists.Jobs) != 1 {
+		t.Fatalf("after malformed requests: %d runtimes, %d functions, %d jobs; want 1 of each", len(lists.Runtimes), len(lists.Functions), len(lists.Jobs))
 	}
 }
 

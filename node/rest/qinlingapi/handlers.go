@@ -546,7 +546,67 @@ func (s *Server) invokeWebhook(w http.ResponseWriter, r *request) {
 
 // Jobs.
 
-// jobsNotYet answers every /v1/jobs path until cron jobs are served.
-func (s *Server) jobsNotYet(w http.ResponseWriter, r *request) {
-	s.writeError(w, r.Request, &apiError{http.StatusNotImplemented, "Jobs are not available yet: cron jobs are not served by this version of eventide"})
+// jobBody is a job's create or update request. function_input is kept as
+// it came: a JSON string (as the openstack client sends it) or a JSON
+// value.
+type jobBody struct {
+	Name               *string         `json:"name"`
+	FunctionID         *string         `json:"function_id"`
+	FunctionAlias      *string         `json:"function_alias"`
+	FunctionVersion    *int            `json:"function_version"`
+	FunctionInput      json.RawMessage `json:"function_input"`
+	Pattern            *string         `json:"pattern"`
+	Count              *int            `json:"count"`
+	FirstExecutionTime *string         `json:"first_execution_time"`
+	NextExecutionTime  *string         `json:"next_execution_time"`
+	Status             *string         `json:"status"`
+}
+
+func (s *Server) createJob(w http.ResponseWriter, r *request) {
+	var b jobBody
+	if err := s.decodeJSON(w, r.Request, &b); err != nil {
+		s.writeError(w, r.Request, err)
+		return
+	}
+	j, err := s.svc.CreateJob(r.Context(), r.caller, qinling.JobSpec{
+		Name: deref(b.Name), FunctionID: deref(b.FunctionID), FunctionAlias: deref(b.FunctionAlias),
+		FunctionVersion: deref(b.FunctionVersion), FunctionInput: b.FunctionInput,
+		Pattern: deref(b.Pattern), FirstExecutionTime: deref(b.FirstExecutionTime), Count: b.Count,
+	})
+	writeResult(s, w, http.StatusCreated, j, err, r)
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *request) {
+	opts, err := listOptions(r)
+	if err != nil {
+		s.writeError(w, r.Request, err)
+		return
+	}
+	list, err := s.svc.ListJobs(r.Context(), r.caller, opts)
+	writeList(s, w, "jobs", list, err, r)
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *request) {
+	j, err := s.svc.GetJob(r.Context(), r.caller, r.param("id"))
+	writeResult(s, w, http.StatusOK, j, err, r)
+}
+
+// updateJob answers 202, the API document's status for it. Only name,
+// function_input, pattern, next_execution_time and status change; other
+// fields are ignored, as Qinling ignores them.
+func (s *Server) updateJob(w http.ResponseWriter, r *request) {
+	var b jobBody
+	if err := s.decodeJSON(w, r.Request, &b); err != nil {
+		s.writeError(w, r.Request, err)
+		return
+	}
+	j, err := s.svc.UpdateJob(r.Context(), r.caller, r.param("id"), qinling.JobUpdate{
+		Name: b.Name, FunctionInput: b.FunctionInput, Pattern: b.Pattern,
+		NextExecutionTime: b.NextExecutionTime, Status: b.Status,
+	})
+	writeResult(s, w, http.StatusAccepted, j, err, r)
+}
+
+func (s *Server) deleteJob(w http.ResponseWriter, r *request) {
+	s.writeEmpty(w, r, http.StatusNoContent, s.svc.DeleteJob(r.Context(), r.caller, r.param("id")))
 }

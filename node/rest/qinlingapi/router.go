@@ -81,8 +81,8 @@ func (s *Server) routes() []*route {
 		r("/v1/webhooks/{id}", false, m{get: s.getWebhook, put: s.updateWebhook, del: s.deleteWebhook}),
 		r("/v1/webhooks/{id}/invoke", true, m{post: s.invokeWebhook}),
 
-		r("/v1/jobs", false, m{get: s.jobsNotYet, post: s.jobsNotYet}),
-		r("/v1/jobs/{id}", false, m{get: s.jobsNotYet, put: s.jobsNotYet, del: s.jobsNotYet}),
+		r("/v1/jobs", false, m{get: s.listJobs, post: s.createJob}),
+		r("/v1/jobs/{id}", false, m{get: s.getJob, put: s.updateJob, del: s.deleteJob}),
 	}
 }
 
