@@ -3,6 +3,7 @@ package qinling
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -13,6 +14,9 @@ import (
 
 	"eventide/consensus"
 )
+
+// defaultEntry is the entry of a package function created without one.
+const defaultEntry = "main.main"
 
 // packageID is a package record's id: its function and md5, so versions
 // with the same code share one package record.
@@ -126,7 +130,10 @@ func (s *Service) CreateFunction(ctx context.Context, c Caller, spec FunctionSpe
 			return Function{}, err
 		}
 		f.RuntimeID = NullString(rt.ID)
-		f.Entry = NullString(spec.Entry)
+		// Qinling records main.main when no entry is given (the openstack
+		// client sends none unless --entry is named); the engines default
+		// to the same, so the record says what runs.
+		f.Entry = NullString(cmp.Or(spec.Entry, defaultEntry))
 		f.Code = FunctionCode{Source: SourcePackage, MD5Sum: sum}
 		changes = append(changes,
 			guard(tableRuntimes, rt.ID, ver, rt),

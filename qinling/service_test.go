@@ -126,6 +126,15 @@ func TestFunctions_CreateValidation(t *testing.T) {
 			t.Errorf("function JSON %s lacks %s", b, want)
 		}
 	}
+	// Without an entry the record says Qinling's default, which the
+	// engines run.
+	g, err := h.svc.CreateFunction(ctx, alice, spec(func(s *FunctionSpec) { s.Entry = "" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Entry != "main.main" {
+		t.Errorf("entry %q, want main.main", g.Entry)
+	}
 }
 
 func TestFunctions_ImageWithContainers(t *testing.T) {

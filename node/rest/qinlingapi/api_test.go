@@ -500,6 +500,17 @@ func TestAPI_VersionsAndAliases(t *testing.T) {
 		t.Errorf("updated alias %v", up)
 	}
 	h.do("PUT", "/v1/aliases/prod", `{"name":"other"}`).fault(t, http.StatusBadRequest)
+	// The openstack client sends --function-version as a string of digits.
+	up = h.do("PUT", "/v1/aliases/prod", `{"function_id":null,"function_version":"1","description":null}`).
+		expect(t, http.StatusAccepted).object(t)
+	if up["function_version"] != float64(1) || up["description"] != "latest" {
+		t.Errorf("alias updated with a string version %v", up)
+	}
+	if msg := h.do("PUT", "/v1/aliases/prod", `{"function_version":"one"}`).fault(t, http.StatusBadRequest); !strings.Contains(msg, "function_version") {
+		t.Errorf("bad version string: %q", msg)
+	}
+	h.do("DELETE", "/v1/aliases/prod", nil).expect(t, http.StatusNoContent)
+	h.do("POST", "/v1/aliases", map[string]any{"name": "prod", "function_id": fn, "function_version": 0}).expect(t, http.StatusCreated)
 	h.do("GET", "/v1/aliases/prod", nil).expect(t, http.StatusOK)
 	h.do("DELETE", base+"/1", nil).expect(t, http.StatusNoContent)
 	h.do("DELETE", "/v1/aliases/prod", nil).expect(t, http.StatusNoContent)
@@ -542,6 +553,12 @@ func TestAPI_Webhooks(t *testing.T) {
 	up := h.do("PUT", "/v1/webhooks/"+id, `{"description":"moved"}`).expect(t, http.StatusAccepted).object(t)
 	if up["description"] != "moved" {
 		t.Errorf("updated webhook %v", up)
+	}
+	// As the openstack client sends it: every field, version as a string.
+	h.do("POST", "/v1/functions/"+fn+"/versions", `{}`).expect(t, http.StatusCreated)
+	up = h.do("PUT", "/v1/webhooks/"+id, `{"function_id":null,"function_version":"1","description":null}`).expect(t, http.StatusAccepted).object(t)
+	if up["function_version"] != float64(1) || up["description"] != "moved" {
+		t.Errorf("webhook updated with a string version %v", up)
 	}
 	h.do("GET", "/v1/webhooks/"+id, nil, noAuth).fault(t, http.StatusUnauthorized)
 	h.do("DELETE", "/v1/functions/"+fn, nil).fault(t, http.StatusForbidden)

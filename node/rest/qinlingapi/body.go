@@ -301,3 +301,25 @@ func parseBool(v string) (bool, bool) {
 	}
 	return false, false
 }
+
+// versionNumber is a function_version that may also arrive as a JSON
+// string of digits: the openstack client's "alias update" and "webhook
+// update" pass --function-version on unconverted.
+type versionNumber int
+
+func (n *versionNumber) UnmarshalJSON(b []byte) error {
+	var v int
+	if err := json.Unmarshal(b, &v); err == nil {
+		*n = versionNumber(v)
+		return nil
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err == nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(str)); err == nil {
+			*n = versionNumber(v)
+			return nil
+		}
+	}
+	// The decoder names the field in a type error (jsonError's message).
+	return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeOf(0)}
+}

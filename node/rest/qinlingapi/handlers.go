@@ -317,7 +317,7 @@ func (s *Server) detachVersion(w http.ResponseWriter, r *request) {
 type executionBody struct {
 	FunctionID      *string         `json:"function_id"`
 	FunctionAlias   *string         `json:"function_alias"`
-	FunctionVersion *int            `json:"function_version"`
+	FunctionVersion *versionNumber  `json:"function_version"`
 	Description     *string         `json:"description"`
 	Sync            *bool           `json:"sync"`
 	Input           json.RawMessage `json:"input"`
@@ -331,7 +331,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *request) {
 	}
 	e, err := s.svc.CreateExecution(r.Context(), r.caller, qinling.ExecutionSpec{
 		FunctionID: deref(b.FunctionID), FunctionAlias: deref(b.FunctionAlias),
-		FunctionVersion: deref(b.FunctionVersion), Description: deref(b.Description),
+		FunctionVersion: int(deref(b.FunctionVersion)), Description: deref(b.Description),
 		Sync: b.Sync, Input: b.Input,
 	})
 	writeResult(s, w, http.StatusCreated, e, err, r)
@@ -422,10 +422,10 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *request) {
 // Aliases.
 
 type aliasBody struct {
-	Name            *string `json:"name"`
-	FunctionID      *string `json:"function_id"`
-	FunctionVersion *int    `json:"function_version"`
-	Description     *string `json:"description"`
+	Name            *string        `json:"name"`
+	FunctionID      *string        `json:"function_id"`
+	FunctionVersion *versionNumber `json:"function_version"`
+	Description     *string        `json:"description"`
 }
 
 func (s *Server) createAlias(w http.ResponseWriter, r *request) {
@@ -436,7 +436,7 @@ func (s *Server) createAlias(w http.ResponseWriter, r *request) {
 	}
 	a, err := s.svc.CreateAlias(r.Context(), r.caller, qinling.AliasSpec{
 		Name: deref(b.Name), FunctionID: deref(b.FunctionID),
-		FunctionVersion: deref(b.FunctionVersion), Description: deref(b.Description),
+		FunctionVersion: int(deref(b.FunctionVersion)), Description: deref(b.Description),
 	})
 	writeResult(s, w, http.StatusCreated, a, err, r)
 }
@@ -468,7 +468,7 @@ func (s *Server) updateAlias(w http.ResponseWriter, r *request) {
 		return
 	}
 	a, err := s.svc.UpdateAlias(r.Context(), r.caller, r.param("name"), qinling.AliasUpdate{
-		FunctionID: b.FunctionID, FunctionVersion: b.FunctionVersion, Description: b.Description,
+		FunctionID: b.FunctionID, FunctionVersion: (*int)(b.FunctionVersion), Description: b.Description,
 	})
 	writeResult(s, w, http.StatusAccepted, a, err, r)
 }
@@ -480,10 +480,10 @@ func (s *Server) deleteAlias(w http.ResponseWriter, r *request) {
 // Webhooks.
 
 type webhookBody struct {
-	FunctionID      *string `json:"function_id"`
-	FunctionAlias   *string `json:"function_alias"`
-	FunctionVersion *int    `json:"function_version"`
-	Description     *string `json:"description"`
+	FunctionID      *string        `json:"function_id"`
+	FunctionAlias   *string        `json:"function_alias"`
+	FunctionVersion *versionNumber `json:"function_version"`
+	Description     *string        `json:"description"`
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *request) {
@@ -494,7 +494,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *request) {
 	}
 	h, err := s.svc.CreateWebhook(r.Context(), r.caller, qinling.WebhookSpec{
 		FunctionID: deref(b.FunctionID), FunctionAlias: deref(b.FunctionAlias),
-		FunctionVersion: deref(b.FunctionVersion), Description: deref(b.Description),
+		FunctionVersion: int(deref(b.FunctionVersion)), Description: deref(b.Description),
 	})
 	writeResult(s, w, http.StatusCreated, h, err, r)
 }
@@ -523,7 +523,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *request) {
 	}
 	h, err := s.svc.UpdateWebhook(r.Context(), r.caller, r.param("id"), qinling.WebhookUpdate{
 		FunctionID: b.FunctionID, FunctionAlias: b.FunctionAlias,
-		FunctionVersion: b.FunctionVersion, Description: b.Description,
+		FunctionVersion: (*int)(b.FunctionVersion), Description: b.Description,
 	})
 	writeResult(s, w, http.StatusAccepted, h, err, r)
 }
