@@ -191,7 +191,7 @@ func (o *osc) waitExecution(t *testing.T, id string) map[string]any {
 // commands against an eventide process, with password auth: exit codes,
 // -f json output, packages the client uploads (Node.js and Python
 // packages of several modules, and single files the client zips itself),
-// results, logs and statuses. Jobs are left to the cron-job tests. Each
+// results, logs and statuses, and cron jobs that fire. Each
 // command is a python3 process of about a second, so the flows run side
 // by side.
 func TestQinling_OpenstackClient(t *testing.T) {
@@ -243,6 +243,10 @@ func TestQinling_OpenstackClient(t *testing.T) {
 		t.Run("python executions and webhooks", func(t *testing.T) {
 			t.Parallel()
 			pythonFlow(t, o, pyRTID)
+		})
+		t.Run("jobs", func(t *testing.T) {
+			t.Parallel()
+			jobsFlow(t, o, jsRTID)
 		})
 	})
 
@@ -504,4 +508,62 @@ func zipFiles(t *testing.T, path string) map[string]string {
 		files[f.Name] = string(b)
 	}
 	return files
+}
+
+// jobsFlow: job create/list/show/update/delete, and a job that fires
+// twice and is done (a robfig descriptor pattern, so the test need not
+// wait for a minute boundary).
+func jobsFlow(t *testing.T, o *osc, runtimeID string) {
+	file := filepath.Join(writeFiles(t, map[string]string{
+		"tick.js": "exports.main = (context, input) => 'tick ' + input.n;\n",
+	}), "tick.js")
+	fn := o.obj(t, "function", "create", "--runtime", runtimeID, "--name", "tick-js", "--entry", "tick.main", "--file", file)
+	id, _ := fn["id"].(string)
+
+	// A paused job that is never meant to fire: update and delete.
+	idle := o.obj(t, "job", "create", "--function", id, "--name", "idle", "--pattern", "0 3 * * *", "--function-input", `{"n": 0}`)
+	idleID, _ := idle["id"].(string)
+	wantField(t, "job create", idle, "status", "running")
+	wantField(t, "job create", idle, "pattern", "0 3 * * *")
+	o.ok(t, "job", "update", idleID, "--status", "paused")
+	wantField(t, "job show", o.obj(t, "job", "show", idleID), "status", "paused")
+	o.ok(t, "job", "update", idleID, "--pattern", "0 4 * * *", "--status", "running")
+	shown := o.obj(t, "job", "show", idleID)
+	wantField(t, "job show", shown, "pattern", "0 4 * * *")
+	wantField(t, "job show", shown, "status", "running")
+	if out := o.fails(t, "job", "create", "--function", id, "--count", "2", "--first-execution-time", "2000-01-01 00:00:00"); !strings.Contains(out, "400") {
+		t.Errorf("a job in the past with a count: %q", out)
+	}
+
+	fire := o.obj(t, "job", "create", "--function", id, "--name", "twice", "--pattern", "@every 2s", "--count", "2", "--function-input", `{"n": 7}`)
+	fireID, _ := fire["id"].(string)
+	var jobs []map[string]any
+	o.json(t, &jobs, "job", "list")
+	if got := ids(jobs); !slices.Contains(got, idleID) || !slices.Contains(got, fireID) {
+		t.Fatalf("job list %v lacks %s and %s", got, idleID, fireID)
+	}
+	waitFor(t, 30*time.Second, "job "+fireID+" to be done", func() bool {
+		return o.obj(t, "job", "show", fireID)["status"] == "done"
+	})
+	var exs []map[string]any
+	o.json(t, &exs, "function", "execution", "list", "--filter", "function_id="+id)
+	fired := 0
+	for _, exID := range ids(exs) {
+		ex := o.waitExecution(t, exID)
+		if ex["description"] != "Created by Job "+fireID {
+			continue
+		}
+		fired++
+		if out := output(t, ex); out != "tick 7" {
+			t.Errorf("job execution output %#v", out)
+		}
+	}
+	if fired != 2 {
+		t.Errorf("the job with count 2 fired %d times", fired)
+	}
+	o.ok(t, "job", "delete", idleID, fireID)
+	if out := o.fails(t, "job", "show", idleID); !strings.Contains(out, "404") {
+		t.Errorf("deleted job: %q", out)
+	}
+	o.ok(t, "function", "delete", id)
 }
