@@ -1,10 +1,6 @@
 package bench
 
 import (
-	"archive/zip"
-	"bytes"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -34,21 +31,9 @@ func BenchmarkQinlingSyncExecution(b *testing.B) {
 			n := nodetest.NewNode(b, nodetest.Options{})
 			q := &qinlingClient{b: b, base: n.URL(node.APIQinling)}
 			rt := q.call("POST", "/v1/runtimes", "application/json", strings.NewReader(`{"name":"`+tc.name+`","image":"`+tc.image+`"}`), http.StatusCreated)
-			var pkg bytes.Buffer
-			zw := zip.NewWriter(&pkg)
-			f, _ := zw.Create(tc.file)
-			_, _ = io.WriteString(f, tc.code)
-			_ = zw.Close()
-			var form bytes.Buffer
-			mw := multipart.NewWriter(&form)
-			_ = mw.WriteField("name", "hello")
-			_ = mw.WriteField("runtime_id", rt["id"].(string))
-			_ = mw.WriteField("entry", tc.entry)
-			_ = mw.WriteField("code", `{"source": "package"}`)
-			pw, _ := mw.CreateFormFile("package", "hello.zip")
-			_, _ = pw.Write(pkg.Bytes())
-			_ = mw.Close()
-			fn := q.call("POST", "/v1/functions", mw.FormDataContentType(), &form, http.StatusCreated)["id"].(string)
+			ctype, form := restclient.FunctionForm("hello", rt["id"].(string), tc.entry,
+				restclient.Zip(map[string]string{tc.file: tc.code}), nil)
+			fn := q.call("POST", "/v1/functions", ctype, form, http.StatusCreated)["id"].(string)
 			body := `{"function_id":"` + fn + `","input":{"name":"bench"},"sync":true}`
 			exec := func() {
 				ex := q.call("POST", "/v1/executions", "application/json", strings.NewReader(body), http.StatusCreated)

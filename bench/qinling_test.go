@@ -1,18 +1,17 @@
 package bench
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -37,21 +36,9 @@ func BenchmarkCronLateness(b *testing.B) {
 	}
 	q := &qinlingClient{b: b, base: via.URL(node.APIQinling)}
 	rt := q.call("POST", "/v1/runtimes", "application/json", strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
-	var pkg bytes.Buffer
-	zw := zip.NewWriter(&pkg)
-	f, _ := zw.Create("now.js")
-	_, _ = io.WriteString(f, `exports.main = () => Date.now()`)
-	_ = zw.Close()
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("name", "now")
-	_ = mw.WriteField("runtime_id", rt["id"].(string))
-	_ = mw.WriteField("entry", "now.main")
-	_ = mw.WriteField("code", `{"source": "package"}`)
-	pw, _ := mw.CreateFormFile("package", "now.zip")
-	_, _ = pw.Write(pkg.Bytes())
-	_ = mw.Close()
-	fn := q.call("POST", "/v1/functions", mw.FormDataContentType(), &form, http.StatusCreated)["id"].(string)
+	ctype, form := restclient.FunctionForm("now", rt["id"].(string), "now.main",
+		restclient.Zip(map[string]string{"now.js": `exports.main = () => Date.now()`}), nil)
+	fn := q.call("POST", "/v1/functions", ctype, form, http.StatusCreated)["id"].(string)
 
 	const total, spread = 200, 20 * time.Second
 	b.ResetTimer()

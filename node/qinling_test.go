@@ -1,16 +1,14 @@
 package node_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -90,21 +88,9 @@ func TestNode_QinlingPort(t *testing.T) {
 	// The JavaScript engine is wired: a Node.js function runs.
 	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
 		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
-	var zipBuf bytes.Buffer
-	zw := zip.NewWriter(&zipBuf)
-	f, _ := zw.Create("hello.js")
-	_, _ = io.WriteString(f, `exports.main = (context, input) => "hello " + input.name`)
-	_ = zw.Close()
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("name", "hello")
-	_ = mw.WriteField("runtime_id", rt["id"].(string))
-	_ = mw.WriteField("entry", "hello.main")
-	_ = mw.WriteField("code", `{"source": "package"}`)
-	pw, _ := mw.CreateFormFile("package", "hello.zip")
-	_, _ = pw.Write(zipBuf.Bytes())
-	_ = mw.Close()
-	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+	ctype, form := restclient.FunctionForm("hello", rt["id"].(string), "hello.main",
+		restclient.Zip(map[string]string{"hello.js": `exports.main = (context, input) => "hello " + input.name`}), nil)
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
 	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
 		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","input":"{\"name\": \"node\"}","sync":true}`), http.StatusCreated)
 	if ex["status"] != "success" || !strings.Contains(ex["result"].(string), `"output": "hello node"`) && !strings.Contains(ex["result"].(string), `"output":"hello node"`) {
@@ -170,22 +156,9 @@ func TestNode_QinlingRunLostInCrash(t *testing.T) {
 	tok := token(t, base)
 	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
 		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
-	var zipBuf bytes.Buffer
-	zw := zip.NewWriter(&zipBuf)
-	w, _ := zw.Create("spin.js")
-	_, _ = io.WriteString(w, `exports.main = () => { for (;;) {} }`)
-	_ = zw.Close()
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("name", "spin")
-	_ = mw.WriteField("runtime_id", rt["id"].(string))
-	_ = mw.WriteField("entry", "spin.main")
-	_ = mw.WriteField("timeout", "300")
-	_ = mw.WriteField("code", `{"source": "package"}`)
-	pw, _ := mw.CreateFormFile("package", "spin.zip")
-	_, _ = pw.Write(zipBuf.Bytes())
-	_ = mw.Close()
-	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+	ctype, form := restclient.FunctionForm("spin", rt["id"].(string), "spin.main",
+		restclient.Zip(map[string]string{"spin.js": `exports.main = () => { for (;;) {} }`}), map[string]string{"timeout": "300"})
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
 	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
 		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","sync":false}`), http.StatusCreated)
 	if ex["status"] != "running" {
@@ -245,21 +218,9 @@ func TestNode_QinlingJobAcrossLeaderKill(t *testing.T) {
 
 	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
 		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
-	var zipBuf bytes.Buffer
-	zw := zip.NewWriter(&zipBuf)
-	f, _ := zw.Create("hello.js")
-	_, _ = io.WriteString(f, `exports.main = (context, input) => "hello " + input.name`)
-	_ = zw.Close()
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("name", "hello")
-	_ = mw.WriteField("runtime_id", rt["id"].(string))
-	_ = mw.WriteField("entry", "hello.main")
-	_ = mw.WriteField("code", `{"source": "package"}`)
-	pw, _ := mw.CreateFormFile("package", "hello.zip")
-	_, _ = pw.Write(zipBuf.Bytes())
-	_ = mw.Close()
-	fn := do(t, http.MethodPost, base+"/v1/functions", tok, mw.FormDataContentType(), &form, http.StatusCreated)
+	ctype, form := restclient.FunctionForm("hello", rt["id"].(string), "hello.main",
+		restclient.Zip(map[string]string{"hello.js": `exports.main = (context, input) => "hello " + input.name`}), nil)
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
 
 	due := time.Now().UTC().Truncate(time.Second).Add(4 * time.Second)
 	job := do(t, http.MethodPost, base+"/v1/jobs", tok, "application/json", strings.NewReader(
