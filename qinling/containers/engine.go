@@ -147,11 +147,17 @@ func (e *Engine) Run(ctx context.Context, code qinling.Code, inv qinling.Invocat
 		return qinling.Result{}, fmt.Errorf("containers: waiting for a free slot: %w", ctx.Err())
 	}
 
-	id, failure, err := e.create(ctx, code, inv, args)
-	if ctx.Err() != nil {
-		// The daemon may have created the container as the request was
-		// abandoned: find it by its label.
+	// Creation is not abandoned when ctx ends: a request cut mid-way could
+	// leave a container the daemon finishes creating after we looked.
+	id, failure, err := e.create(context.WithoutCancel(ctx), code, inv, args)
+	if err != nil {
+		// A transport failure may still have created it: find it by label.
 		e.removeLabelled(LabelExecution + "=" + inv.ExecutionID)
+	}
+	if id != "" && ctx.Err() != nil {
+		e.remove(id)
+	}
+	if ctx.Err() != nil {
 		return qinling.Result{}, interrupted(ctx)
 	}
 	if err != nil || failure != "" {
