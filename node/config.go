@@ -12,6 +12,7 @@ import (
 	"eventide/clustersec"
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/qinling/containers"
 )
 
 // Network carries one node's Raft, gRPC and gossip traffic. The in-process
@@ -87,6 +88,10 @@ type Config struct {
 	// updated next) execution time must be. Default 60 s, as Qinling's;
 	// tests lower it.
 	QinlingJobMinLead time.Duration
+	// DockerHost is the Docker engine that runs Qinling's image functions
+	// ("unix:///var/run/docker.sock" or "tcp://host:port"). Default empty:
+	// no container engine, image functions are refused.
+	DockerHost string
 	// Network, when set, carries the node's Raft, gRPC and gossip traffic
 	// (in-process partition tests). Default nil: plain networking.
 	Network Network
@@ -148,6 +153,11 @@ func (c Config) Validate() error {
 	}
 	if c.QinlingExecutionRetention < 0 {
 		errs = append(errs, errors.New("qinling execution retention must not be negative"))
+	}
+	if c.DockerHost != "" {
+		if err := (containers.Config{Host: c.DockerHost}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("docker host: %w", err))
+		}
 	}
 	if c.QinlingJobMinLead < 0 {
 		errs = append(errs, errors.New("qinling job minimum lead time must not be negative"))

@@ -14,6 +14,7 @@ import (
 	"eventide/node/rest/qinlingapi"
 	"eventide/node/rest/restauth"
 	"eventide/qinling"
+	"eventide/qinling/containers"
 	"eventide/qinling/jsengine"
 	"eventide/qinling/pyengine"
 )
@@ -62,11 +63,29 @@ func (n *Node) qinlingURL() string {
 // its REST API.
 func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
 	byImage, engines := n.qinlingEngines()
+	var ctr qinling.Engine
+	if n.cfg.DockerHost != "" {
+		ccfg := containers.DefaultConfig()
+		ccfg.Host = n.cfg.DockerHost
+		ccfg.Logger = n.log.With("component", "qinling-containers")
+		c, err := containers.New(ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("node: qinling containers: %w", err)
+		}
+		// An unreachable daemon does not stop the node: its image
+		// executions fail with the reason until it is back.
+		if err := c.Available(); err != nil {
+			n.log.Warn("qinling: the Docker engine is not reachable", "err", err)
+		}
+		ctr = c
+		engines = append(engines, c)
+	}
 	n.qinlingEngs = engines
 	svc, err := qinling.New(qinling.Config{
 		NodeID:             n.cfg.NodeID,
 		Records:            n.store,
 		Engines:            byImage,
+		Containers:         ctr,
 		MaxPackageBytes:    n.cfg.QinlingMaxPackageBytes,
 		ExecutionRetention: n.cfg.QinlingExecutionRetention,
 		JobMinLead:         n.cfg.QinlingJobMinLead,

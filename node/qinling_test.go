@@ -11,6 +11,7 @@ import (
 	"eventide/internal/restclient"
 	"eventide/node"
 	"eventide/node/nodetest"
+	"eventide/qinling/containers/containerstest"
 )
 
 // TestNode_QinlingPort shows the Qinling listener wired: the version
@@ -275,4 +276,40 @@ func TestNode_QinlingJobAcrossLeaderKill(t *testing.T) {
 		t.Fatalf("ran on %q (%v); the killed leader was %s", ran.NodeID, err, leader.Cfg.NodeID)
 	}
 	t.Logf("due %s, fired %s by %s, the new leader after %s was killed", due.Format(time.TimeOnly), created.Format(time.TimeOnly), ran.NodeID, leader.Cfg.NodeID)
+}
+
+// TestNode_QinlingImageFunction shows the container engine wired: on a
+// node started with a Docker host an image function is created and its
+// execution runs the image with the input as arguments, its stdout the
+// output; a node without one refuses image functions with a 400.
+func TestNode_QinlingImageFunction(t *testing.T) {
+	image := containerstest.BuildImage(t)
+	imageForm := func() (string, *bytes.Buffer) {
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		_ = mw.WriteField("name", "img")
+		_ = mw.WriteField("code", `{"source": "image", "image": "`+image+`"}`)
+		_ = mw.WriteField("timeout", "20")
+		_ = mw.Close()
+		return mw.FormDataContentType(), &form
+	}
+
+	n := nodetest.NewNode(t, nodetest.Options{DockerHost: containerstest.Host()})
+	base := n.URL(node.APIQinling)
+	tok := token(t, base)
+	ctype, form := imageForm()
+	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
+	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
+		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","input":"{\"who\": \"docker\"}","sync":true}`), http.StatusCreated)
+	if ex["status"] != "success" || !strings.Contains(strings.ReplaceAll(ex["result"].(string), " ", ""), `"output":["--who=docker"]`) {
+		t.Fatalf("execution of an image function: %v", ex)
+	}
+
+	plain := nodetest.NewNode(t, nodetest.Options{})
+	pbase := plain.URL(node.APIQinling)
+	ctype, form = imageForm()
+	refused := do(t, http.MethodPost, pbase+"/v1/functions", token(t, pbase), ctype, form, http.StatusBadRequest)
+	if msg, _ := refused["faultstring"].(string); !strings.Contains(msg, "--docker-host") {
+		t.Fatalf("image function on a node without Docker: %v", refused)
+	}
 }

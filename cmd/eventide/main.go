@@ -61,6 +61,7 @@ func serveConfig(args []string) (node.Config, error) {
 	fs.IntVar(&cfg.Ports.Qinling, "qinling-port", cfg.Ports.Qinling, "Qinling REST port (and the Keystone v3 login its clients use)")
 	fs.Int64Var(&cfg.QinlingMaxPackageBytes, "qinling-max-package-bytes", cfg.QinlingMaxPackageBytes, "largest Qinling function package, in bytes (at most 60 MiB)")
 	fs.DurationVar(&cfg.QinlingExecutionRetention, "qinling-execution-retention", cfg.QinlingExecutionRetention, "how long finished Qinling executions are kept")
+	fs.StringVar(&cfg.DockerHost, "docker-host", cfg.DockerHost, "Docker engine that runs Qinling image functions (unix:///var/run/docker.sock or tcp://host:port; empty: image functions are refused)")
 	fs.IntVar(&cfg.Ports.GRPC, "grpc-port", cfg.Ports.GRPC, "node-to-node gRPC port")
 	fs.IntVar(&cfg.Ports.Raft, "raft-port", cfg.Ports.Raft, "Raft transport port")
 	fs.IntVar(&cfg.Ports.Gossip, "gossip-port", cfg.Ports.Gossip, "memberlist gossip port")

@@ -46,6 +46,9 @@ type Options struct {
 	// QinlingJobMinLead overrides the 60 s a Qinling job's first
 	// execution time must be ahead, so tests need not wait a minute.
 	QinlingJobMinLead time.Duration
+	// DockerHost gives the node a container engine for Qinling image
+	// functions (containerstest.Host()). Default: none.
+	DockerHost string
 }
 
 // NewNode starts a one-node cluster.
@@ -92,6 +95,7 @@ func newNode(t testing.TB, id string, o Options) *Node {
 		cfg.FailoverTimeout = o.FailoverTimeout
 	}
 	cfg.ClusterSecret = o.ClusterSecret
+	cfg.DockerHost = o.DockerHost
 	if o.QinlingJobMinLead > 0 {
 		cfg.QinlingJobMinLead = o.QinlingJobMinLead
 	}
