@@ -259,7 +259,8 @@ func TestQinling_OpenstackClient(t *testing.T) {
 
 // nodeJSFunctions: a package of two CommonJS modules; function show,
 // update (fields, then code the client zips), download, executions and
-// their log, scale up/down, detach, delete.
+// their log, scale up/down with the worker list, detach, scale up of code
+// not run yet, delete.
 func nodeJSFunctions(t *testing.T, o *osc, runtimeID string) {
 	dir := writeFiles(t, map[string]string{
 		"index.js": "const util = require('./util');\n" +
@@ -300,8 +301,24 @@ func nodeJSFunctions(t *testing.T, o *osc, runtimeID string) {
 	if total, avail := c["total"].(float64), c["available"].(float64); avail > total-2 {
 		t.Errorf("after scaleup --count 2: capacity %v of %v available", avail, total)
 	}
+	wantWorkers := func(what string, n int) {
+		t.Helper()
+		var ws []map[string]any
+		o.json(t, &ws, "function", "worker", "list", id)
+		if len(ws) != n {
+			t.Fatalf("function worker list %s: %v, want %d workers", what, ws, n)
+		}
+		for _, w := range ws {
+			if name, _ := w["Worker_name"].(string); w["Function_id"] != id || !strings.HasPrefix(name, "jsworker-") {
+				t.Errorf("function worker list %s: %v, want function %s and a jsworker name", what, w, id)
+			}
+		}
+	}
+	wantWorkers("after scaleup --count 2", 2)
 	o.ok(t, "function", "scaledown", id)
+	wantWorkers("after scaledown", 1)
 	o.ok(t, "function", "detach", id)
+	wantWorkers("after detach", 0)
 
 	// New code: the client zips index.js alone.
 	newIndex := filepath.Join(t.TempDir(), "index.js")
@@ -312,6 +329,14 @@ func nodeJSFunctions(t *testing.T, o *osc, runtimeID string) {
 	if code, _ := up["code"].(map[string]any); code["md5sum"] == sum || code["md5sum"] == nil {
 		t.Errorf("function update --file: code %v, want a new md5sum", up["code"])
 	}
+	// Scaling code that has not run yet warms it now.
+	o.ok(t, "function", "scaleup", id)
+	wantWorkers("after scaleup of code not run yet", 1)
+	if ex := o.obj(t, "function", "execution", "create", "--function", id); output(t, ex) != "v2 says hi" {
+		t.Errorf("execution of new code: %v", ex)
+	}
+	wantWorkers("after running the new code on its warm worker", 1)
+
 	zipPath := filepath.Join(t.TempDir(), "download.zip")
 	o.ok(t, "function", "download", id, "-o", zipPath)
 	if got := zipFiles(t, zipPath); len(got) != 1 || !strings.Contains(got["index.js"], "v2 says hi") {

@@ -73,9 +73,14 @@ type Engine interface {
 	// failure with the error's message.
 	Run(ctx context.Context, code Code, inv Invocation) (Result, error)
 	// Scale sets how many warm workers the function's code keeps (at
-	// least 0); Detach drops them all.
-	Scale(functionID string, workers int)
+	// least 0). code is the function's latest code, so the engine can make
+	// them before that code first runs; Detach drops them all.
+	Scale(code Code, workers int)
 	Detach(functionID string)
+	// Workers names the warm workers (idle or busy) this engine holds for
+	// one version of the function (0: its latest code), sorted; none is
+	// nil.
+	Workers(functionID string, version int) []string
 	// Pool reports the engine's warm-worker capacity.
 	Pool() PoolInfo
 	// Available reports whether the engine can run anything on this node,

@@ -438,12 +438,50 @@ func (s *Service) scaleBy(c Caller, id string, delta int) error {
 	if err != nil {
 		return err
 	}
+	// The engine gets the latest code, so it can make warm workers before
+	// that code first runs.
+	code, err := s.codeFor(f, 0)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	n := max(0, s.scale[f.ID]+delta)
 	s.scale[f.ID] = n
 	s.mu.Unlock()
-	e.Scale(f.ID, n)
+	e.Scale(code, n)
 	return nil
+}
+
+// FunctionWorkers lists the warm workers of version (0: the latest code)
+// of the function. Each node keeps its own warm workers and scale, so
+// these are this node's: the ones that serve the executions it runs.
+// A node with no engine for the function has none.
+func (s *Service) FunctionWorkers(ctx context.Context, c Caller, id string, version int) ([]Worker, error) {
+	if err := checkCaller(c); err != nil {
+		return nil, err
+	}
+	if version < 0 {
+		return nil, badRequest("function_version must be at least 0, not %d", version)
+	}
+	f, _, err := s.function(c, id)
+	if err != nil {
+		return nil, err
+	}
+	if version > 0 {
+		if _, _, err := s.version(f, version); err != nil {
+			return nil, err
+		}
+	}
+	e, err := s.engineOf(f)
+	if err != nil {
+		return []Worker{}, nil
+	}
+	names := e.Workers(f.ID, version)
+	ws := make([]Worker, len(names))
+	for i, n := range names {
+		ws[i] = Worker{FunctionID: f.ID, FunctionVersion: version, WorkerName: n}
+	}
+	return ws, nil
 }
 
 // DetachFunction drops the function's warm workers on this node.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ type testEngine struct {
 	codes    []Code
 	workers  map[string]int
 	detached []string
+	scaled   []Code // the code of each Scale
 	unavail  error
 	release  chan struct{}
 	started  chan string
@@ -65,7 +67,27 @@ func orNull(b json.RawMessage) json.RawMessage {
 	return b
 }
 
-func (e *testEngine) Scale(id string, n int) { e.mu.Lock(); e.workers[id] = n; e.mu.Unlock() }
+func (e *testEngine) Scale(code Code, n int) {
+	e.mu.Lock()
+	e.workers[code.FunctionID] = n
+	e.scaled = append(e.scaled, code)
+	e.mu.Unlock()
+}
+
+// Workers names the latest code's scale as workers w0, w1, ...
+func (e *testEngine) Workers(id string, version int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if version != 0 {
+		return nil
+	}
+	var names []string
+	for i := range e.workers[id] {
+		names = append(names, fmt.Sprintf("w%d", i))
+	}
+	return names
+}
+
 func (e *testEngine) Detach(id string) {
 	e.mu.Lock()
 	e.detached = append(e.detached, id)

@@ -1,8 +1,10 @@
 package qinling
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -219,6 +221,74 @@ func TestFunctions_ProjectsAndUpdates(t *testing.T) {
 	wantStatus(t, h.svc.ScaleUpFunction(ctx, alice, f.ID, 0), 400)
 	if err := h.svc.DetachFunction(ctx, alice, f.ID); err != nil || h.engine.workers[f.ID] != 0 || len(h.engine.detached) != 1 {
 		t.Fatalf("detach: %v %v", err, h.engine.detached)
+	}
+}
+
+func TestFunctionWorkers(t *testing.T) {
+	h := newHarness(t)
+	ctx := ctxT(t)
+	rt := h.mustRuntime()
+	pkg := zipOf(t, map[string]string{"hello.js": "v1"})
+	f := h.mustFunction(alice, rt, pkg)
+	want := func(n int) {
+		t.Helper()
+		ws, err := h.svc.FunctionWorkers(ctx, alice, f.ID, 0)
+		if err != nil || ws == nil || len(ws) != n {
+			t.Fatalf("workers = %+v, %v; want %d", ws, err, n)
+		}
+		for i, w := range ws {
+			if w != (Worker{FunctionID: f.ID, FunctionVersion: 0, WorkerName: fmt.Sprintf("w%d", i)}) {
+				t.Fatalf("worker %d = %+v", i, w)
+			}
+		}
+	}
+	want(0)
+	// Scaling a function that never ran hands the engine its latest code.
+	if err := h.svc.ScaleUpFunction(ctx, alice, f.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if h.engine.runCount() != 0 || len(h.engine.scaled) != 1 {
+		t.Fatalf("runs %d, scales %d", h.engine.runCount(), len(h.engine.scaled))
+	}
+	if c := h.engine.scaled[0]; c.FunctionID != f.ID || c.Version != 0 || c.Digest != md5hex(pkg) ||
+		!bytes.Equal(c.Package, pkg) || c.Entry != string(f.Entry) || c.Image != rt.Image || c.Timeout == 0 {
+		t.Fatalf("scaled with code %+v", c)
+	}
+	want(2)
+	if err := h.svc.ScaleUpFunction(ctx, alice, f.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	want(3)
+	if err := h.svc.ScaleDownFunction(ctx, alice, f.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	want(1)
+	if err := h.svc.DetachFunction(ctx, alice, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	want(0)
+
+	// Another project's function is not there, as for GetFunction (the
+	// administrator's project included).
+	for _, c := range []Caller{bob, admin} {
+		_, err := h.svc.FunctionWorkers(ctx, c, f.ID, 0)
+		wantStatus(t, err, 404)
+	}
+	_, err := h.svc.FunctionWorkers(ctx, Caller{}, f.ID, 0)
+	if err == nil {
+		t.Fatal("no caller: want an error")
+	}
+	_, err = h.svc.FunctionWorkers(ctx, alice, "nope", 0)
+	wantStatus(t, err, 404)
+	_, err = h.svc.FunctionWorkers(ctx, alice, f.ID, 1) // no version 1
+	wantStatus(t, err, 404)
+	_, err = h.svc.FunctionWorkers(ctx, alice, f.ID, -1)
+	wantStatus(t, err, 400)
+	if _, err := h.svc.CreateVersion(ctx, alice, f.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ws, err := h.svc.FunctionWorkers(ctx, alice, f.ID, 1); err != nil || len(ws) != 0 || ws == nil {
+		t.Fatalf("version 1's workers = %+v, %v; want an empty list", ws, err)
 	}
 }
 

@@ -124,6 +124,14 @@ type PoolCapacity struct {
 	Available int `json:"available"`
 }
 
+// Worker is one warm worker of a function version, as GET
+// /v1/functions/{id}/workers lists them.
+type Worker struct {
+	FunctionID      string `json:"function_id"`
+	FunctionVersion int    `json:"function_version"`
+	WorkerName      string `json:"worker_name"`
+}
+
 // FunctionCode is a function's code object: source package (MD5Sum of
 // the zip), or image (Image). Swift is refused (no object store).
 type FunctionCode struct {

@@ -96,7 +96,10 @@ func (e *Engine) Available() error {
 }
 
 // Scale does nothing: every run is a fresh container, none are kept warm.
-func (e *Engine) Scale(string, int) {}
+func (e *Engine) Scale(qinling.Code, int) {}
+
+// Workers is always empty: no container outlives its run.
+func (e *Engine) Workers(string, int) []string { return nil }
 
 // Detach does nothing: no container outlives its run.
 func (e *Engine) Detach(string) {}

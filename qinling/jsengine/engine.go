@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"eventide/jsrt"
@@ -60,6 +63,7 @@ type Engine struct {
 	stopMem context.CancelFunc // nil unless the engine runs memory
 	memDone chan struct{}
 	closeMu sync.Once
+	seq     atomic.Uint64 // names runtimes
 
 	// mu guards the fields below and every codeSet's.
 	mu      sync.Mutex
@@ -121,9 +125,22 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-// newWorker makes a runtime for a set's program.
+// newWorker makes a runtime for a set's program, named for Workers.
 func (e *Engine) newWorker(p *program, timeout time.Duration, budget int64) (*worker, error) {
-	return newWorker(p, timeout, budget, e.memory, e.cfg.MaxLogBytes)
+	w, err := newWorker(p, timeout, budget, e.memory, e.cfg.MaxLogBytes)
+	if err != nil {
+		return nil, err
+	}
+	w.name = "jsworker-" + strconv.FormatUint(e.seq.Add(1), 10)
+	return w, nil
+}
+
+// budgetOf is code's memory budget for a runtime.
+func budgetOf(code qinling.Code) int64 {
+	if code.MemoryBytes <= 0 {
+		return jsrt.DefaultMemoryBudget
+	}
+	return code.MemoryBytes
 }
 
 // Run executes code once with inv on a warm runtime of its code key (made
@@ -139,10 +156,7 @@ func (e *Engine) Run(ctx context.Context, code qinling.Code, inv qinling.Invocat
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	budget := code.MemoryBytes
-	if budget <= 0 {
-		budget = jsrt.DefaultMemoryBudget
-	}
+	budget := budgetOf(code)
 	var set *codeSet
 	var w *worker
 	for w == nil {
@@ -434,33 +448,58 @@ func (e *Engine) prewarm(s *codeSet, timeout time.Duration) {
 }
 
 // Scale sets how many runtimes the function's latest code keeps ready
-// (bounded by MaxWorkersPerFunction): it makes them now if that code has
-// run on this engine (else on its first run), and closes idle runtimes
-// beyond the count.
-func (e *Engine) Scale(functionID string, workers int) {
+// (bounded by MaxWorkersPerFunction): it closes idle runtimes beyond the
+// count, and makes them up to it now, reading code's package if it has
+// not run on this engine yet.
+func (e *Engine) Scale(code qinling.Code, workers int) {
 	workers = min(max(workers, 0), e.cfg.MaxWorkersPerFunction)
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		return
 	}
-	e.targets[functionID] = workers
-	s := e.sets[fnVersion{functionID, 0}]
-	ready := false
-	if s != nil {
-		select {
-		case <-s.ready:
-			ready = s.err == nil
-		default:
-		}
-	}
-	if ready && s.total > workers {
+	e.targets[code.FunctionID] = workers
+	if s := e.sets[fnVersion{code.FunctionID, 0}]; s != nil && s.total > workers {
 		e.closeIdleLocked(s, s.total-workers)
 	}
 	e.mu.Unlock()
-	if ready {
-		e.prewarm(s, 0)
+	if workers == 0 {
+		return
 	}
+	// codeSet makes the set (and prewarms it) if this code has none, and
+	// drops a set of older code.
+	s, err := e.codeSet(context.Background(), code, budgetOf(code))
+	if err != nil || s.err != nil {
+		return // closed, or code that cannot load: its runs report why
+	}
+	e.prewarm(s, code.Timeout)
+}
+
+// Workers names the runtimes, idle or running, of the function version's
+// current code.
+func (e *Engine) Workers(functionID string, version int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.sets[fnVersion{functionID, version}]
+	if s == nil {
+		return nil
+	}
+	select {
+	case <-s.ready:
+	default:
+		return nil // still reading its package: no runtimes yet
+	}
+	var names []string
+	for _, w := range s.idle {
+		names = append(names, w.name)
+	}
+	for w := range e.running {
+		if w.prog == s.prog {
+			names = append(names, w.name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Detach drops every runtime of the function (every version; busy ones

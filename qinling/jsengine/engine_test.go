@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -327,26 +328,79 @@ func TestEngine_ScaleDetachPool(t *testing.T) {
 	}
 	wantPool(10)
 	code := codeOf(t, "fn", "", map[string]string{"main.js": `exports.main = () => 'ok'`})
-	// Scaling a function not run yet takes effect on its first run.
-	e.Scale("fn", 2)
-	wantPool(10)
+	wantWorkers := func(n int) []string {
+		t.Helper()
+		names := e.Workers("fn", 0)
+		if len(names) != n {
+			t.Fatalf("workers = %v, want %d", names, n)
+		}
+		return names
+	}
+	wantWorkers(0)
+	// Scaling a function not run yet makes its runtimes now.
+	e.Scale(code, 2)
+	wantPool(8)
+	before := wantWorkers(2)
 	wantOutput(t, run(t, e, code, ""), true, `"ok"`)
 	wantPool(8)
-	e.Scale("fn", 3)
+	if after := wantWorkers(2); !slices.Equal(before, after) {
+		t.Fatalf("workers after a run = %v, want the warm ones %v", after, before)
+	}
+	e.Scale(code, 3)
 	wantPool(7)
-	e.Scale("fn", 99) // bounded by MaxWorkersPerFunction
+	wantWorkers(3)
+	e.Scale(code, 99) // bounded by MaxWorkersPerFunction
 	wantPool(6)
-	e.Scale("fn", 1)
+	e.Scale(code, 1)
 	wantPool(9)
+	wantWorkers(1)
+	if names := e.Workers("fn", 1); names != nil {
+		t.Fatalf("version 1 has workers %v, never having run", names)
+	}
 	e.Detach("fn")
 	wantPool(10)
+	wantWorkers(0)
 	// After Detach the function starts cold with DefaultWarm runtimes.
 	wantOutput(t, run(t, e, code, ""), true, `"ok"`)
 	wantPool(9)
-	e.Scale("fn", 0)
+	e.Scale(code, 0)
 	wantPool(10)
 	wantOutput(t, run(t, e, code, ""), true, `"ok"`)
 	wantPool(9) // the runtime a run makes stays warm
+}
+
+func TestEngine_ScaleBeforeFirstRun(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxWorkers, cfg.MaxWorkersPerFunction, cfg.DefaultWarm = 10, 4, 0
+	e := newTestEngine(t, cfg)
+	src := map[string]string{"main.js": `let n = 0; exports.main = () => ++n`}
+	code := codeOf(t, "fn", "", src)
+	e.Scale(code, 2)
+	if got := e.Workers("fn", 0); len(got) != 2 {
+		t.Fatalf("workers after Scale 2 before any run = %v, want 2", got)
+	}
+	// The warm runtimes run the code: the first run is on one of them
+	// (the pool does not grow) and they keep their state.
+	wantOutput(t, run(t, e, code, ""), true, `1`)
+	wantOutput(t, run(t, e, code, ""), true, `2`)
+	if p := e.Pool(); p.Available != 8 {
+		t.Fatalf("pool = %+v, want 2 runtimes", p)
+	}
+	// New latest code scaled before it runs replaces the old runtimes.
+	src["main.js"] += "\n// updated"
+	updated := codeOf(t, "fn", "", src)
+	e.Scale(updated, 3)
+	if p := e.Pool(); p.Available != 7 {
+		t.Fatalf("pool after scaling new code = %+v, want its 3 runtimes only", p)
+	}
+	wantOutput(t, run(t, e, updated, ""), true, `1`)
+	// Code that cannot load makes no runtimes; its runs say why.
+	bad := codeOf(t, "bad", "noentry", map[string]string{"main.js": `exports.main = () => 1`})
+	e.Scale(bad, 2)
+	if got := e.Workers("bad", 0); got != nil {
+		t.Fatalf("workers of code that does not load = %v", got)
+	}
+	wantFailure(t, run(t, e, bad, ""), "not of the form module.function")
 }
 
 func TestEngine_NodeBoundEvictsIdle(t *testing.T) {
@@ -461,7 +515,7 @@ func TestRun_Concurrent(t *testing.T) {
 			}
 		}()
 		if g%2 == 1 {
-			e.Scale("a", g%3)
+			e.Scale(codes[0], g%3)
 		}
 	}
 	wg.Wait()

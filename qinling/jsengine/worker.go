@@ -95,6 +95,7 @@ func resolvePath(base, name string) string {
 // worker is one warm runtime of a code key. It is used by one goroutine
 // at a time (the Run that checked it out).
 type worker struct {
+	name      string // unique in its engine, for Engine.Workers
 	rt        *jsrt.Runtime
 	prog      *program
 	req       *require.RequireModule

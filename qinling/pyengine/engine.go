@@ -1,6 +1,7 @@
 package pyengine
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -498,12 +500,14 @@ func removeDirs(dirs []string) {
 
 // Scale sets how many warm workers each code of the function keeps:
 // workers start now up to that count (within MaxWorkersPerFunction and
-// MaxWorkers), and idle ones beyond it stop now; busy ones beyond it stop
+// MaxWorkers), for code (the function's latest code) too when it has not
+// run yet, and idle ones beyond it stop now; busy ones beyond it stop
 // when idle for IdleTimeout. Scale returns once the starts are done.
-func (e *Engine) Scale(functionID string, workers int) {
+func (e *Engine) Scale(code qinling.Code, workers int) {
 	if e.avail != nil {
 		return
 	}
+	functionID := code.FunctionID
 	workers = max(0, min(workers, e.cfg.MaxWorkersPerFunction))
 	e.mu.Lock()
 	if e.closed {
@@ -528,6 +532,17 @@ func (e *Engine) Scale(functionID string, workers int) {
 	}
 	e.mu.Unlock()
 	removeDirs(drop)
+	if workers > 0 && functionID != "" && entryPattern.MatchString(cmp.Or(code.Entry, "main.main")) {
+		// The code's pool, made (and its package unpacked) if it has not
+		// run yet, or replacing a pool of older code; a bad package is
+		// left for its runs to report.
+		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.StartTimeout)
+		p, err := e.poolFor(ctx, code)
+		cancel()
+		if err == nil && !slices.Contains(grow, p) {
+			grow = append(grow, p)
+		}
+	}
 	for _, p := range grow {
 		select {
 		case <-p.ready:
@@ -538,6 +553,26 @@ func (e *Engine) Scale(functionID string, workers int) {
 			// Still unpacking: poolFor starts the warm count when done.
 		}
 	}
+}
+
+// Workers names the workers, idle or busy, of the function version's
+// current code.
+func (e *Engine) Workers(functionID string, version int) []string {
+	if e.avail != nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.pools[codeKey{functionID, version}]
+	if p == nil {
+		return nil
+	}
+	var names []string
+	for w := range p.workers {
+		names = append(names, w.name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // grow starts workers of p until it has n (within the bounds), and

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -420,8 +421,11 @@ func TestNew_WithoutPythonRefusesPromptly(t *testing.T) {
 			if took := time.Since(start); took > 100*time.Millisecond {
 				t.Fatalf("Run took %v to refuse", took)
 			}
-			e.Scale("f1", 2)
+			e.Scale(code("f1", "d1", zipOf(t, map[string]string{"main.py": helloPy}), ""), 2)
 			e.Detach("f1")
+			if got := e.Workers("f1", 0); got != nil {
+				t.Fatalf("workers %v, want none", got)
+			}
 			if got := e.Pool(); got != (qinling.PoolInfo{}) {
 				t.Fatalf("pool %+v, want none", got)
 			}
@@ -441,23 +445,28 @@ func TestEngine_ScaleDetachAndPool(t *testing.T) {
 	if used() != 1 {
 		t.Fatalf("after a run %d workers, want 1", used())
 	}
-	e.Scale("f1", 3)
-	if used() != 3 {
-		t.Fatalf("after Scale 3: %d workers", used())
+	e.Scale(c, 3)
+	if used() != 3 || len(e.Workers("f1", 0)) != 3 {
+		t.Fatalf("after Scale 3: %d workers, named %v", used(), e.Workers("f1", 0))
 	}
-	e.Scale("f1", 10) // capped at MaxWorkersPerFunction
+	e.Scale(c, 10) // capped at MaxWorkersPerFunction
 	if used() != 3 {
 		t.Fatalf("after Scale 10: %d workers, want 3", used())
 	}
-	e.Scale("f1", 1)
-	if used() != 1 {
-		t.Fatalf("after Scale 1: %d workers", used())
+	e.Scale(c, 1)
+	if used() != 1 || len(e.Workers("f1", 0)) != 1 {
+		t.Fatalf("after Scale 1: %d workers, named %v", used(), e.Workers("f1", 0))
 	}
-	// A function scaled before it ever runs starts its warm count on its
-	// first run.
-	e.Scale("f2", 2)
-	mustRun(t, e, code("f2", "d1", pkg, ""), "e2", `{"name": "b"}`)
-	waitFor(t, 5*time.Second, "f2's warm workers", func() bool { return used() == 3 })
+	// A function scaled before it ever runs starts its warm count now.
+	c2 := code("f2", "d1", pkg, "")
+	e.Scale(c2, 2)
+	if used() != 3 {
+		t.Fatalf("after scaling f2 before its first run: %d workers, want 3", used())
+	}
+	mustRun(t, e, c2, "e2", `{"name": "b"}`)
+	if used() != 3 {
+		t.Fatalf("f2's first run on a warm worker: %d workers, want 3", used())
+	}
 
 	e.Detach("f1")
 	waitFor(t, 5*time.Second, "f1's workers to stop", func() bool { return used() == 2 })
@@ -470,6 +479,42 @@ func TestEngine_ScaleDetachAndPool(t *testing.T) {
 	res := mustRun(t, e, c, "e3", `{"name": "again"}`)
 	if !res.Success {
 		t.Fatalf("run after detach failed: %s", res.Output)
+	}
+}
+
+func TestEngine_ScaleBeforeFirstRun(t *testing.T) {
+	e := mustNewEngine(t, func(c *Config) { c.MaxWorkers = 6; c.MaxWorkersPerFunction = 3 })
+	c := code("f1", "d1", zipOf(t, map[string]string{"main.py": helloPy}), "")
+	e.Scale(c, 2)
+	names := e.Workers("f1", 0)
+	if len(names) != 2 || !strings.HasPrefix(names[0], "pyworker-") {
+		t.Fatalf("workers after Scale 2 before any run = %v, want 2 pyworker-<pid>", names)
+	}
+	for _, n := range names {
+		pid, err := strconv.Atoi(strings.TrimPrefix(n, "pyworker-"))
+		if err != nil || !running(pid) {
+			t.Fatalf("worker %s is not a running process", n)
+		}
+	}
+	// The first run is on a warm worker: none starts, the names stay.
+	mustRun(t, e, c, "e1", "")
+	if got := e.Workers("f1", 0); !slices.Equal(got, names) {
+		t.Fatalf("workers after the first run = %v, want %v", got, names)
+	}
+	// New latest code scaled before it runs replaces the old workers.
+	c2 := code("f1", "d2", zipOf(t, map[string]string{"main.py": helloPy}), "")
+	e.Scale(c2, 3)
+	waitFor(t, 5*time.Second, "only the new code's 3 workers", func() bool {
+		p := e.Pool()
+		return p.Total-p.Available == 3
+	})
+	if got := e.Workers("f1", 0); len(got) != 3 || slices.Contains(got, names[0]) || slices.Contains(got, names[1]) {
+		t.Fatalf("workers after scaling new code = %v, want 3 new ones (old %v)", got, names)
+	}
+	// A bad entry makes no workers; Run refuses it.
+	e.Scale(code("f3", "d1", zipOf(t, map[string]string{"main.py": helloPy}), "no entry"), 2)
+	if got := e.Workers("f3", 0); got != nil {
+		t.Fatalf("workers of a bad entry = %v", got)
 	}
 }
 

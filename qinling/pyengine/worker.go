@@ -24,6 +24,7 @@ import (
 // dropped and lastUsed are guarded by Engine.mu.
 type worker struct {
 	pool   *pool
+	name   string // by its pid, for Engine.Workers and ps
 	cmd    *exec.Cmd
 	req    *os.File      // fd 3 of the child: requests
 	resp   *os.File      // fd 4 of the child: frames
@@ -98,7 +99,10 @@ func (e *Engine) start(ctx context.Context, p *pool) (*worker, error) {
 		respR.Close()
 		return nil, fmt.Errorf("%w: %v", ErrWorkerStart, err)
 	}
-	w := &worker{pool: p, cmd: cmd, req: reqW, resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), exited: make(chan struct{})}
+	w := &worker{
+		pool: p, cmd: cmd, req: reqW, resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), exited: make(chan struct{}),
+		name: "pyworker-" + strconv.Itoa(cmd.Process.Pid),
+	}
 	e.mu.Lock()
 	p.workers[w] = struct{}{}
 	closed := e.closed

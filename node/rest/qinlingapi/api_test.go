@@ -380,6 +380,60 @@ func TestAPI_FunctionUpload(t *testing.T) {
 	h.do("GET", "/v1/functions/"+id, nil).fault(t, http.StatusNotFound)
 }
 
+// TestAPI_FunctionWorkers: GET /v1/functions/{id}/workers lists the warm
+// workers in Qinling's shape; scale up grows the list, detach empties it;
+// another project's function is a 404.
+func TestAPI_FunctionWorkers(t *testing.T) {
+	h := newHarness(t, nil)
+	rt := h.createRuntime()
+	id := h.createFunction(rt)["id"].(string)
+	type worker struct {
+		FunctionID      string `json:"function_id"`
+		FunctionVersion int    `json:"function_version"`
+		WorkerName      string `json:"worker_name"`
+	}
+	workers := func(query string) []worker {
+		t.Helper()
+		r := h.do("GET", "/v1/functions/"+id+"/workers"+query, nil).expect(t, http.StatusOK)
+		var body map[string][]worker
+		r.decode(t, &body)
+		ws, ok := body["workers"]
+		if !ok || ws == nil || len(body) != 1 {
+			t.Fatalf("body %s, want {\"workers\": [...]}", r.body)
+		}
+		for _, w := range ws {
+			if w.FunctionID != id || w.FunctionVersion != 0 || w.WorkerName == "" {
+				t.Fatalf("worker %+v", w)
+			}
+		}
+		return ws
+	}
+	if ws := workers(""); len(ws) != 0 {
+		t.Fatalf("before scale up: %+v", ws)
+	}
+	h.do("POST", "/v1/functions/"+id+"/scale_up", `{"count": 2}`).expect(t, http.StatusAccepted)
+	if ws := workers(""); len(ws) != 2 || ws[0].WorkerName != "worker-0" || ws[1].WorkerName != "worker-1" {
+		t.Fatalf("after scale up 2: %+v", ws)
+	}
+	h.do("POST", "/v1/functions/"+id+"/scale_up", nil).expect(t, http.StatusAccepted)
+	if ws := workers("?function_version=0"); len(ws) != 3 {
+		t.Fatalf("after scale up 1 more: %+v", ws)
+	}
+	h.do("POST", "/v1/functions/"+id+"/detach", nil).expect(t, http.StatusAccepted)
+	if ws := workers(""); len(ws) != 0 {
+		t.Fatalf("after detach: %+v", ws)
+	}
+
+	h.do("GET", "/v1/functions/"+id+"/workers", nil, asUser("alice")).fault(t, http.StatusNotFound)
+	h.do("GET", "/v1/functions/nope/workers", nil).fault(t, http.StatusNotFound)
+	h.do("GET", "/v1/functions/"+id+"/workers?function_version=1", nil).fault(t, http.StatusNotFound)
+	for _, bad := range []string{"-1", "x", "1.5"} {
+		h.do("GET", "/v1/functions/"+id+"/workers?function_version="+bad, nil).fault(t, http.StatusBadRequest)
+	}
+	h.do("POST", "/v1/functions/"+id+"/workers", nil).fault(t, http.StatusMethodNotAllowed)
+	h.do("GET", "/v1/functions/"+id+"/workers", nil, noAuth).fault(t, http.StatusUnauthorized)
+}
+
 // TestAPI_Executions: sync execution 201 with result as a JSON string of
 // duration and output, input as object or string; the log as text; list
 // filters; delete.

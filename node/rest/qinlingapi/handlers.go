@@ -265,6 +265,23 @@ func (s *Server) scaleDown(w http.ResponseWriter, r *request) {
 	s.writeEmpty(w, r, http.StatusAccepted, err)
 }
 
+// functionWorkers lists a function's warm workers on this node (each node
+// keeps its own), of its latest code or of function_version=N as in
+// Qinling.
+func (s *Server) functionWorkers(w http.ResponseWriter, r *request) {
+	version := 0
+	if v := r.URL.Query().Get("function_version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.writeError(w, r.Request, badRequest(fmt.Sprintf("Invalid input for query parameter function_version: %q is not a non-negative integer", v)))
+			return
+		}
+		version = n
+	}
+	list, err := s.svc.FunctionWorkers(r.Context(), r.caller, r.param("id"), version)
+	writeList(s, w, "workers", list, err, r)
+}
+
 // Versions.
 
 func (s *Server) createVersion(w http.ResponseWriter, r *request) {

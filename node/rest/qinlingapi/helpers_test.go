@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -57,16 +58,34 @@ func (e *testEngine) Run(ctx context.Context, code qinling.Code, inv qinling.Inv
 	}, nil
 }
 
-func (e *testEngine) Scale(functionID string, workers int) {
+func (e *testEngine) Scale(code qinling.Code, workers int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.scaled == nil {
 		e.scaled = make(map[string]int)
 	}
-	e.scaled[functionID] = workers
+	e.scaled[code.FunctionID] = workers
 }
 
-func (e *testEngine) Detach(functionID string) { e.Scale(functionID, 0) }
+func (e *testEngine) Detach(functionID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.scaled, functionID)
+}
+
+// Workers names the latest code's scale as workers worker-0, worker-1, ...
+func (e *testEngine) Workers(functionID string, version int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if version != 0 {
+		return nil
+	}
+	var names []string
+	for i := range e.scaled[functionID] {
+		names = append(names, fmt.Sprintf("worker-%d", i))
+	}
+	return names
+}
 
 func (e *testEngine) Pool() qinling.PoolInfo { return qinling.PoolInfo{Total: 4, Available: 3} }
 

@@ -41,8 +41,8 @@ func (rt *route) allow() string {
 }
 
 // routes is the API's table: every path of the function-engine API
-// document, the webhook invocation Qinling adds, and
-// Keystone's login.
+// document, the webhook invocation and function workers list Qinling
+// adds, and Keystone's login.
 func (s *Server) routes() []*route {
 	r := func(pattern string, public bool, methods map[string]handlerFunc) *route {
 		return &route{pattern: splitPath(pattern), methods: methods, public: public}
@@ -66,6 +66,7 @@ func (s *Server) routes() []*route {
 		r("/v1/functions/{id}/detach", false, m{post: s.detachFunction}),
 		r("/v1/functions/{id}/scale_up", false, m{post: s.scaleUp}),
 		r("/v1/functions/{id}/scale_down", false, m{post: s.scaleDown}),
+		r("/v1/functions/{id}/workers", false, m{get: s.functionWorkers}),
 		r("/v1/functions/{id}/versions", false, m{get: s.listVersions, post: s.createVersion}),
 		r("/v1/functions/{id}/versions/{version}", false, m{get: s.getVersion, del: s.deleteVersion}),
 		r("/v1/functions/{id}/versions/{version}/detach", false, m{post: s.detachVersion}),
