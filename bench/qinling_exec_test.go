@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"eventide/internal/restclient"
+	"eventide/internal/testzip"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -32,7 +33,7 @@ func BenchmarkQinlingSyncExecution(b *testing.B) {
 			q := &qinlingClient{b: b, base: n.URL(node.APIQinling)}
 			rt := q.call("POST", "/v1/runtimes", "application/json", strings.NewReader(`{"name":"`+tc.name+`","image":"`+tc.image+`"}`), http.StatusCreated)
 			ctype, form := restclient.FunctionForm("hello", rt["id"].(string), tc.entry,
-				restclient.Zip(map[string]string{tc.file: tc.code}), nil)
+				testzip.Of(map[string]string{tc.file: tc.code}), nil)
 			fn := q.call("POST", "/v1/functions", ctype, form, http.StatusCreated)["id"].(string)
 			body := `{"function_id":"` + fn + `","input":{"name":"bench"},"sync":true}`
 			exec := func() {

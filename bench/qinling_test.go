@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"eventide/internal/restclient"
+	"eventide/internal/testzip"
 	"eventide/node"
 	"eventide/node/nodetest"
 )
@@ -37,7 +38,7 @@ func BenchmarkCronLateness(b *testing.B) {
 	q := &qinlingClient{b: b, base: via.URL(node.APIQinling)}
 	rt := q.call("POST", "/v1/runtimes", "application/json", strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
 	ctype, form := restclient.FunctionForm("now", rt["id"].(string), "now.main",
-		restclient.Zip(map[string]string{"now.js": `exports.main = () => Date.now()`}), nil)
+		testzip.Of(map[string]string{"now.js": `exports.main = () => Date.now()`}), nil)
 	fn := q.call("POST", "/v1/functions", ctype, form, http.StatusCreated)["id"].(string)
 
 	const total, spread = 200, 20 * time.Second

@@ -14,8 +14,7 @@
 // context) and by a MemoryGuard (memory.go) when it grows the live heap
 // past its budget; InterruptCause tells which. Reset replaces the goja
 // runtime (after a memory overrun, whose garbage the old one may reach);
-// the installers then run again. Pool (pool.go) keeps a bounded number of
-// warm runtimes for function kinds that check one out per invocation.
+// the installers then run again.
 //
 // The installers give a runtime the shared JavaScript API, in this order:
 // InstallGuards (guards.go: regexp2 match limits, nesting limits of

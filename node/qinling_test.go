@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"eventide/internal/restclient"
+	"eventide/internal/testzip"
 	"eventide/node"
 	"eventide/node/nodetest"
 	"eventide/qinling/containers/containerstest"
@@ -92,7 +93,7 @@ func TestNode_QinlingPort(t *testing.T) {
 	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
 		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
 	ctype, form := restclient.FunctionForm("hello", rt["id"].(string), "hello.main",
-		restclient.Zip(map[string]string{"hello.js": `exports.main = (context, input) => "hello " + input.name`}), nil)
+		testzip.Of(map[string]string{"hello.js": `exports.main = (context, input) => "hello " + input.name`}), nil)
 	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
 	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
 		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","input":"{\"name\": \"node\"}","sync":true}`), http.StatusCreated)
@@ -160,7 +161,7 @@ func TestNode_QinlingRunLostInCrash(t *testing.T) {
 	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
 		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
 	ctype, form := restclient.FunctionForm("spin", rt["id"].(string), "spin.main",
-		restclient.Zip(map[string]string{"spin.js": `exports.main = () => { for (;;) {} }`}), map[string]string{"timeout": "300"})
+		testzip.Of(map[string]string{"spin.js": `exports.main = () => { for (;;) {} }`}), map[string]string{"timeout": "300"})
 	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
 	ex := do(t, http.MethodPost, base+"/v1/executions", tok, "application/json",
 		strings.NewReader(`{"function_id":"`+fn["id"].(string)+`","sync":false}`), http.StatusCreated)
@@ -222,7 +223,7 @@ func TestNode_QinlingJobAcrossLeaderKill(t *testing.T) {
 	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
 		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
 	ctype, form := restclient.FunctionForm("hello", rt["id"].(string), "hello.main",
-		restclient.Zip(map[string]string{"hello.js": `exports.main = (context, input) => "hello " + input.name`}), nil)
+		testzip.Of(map[string]string{"hello.js": `exports.main = (context, input) => "hello " + input.name`}), nil)
 	fn := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)
 
 	due := time.Now().UTC().Truncate(time.Second).Add(4 * time.Second)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"eventide/consensus"
+	"eventide/internal/testzip"
 )
 
 // jobExecutions returns the executions job id made, oldest first.
@@ -74,7 +75,7 @@ func intp(n int) *int { return &n }
 func TestJobs_CreateValidation(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	// The clock is 23:13:37.
 	for _, tc := range []struct {
 		name   string
@@ -118,7 +119,7 @@ func TestJobs_CreateValidation(t *testing.T) {
 
 func TestJobs_CreateShapes(t *testing.T) {
 	h := newHarness(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	// One shot: count 1, next = first, exactly a minute ahead is enough.
 	one := h.mustJob(alice, JobSpec{Name: "once", FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:14:37", FunctionInput: json.RawMessage(`"{\"name\": \"Foo\"}"`)})
 	if one.Count == nil || *one.Count != 1 || one.Status != JobRunning || one.Pattern != "" ||
@@ -163,7 +164,7 @@ func TestJobs_CreateShapes(t *testing.T) {
 
 func TestJobs_OneShotFiresOnce(t *testing.T) {
 	h := newHarness(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	j := h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:15:00", FunctionInput: json.RawMessage(`"{\"name\": \"Foo\"}"`)})
 	h.clock.Add(82 * time.Second) // 23:14:59
 	n, next, err := h.svc.FireDueJobs(ctxT(t))
@@ -197,7 +198,7 @@ func TestJobs_OneShotFiresOnce(t *testing.T) {
 
 func TestJobs_PatternCountsDownAndCatchesUpOnce(t *testing.T) {
 	h := newHarness(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	j := h.mustJob(alice, JobSpec{FunctionID: f.ID, Pattern: "*/5 * * * *", Count: intp(3)})
 	if !j.NextExecutionTime.Equal(at("23:15:00")) {
 		t.Fatalf("next %s", j.NextExecutionTime)
@@ -244,7 +245,7 @@ func TestJobs_PatternCountsDownAndCatchesUpOnce(t *testing.T) {
 func TestJobs_Update(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	rec := h.mustJob(alice, JobSpec{FunctionID: f.ID, Pattern: "*/5 * * * *"})
 	shot := h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:30:00"})
 	str := func(s string) *string { return &s }
@@ -325,7 +326,7 @@ func TestJobs_Update(t *testing.T) {
 func TestJobs_DeleteAndInUse(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	if _, err := h.svc.CreateVersion(ctx, alice, f.ID, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +422,7 @@ func TestJobs_FiringRecordedBeforeRun(t *testing.T) {
 		c.Engines = func(string) Engine { return ce }
 	})
 	ce = &checkingEngine{testEngine: h.engine, store: h.store}
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:15:00"})
 	h.clock.Add(time.Hour)
 	if n := h.fire(); n != 1 {
@@ -440,7 +441,7 @@ func TestJobs_FiringRecordedBeforeRun(t *testing.T) {
 // the reason, and the job moves on.
 func TestJobs_UnrunnableFiringRecordedFailed(t *testing.T) {
 	h := newHarness(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	j := h.mustJob(alice, JobSpec{FunctionID: f.ID, Pattern: "* * * * *", Count: intp(2)})
 	h.engine.mu.Lock()
 	h.engine.unavail = errors.New("no python3")
@@ -490,7 +491,7 @@ func (r *crashingRecords) PutRecords(ctx context.Context, cs ...consensus.Record
 
 func TestJobs_CrashBetweenCommitAndRun(t *testing.T) {
 	h := newHarness(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	j := h.mustJob(alice, JobSpec{FunctionID: f.ID, Pattern: "* * * * *"})
 
 	// n2 is the leader that crashes after committing the firing.
@@ -545,7 +546,7 @@ func TestJobs_CrashBetweenCommitAndRun(t *testing.T) {
 
 func TestJobs_RacingSchedulersFireOnce(t *testing.T) {
 	h := newHarness(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	var ids []string
 	for range 20 {
 		ids = append(ids, h.mustJob(alice, JobSpec{FunctionID: f.ID, Pattern: "* * * * *"}).ID)
@@ -610,7 +611,7 @@ func TestJobs_RacingSchedulersFireOnce(t *testing.T) {
 // while leading, within a second of the due time.
 func TestJobs_RunJobs(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = time.Now; c.JobMinLead = time.Second })
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	var leading sync.Mutex
 	lead := false
 	isLeader := func() bool { leading.Lock(); defer leading.Unlock(); return lead }

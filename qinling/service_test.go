@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"eventide/consensus"
+	"eventide/internal/testzip"
 )
 
 func TestRuntimes_Lifecycle(t *testing.T) {
@@ -64,7 +65,7 @@ func TestRuntimes_Lifecycle(t *testing.T) {
 	if err != nil || up.Name != "node18" || up.UpdatedAt.IsZero() {
 		t.Fatalf("update %+v %v", up, err)
 	}
-	f := h.mustFunction(alice, rt, zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, rt, testzip.Of(map[string]string{"hello.js": "x"}))
 	wantStatus(t, h.svc.DeleteRuntime(ctx, admin, rt.ID), http.StatusForbidden)
 	if err := h.svc.DeleteFunction(ctx, alice, f.ID); err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestFunctions_CreateValidation(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxPackageBytes = 1 << 10 })
 	ctx := ctxT(t)
 	rt := h.mustRuntime()
-	pkg := zipOf(t, map[string]string{"hello.js": "exports.main = () => 1"})
+	pkg := testzip.Of(map[string]string{"hello.js": "exports.main = () => 1"})
 	spec := func(mod func(*FunctionSpec)) FunctionSpec {
 		s := FunctionSpec{Name: "f", RuntimeID: rt.ID, Entry: "hello.main", Code: FunctionCode{Source: SourcePackage, MD5Sum: md5hex(pkg)}, Package: pkg}
 		mod(&s)
@@ -155,7 +156,7 @@ func TestFunctions_ImageWithContainers(t *testing.T) {
 	wantStatus(t, err, 400)
 	_, err = h.svc.CreateVersion(ctx, alice, f.ID, "")
 	wantStatus(t, err, 403)
-	_, err = h.svc.UpdateFunction(ctx, alice, f.ID, FunctionUpdate{Package: zipOf(t, map[string]string{"a": "b"})})
+	_, err = h.svc.UpdateFunction(ctx, alice, f.ID, FunctionUpdate{Package: testzip.Of(map[string]string{"a": "b"})})
 	wantStatus(t, err, 400)
 }
 
@@ -163,7 +164,7 @@ func TestFunctions_ProjectsAndUpdates(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
 	rt := h.mustRuntime()
-	pkg1 := zipOf(t, map[string]string{"hello.js": "v1"})
+	pkg1 := testzip.Of(map[string]string{"hello.js": "v1"})
 	f := h.mustFunction(alice, rt, pkg1)
 	g := h.mustFunction(bob, rt, pkg1)
 
@@ -192,7 +193,7 @@ func TestFunctions_ProjectsAndUpdates(t *testing.T) {
 		t.Fatalf("all_projects of project b: %+v", l)
 	}
 
-	pkg2 := zipOf(t, map[string]string{"hello.js": "v2"})
+	pkg2 := testzip.Of(map[string]string{"hello.js": "v2"})
 	_, err = h.svc.UpdateFunction(ctx, alice, f.ID, FunctionUpdate{Package: pkg2, Code: &FunctionCode{MD5Sum: md5hex(pkg1)}})
 	wantStatus(t, err, 400)
 	timeout := 9
@@ -228,7 +229,7 @@ func TestFunctionWorkers(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
 	rt := h.mustRuntime()
-	pkg := zipOf(t, map[string]string{"hello.js": "v1"})
+	pkg := testzip.Of(map[string]string{"hello.js": "v1"})
 	f := h.mustFunction(alice, rt, pkg)
 	want := func(n int) {
 		t.Helper()
@@ -296,7 +297,7 @@ func TestVersionsAndAliases(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
 	rt := h.mustRuntime()
-	pkg1 := zipOf(t, map[string]string{"hello.js": "v1"})
+	pkg1 := testzip.Of(map[string]string{"hello.js": "v1"})
 	f := h.mustFunction(alice, rt, pkg1)
 	v1, err := h.svc.CreateVersion(ctx, alice, f.ID, "first")
 	if err != nil || v1.VersionNumber != 1 || v1.FunctionID != f.ID {
@@ -304,7 +305,7 @@ func TestVersionsAndAliases(t *testing.T) {
 	}
 	_, err = h.svc.CreateVersion(ctx, alice, f.ID, "same code")
 	wantStatus(t, err, http.StatusForbidden)
-	pkg2 := zipOf(t, map[string]string{"hello.js": "v2"})
+	pkg2 := testzip.Of(map[string]string{"hello.js": "v2"})
 	entry := "hello.other"
 	if _, err := h.svc.UpdateFunction(ctx, alice, f.ID, FunctionUpdate{Package: pkg2, Entry: &entry}); err != nil {
 		t.Fatal(err)
@@ -382,7 +383,7 @@ func TestExecutions_SyncAsyncAndFilters(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
 	rt := h.mustRuntime()
-	f := h.mustFunction(alice, rt, zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, rt, testzip.Of(map[string]string{"hello.js": "x"}))
 
 	e, err := h.svc.CreateExecution(ctx, alice, ExecutionSpec{FunctionID: f.ID, Input: json.RawMessage(`"{\"name\": \"foo\"}"`), Description: "d"})
 	if err != nil {
@@ -488,7 +489,7 @@ func TestExecutions_AtMostOnce(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
 	rt := h.mustRuntime()
-	f := h.mustFunction(alice, rt, zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, rt, testzip.Of(map[string]string{"hello.js": "x"}))
 	other := newTestEngine()
 	cfg2 := h.cfg
 	cfg2.NodeID = "n2"
@@ -555,7 +556,7 @@ func TestExecutions_AtMostOnce(t *testing.T) {
 func TestExecutions_CloseFailsRunning(t *testing.T) {
 	h := newHarness(t)
 	ctx := ctxT(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	no := false
 	e, err := h.svc.CreateExecution(ctx, alice, ExecutionSpec{FunctionID: f.ID, Sync: &no, Input: json.RawMessage(`{"block": true}`)})
 	if err != nil {
@@ -575,7 +576,7 @@ func TestExecutions_CloseFailsRunning(t *testing.T) {
 func TestCollectExecutions(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.ExecutionRetention = time.Hour })
 	ctx := ctxT(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	var old []string
 	for range 70 { // more than one GC batch
 		e, err := h.svc.CreateExecution(ctx, alice, ExecutionSpec{FunctionID: f.ID})
@@ -614,7 +615,7 @@ func TestCollectExecutions(t *testing.T) {
 func TestWebhooks(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.WebhookRate = 0.001; c.WebhookBurst = 2 })
 	ctx := ctxT(t)
-	f := h.mustFunction(alice, h.mustRuntime(), zipOf(t, map[string]string{"hello.js": "x"}))
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	_, err := h.svc.CreateWebhook(ctx, alice, WebhookSpec{})
 	wantStatus(t, err, 400)
 	_, err = h.svc.CreateWebhook(ctx, bob, WebhookSpec{FunctionID: f.ID})

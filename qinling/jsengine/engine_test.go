@@ -1,8 +1,6 @@
 package jsengine
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"eventide/internal/testlog"
+	"eventide/internal/testzip"
 	"eventide/qinling"
 )
 
@@ -34,30 +33,10 @@ func newTestEngine(t testing.TB, cfg Config) *Engine {
 	return e
 }
 
-// mustZip builds a package from file names and contents.
-func mustZip(t testing.TB, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range files {
-		f, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // codeOf is the Code of a function whose package holds files; entry ""
 // means Qinling's default main.main.
 func codeOf(t testing.TB, fn, entry string, files map[string]string) qinling.Code {
-	pkg := mustZip(t, files)
+	pkg := testzip.Of(files)
 	sum := md5.Sum(pkg)
 	return qinling.Code{FunctionID: fn, Digest: hex.EncodeToString(sum[:]), Package: pkg, Entry: entry,
 		Timeout: 10 * time.Second, MemoryBytes: 64 << 20}
@@ -455,7 +434,7 @@ func TestRun_BadPackages(t *testing.T) {
 		{"bad entry", codeOf(t, "f6", "main", good), `entry "main" is not of the form module.function`},
 		{"syntax error", codeOf(t, "f7", "", map[string]string{"main.js": `exports.main = () => {`}), "SyntaxError"},
 		{"module throws", codeOf(t, "f8", "", map[string]string{"main.js": `throw new Error('at load')`}), "Error: at load"},
-		{"traversal", qinling.Code{FunctionID: "f9", Package: mustZip(t, map[string]string{"../evil.js": "x"}), Timeout: time.Second},
+		{"traversal", qinling.Code{FunctionID: "f9", Package: testzip.Of(map[string]string{"../evil.js": "x"}), Timeout: time.Second},
 			"has a path outside the package"},
 	}
 	for _, c := range cases {
@@ -471,18 +450,18 @@ func TestRun_BadPackages(t *testing.T) {
 
 func TestReadPackage_Limits(t *testing.T) {
 	files := map[string]string{"a.js": strings.Repeat("a", 600), "b.js": strings.Repeat("b", 600)}
-	if _, err := readPackage(mustZip(t, files), 10, 1000); err == nil || !strings.Contains(err.Error(), "more than 1000 bytes") {
+	if _, err := readPackage(testzip.Of(files), 10, 1000); err == nil || !strings.Contains(err.Error(), "more than 1000 bytes") {
 		t.Errorf("size limit: err = %v", err)
 	}
-	if _, err := readPackage(mustZip(t, files), 1, 1<<20); err == nil || !strings.Contains(err.Error(), "more than 1 files") {
+	if _, err := readPackage(testzip.Of(files), 1, 1<<20); err == nil || !strings.Contains(err.Error(), "more than 1 files") {
 		t.Errorf("file limit: err = %v", err)
 	}
-	got, err := readPackage(mustZip(t, map[string]string{"dir/./x.js": "x", "y.js": "y"}), 10, 1<<20)
+	got, err := readPackage(testzip.Of(map[string]string{"dir/./x.js": "x", "y.js": "y"}), 10, 1<<20)
 	if err != nil || string(got["/dir/x.js"]) != "x" || string(got["/y.js"]) != "y" {
 		t.Errorf("got %v, %v", got, err)
 	}
 	for _, name := range []string{"/abs.js", `dir\x.js`, "a/../../b.js"} {
-		if _, err := readPackage(mustZip(t, map[string]string{name: "x"}), 10, 1<<20); err == nil {
+		if _, err := readPackage(testzip.Of(map[string]string{name: "x"}), 10, 1<<20); err == nil {
 			t.Errorf("%q: accepted", name)
 		}
 	}

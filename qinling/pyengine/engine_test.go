@@ -1,7 +1,6 @@
 package pyengine
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,28 +17,9 @@ import (
 	"time"
 
 	"eventide/internal/testlog"
+	"eventide/internal/testzip"
 	"eventide/qinling"
 )
-
-// zipOf builds a package from file names and contents.
-func zipOf(t testing.TB, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // mustNewEngine starts an engine that logs to t and closes with the test.
 func mustNewEngine(t testing.TB, mutate func(*Config)) *Engine {
@@ -127,7 +107,7 @@ def main(name, **kwargs):
 
 func TestRun_HelloWithKeywordArguments(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	c := code("f1", "d1", zipOf(t, map[string]string{"hello.py": helloPy}), "hello.main")
+	c := code("f1", "d1", testzip.Of(map[string]string{"hello.py": helloPy}), "hello.main")
 	res := mustRun(t, e, c, "exec-1", `{"name": "World"}`)
 	if !res.Success {
 		t.Fatalf("failed: %s\n%s", res.Output, res.Log)
@@ -144,7 +124,7 @@ func TestRun_HelloWithKeywordArguments(t *testing.T) {
 
 func TestRun_DefaultEntryIsMainMain(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	c := code("f1", "d1", zipOf(t, map[string]string{"main.py": "def main():\n    return 'from main.main'\n"}), "")
+	c := code("f1", "d1", testzip.Of(map[string]string{"main.py": "def main():\n    return 'from main.main'\n"}), "")
 	res := mustRun(t, e, c, "e1", "")
 	if !res.Success {
 		t.Fatalf("failed: %s\n%s", res.Output, res.Log)
@@ -154,7 +134,7 @@ func TestRun_DefaultEntryIsMainMain(t *testing.T) {
 
 func TestRun_ModuleImportsOtherFilesOfThePackage(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{
+	pkg := testzip.Of(map[string]string{
 		"app/__init__.py": "",
 		"app/handler.py":  "import helper\nfrom lib import util\n\ndef run(x):\n    return helper.double(util.inc(x))\n",
 		"helper.py":       "def double(v):\n    return v * 2\n",
@@ -175,7 +155,7 @@ func TestRun_ModuleImportsOtherFilesOfThePackage(t *testing.T) {
 
 func TestRun_PrintAndStderrAreTheLog(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": `
+	pkg := testzip.Of(map[string]string{"main.py": `
 import sys, os
 def main(**kwargs):
     print("line one")
@@ -200,7 +180,7 @@ def main(**kwargs):
 
 func TestRun_ExceptionFailsWithItsMessage(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": `
+	pkg := testzip.Of(map[string]string{"main.py": `
 def main(**kwargs):
     print("before")
     raise ValueError("bad input: 7")
@@ -247,7 +227,7 @@ def nonjson(**kwargs):
 
 func TestRun_TimeoutKillsAndNextRunWorks(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": `
+	pkg := testzip.Of(map[string]string{"main.py": `
 import subprocess, sys
 def loop(**kwargs):
     print("looping")
@@ -291,7 +271,7 @@ def ok(**kwargs):
 
 func TestRun_MemoryLimitFailsCleanly(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": `
+	pkg := testzip.Of(map[string]string{"main.py": `
 def big(**kwargs):
     b = bytearray(512 * 1024 * 1024)
     return len(b)
@@ -329,7 +309,7 @@ def small(**kwargs):
 
 func TestRun_WarmWorkerKeepsModuleStateUntilNewDigest(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": "count = 0\n\ndef main(**kwargs):\n    global count\n    count += 1\n    return count\n"})
+	pkg := testzip.Of(map[string]string{"main.py": "count = 0\n\ndef main(**kwargs):\n    global count\n    count += 1\n    return count\n"})
 	c := code("f1", "d1", pkg, "")
 	for want := 1; want <= 3; want++ {
 		jsonEq(t, mustRun(t, e, c, "e", "").Output, fmt.Sprint(want))
@@ -342,7 +322,7 @@ func TestRun_WarmWorkerKeepsModuleStateUntilNewDigest(t *testing.T) {
 
 	// New code (a new digest) retires the old workers and their state.
 	c.Digest = "d2"
-	c.Package = zipOf(t, map[string]string{"main.py": "count = 100\n\ndef main(**kwargs):\n    global count\n    count += 1\n    return count\n"})
+	c.Package = testzip.Of(map[string]string{"main.py": "count = 100\n\ndef main(**kwargs):\n    global count\n    count += 1\n    return count\n"})
 	jsonEq(t, mustRun(t, e, c, "e", "").Output, "101")
 	// So does a new memory size, with the same package.
 	c.MemoryBytes = 128 << 20
@@ -361,7 +341,7 @@ func TestRun_WarmWorkerKeepsModuleStateUntilNewDigest(t *testing.T) {
 
 func TestRun_InputShapes(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": `
+	pkg := testzip.Of(map[string]string{"main.py": `
 def echo(*args, **kwargs):
     kwargs.pop("context", None)
     return {"args": list(args), "kwargs": kwargs}
@@ -414,14 +394,14 @@ func TestNew_WithoutPythonRefusesPromptly(t *testing.T) {
 				t.Fatalf("Available = %v, want ErrUnavailable naming %q", err, tc.want)
 			}
 			start := time.Now()
-			_, err = e.Run(context.Background(), code("f1", "d1", zipOf(t, map[string]string{"main.py": helloPy}), ""), qinling.Invocation{ExecutionID: "e"})
+			_, err = e.Run(context.Background(), code("f1", "d1", testzip.Of(map[string]string{"main.py": helloPy}), ""), qinling.Invocation{ExecutionID: "e"})
 			if !errors.Is(err, ErrUnavailable) {
 				t.Fatalf("Run = %v, want ErrUnavailable", err)
 			}
 			if took := time.Since(start); took > 100*time.Millisecond {
 				t.Fatalf("Run took %v to refuse", took)
 			}
-			e.Scale(code("f1", "d1", zipOf(t, map[string]string{"main.py": helloPy}), ""), 2)
+			e.Scale(code("f1", "d1", testzip.Of(map[string]string{"main.py": helloPy}), ""), 2)
 			e.Detach("f1")
 			if got := e.Workers("f1", 0); got != nil {
 				t.Fatalf("workers %v, want none", got)
@@ -439,7 +419,7 @@ func TestEngine_ScaleDetachAndPool(t *testing.T) {
 	if got := e.Pool(); got != (qinling.PoolInfo{Total: 6, Available: 6}) {
 		t.Fatalf("fresh pool %+v", got)
 	}
-	pkg := zipOf(t, map[string]string{"main.py": helloPy})
+	pkg := testzip.Of(map[string]string{"main.py": helloPy})
 	c := code("f1", "d1", pkg, "")
 	mustRun(t, e, c, "e1", `{"name": "a"}`)
 	if used() != 1 {
@@ -484,7 +464,7 @@ func TestEngine_ScaleDetachAndPool(t *testing.T) {
 
 func TestEngine_ScaleBeforeFirstRun(t *testing.T) {
 	e := mustNewEngine(t, func(c *Config) { c.MaxWorkers = 6; c.MaxWorkersPerFunction = 3 })
-	c := code("f1", "d1", zipOf(t, map[string]string{"main.py": helloPy}), "")
+	c := code("f1", "d1", testzip.Of(map[string]string{"main.py": helloPy}), "")
 	e.Scale(c, 2)
 	names := e.Workers("f1", 0)
 	if len(names) != 2 || !strings.HasPrefix(names[0], "pyworker-") {
@@ -502,7 +482,7 @@ func TestEngine_ScaleBeforeFirstRun(t *testing.T) {
 		t.Fatalf("workers after the first run = %v, want %v", got, names)
 	}
 	// New latest code scaled before it runs replaces the old workers.
-	c2 := code("f1", "d2", zipOf(t, map[string]string{"main.py": helloPy}), "")
+	c2 := code("f1", "d2", testzip.Of(map[string]string{"main.py": helloPy}), "")
 	e.Scale(c2, 3)
 	waitFor(t, 5*time.Second, "only the new code's 3 workers", func() bool {
 		p := e.Pool()
@@ -512,7 +492,7 @@ func TestEngine_ScaleBeforeFirstRun(t *testing.T) {
 		t.Fatalf("workers after scaling new code = %v, want 3 new ones (old %v)", got, names)
 	}
 	// A bad entry makes no workers; Run refuses it.
-	e.Scale(code("f3", "d1", zipOf(t, map[string]string{"main.py": helloPy}), "no entry"), 2)
+	e.Scale(code("f3", "d1", testzip.Of(map[string]string{"main.py": helloPy}), "no entry"), 2)
 	if got := e.Workers("f3", 0); got != nil {
 		t.Fatalf("workers of a bad entry = %v", got)
 	}
@@ -521,7 +501,7 @@ func TestEngine_ScaleBeforeFirstRun(t *testing.T) {
 func TestEngine_IdleWorkersBeyondWarmCountStop(t *testing.T) {
 	e := mustNewEngine(t, func(c *Config) { c.IdleTimeout = 200 * time.Millisecond })
 	used := func() int { p := e.Pool(); return p.Total - p.Available }
-	pkg := zipOf(t, map[string]string{"main.py": "import time\n\ndef main(**kwargs):\n    time.sleep(1.5)\n    return 1\n"})
+	pkg := testzip.Of(map[string]string{"main.py": "import time\n\ndef main(**kwargs):\n    time.sleep(1.5)\n    return 1\n"})
 	c := code("f1", "d1", pkg, "")
 	var wg sync.WaitGroup
 	for i := range 3 {
@@ -542,7 +522,7 @@ func TestEngine_IdleWorkersBeyondWarmCountStop(t *testing.T) {
 
 func TestEngine_FullNodeEvictsAnotherFunctionsIdleWorker(t *testing.T) {
 	e := mustNewEngine(t, func(c *Config) { c.MaxWorkers = 1; c.MaxWorkersPerFunction = 1 })
-	pkg := zipOf(t, map[string]string{"main.py": helloPy})
+	pkg := testzip.Of(map[string]string{"main.py": helloPy})
 	for i, fn := range []string{"f1", "f2", "f1"} {
 		res := mustRun(t, e, code(fn, "d1", pkg, ""), fmt.Sprint("e", i), `{"name": "x"}`)
 		if !res.Success {
@@ -556,7 +536,7 @@ func TestEngine_FullNodeEvictsAnotherFunctionsIdleWorker(t *testing.T) {
 
 func TestRun_ConcurrentExecutions(t *testing.T) {
 	e := mustNewEngine(t, func(c *Config) { c.MaxWorkersPerFunction = 2; c.MaxWorkers = 3 })
-	pkg := zipOf(t, map[string]string{"main.py": "def main(n, **kwargs):\n    print('n is', n)\n    return n * n\n"})
+	pkg := testzip.Of(map[string]string{"main.py": "def main(n, **kwargs):\n    print('n is', n)\n    return n * n\n"})
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for g := range 8 {
@@ -597,9 +577,9 @@ func TestRun_RefusesBadCode(t *testing.T) {
 		want error
 	}{
 		{"not a zip", code("f1", "d1", []byte("not a zip"), ""), ErrBadPackage},
-		{"path traversal", code("f2", "d1", zipOf(t, map[string]string{"../evil.py": "x = 1"}), ""), ErrBadPackage},
-		{"entry without function", code("f3", "d1", zipOf(t, map[string]string{"main.py": helloPy}), "main"), ErrBadEntry},
-		{"entry with a path", code("f3", "d1", zipOf(t, map[string]string{"main.py": helloPy}), "../x.main"), ErrBadEntry},
+		{"path traversal", code("f2", "d1", testzip.Of(map[string]string{"../evil.py": "x = 1"}), ""), ErrBadPackage},
+		{"entry without function", code("f3", "d1", testzip.Of(map[string]string{"main.py": helloPy}), "main"), ErrBadEntry},
+		{"entry with a path", code("f3", "d1", testzip.Of(map[string]string{"main.py": helloPy}), "../x.main"), ErrBadEntry},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.Run(context.Background(), tc.code, qinling.Invocation{ExecutionID: "e"})
@@ -618,7 +598,7 @@ func TestRun_RefusesBadCode(t *testing.T) {
 
 func TestRun_CancelAndCloseStopABusyWorker(t *testing.T) {
 	e := mustNewEngine(t, nil)
-	pkg := zipOf(t, map[string]string{"main.py": "def main(marker=None, **kwargs):\n    if marker:\n        open(marker, 'w').close()\n    while True:\n        pass\n"})
+	pkg := testzip.Of(map[string]string{"main.py": "def main(marker=None, **kwargs):\n    if marker:\n        open(marker, 'w').close()\n    while True:\n        pass\n"})
 	c := code("f1", "d1", pkg, "")
 	c.Timeout = time.Minute
 
@@ -658,7 +638,7 @@ func TestRun_CancelAndCloseStopABusyWorker(t *testing.T) {
 
 func BenchmarkRunHello(b *testing.B) {
 	e := mustNewEngine(b, func(c *Config) { c.Logger = slog.New(slog.DiscardHandler) })
-	c := code("bench", "d1", zipOf(b, map[string]string{"hello.py": helloPy}), "hello.main")
+	c := code("bench", "d1", testzip.Of(map[string]string{"hello.py": helloPy}), "hello.main")
 	inv := qinling.Invocation{ExecutionID: "bench", Input: json.RawMessage(`{"name": "bench"}`)}
 	if res, err := e.Run(context.Background(), c, inv); err != nil || !res.Success {
 		b.Fatalf("warm-up: %v %s", err, res.Output)

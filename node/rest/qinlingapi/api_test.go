@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"eventide/internal/testzip"
 	"eventide/node/rest/resttest"
 	"eventide/qinling"
 )
@@ -291,7 +292,7 @@ func TestAPI_FunctionUpload(t *testing.T) {
 	}
 
 	// Download returns the very zip.
-	pkg := makeZip(t, map[string]string{"hello.js": "exports.main = (ctx, input) => 'hello'"})
+	pkg := testzip.Of(map[string]string{"hello.js": "exports.main = (ctx, input) => 'hello'"})
 	r := h.do("GET", "/v1/functions/"+id+"?download=true", nil).expect(t, http.StatusOK)
 	if r.header.Get("Content-Type") != "application/zip" || md5hex(r.body) != code["md5sum"] || !bytes.Equal(r.body, pkg) {
 		t.Errorf("download: %s, md5 %s, want the uploaded zip (md5 %s)", r.header.Get("Content-Type"), md5hex(r.body), code["md5sum"])
@@ -348,7 +349,7 @@ func TestAPI_FunctionUpload(t *testing.T) {
 		t.Errorf("JSON update: %v", up)
 	}
 	// Multipart update with a new package: new md5.
-	pkg2 := makeZip(t, map[string]string{"hello.js": "exports.main = () => 'bye'"})
+	pkg2 := testzip.Of(map[string]string{"hello.js": "exports.main = () => 'bye'"})
 	body, ct = multipartBody(t, map[string]string{"code": `{"source":"package","md5sum":"` + md5hex(pkg2) + `"}`}, pkg2)
 	up = h.do("PUT", "/v1/functions/"+id, body, contentType(ct)).expect(t, http.StatusOK).object(t)
 	if up["code"].(map[string]any)["md5sum"] != md5hex(pkg2) {

@@ -1,7 +1,6 @@
 package qinlingapi
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -22,6 +21,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/internal/testlog"
+	"eventide/internal/testzip"
 	"eventide/node/rest/restauth"
 	"eventide/node/rest/resttest"
 	"eventide/qinling"
@@ -287,26 +287,6 @@ func (r response) fault(t *testing.T, want int) string {
 	return msg
 }
 
-// makeZip returns a zip of files.
-func makeZip(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(w, body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func md5hex(b []byte) string {
 	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])
@@ -348,7 +328,7 @@ func (h *harness) createRuntime() string {
 // createFunction uploads a package function with opts' credentials.
 func (h *harness) createFunction(runtimeID string, opts ...reqOpt) map[string]any {
 	h.t.Helper()
-	pkg := makeZip(h.t, map[string]string{"hello.js": "exports.main = (ctx, input) => 'hello'"})
+	pkg := testzip.Of(map[string]string{"hello.js": "exports.main = (ctx, input) => 'hello'"})
 	body, ct := multipartBody(h.t, map[string]string{
 		"name": "hello", "runtime_id": runtimeID, "entry": "hello.main",
 		"code": `{"source": "package", "md5sum": "` + md5hex(pkg) + `"}`,
