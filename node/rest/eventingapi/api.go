@@ -9,12 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strings"
-	"time"
 
 	"eventide/eventing"
 	"eventide/node/rest/restauth"
+	"eventide/node/rest/restguard"
 )
 
 // Sentinel errors.
@@ -100,40 +99,15 @@ func New(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger}, nil
 }
 
-// statusRecorder remembers the status code written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
 // ServeHTTP authenticates, routes, and recovers panics into a 500
 // INTERNAL_SERVER_ERROR body.
 func (a *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
-		if p := recover(); p != nil {
-			a.log.Error("panic in eventing REST handler", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-			if rec.status == 0 {
-				writeError(rec, a.log, &eventing.Error{Code: eventing.CodeInternal, Description: fmt.Sprintf("internal error while serving %s %s", r.Method, r.URL.Path)})
-			}
-		}
-		a.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
-	}()
+	restguard.Serve(a.log, w, r, a.serve, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, a.log, &eventing.Error{Code: eventing.CodeInternal, Description: fmt.Sprintf("internal error while serving %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+func (a *Server) serve(rec http.ResponseWriter, r *http.Request) {
 	if _, err := restauth.Authenticate(r, a.cfg.Credentials); err != nil {
 		rec.Header().Set("WWW-Authenticate", `Basic realm="Couchbase Eventing"`)
 		writeError(rec, a.log, &eventing.Error{Code: eventing.CodeUnauthenticated, Description: "Unauthenticated User"})

@@ -12,11 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"eventide/node/rest/restauth"
+	"eventide/node/rest/restguard"
 	"eventide/qinling"
 )
 
@@ -159,43 +159,15 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// statusRecorder remembers the status code written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // ServeHTTP routes, authenticates what needs it, and recovers panics into
 // a 500 in Qinling's shape.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("panic in qinling REST handler", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-			if rec.status == 0 {
-				s.writeError(rec, r, fmt.Errorf("panic: %v", p))
-			}
-		}
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
-	}()
+	restguard.Serve(s.log, w, r, s.serve, func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errors.New("panic while serving the request"))
+	})
+}
+
+func (s *Server) serve(rec http.ResponseWriter, r *http.Request) {
 	rt, params := s.match(r.URL.Path)
 	if rt == nil {
 		s.writeError(rec, r, notFound(fmt.Sprintf("The resource could not be found: %s", r.URL.Path)))
