@@ -48,6 +48,7 @@ type Store struct {
 	snaps   raft.SnapshotStore
 	batcher *batcher
 	prop    *entryProposer
+	peers   peerWatch
 
 	// session and seq make this process's entry tokens (see dedup.go).
 	session uint64
@@ -176,6 +177,7 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 	}
 	s.prop = newEntryProposer(s)
 	s.batcher = newBatcher(s.prop, cfg.MaxBatch, cfg.MaxBatchBytes)
+	s.watchPeers()
 	return s, nil
 }
 

@@ -90,6 +90,7 @@ func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
 		ExecutionRetention: n.cfg.QinlingExecutionRetention,
 		JobMinLead:         n.cfg.QinlingJobMinLead,
 		WebhookBaseURL:     n.qinlingURL(),
+		Executors:          n.jobExecutors,
 		Logger:             n.log.With("component", "qinling"),
 	})
 	if err != nil {
@@ -136,6 +137,10 @@ func (n *Node) qinlingSweeps(ctx context.Context) {
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); n.qinling.RunJobs(ctx, n.store.IsLeader) }()
 	defer func() { <-jobsDone }()
+	// Every node starts the firings handed to it.
+	firingsDone := make(chan struct{})
+	go func() { defer close(firingsDone); n.qinling.RunFirings(ctx) }()
+	defer func() { <-firingsDone }()
 	started := time.Now()
 	n.failLostRuns(ctx)
 	orphans := time.NewTicker(qinlingOrphanSweep)
@@ -210,4 +215,26 @@ func (n *Node) qinlingNodeLive(id string, sweepStarted time.Time) bool {
 		return true
 	}
 	return time.Since(m.Since) < n.cfg.FailoverTimeout
+}
+
+// jobExecutorSettle is how long a new leader runs job firings itself
+// before it hands them to others: its first heartbeats have not yet told
+// it which followers it reaches (the old leader is likely dead).
+const jobExecutorSettle = time.Second
+
+// jobExecutors lists the nodes the leader may hand a job's firing to: the
+// members alive in gossip whose Raft heartbeats the leader gets through
+// to. Empty (this node runs it) until the leadership has settled.
+func (n *Node) jobExecutors() []string {
+	since, unreachable := n.store.Leading()
+	if since.IsZero() || time.Since(since) < jobExecutorSettle {
+		return nil
+	}
+	var ids []string
+	for _, m := range n.members.Members() {
+		if m.Healthy() && !unreachable[m.NodeID] {
+			ids = append(ids, m.NodeID)
+		}
+	}
+	return ids
 }

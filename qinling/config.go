@@ -50,6 +50,15 @@ type Config struct {
 	// a next_execution_time set by an update) must be. Default 60 s, as
 	// Qinling's; tests lower it.
 	JobMinLead time.Duration
+	// JobLookahead is how long before its due time the leader decides a
+	// job's firing and hands it to its executor, which then starts it on
+	// its own clock: a firing due while the cluster elects a new leader
+	// still starts on time. Default 2 s, more than an election takes.
+	JobLookahead time.Duration
+	// Executors returns the ids of the live nodes that may run a job's
+	// firing; the leader spreads firings over them, itself last (a leader
+	// that dies takes no decided firing with it). Nil or empty: this node.
+	Executors func() []string
 	// Logger is the service's logger. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock (tests set it). Default time.Now.
@@ -72,6 +81,7 @@ func DefaultConfig() Config {
 		DefaultCPU:         100,
 		MaxTimeout:         300,
 		JobMinLead:         time.Minute,
+		JobLookahead:       2 * time.Second,
 		Now:                time.Now,
 	}
 }
@@ -105,6 +115,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.JobMinLead == 0 {
 		c.JobMinLead = d.JobMinLead
+	}
+	if c.JobLookahead == 0 {
+		c.JobLookahead = d.JobLookahead
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -147,6 +160,9 @@ func (c Config) Validate() error {
 	}
 	if c.JobMinLead < 0 {
 		errs = append(errs, fmt.Errorf("JobMinLead %s is negative", c.JobMinLead))
+	}
+	if c.JobLookahead < 0 {
+		errs = append(errs, fmt.Errorf("JobLookahead %s is negative", c.JobLookahead))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("qinling: config: %w", err)

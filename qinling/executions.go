@@ -31,6 +31,9 @@ const runGrace = 5 * time.Second
 type executionRec struct {
 	Execution
 	NodeID string `json:"node_id"`
+	// StartAt is set on a job's firing: NodeID starts it then, on its own
+	// clock, and its record in tableFirings says it is still to start.
+	StartAt time.Time `json:"start_at,omitzero"`
 }
 
 // cachedExec is a decoded execution record and the record version it
@@ -251,6 +254,19 @@ type runnable struct {
 // version) runs, in the caller's project, and checks that this node can
 // run it.
 func (s *Service) runnableOf(c Caller, fid, alias string, n int) (runnable, error) {
+	r, err := s.resolve(c, fid, alias, n)
+	if err != nil {
+		return runnable{}, err
+	}
+	if err := r.engine.Available(); err != nil {
+		return runnable{}, errorf(http.StatusConflict, "runtime of function %s is not available on node %s: %v", r.f.ID, s.cfg.NodeID, err)
+	}
+	return r, nil
+}
+
+// resolve is runnableOf without the check that this node can run it: the
+// leader resolves a job's firing, which another node may run.
+func (s *Service) resolve(c Caller, fid, alias string, n int) (runnable, error) {
 	if alias != "" {
 		a, _, err := s.alias(c, alias)
 		if err != nil {
@@ -274,9 +290,6 @@ func (s *Service) runnableOf(c Caller, fid, alias string, n int) (runnable, erro
 	engine, err := s.engineOf(f)
 	if err != nil {
 		return runnable{}, err
-	}
-	if err := engine.Available(); err != nil {
-		return runnable{}, errorf(http.StatusConflict, "runtime of function %s is not available on this node: %v", f.ID, err)
 	}
 	code, err := s.codeFor(f, n)
 	if err != nil {
@@ -348,7 +361,7 @@ func (s *Service) run(engine Engine, code Code, inv Invocation, rec executionRec
 	if len(log) > maxLogBytes {
 		log = log[:maxLogBytes] + "\n[log truncated]\n"
 	}
-	changes := []consensus.RecordChange{putChange(tableExecutions, rec.ID, version, rec)}
+	changes := append([]consensus.RecordChange{putChange(tableExecutions, rec.ID, version, rec)}, s.firingEnd(rec)...)
 	if log != "" {
 		changes = append(changes, consensus.RecordChange{Table: tableLogs, ID: rec.ID, Body: []byte(log)})
 	}
@@ -451,6 +464,9 @@ func (s *Service) DeleteExecution(ctx context.Context, c Caller, id string) erro
 
 func (s *Service) deleteExecutionChanges(id string, ver uint64) []consensus.RecordChange {
 	changes := []consensus.RecordChange{deleteChange(tableExecutions, id, ver)}
+	if rec, _, err := getRec[executionRec](s, tableExecutions, id, "execution"); err == nil {
+		changes = append(changes, s.firingEnd(rec)...)
+	}
 	if l, err := s.rec.Record(tableLogs, id); err == nil {
 		changes = append(changes, deleteChange(tableLogs, id, l.Version))
 	}
@@ -473,7 +489,7 @@ func (s *Service) FailOrphans(ctx context.Context, live func(nodeID string) bool
 		var reason string
 		if e.NodeID == s.cfg.NodeID {
 			s.mu.Lock()
-			running := s.inflight[e.ID]
+			running := s.inflight[e.ID] || s.pendingFiring(e) && !s.fired[e.ID]
 			s.mu.Unlock()
 			if running {
 				continue
@@ -481,6 +497,9 @@ func (s *Service) FailOrphans(ctx context.Context, live func(nodeID string) bool
 			reason = fmt.Sprintf("execution lost: node %s restarted while running it; it is not run again", e.NodeID)
 		} else if !live(e.NodeID) {
 			reason = fmt.Sprintf("execution lost: node %s left the cluster while running it; it is not run again", e.NodeID)
+			if e.StartAt.After(s.cfg.Now()) {
+				reason = fmt.Sprintf("execution lost: node %s left the cluster before the job's firing was due; it is not run", e.NodeID)
+			}
 		} else {
 			continue
 		}
@@ -495,9 +514,9 @@ func (s *Service) FailOrphans(ctx context.Context, live func(nodeID string) bool
 		cur.Status = ExecutionFailed
 		cur.Result = NullString(failureResult(reason))
 		cur.UpdatedAt = Time{s.now()}
-		_, err = s.rec.PutRecords(ctx,
+		_, err = s.rec.PutRecords(ctx, append([]consensus.RecordChange{
 			putChange(tableExecutions, cur.ID, r.Version, cur),
-			consensus.RecordChange{Table: tableLogs, ID: cur.ID, Body: []byte(reason + "\n")})
+			{Table: tableLogs, ID: cur.ID, Body: []byte(reason + "\n")}}, s.firingEnd(cur)...)...)
 		switch {
 		case err == nil:
 			n++

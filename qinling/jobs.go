@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -446,24 +447,27 @@ func (s *Service) activeJobUsing(fid string, n int, p, alias string) (Job, bool)
 
 // Firing.
 //
-// A firing is decided once for the cluster: one batch advances the job,
-// conditional on the version of the job record that was read, and creates
-// its execution record, running on this node. Two schedulers (an old
-// leader and a new one) that read the same due job race on that version
-// and only one batch applies. Only after the commit does the execution
-// run; if this node dies before or during the run, the execution stays
-// running on a dead node and FailOrphans ends it failed: at most once per
-// firing, and never lost silently.
+// A firing is decided once for the cluster, by the leader, up to
+// JobLookahead before it is due: one batch advances the job, conditional
+// on the version of the job record that was read, creates its execution
+// record, running on the executor chosen for it and to start at the due
+// time, and the firing record that tells the executor so. Two schedulers
+// (an old leader and a new one) that read the same due job race on that
+// version and only one batch applies. The executor starts the firing on
+// its own clock (RunFirings), so a firing due while the cluster elects a
+// new leader starts on time. If the executor dies before or during the
+// run, the execution stays running on a dead node and FailOrphans ends it
+// failed: at most once per firing, and never lost silently.
 
 // jobFireParallel bounds the firings one FireDueJobs makes at once.
 const jobFireParallel = 16
 
-// FireDueJobs fires every running job whose next execution time has
-// come, and returns how many it fired and the earliest next execution
-// time of the running jobs after that (zero: none). Only the leader calls
-// it (RunJobs); a firing that lost the race to another scheduler is not
-// counted and not an error. A firing whose function cannot run on this
-// node is recorded as a failed execution.
+// FireDueJobs decides every running job's firing that is due within
+// JobLookahead, and returns how many it decided and when the next firing
+// is to be decided (zero: none). Only the leader calls it (RunJobs); a
+// firing that lost the race to another scheduler is not counted and not
+// an error. A firing whose function cannot run is recorded as a failed
+// execution.
 //
 // A job that missed firings (the cluster had no leader at its due time)
 // fires once, late, and then moves to its pattern's next time after now:
@@ -471,6 +475,7 @@ const jobFireParallel = 16
 // replay each, one per poll).
 func (s *Service) FireDueJobs(ctx context.Context) (int, time.Time, error) {
 	now := s.now()
+	horizon := s.cfg.Now().Add(s.cfg.JobLookahead)
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
@@ -478,8 +483,9 @@ func (s *Service) FireDueJobs(ctx context.Context) (int, time.Time, error) {
 		errs  []error
 		next  time.Time
 	)
-	earliest := func(t time.Time) {
-		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+	earliest := func(due time.Time) {
+		t := due.Add(-s.cfg.JobLookahead)
+		if next.IsZero() || t.Before(next) {
 			next = t
 		}
 	}
@@ -489,7 +495,7 @@ func (s *Service) FireDueJobs(ctx context.Context) (int, time.Time, error) {
 		if j.Status != JobRunning {
 			continue
 		}
-		if j.NextExecutionTime.After(now) {
+		if j.NextExecutionTime.After(horizon) {
 			mu.Lock()
 			earliest(j.NextExecutionTime.Time)
 			mu.Unlock()
@@ -553,7 +559,7 @@ func (s *Service) scheduledJobs() []scheduledJob {
 	return out
 }
 
-// advanceJob returns j after one firing at now: count down (when
+// advanceJob returns j after one firing decided at now: count down (when
 // counted), done when the count is spent or the job has no pattern, else
 // the pattern's next time after the firing's due time, or after now when
 // that too has passed.
@@ -581,12 +587,34 @@ func advanceJob(j Job, now time.Time) Job {
 	return j
 }
 
-// fireJob fires job j read at version ver: one batch advances the job and
-// creates its execution, then the execution runs here. ok is false when
-// the job changed meanwhile (another scheduler fired it, or it was
-// updated or deleted): nothing was fired.
+// executor picks the node that runs a firing: the executors in turn,
+// this node (the leader) only when it is the only one.
+func (s *Service) executor() string {
+	var ids []string
+	if s.cfg.Executors != nil {
+		for _, id := range s.cfg.Executors() {
+			if id != s.cfg.NodeID {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return s.cfg.NodeID
+	}
+	slices.Sort(ids)
+	return ids[s.rr.Add(1)%uint64(len(ids))]
+}
+
+// fireJob decides the firing of job j read at version ver: one batch
+// advances the job and creates its execution and firing records. ok is
+// false when the job changed meanwhile (another scheduler fired it, or it
+// was updated or deleted): nothing was fired.
 func (s *Service) fireJob(ctx context.Context, j Job, ver uint64, now time.Time) (Job, bool, error) {
 	adv := advanceJob(j, now)
+	due := j.NextExecutionTime.Time
+	if due.Before(now) {
+		due = now // late: it starts at once
+	}
 	owner := Caller{ProjectID: j.ProjectID}
 	rec := executionRec{
 		Execution: Execution{
@@ -597,22 +625,23 @@ func (s *Service) fireJob(ctx context.Context, j Job, ver uint64, now time.Time)
 			Input:           j.FunctionInput,
 			Status:          ExecutionRunning,
 			ProjectID:       j.ProjectID,
-			CreatedAt:       Time{now},
+			CreatedAt:       Time{due},
 		},
-		NodeID: s.cfg.NodeID,
+		NodeID:  s.executor(),
+		StartAt: due,
 	}
-	var input json.RawMessage
-	r, err := s.runnableOf(owner, string(j.FunctionID), string(j.FunctionAlias), j.FunctionVersion)
+	r, err := s.resolve(owner, string(j.FunctionID), string(j.FunctionAlias), j.FunctionVersion)
 	if err == nil {
 		rec.FunctionID, rec.FunctionVersion = r.f.ID, r.n
 		raw, _ := json.Marshal(string(j.FunctionInput))
-		_, input, err = normalizeInput(raw)
+		_, _, err = normalizeInput(raw)
 	}
 	changes := []consensus.RecordChange{putChange(tableJobs, j.ID, ver, adv)}
 	if err != nil {
 		// The firing happens and says why its function could not run.
 		reason := fmt.Sprintf("job %s could not run its function: %s", j.ID, strings.TrimPrefix(err.Error(), "qinling: "))
 		rec.Status, rec.Result, rec.UpdatedAt = ExecutionFailed, NullString(failureResult(reason)), Time{now}
+		rec.NodeID, rec.StartAt = s.cfg.NodeID, time.Time{}
 		changes = append(changes, putChange(tableExecutions, rec.ID, 0, rec),
 			consensus.RecordChange{Table: tableLogs, ID: rec.ID, Body: []byte(reason + "\n")})
 		if _, err := s.rec.PutRecords(ctx, changes...); err != nil {
@@ -624,30 +653,16 @@ func (s *Service) fireJob(ctx context.Context, j Job, ver uint64, now time.Time)
 		s.log.Warn("job fired, its function could not run", "job", j.ID, "execution", rec.ID, "reason", reason)
 		return adv, true, nil
 	}
-	if err := s.hold(rec.ID); err != nil {
-		return j, false, nil // closing: the next leader fires it
-	}
-	changes = append(changes, putChange(tableExecutions, rec.ID, 0, rec))
-	rs, err := s.rec.PutRecords(ctx, changes...)
-	version := uint64(0)
-	switch {
-	case err == nil:
-		version = rs[1].Version
-	case lostRace(err):
-		s.release(rec.ID)
-		return j, false, nil
-	default:
-		// The outcome is unknown: run the execution only if its record
-		// made it, still running here, so that a firing that committed is
-		// not left running on a live node that forgot it.
-		cur, v, gerr := getRec[executionRec](s, tableExecutions, rec.ID, "execution")
-		if gerr != nil || cur.Status != ExecutionRunning || cur.NodeID != s.cfg.NodeID {
-			s.release(rec.ID)
-			return j, false, err
+	changes = append(changes, putChange(tableExecutions, rec.ID, 0, rec), firingChange(rec))
+	if _, err := s.rec.PutRecords(ctx, changes...); err != nil {
+		// A lost race decided nothing. Any other error leaves the outcome
+		// unknown: if the batch applied, its executor runs the firing and
+		// the job's record moved on, so nothing fires it twice.
+		if lostRace(err) {
+			return j, false, nil
 		}
-		version = v
+		return j, false, err
 	}
-	s.start(r, input, rec, version)
 	return adv, true, nil
 }
 

@@ -25,13 +25,15 @@ func (h *harness) jobExecutions(id string) []Execution {
 	return es
 }
 
-// fire runs one scheduler pass at the harness clock.
+// fire runs one scheduler pass at the harness clock, then starts the
+// firings due on the harness's node (its only executor).
 func (h *harness) fire() int {
 	h.t.Helper()
 	n, _, err := h.svc.FireDueJobs(ctxT(h.t))
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.svc.StartDueFirings(ctxT(h.t))
 	return n
 }
 
@@ -166,19 +168,31 @@ func TestJobs_OneShotFiresOnce(t *testing.T) {
 	h := newHarness(t)
 	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
 	j := h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:15:00", FunctionInput: json.RawMessage(`"{\"name\": \"Foo\"}"`)})
-	h.clock.Add(82 * time.Second) // 23:14:59
+	h.clock.Add(80 * time.Second) // 23:14:57
 	n, next, err := h.svc.FireDueJobs(ctxT(t))
-	if err != nil || n != 0 || !next.Equal(at("23:15:00")) {
-		t.Fatalf("before due: fired %d, next %s, %v", n, next, err)
+	if err != nil || n != 0 || !next.Equal(at("23:14:58")) {
+		t.Fatalf("before its lookahead: fired %d, next decision %s, %v", n, next, err)
 	}
+	// Decided JobLookahead (2 s) ahead of its due time; it starts at the
+	// due time, not before.
 	h.clock.Add(time.Second)
 	if n := h.fire(); n != 1 {
-		t.Fatalf("fired %d at the due second", n)
+		t.Fatalf("fired %d at its lookahead", n)
 	}
 	got := h.getJob(j.ID)
-	if got.Status != JobDone || *got.Count != 0 || !got.NextExecutionTime.Equal(at("23:15:00")) || !got.UpdatedAt.Equal(at("23:15:00")) {
+	if got.Status != JobDone || *got.Count != 0 || !got.NextExecutionTime.Equal(at("23:15:00")) || !got.UpdatedAt.Equal(at("23:14:58")) {
 		t.Fatalf("after its shot: %+v", got)
 	}
+	es := h.jobExecutions(j.ID)
+	if len(es) != 1 || es[0].Status != ExecutionRunning || !es[0].CreatedAt.Equal(at("23:15:00")) {
+		t.Fatalf("decided firing %+v", es)
+	}
+	h.clock.Add(time.Second) // 23:14:59
+	if h.svc.StartDueFirings(ctxT(t)); h.engine.runCount() != 0 {
+		t.Fatal("started before its due time")
+	}
+	h.clock.Add(time.Second) // 23:15:00
+	h.svc.StartDueFirings(ctxT(t))
 	waitFor(t, 5*time.Second, func() bool {
 		es := h.jobExecutions(j.ID)
 		return len(es) == 1 && es[0].Status == ExecutionSuccess
@@ -618,7 +632,9 @@ func TestJobs_RunJobs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); h.svc.RunJobs(ctx, isLeader) }()
-	defer func() { cancel(); <-done }()
+	firings := make(chan struct{})
+	go func() { defer close(firings); h.svc.RunFirings(ctx) }()
+	defer func() { cancel(); <-done; <-firings }()
 
 	due := time.Now().UTC().Truncate(time.Second).Add(2 * time.Second)
 	j := h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: due.Format(TimeFormat)})
@@ -640,5 +656,89 @@ func TestJobs_RunJobs(t *testing.T) {
 	}
 	if first := es[0].CreatedAt.Sub(k.NextExecutionTime.Time); first < 0 || first > time.Second {
 		t.Fatalf("first firing %s after its due time", first)
+	}
+}
+
+// TestJobs_FiringsOnExecutors: the leader hands firings to the other
+// live nodes, which start them at their due time on their own, with no
+// leader; an executor that restarts before a firing is due starts it,
+// one that restarts after it began does not start it again.
+func TestJobs_FiringsOnExecutors(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Executors = func() []string { return []string{"n1", "n2"} }
+	})
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "x"}))
+	newExecutor := func() (*Service, *testEngine) {
+		cfg := h.cfg
+		cfg.NodeID = "n2"
+		eng := newTestEngine()
+		cfg.Engines = func(string) Engine { return eng }
+		svc, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc, eng
+	}
+	n2, eng2 := newExecutor()
+	a := h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:15:00"})
+	b := h.mustJob(alice, JobSpec{FunctionID: f.ID, FirstExecutionTime: "2019-06-06 23:15:10", FunctionInput: json.RawMessage(`"{\"Block\": true}"`)})
+	h.clock.Add(81 * time.Second) // 23:14:58: a is decided, b is not
+	if n := h.fire(); n != 1 {
+		t.Fatalf("decided %d", n)
+	}
+	ea := h.jobExecutions(a.ID)
+	if len(ea) != 1 {
+		t.Fatalf("a: %+v", ea)
+	}
+	if rec, _, _ := getRec[executionRec](h.svc, tableExecutions, ea[0].ID, "execution"); rec.NodeID != "n2" {
+		t.Fatalf("the leader kept the firing: %+v", rec)
+	}
+	// The leader is gone from now on; n2 restarts before a is due and
+	// starts it at its due time.
+	_ = n2.Close()
+	n2, eng2 = newExecutor()
+	h.clock.Add(2 * time.Second) // 23:15:00
+	n2.StartDueFirings(ctxT(t))
+	waitFor(t, 5*time.Second, func() bool {
+		e, _ := h.svc.GetExecution(ctxT(t), alice, ea[0].ID)
+		return e.Status == ExecutionSuccess
+	})
+	if eng2.runCount() != 1 || h.engine.runCount() != 0 {
+		t.Fatalf("runs: n2 %d, leader %d", eng2.runCount(), h.engine.runCount())
+	}
+	if rs := h.store.Records(tableFirings); len(rs) != 0 {
+		t.Fatalf("firing records left: %d", len(rs))
+	}
+
+	// b: decided, started on n2, whose process then dies mid-run and
+	// comes back: the new process neither starts it again nor leaves it
+	// running.
+	h.clock.Add(8 * time.Second) // 23:15:08
+	if n := h.fire(); n != 1 {
+		t.Fatalf("decided %d", n)
+	}
+	h.clock.Add(2 * time.Second) // 23:15:10
+	n2.StartDueFirings(ctxT(t))
+	<-eng2.started
+	h.clock.Add(time.Second)
+	n3, eng3 := newExecutor()
+	t.Cleanup(func() { _ = n3.Close() })
+	n3.StartDueFirings(ctxT(t))
+	if k, err := n3.FailOrphans(ctxT(t), func(string) bool { return true }); k != 1 || err != nil {
+		t.Fatalf("the restarted executor failed %d lost firings, %v", k, err)
+	}
+	eb := h.jobExecutions(b.ID)
+	if len(eb) != 1 || eb[0].Status != ExecutionFailed || !strings.Contains(string(eb[0].Result), "restarted") {
+		t.Fatalf("b after the restart: %+v", eb)
+	}
+	if eng3.runCount() != 0 {
+		t.Fatal("the restarted executor ran the firing again")
+	}
+	_ = n2.Close() // its run ends now; its result is dropped
+	if e, _ := h.svc.GetExecution(ctxT(t), alice, eb[0].ID); e.Status != ExecutionFailed || !strings.Contains(string(e.Result), "restarted") {
+		t.Fatalf("the dead process's result was written: %+v", e)
+	}
+	if rs := h.store.Records(tableFirings); len(rs) != 0 {
+		t.Fatalf("firing records left: %d", len(rs))
 	}
 }

@@ -36,4 +36,7 @@ const (
 	tableLogs       = "qinling.execution_logs" // id: execution id
 	tableWebhooks   = "qinling.webhooks"
 	tableJobs       = "qinling.jobs"
+	// tableFirings holds the job firings decided and not yet ended, by
+	// executor: id executor node id + "/" + execution id.
+	tableFirings = "qinling.firings"
 )

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -41,6 +42,15 @@ type Service struct {
 	execCache map[string]*cachedExec
 	jobCache  map[string]scheduledJob // decoded job records, as execCache
 	scale     map[string]int          // warm workers asked of engines, by function
+	// fired holds the firings this process started (or failed to start),
+	// until their record in tableFirings is gone: a firing whose result
+	// could not be written is never started again.
+	fired map[string]bool
+	// created is when this process's service began: a firing of this node
+	// due before then may have been started by an earlier process.
+	created time.Time
+	// rr spreads firings over the executors.
+	rr atomic.Uint64
 }
 
 // New returns a Service; Close stops its background executions.
@@ -57,6 +67,8 @@ func New(cfg Config) (*Service, error) {
 		limiters:  make(map[string]*rate.Limiter),
 		execCache: make(map[string]*cachedExec),
 		scale:     make(map[string]int),
+		fired:     make(map[string]bool),
+		created:   cfg.Now(),
 	}
 	s.lifetime, s.stop = context.WithCancel(context.Background())
 	return s, nil
