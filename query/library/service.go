@@ -73,13 +73,13 @@ func (s *Service) Libraries() []Library {
 }
 
 // LibrariesIn returns the libraries of one scope (the global ones for the
-// zero Scope), sorted by name. A bad scope has none.
-func (s *Service) LibrariesIn(sc Scope) []Library {
-	if checkScope(sc) != nil {
-		return nil
+// zero Scope), sorted by name; an error only for a bad scope.
+func (s *Service) LibrariesIn(sc Scope) ([]Library, error) {
+	if err := checkScope(sc); err != nil {
+		return nil, err
 	}
 	if !sc.IsGlobal() {
-		return s.decodeAll(s.rec.RecordsWithPrefix(table, sc.Bucket+"/"+sc.Scope+"/"))
+		return s.decodeAll(s.rec.RecordsWithPrefix(table, sc.Bucket+"/"+sc.Scope+"/")), nil
 	}
 	var out []Library
 	for _, l := range s.Libraries() {
@@ -87,13 +87,13 @@ func (s *Service) LibrariesIn(sc Scope) []Library {
 			out = append(out, l)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Function returns the function object fn of a library, as the functions
 // form shows it (ErrNotFound, ErrFunctionNotFound).
 func (s *Service) Function(sc Scope, lib, fn string) (Function, error) {
-	l, err := s.lookup(sc, lib)
+	l, err := s.Lookup(sc, lib)
 	if err != nil {
 		return Function{}, err
 	}
@@ -123,7 +123,7 @@ type Program struct {
 // ErrFunctionNotFound when there is none; a *CompileError only for a
 // record written before a compiler change, since writes compile.
 func (s *Service) Program(sc Scope, lib, fn string) (Program, error) {
-	l, err := s.lookup(sc, lib)
+	l, err := s.Lookup(sc, lib)
 	if err != nil {
 		return Program{}, err
 	}
@@ -168,8 +168,9 @@ func (s *Service) Program(sc Scope, lib, fn string) (Program, error) {
 	return p, nil
 }
 
-// lookup validates and reads one library (ErrNotFound when absent).
-func (s *Service) lookup(sc Scope, name string) (Library, error) {
+// Lookup is Library with the reason when there is none: a bad scope or
+// name, or ErrNotFound.
+func (s *Service) Lookup(sc Scope, name string) (Library, error) {
 	if err := checkScope(sc); err != nil {
 		return Library{}, err
 	}

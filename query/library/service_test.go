@@ -168,12 +168,12 @@ func TestReplaceAllAndDeleteAll_TouchOnlyGlobalLibraries(t *testing.T) {
 	must(t, svc.PutText(ctx, inv, "science", f2c.Code))
 
 	must(t, svc.ReplaceAllLibraries(ctx, []LibrarySpec{{Name: "math", Functions: []Function{multiplier}}, {Name: "fresh", Functions: []Function{f2c}}}))
-	got := svc.LibrariesIn(Scope{})
+	got, _ := svc.LibrariesIn(Scope{})
 	if len(got) != 2 || got[0].Name != "fresh" || got[1].Name != "math" || names(got[1].Functions) != "multiplier" {
 		t.Fatalf("global libraries after replace all: %+v", got)
 	}
 	must(t, svc.DeleteAllLibraries(ctx))
-	if got := svc.LibrariesIn(Scope{}); len(got) != 0 {
+	if got, _ := svc.LibrariesIn(Scope{}); len(got) != 0 {
 		t.Fatalf("global libraries after delete all: %+v", got)
 	}
 	if _, ok := svc.Library(inv, "science"); !ok {
@@ -246,7 +246,7 @@ func TestPutText_TextFormAndItsFunctionView(t *testing.T) {
 	if _, ok := svc.Library(Scope{}, "science"); ok {
 		t.Fatal("a scoped library is visible globally")
 	}
-	if got := svc.LibrariesIn(inv); len(got) != 1 || got[0].Name != "science" {
+	if got, _ := svc.LibrariesIn(inv); len(got) != 1 || got[0].Name != "science" {
 		t.Fatalf("libraries in scope: %+v", got)
 	}
 

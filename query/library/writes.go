@@ -227,7 +227,11 @@ func (s *Service) writeSpecs(ctx context.Context, sc Scope, specs []LibrarySpec,
 			changes = append(changes, putChange(id, ver, next))
 		}
 		if all {
-			for _, l := range s.LibrariesIn(sc) {
+			libs, err := s.LibrariesIn(sc)
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range libs {
 				if !names[l.Name] {
 					changes = append(changes, deleteChange(recordID(sc, l.Name), l.Version))
 				}
