@@ -29,15 +29,17 @@ type Service struct {
 	cache map[string]*compiled
 }
 
-// compiled is one library version's programs, compiled on first use.
+// compiled is one library version's programs, compiled on first use: by
+// function name in the functions form, under "" in the text form.
 type compiled struct {
 	version uint64
-	lib     Library
-	// text is the text form's program; progs the functions form's, by
-	// function name.
-	text    *goja.Program
+	progs   map[string]program
+}
+
+// program is one compiled program and its top-level functions.
+type program struct {
+	prog    *goja.Program
 	exports []string
-	progs   map[string]*goja.Program
 }
 
 // New returns a Service.
@@ -122,50 +124,90 @@ type Program struct {
 // functions), or the code of the function object fn. ErrNotFound or
 // ErrFunctionNotFound when there is none; a *CompileError only for a
 // record written before a compiler change, since writes compile.
+// Programs are compiled once per library version and cached.
 func (s *Service) Program(sc Scope, lib, fn string) (Program, error) {
+	id := recordID(sc, lib)
 	l, err := s.Lookup(sc, lib)
 	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			s.mu.Lock()
+			delete(s.cache, id) // a deleted library's programs go too
+			s.mu.Unlock()
+		}
 		return Program{}, err
 	}
-	id := recordID(sc, lib)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.cache[id]
-	if c == nil || c.version != l.Version {
-		c = &compiled{version: l.Version, lib: l, progs: make(map[string]*goja.Program)}
-		s.cache[id] = c
-	}
 	p := Program{Scope: sc, Library: lib, Function: fn, Version: l.Version}
+	key := fn
 	if l.IsText() {
-		if c.text == nil {
-			if c.text, c.exports, err = compile(lib, "", l.Text); err != nil {
-				return Program{}, err
-			}
-		}
-		if !slices.Contains(c.exports, fn) {
-			return Program{}, functionNotFound(lib, fn)
-		}
-		p.Program = c.text
-		return p, nil
+		key = "" // one program for the whole text
 	}
-	if prog := c.progs[fn]; prog != nil {
+	if prog, exports, ok := s.cached(id, l.Version, key); ok {
+		if !slices.Contains(exports, fn) {
+			return Program{}, notExported(l, fn)
+		}
 		p.Program = prog
 		return p, nil
 	}
-	i := slices.IndexFunc(l.Functions, func(f Function) bool { return f.Name == fn })
-	if i < 0 {
-		return Program{}, functionNotFound(lib, fn)
+	// Compile outside the lock: a large library must not hold up callers
+	// of other libraries.
+	var prog *goja.Program
+	var exports []string
+	if l.IsText() {
+		prog, exports, err = compile(lib, "", l.Text)
+	} else {
+		i := slices.IndexFunc(l.Functions, func(f Function) bool { return f.Name == fn })
+		if i < 0 {
+			return Program{}, functionNotFound(lib, fn)
+		}
+		prog, exports, err = compile(lib, fn, l.Functions[i].Code)
 	}
-	prog, names, err := compile(lib, fn, l.Functions[i].Code)
 	if err != nil {
 		return Program{}, err
 	}
-	if !slices.Contains(names, fn) {
-		return Program{}, errorf(ErrFunctionNotFound, "Function [%s] of library [%s] defines no top-level JavaScript function named %s", fn, lib, fn)
+	s.store(id, l.Version, key, prog, exports)
+	if !slices.Contains(exports, fn) {
+		return Program{}, notExported(l, fn)
 	}
-	c.progs[fn] = prog
 	p.Program = prog
 	return p, nil
+}
+
+// notExported is the error for a program that does not declare fn at
+// its top level.
+func notExported(l Library, fn string) error {
+	if l.IsText() {
+		return functionNotFound(l.Name, fn)
+	}
+	return errorf(ErrFunctionNotFound, "Function [%s] of library [%s] defines no top-level JavaScript function named %s", fn, l.Name, fn)
+}
+
+// cached returns the program of key ("" for a text library) compiled from
+// version of library id.
+func (s *Service) cached(id string, version uint64, key string) (*goja.Program, []string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cache[id]
+	if c == nil || c.version != version {
+		return nil, nil, false
+	}
+	e, ok := c.progs[key]
+	return e.prog, e.exports, ok
+}
+
+// store caches a program compiled from version of library id, dropping
+// programs of older versions.
+func (s *Service) store(id string, version uint64, key string, prog *goja.Program, exports []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cache[id]
+	switch {
+	case c == nil || c.version < version:
+		c = &compiled{version: version, progs: make(map[string]program)}
+		s.cache[id] = c
+	case c.version > version:
+		return // a newer version was cached meanwhile
+	}
+	c.progs[key] = program{prog, exports}
 }
 
 // Lookup is Library with the reason when there is none: a bad scope or

@@ -397,3 +397,18 @@ func TestNew_RefusesBadConfig(t *testing.T) {
 	wantKind(t, err, ErrMissingDependency)
 	wantKind(t, err, ErrInvalidConfig)
 }
+
+func TestProgram_FunctionObjectMustDeclareItsName(t *testing.T) {
+	svc, _ := newTestService(t)
+	ctx := ctxT(t)
+	// Couchbase stores a mismatch and fails at call time; so does Program,
+	// every time (the compiled program is cached).
+	must(t, svc.PutFunction(ctx, Scope{}, "lib", Function{Name: "f", Code: "function g() { return 1; }"}))
+	for range 2 {
+		_, err := svc.Program(Scope{}, "lib", "f")
+		wantKind(t, err, ErrFunctionNotFound)
+	}
+	must(t, svc.DeleteLibrary(ctx, Scope{}, "lib"))
+	_, err := svc.Program(Scope{}, "lib", "f")
+	wantKind(t, err, ErrNotFound)
+}
