@@ -22,13 +22,14 @@ import (
 // harness is the API over a library service on a single-node Raft store,
 // served over HTTP; the scope travel-sample.inventory exists.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
+	api   *Server
 	url   string
 	c     *restclient.Client
 	store *consensus.Store
 }
 
-func newHarness(t *testing.T, mod ...func(*Config)) *harness {
+func newHarness(t testing.TB, mod ...func(*Config)) *harness {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := consensus.OpenSingle(consensus.Config{DataDir: t.TempDir(), Logger: logger})
@@ -59,7 +60,7 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, url: srv.URL, c: restclient.New("", "", ""), store: store}
+	return &harness{t: t, api: api, url: srv.URL, c: restclient.New("", "", ""), store: store}
 }
 
 // do sends a request as the administrator and returns status and body.
