@@ -34,7 +34,9 @@ func (n *Node) wireQuery(creds restauth.Credentials) (http.Handler, error) {
 		return nil, fmt.Errorf("node: query API: %w", err)
 	}
 	// Library reads wait for writes acknowledged anywhere, so a library
-	// created through one node is at once listed by every other.
+	// created through one node is at once listed by every other. When the
+	// SQL++ engine is wired in, /query/service must not pay that Raft round
+	// trip per request: its scan_consistency is its own business.
 	return n.caughtUp(api, creds, true), nil
 }
 
