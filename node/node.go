@@ -1,6 +1,7 @@
 // Package node composes one eventide node: its listeners, the Raft-backed
 // store, membership, the node-to-node gRPC service, the eventing
-// supervisor, the Qinling service and every REST API. node.New builds a
+// supervisor, the Qinling service, the SQL++ UDF libraries and every REST
+// API. node.New builds a
 // node, Start runs it and Close stops it in order (REST → workers → gRPC →
 // membership → Raft); tests use it to start real nodes.
 package node
@@ -26,6 +27,7 @@ import (
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
 	"eventide/qinling"
+	"eventide/query/library"
 )
 
 // API names one of the node's listeners.
@@ -37,6 +39,7 @@ const (
 	APIEventing    API = "eventing"
 	APISyncGateway API = "sync-gateway"
 	APIQinling     API = "qinling"
+	APIQuery       API = "query"
 	APIGRPC        API = "grpc"
 )
 
@@ -53,6 +56,9 @@ type Node struct {
 	sup     *dataplane.Supervisor
 	svc     *eventing.Service
 	qinling *qinling.Service
+	// libraries are the SQL++ UDF libraries (the query port's library
+	// APIs; the query engine will read them too).
+	libraries *library.Service
 	// qinlingEngs are the engines the Qinling service runs code on,
 	// closed after it.
 	qinlingEngs []qinling.Engine
@@ -108,7 +114,8 @@ func New(cfg Config) (_ *Node, err error) {
 	}
 	for api, port := range map[API]int{
 		APIMgmt: cfg.Ports.Mgmt, APIEventing: cfg.Ports.Eventing,
-		APISyncGateway: cfg.Ports.SyncGateway, APIQinling: cfg.Ports.Qinling, APIGRPC: cfg.Ports.GRPC,
+		APISyncGateway: cfg.Ports.SyncGateway, APIQinling: cfg.Ports.Qinling, APIQuery: cfg.Ports.Query,
+		APIGRPC: cfg.Ports.GRPC,
 	} {
 		l, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddr, strconv.Itoa(port)))
 		if err != nil {
@@ -237,7 +244,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}()
 	}
 	n.log.Info("eventide node started", "mgmt", n.Addr(APIMgmt), "eventing", n.Addr(APIEventing),
-		"sync_gateway", n.Addr(APISyncGateway), "qinling", n.Addr(APIQinling), "grpc", n.Addr(APIGRPC), "raft", n.store.Addr(), "gossip", n.members.Addr())
+		"sync_gateway", n.Addr(APISyncGateway), "qinling", n.Addr(APIQinling), "query", n.Addr(APIQuery), "grpc", n.Addr(APIGRPC), "raft", n.store.Addr(), "gossip", n.members.Addr())
 	return nil
 }
 

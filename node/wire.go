@@ -23,8 +23,8 @@ import (
 )
 
 // wire builds membership, the coordinator, the supervisor, the gRPC server,
-// the eventing and Qinling services and the REST handlers over the opened
-// store.
+// the eventing and Qinling services, the UDF libraries and the REST
+// handlers over the opened store.
 func (n *Node) wire() error {
 	cfg := n.cfg
 	adv := cfg.advertise()
@@ -48,6 +48,9 @@ func (n *Node) wire() error {
 			GRPCAddr: net.JoinHostPort(adv, strconv.Itoa(n.port(APIGRPC))),
 			Ports: membership.Ports{
 				Mgmt: n.port(APIMgmt), Eventing: n.port(APIEventing), SyncGateway: n.port(APISyncGateway),
+				// Known to peers now; advertised to SDKs ("n1ql") once the
+				// port serves SQL++.
+				Query: n.port(APIQuery),
 			},
 			Services: []string{"kv", "eventing"},
 		},
@@ -130,11 +133,16 @@ func (n *Node) wire() error {
 	if err != nil {
 		return err
 	}
+	qy, err := n.wireQuery(creds)
+	if err != nil {
+		return err
+	}
 	n.rest = map[API]http.Handler{
 		APIMgmt:        n.caughtUp(n.mgmt, creds, false),
 		APIEventing:    n.caughtUp(ev, creds, true),
 		APISyncGateway: sg,
 		APIQinling:     ql,
+		APIQuery:       qy,
 	}
 	return nil
 }

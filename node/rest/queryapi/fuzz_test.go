@@ -1,0 +1,67 @@
+package queryapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"eventide/internal/restclient"
+	"eventide/node/rest/resttest"
+)
+
+// The fuzz targets send arbitrary bodies and paths to the library APIs.
+// Every answer keeps the invariants: no 500, errors as plain-text
+// messages, no Go internals. One store serves every input of a target, so
+// inputs also meet the libraries earlier ones wrote.
+
+func serveFuzz(t *testing.T, h *harness, method, target, body string) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.SetBasicAuth(restclient.AdminUser, restclient.AdminPassword)
+	w := httptest.NewRecorder()
+	h.api.ServeHTTP(w, req)
+	what := method + " " + target + " " + body
+	if w.Code >= http.StatusInternalServerError {
+		t.Fatalf("%s: %d %s", what, w.Code, w.Body)
+	}
+	if w.Code >= 400 && w.Code != http.StatusNotFound && !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		t.Fatalf("%s: error %d is not plain text: %q", what, w.Code, w.Header().Get("Content-Type"))
+	}
+	resttest.CheckNoGoInternals(t, what, w.Body.String())
+}
+
+func FuzzLibraryBodies(f *testing.F) {
+	for _, s := range append([]string{seedCollection,
+		`{"name":"math","functions":[{"name":"add","code":"function add(a, b) { return a + b; }"}]}`,
+		`{"name":"add","id":"d8:91:45:37:79:75:eb:15","code":"function add(a, b) { return a + b; }"}`,
+		"function add(a, b) { return a + b; }", `"function f() {}"`, "function f( {", "\x00", "/*"}, resttest.MalformedJSON...) {
+		f.Add(s)
+	}
+	h := newHarness(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, m := range []string{"POST", "PUT"} {
+			for _, p := range []string{"/functions/v1/libraries", "/functions/v1/libraries/math", "/functions/v1/libraries/math/functions/add",
+				"/evaluator/v1/libraries/math", "/evaluator/v1/libraries/science?bucket=travel-sample&scope=inventory"} {
+				serveFuzz(t, h, m, p, body)
+			}
+		}
+	})
+}
+
+func FuzzLibraryPaths(f *testing.F) {
+	for _, p := range []string{"/functions/v1/libraries/math", "/evaluator/v1/libraries/math?bucket=b&scope=s",
+		"/evaluator/v1/libraries/%2F", "/functions/v1/libraries/a/functions/b/c", "//evaluator//v1/libraries", "/query/service",
+		"/evaluator/v1/libraries/m?bucket=%zz", "/functions/v1/libraries/" + strings.Repeat("a", 300)} {
+		f.Add("GET", p)
+		f.Add("DELETE", p)
+	}
+	h := newHarness(f)
+	f.Fuzz(func(t *testing.T, method, path string) {
+		target, ok := resttest.RequestTarget(method, path)
+		if !ok {
+			return
+		}
+		serveFuzz(t, h, method, target, "function f() {}")
+	})
+}
