@@ -97,14 +97,16 @@ type index struct {
 	cmu  sync.Mutex
 }
 
-// ixEntry is one index entry: key, then the document's slot (its key
-// orders entries of equal key). The fields are compared separately, never
+// ixEntry is one index entry: key, then the document key (doc, which
+// shares sl.key's memory and is kept here so that comparisons need not
+// visit the slot). The fields are compared separately, never
 // concatenated, so no two (key, document key) pairs can collide. exp is the
 // document's expiry (0: none), so scans can skip what is due without
 // reading the slot. pos makes scan pivots: -1 sorts before every entry of
 // its key, +1 after; real entries have 0.
 type ixEntry struct {
 	key []byte
+	doc string
 	sl  *slot
 	exp uint32
 	pos int8
@@ -117,7 +119,7 @@ func ixLess(a, b ixEntry) bool {
 	if a.pos != 0 || b.pos != 0 {
 		return a.pos < b.pos
 	}
-	return a.sl.key < b.sl.key
+	return a.doc < b.doc
 }
 
 // slotKeys remembers the keys a slot has in one index, so that an update
@@ -358,10 +360,10 @@ func (c *collection) updateSlotIndex(ix *index, sl *slot) {
 	}
 	ix.view.Store(nil)
 	for _, k := range old {
-		ix.tree.Delete(ixEntry{key: k, sl: sl})
+		ix.tree.Delete(ixEntry{key: k, doc: sl.key})
 	}
 	for _, k := range keys {
-		ix.tree.ReplaceOrInsert(ixEntry{key: k, sl: sl, exp: exp})
+		ix.tree.ReplaceOrInsert(ixEntry{key: k, doc: sl.key, sl: sl, exp: exp})
 	}
 	sl.setKeys(ix, keys, exp)
 }
@@ -495,7 +497,7 @@ func (v *IndexView) Scan(r ScanRange, opts ScanOptions, fn func(key []byte, docK
 			return true
 		}
 		n++
-		return fn(e.key, e.sl.key) && (opts.Limit <= 0 || n < opts.Limit)
+		return fn(e.key, e.doc) && (opts.Limit <= 0 || n < opts.Limit)
 	}
 	lo, hasLo := pivot(r.Low, r.LowInclusive, true)
 	hi, hasHi := pivot(r.High, r.HighInclusive, false)

@@ -571,7 +571,7 @@ func checkIndexes(t testing.TB, s *Store) {
 							t.Fatalf("index %s on %s: %q remembers keys %q, its doc has %q", ix.name, c.ks, sl.key, got, keys)
 						}
 						for _, k := range keys {
-							e, ok := ix.tree.Get(ixEntry{key: k, sl: sl})
+							e, ok := ix.tree.Get(ixEntry{key: k, doc: sl.key})
 							if !ok || e.exp != exp || keys != nil && exp != sl.doc.Expiry {
 								t.Fatalf("index %s on %s: entry (%q, %q) missing or with expiry %d", ix.name, c.ks, k, sl.key, e.exp)
 							}
