@@ -586,3 +586,56 @@ func checkIndexes(t testing.TB, s *Store) {
 		}
 	}
 }
+
+// TestIndex_ConcurrentScansAndWrites runs scans (each on its own view)
+// while writes move every document between keys: each scan sees a
+// consistent point in time, in which every document has exactly one entry.
+func TestIndex_ConcurrentScansAndWrites(t *testing.T) {
+	s := mustIndexStore(t)
+	mustCreateIndex(t, s, defKS, "k", "k", false)
+	const docs = 50
+	for i := range docs {
+		mustApply(t, s, upsert(defKS, fmt.Sprintf("d%02d", i), `{"k":"a"}`), sec(10))
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				v, err := s.Index(defKS, "k")
+				if err != nil {
+					errs <- err
+					return
+				}
+				seen := map[string]bool{}
+				for k, doc := range v.Entries(ScanRange{}, ScanOptions{}) {
+					if seen[doc] || len(k) != 1 {
+						errs <- fmt.Errorf("document %s twice or key %q", doc, k)
+						return
+					}
+					seen[doc] = true
+				}
+				if len(seen) != docs || v.Count(ScanRange{}, 0) != docs {
+					errs <- fmt.Errorf("a view holds %d documents, want %d", len(seen), docs)
+					return
+				}
+			}
+		}()
+	}
+	for round := range 200 {
+		mustApply(t, s, upsert(defKS, fmt.Sprintf("d%02d", round%docs), fmt.Sprintf(`{"k":%q}`, string(rune('a'+round%26)))), sec(11))
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIndexes(t, s)
+}
