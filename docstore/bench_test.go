@@ -238,15 +238,13 @@ func BenchmarkInstallIndexes(b *testing.B) {
 }
 
 // BenchmarkIndexPointScan measures an equality scan (take a view, scan one
-// key) on an index of 1,000,000 entries.
+// key) on an index of 1,000,000 entries, and the index's build from
+// 1,000,000 documents.
 func BenchmarkIndexPointScan(b *testing.B) {
 	const n = 1000000
 	s := NewStore(DefaultNumVBuckets)
 	s.SetIndexCompiler(benchCompiler)
 	if err := s.CreateBucket(BucketSpec{Name: "b"}); err != nil {
-		b.Fatal(err)
-	}
-	if err := s.CreateIndex(defKS, "by_f", []byte("f"), false); err != nil {
 		b.Fatal(err)
 	}
 	ms := make([]Mutation, 0, 1000)
@@ -259,6 +257,12 @@ func BenchmarkIndexPointScan(b *testing.B) {
 			ms = ms[:0]
 		}
 	}
+	// The build runs in the apply path: report how long it holds the FSM.
+	t0 := time.Now()
+	if err := s.CreateIndex(defKS, "by_f", []byte("f"), false); err != nil {
+		b.Fatal(err)
+	}
+	build := time.Since(t0)
 	v, err := s.Index(defKS, "by_f")
 	if err != nil || v.Len() != n {
 		b.Fatalf("index of %d entries: %v", v.Len(), err)
@@ -285,5 +289,6 @@ func BenchmarkIndexPointScan(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "scans/s")
+	b.ReportMetric(float64(build.Milliseconds()), "build-ms")
 	reportPercentiles(b, lat)
 }

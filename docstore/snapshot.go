@@ -613,12 +613,7 @@ func (sr *snapReader) readIndex(st *restored, c *collection) error {
 	ix := newIndex(name, def, primary == 1)
 	ix.keysFn, ix.err = compileIndex(st.compiler, c.ks, name, def, ix.primary)
 	c.indexes = append(c.indexes, ix)
-	if ix.err == nil {
-		c.keys.Ascend(func(sl *slot) bool {
-			c.updateSlotIndex(ix, sl)
-			return true
-		})
-	}
+	c.buildIndex(ix)
 	return nil
 }
 
