@@ -234,8 +234,8 @@ func (s *Store) CreateIndex(ks Keyspace, name string, def []byte, primary bool) 
 }
 
 // buildIndex fills a new, empty ix from c's documents. Entries are sorted
-// first and inserted in order, which walks the tree's right edge only
-// (about twice as fast as inserting in document key order).
+// first and inserted in order, so that each insert stays on the tree's
+// right edge (cache-friendly) whatever the keys' order by document.
 func (c *collection) buildIndex(ix *index) {
 	if ix.err != nil {
 		return
