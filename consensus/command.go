@@ -15,6 +15,7 @@ import "fmt"
 //	cmd_config.go     config values
 //	cmd_vbmap.go      the vbucket map
 //	cmd_records.go    generic records (Qinling's resources)
+//	cmd_indexes.go    secondary and primary indexes of collections
 //
 // A new command gets a new kind, a type in its domain's file and an entry
 // in commands.
@@ -52,6 +53,8 @@ const (
 	kindReportFunction cmdKind = 14
 	kindCommitBatch    cmdKind = 16
 	kindPutRecords     cmdKind = 17
+	kindCreateIndex    cmdKind = 18
+	kindDropIndex      cmdKind = 19
 )
 
 // commandSpec is one kind of command in the table.
@@ -80,6 +83,8 @@ var commands = [...]commandSpec{
 	kindReportFunction:   {"report_function", func() command { return new(reportFunction) }},
 	kindCommitBatch:      {"commit_batch", func() command { return new(commitBatch) }},
 	kindPutRecords:       {"put_records", func() command { return new(putRecords) }},
+	kindCreateIndex:      {"create_index", func() command { return new(createIndex) }},
+	kindDropIndex:        {"drop_index", func() command { return new(dropIndex) }},
 }
 
 // spec returns k's entry in commands, nil for an unknown kind.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"eventide/docstore"
 )
 
 // Forwarder sends a follower's log entry to the Raft leader, whose
@@ -82,6 +84,11 @@ type Config struct {
 	// Network, when set, carries Raft's connections (fault-injection
 	// tests). Default nil: plain TCP.
 	Network Network
+	// IndexCompiler compiles secondary index definitions (CreateIndex, and
+	// snapshot restores) into key functions. It must be deterministic and
+	// the same on every node. Default nil: only primary indexes can be
+	// created, and restored secondary indexes stay offline.
+	IndexCompiler docstore.IndexCompiler
 	// ServerTLS and ClientTLS, set together, run Raft over TLS on top of
 	// Network: every accepted connection must complete a handshake with
 	// ServerTLS (which should require and verify client certificates), and

@@ -188,6 +188,9 @@ func sampleCommands() [][]byte {
 		encodeCommitBatch(1e18, &Batch{Function: "f", InstanceID: "i", Node: "n1", Epoch: 9, Checkpoints: map[uint16]uint64{0: 3, 63: 4}, From: map[uint16]uint64{0: 1, 63: 2}, OnDeployDone: true}),
 		encodeSetConfig("k", nil),
 		encodePutRecords([]RecordChange{{Table: "t", ID: "a", Body: []byte(`{"x":1}`)}, {Table: "t", ID: "b", ExpectVersion: 3, Delete: true}}),
+		encodeCreateIndex(&IndexSpec{Keyspace: testKS, Name: "#primary", Primary: true}),
+		encodeCreateIndex(&IndexSpec{Keyspace: testKS, Name: "by_a", Definition: []byte("a"), IfNotExists: true}),
+		encodeDropIndex(testKS, "by_a", true),
 	}
 }
 

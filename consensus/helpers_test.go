@@ -127,6 +127,7 @@ type state struct {
 	Config    map[string]string
 	VBMap     VBMap
 	Records   map[string][]Record
+	Indexes   map[string][]string // keyspace/name/state → "key doc" entries
 }
 
 func dumpState(t testing.TB, docs *docstore.Store, f *fsm, configKeys ...string) state {
@@ -139,6 +140,7 @@ func dumpState(t testing.TB, docs *docstore.Store, f *fsm, configKeys ...string)
 		Config:    map[string]string{},
 		VBMap:     f.vbMap(),
 		Records:   map[string][]Record{},
+		Indexes:   dumpIndexes(t, docs),
 	}
 	f.rmu.RLock()
 	var tables []string
@@ -181,4 +183,25 @@ func sameState(t testing.TB, got, want state) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("state differs:\n got  %+v\n want %+v", got, want)
 	}
+}
+
+// dumpIndexes lists every index of docs with its entries in index order.
+func dumpIndexes(t testing.TB, docs *docstore.Store) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, in := range docs.AllIndexes() {
+		id := in.Keyspace.String() + "/" + in.Name + "/" + in.State + "/" + string(in.Definition)
+		out[id] = []string{}
+		if in.State != docstore.IndexOnline {
+			continue
+		}
+		v, err := docs.Index(in.Keyspace, in.Name)
+		if err != nil {
+			t.Fatalf("Index %s: %v", id, err)
+		}
+		for k, doc := range v.Entries(docstore.ScanRange{}, docstore.ScanOptions{}) {
+			out[id] = append(out[id], string(k)+" "+doc)
+		}
+	}
+	return out
 }

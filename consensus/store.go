@@ -152,6 +152,7 @@ func open(cfg Config, trans raft.Transport) (_ *Store, err error) {
 	}
 
 	s.fsm = newFSM(cfg.NumVBuckets, s.log)
+	s.fsm.docs.SetIndexCompiler(cfg.IndexCompiler) // before raft restores or replays anything
 	s.fsm.setSelf(cfg.NodeID, s.session)
 	rc := s.raftConfig(hlog)
 	if cfg.Bootstrap {
@@ -522,6 +523,27 @@ func (s *Store) Expire(ctx context.Context, now time.Time) (int, error) {
 	}
 	res := s.submit(ctx, encodeExpire(uint32(sec), casBase()))
 	return res.n, res.err
+}
+
+// CreateIndex replicates the creation of an index, which every node
+// builds from the collection's live documents and keeps in step with
+// them. The definition is compiled here first, so a bad one fails
+// (docstore.ErrInvalid wrapping the compiler's error) without a log
+// entry. Errors decided by the FSM: docstore.ErrExists for a name already
+// used on the collection (unless IfNotExists), and the keyspace's
+// not-found errors. It returns once this node's FSM built the index.
+func (s *Store) CreateIndex(ctx context.Context, spec IndexSpec) error {
+	if err := s.fsm.docs.CompileIndex(spec.Keyspace, spec.Name, spec.Definition, spec.Primary); err != nil {
+		return err
+	}
+	return s.submit(ctx, encodeCreateIndex(&spec)).err
+}
+
+// DropIndex replicates the removal of an index: docstore.ErrIndexNotFound
+// when there is none (nil with ifExists), or the keyspace's not-found
+// errors.
+func (s *Store) DropIndex(ctx context.Context, ks docstore.Keyspace, name string, ifExists bool) error {
+	return s.submit(ctx, encodeDropIndex(ks, name, ifExists)).err
 }
 
 // raftError maps raft's errors to this package's sentinels.

@@ -127,6 +127,21 @@ type Batch struct {
 	OnDeployDone bool
 }
 
+// IndexSpec is an index to create on a collection (see Store.CreateIndex).
+type IndexSpec struct {
+	Keyspace docstore.Keyspace
+	// Name is unique among the collection's indexes.
+	Name string
+	// Definition is opaque to the store: Config.IndexCompiler compiles it
+	// into the index's key function. A primary index keeps it uncompiled.
+	Definition []byte
+	// Primary makes an index of every live document's key.
+	Primary bool
+	// IfNotExists makes an existing index of that name a success (nothing
+	// changes, whatever its definition).
+	IfNotExists bool
+}
+
 // DocResult is the outcome of one mutation of WriteDocs.
 type DocResult struct {
 	Doc *docstore.Document

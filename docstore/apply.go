@@ -322,6 +322,9 @@ func (s *Store) install(w write) {
 		c.items++
 	}
 	s.indexExpiry(sl)
+	if len(c.indexes) > 0 {
+		c.indexSlot(sl)
+	}
 	if d.CAS > s.lastCAS {
 		s.lastCAS = d.CAS
 	}

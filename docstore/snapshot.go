@@ -20,7 +20,7 @@ import (
 // contents). The store is left unchanged.
 var ErrCorruptSnapshot = errors.New("docstore: corrupt snapshot")
 
-// Snapshot format, version 1. A snapshot is a stream, never one big value:
+// Snapshot format, version 2. A snapshot is a stream, never one big value:
 //
 //	magic "EVDCPSNP", version byte
 //	records: tag byte, uvarint payload length, payload, CRC-32C (little
@@ -30,19 +30,28 @@ var ErrCorruptSnapshot = errors.New("docstore: corrupt snapshot")
 // of buckets); per bucket a bucket record (spec, manifest uid, next uids,
 // every vbucket's high seqno, number of scopes); per scope a scope record
 // (name, uid, number of collections); per collection a collection record
-// (name, uid, ChangeSeq counter, number of documents) followed by one
-// record per document in key order; finally an end record with the total
-// number of documents. Bodies and xattrs are raw bytes, so binary bodies
-// round-trip exactly.
+// (name, uid, ChangeSeq counter, number of documents, number of indexes)
+// followed by one record per document in key order and one per index
+// definition in name order (name, primary flag, definition); finally an
+// end record with the total number of documents. Bodies and xattrs are raw
+// bytes, so binary bodies round-trip exactly. Index entries are not
+// written: a restore recompiles each definition and rebuilds its entries
+// from the restored documents.
+//
+// Version 1 is version 2 without indexes (no index count, no index
+// records); it is still read.
 const (
 	snapMagic   = "EVDCPSNP"
-	snapVersion = 1
+	snapVersion = 2
+	// snapVersionNoIndexes is the previous version, still read.
+	snapVersionNoIndexes = 1
 
 	tagStore      = 'S'
 	tagBucket     = 'B'
 	tagScope      = 'P'
 	tagCollection = 'C'
 	tagDoc        = 'D'
+	tagIndex      = 'I'
 	tagEnd        = 'E'
 
 	// maxSnapRecord bounds one record: a maximal body plus room for xattrs.
@@ -82,6 +91,14 @@ type snapColl struct {
 	uid       uint32
 	changeSeq uint64
 	docs      []*Document
+	indexes   []snapIndex
+}
+
+// snapIndex is an index definition; def is immutable once created.
+type snapIndex struct {
+	name    string
+	primary bool
+	def     []byte
 }
 
 // Snapshot captures the store. It holds the read lock only while copying
@@ -113,7 +130,11 @@ func (s *Store) Snapshot() *Snapshot {
 					return true
 				})
 				sn.docs += len(docs)
-				ss.colls = append(ss.colls, snapColl{name: cn, uid: c.uid, changeSeq: c.changeSeq, docs: docs})
+				ixs := make([]snapIndex, len(c.indexes))
+				for i, ix := range c.indexes {
+					ixs[i] = snapIndex{name: ix.name, primary: ix.primary, def: ix.def}
+				}
+				ss.colls = append(ss.colls, snapColl{name: cn, uid: c.uid, changeSeq: c.changeSeq, docs: docs, indexes: ixs})
 			}
 			sb.scopes = append(sb.scopes, ss)
 		}
@@ -172,12 +193,18 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 				b = binary.AppendUvarint(b, uint64(sc.uid))
 				b = binary.AppendUvarint(b, sc.changeSeq)
 				b = binary.AppendUvarint(b, uint64(len(sc.docs)))
+				b = binary.AppendUvarint(b, uint64(len(sc.indexes)))
 				sw.record(tagCollection, b)
 				for _, d := range sc.docs {
 					sw.record(tagDoc, appendDoc(sw.buf[:0], d))
 					if sw.err != nil {
 						return cw.n, sw.err
 					}
+				}
+				for _, ix := range sc.indexes {
+					b = appendString(sw.buf[:0], ix.name)
+					b = append(b, boolByte(ix.primary))
+					sw.record(tagIndex, appendBytes(b, ix.def))
 				}
 			}
 		}
@@ -268,6 +295,13 @@ func appendDoc(b []byte, d *Document) []byte {
 	return appendString(b, d.Origin)
 }
 
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -290,10 +324,16 @@ func appendXattrs(b []byte, x map[string]json.RawMessage) []byte {
 // RestoreSnapshot replaces the store's contents with a snapshot. The
 // snapshot is decoded and checked completely before anything changes: on
 // any error (ErrCorruptSnapshot, or ErrInvalid for a vbucket count other
-// than the store's) the store is left as it was. Waiters of every bucket,
+// than the store's) the store is left as it was. Index definitions are
+// recompiled with the store's compiler and rebuilt from the restored
+// documents; one that no longer compiles is restored offline (see
+// IndexOffline) rather than failing the restore. Waiters of every bucket,
 // old and new, are woken.
 func (s *Store) RestoreSnapshot(r io.Reader) error {
-	st, err := decodeSnapshot(r, s.numVB)
+	s.mu.RLock()
+	compiler := s.compiler
+	s.mu.RUnlock()
+	st, err := decodeSnapshot(r, s.numVB, compiler)
 	if err != nil {
 		return err
 	}
@@ -322,13 +362,15 @@ type restored struct {
 	buckets  map[string]*bucket
 	expiring *btree.BTreeG[expItem]
 	lastCAS  uint64
+	version  byte
+	compiler IndexCompiler
 }
 
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorruptSnapshot}, args...)...)
 }
 
-func decodeSnapshot(r io.Reader, numVB int) (*restored, error) {
+func decodeSnapshot(r io.Reader, numVB int, compiler IndexCompiler) (*restored, error) {
 	sr := &snapReader{br: bufio.NewReaderSize(r, 256<<10)}
 	var head [len(snapMagic) + 1]byte
 	if _, err := io.ReadFull(sr.br, head[:]); err != nil {
@@ -337,8 +379,9 @@ func decodeSnapshot(r io.Reader, numVB int) (*restored, error) {
 	if string(head[:len(snapMagic)]) != snapMagic {
 		return nil, corrupt("not a dcp snapshot (bad magic)")
 	}
-	if v := head[len(snapMagic)]; v != snapVersion {
-		return nil, corrupt("unknown snapshot version %d (this build reads version %d)", v, snapVersion)
+	version := head[len(snapMagic)]
+	if version != snapVersion && version != snapVersionNoIndexes {
+		return nil, corrupt("unknown snapshot version %d (this build reads versions %d and %d)", version, snapVersionNoIndexes, snapVersion)
 	}
 	d, err := sr.expect(tagStore)
 	if err != nil {
@@ -353,7 +396,7 @@ func decodeSnapshot(r io.Reader, numVB int) (*restored, error) {
 	if int(snapVB) != numVB {
 		return nil, fmt.Errorf("%w: snapshot has %d vbuckets per bucket, this store %d", ErrInvalid, snapVB, numVB)
 	}
-	st := &restored{buckets: make(map[string]*bucket), expiring: btree.NewG(btreeDegree, expLess), lastCAS: lastCAS}
+	st := &restored{buckets: make(map[string]*bucket), expiring: btree.NewG(btreeDegree, expLess), lastCAS: lastCAS, version: version, compiler: compiler}
 	var total uint64
 	for range nBuckets {
 		n, err := sr.readBucket(st, numVB)
@@ -481,6 +524,10 @@ func (sr *snapReader) readCollection(st *restored, b *bucket, sc *scope, uids ma
 	uid := uint32(d.uint("collection uid", math.MaxUint32))
 	changeSeq := d.uvarint()
 	nDocs := d.uvarint()
+	var nIndexes uint64
+	if st.version >= snapVersion {
+		nIndexes = d.uvarint()
+	}
 	if err := d.finish(); err != nil {
 		return 0, err
 	}
@@ -528,7 +575,46 @@ func (sr *snapReader) readCollection(st *restored, b *bucket, sc *scope, uids ma
 	if err := sortLog(&c.changes, true); err != nil {
 		return 0, corrupt("collection %s: %v", c.ks, err)
 	}
+	for range nIndexes {
+		if err := sr.readIndex(st, c); err != nil {
+			return 0, err
+		}
+	}
 	return nDocs, nil
+}
+
+// readIndex decodes one index definition of c, recompiles it and rebuilds
+// its entries from c's documents. A definition the compiler rejects makes
+// an offline index, not a corrupt snapshot: the compiler (another build)
+// may have changed, and the documents are still good.
+func (sr *snapReader) readIndex(st *restored, c *collection) error {
+	d, err := sr.expect(tagIndex)
+	if err != nil {
+		return err
+	}
+	name := d.str()
+	primary := d.byte()
+	def := d.bytes()
+	if err := d.finish(); err != nil {
+		return err
+	}
+	switch {
+	case primary > 1:
+		return corrupt("index %q on %s: bad primary flag %d", name, c.ks, primary)
+	case len(c.indexes) > 0 && name <= c.indexes[len(c.indexes)-1].name:
+		return corrupt("index %q on %s out of order", name, c.ks)
+	}
+	if err := ValidateIndexName(name); err != nil {
+		return corrupt("index on %s: %v", c.ks, err)
+	}
+	if len(def) > MaxIndexDefLen {
+		return corrupt("index %q on %s: definition of %d bytes", name, c.ks, len(def))
+	}
+	ix := newIndex(name, def, primary == 1)
+	ix.keysFn, ix.err = compileIndex(st.compiler, c.ks, name, def, ix.primary)
+	c.indexes = append(c.indexes, ix)
+	c.buildIndex(ix)
+	return nil
 }
 
 // checkDoc rejects a document that could not have come from a store.

@@ -45,7 +45,13 @@ func frame(recs []rawRecord) []byte {
 
 func goodSnapshot(tb testing.TB) []byte {
 	s := mustNewStore(tb, 16)
+	s.SetIndexCompiler(testCompiler)
 	populate(tb, s)
+	c1 := Keyspace{"b", "s1", "c1"}
+	mustApply(tb, s, upsert(c1, "tagged", `{"t":["a","b"],"x":"v"}`), sec(30))
+	mustCreateIndex(tb, s, defKS, "#primary", "", true)
+	mustCreateIndex(tb, s, c1, "t", "[]t", false)
+	mustCreateIndex(tb, s, c1, "x", "x", false)
 	var buf bytes.Buffer
 	if err := s.WriteSnapshot(&buf); err != nil {
 		tb.Fatal(err)
@@ -62,7 +68,8 @@ func TestSnapshot_FramingHelpers(t *testing.T) {
 
 // FuzzRestoreSnapshot replaces one record's payload (with a valid checksum)
 // and checks that restoring never panics, and that whatever it accepts is
-// a store that works and snapshots again.
+// a store that works (its indexes agree with its documents) and snapshots
+// again.
 func FuzzRestoreSnapshot(f *testing.F) {
 	good := goodSnapshot(f)
 	recs := splitRecords(f, good)
@@ -85,6 +92,7 @@ func FuzzRestoreSnapshot(f *testing.F) {
 		i := int(idx) % len(mod)
 		mod[i].payload = payload
 		s := NewStore(16)
+		s.SetIndexCompiler(testCompiler)
 		if err := s.RestoreSnapshot(bytes.NewReader(frame(mod))); err != nil {
 			if len(s.Buckets()) != 0 {
 				t.Fatal("a rejected snapshot changed the store")
@@ -99,6 +107,7 @@ func FuzzRestoreSnapshot(f *testing.F) {
 			}
 		}
 		s.ExpireDue(1<<32-1, 1<<62)
+		checkIndexes(t, s)
 		var buf bytes.Buffer
 		if err := s.WriteSnapshot(&buf); err != nil {
 			t.Fatal(err)

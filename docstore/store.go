@@ -33,6 +33,7 @@ type Store struct {
 	expiring *btree.BTreeG[expItem] // live docs with an expiry, by expiry
 	hasher   hash.Hash              // md5 for revision digests; used under mu
 	sumBuf   []byte
+	compiler IndexCompiler // compiles secondary index definitions; may be nil
 
 	// nmu guards waiters, the lazily created wake-up channels of Changed and
 	// of streams. It is never held while taking mu.
@@ -65,6 +66,7 @@ type collection struct {
 	changes   seqLog // by ChangeSeq
 	items     int    // non-deleted documents
 	dropped   bool
+	indexes   []*index // secondary and primary indexes, sorted by name
 }
 
 // slot is one key's home in a collection. Its doc pointer changes (under
@@ -73,7 +75,8 @@ type slot struct {
 	key    string
 	coll   *collection
 	doc    *Document
-	expIdx uint32 // expiry under which the slot is in Store.expiring; 0 = absent
+	expIdx uint32     // expiry under which the slot is in Store.expiring; 0 = absent
+	ix     []slotKeys // the slot's keys in each index of coll that holds it
 }
 
 type vbucket struct {
