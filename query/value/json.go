@@ -384,7 +384,9 @@ func (v Value) String() string { return string(v.AppendJSON(nil)) }
 // results: object names sorted (insertion order for ordered objects),
 // MISSING fields left out, MISSING array elements written as null, no HTML
 // escaping, NaN and infinities as the strings "NaN", "+Infinity" and
-// "-Infinity", binary as "<binary (N b)>".
+// "-Infinity", floats in plain decimal with the fewest digits that
+// round-trip (2^63 as a float is 9223372036854776000), binary as
+// "<binary (N b)>".
 func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.kind {
 	case Missing, Null:
@@ -445,10 +447,7 @@ func appendFloat(dst []byte, f float64) []byte {
 	case f == 0:
 		return append(dst, '0')
 	}
-	a := math.Abs(f)
-	if a < 1e-6 || a >= 1e21 {
-		return strconv.AppendFloat(dst, f, 'e', -1, 64)
-	}
+	// Couchbase writes every float in plain decimal, shortest round-trip digits.
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 
