@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -27,7 +28,9 @@ const MaxDepth = 1000
 // other numbers are float64. Strings and names share one copy of data, so
 // the parse makes few allocations; data is not retained.
 func FromJSON(data []byte) (Value, error) {
-	p := parser{src: string(data)}
+	p := parserPool.Get().(*parser)
+	defer parserPool.Put(p)
+	p.src, p.pos = string(data), 0
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -58,6 +61,10 @@ func ParseDocument(body []byte) Value {
 	}
 	return v
 }
+
+// parserPool keeps parsers so that their scratch stacks are reused across
+// documents.
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
 
 type parser struct {
 	src   string
@@ -485,7 +492,7 @@ func AppendQuoted(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\uFFFD"...)
 			i++
 			start = i
 			continue
