@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -69,6 +70,7 @@ var parserPool = sync.Pool{New: func() any { return new(parser) }}
 type parser struct {
 	src   string
 	pos   int
+	order []int32 // scratch permutation for sorting an object's names
 	elems []Value // scratch stack shared by nested arrays
 	pairs []Pair  // scratch stack shared by nested objects
 }
@@ -369,11 +371,7 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			out := make([]Pair, len(p.pairs)-base)
-			copy(out, p.pairs[base:])
-			sortPairs(out)
-			out = dedupSorted(out)
-			return Value{kind: Object, o: &obj{pairs: out}}, nil
+			return Value{kind: Object, o: &obj{pairs: p.sortedCopy(p.pairs[base:])}}, nil
 		default:
 			return MissingValue, p.errf("expected , or } in object")
 		}
@@ -508,4 +506,38 @@ func AppendQuoted(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// sortedCopy returns the pairs sorted by name with the last of each
+// duplicate kept. It sorts a permutation rather than the pairs themselves,
+// so each pair is written to the heap once.
+func (p *parser) sortedCopy(in []Pair) []Pair {
+	order := p.order[:0]
+	for i := range in {
+		order = append(order, int32(i))
+	}
+	if len(order) <= 16 {
+		for i := 1; i < len(order); i++ {
+			for j := i; j > 0 && in[order[j]].Name < in[order[j-1]].Name; j-- {
+				order[j], order[j-1] = order[j-1], order[j]
+			}
+		}
+	} else {
+		sort.SliceStable(order, func(i, j int) bool { return in[order[i]].Name < in[order[j]].Name })
+	}
+	p.order = order
+	n := len(order)
+	for i := 1; i < len(order); i++ {
+		if in[order[i]].Name == in[order[i-1]].Name {
+			n--
+		}
+	}
+	out := make([]Pair, 0, n)
+	for i, k := range order {
+		if i+1 < len(order) && in[order[i+1]].Name == in[k].Name {
+			continue // a later duplicate wins
+		}
+		out = append(out, in[k])
+	}
+	return out
 }

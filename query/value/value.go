@@ -354,24 +354,32 @@ func (v Value) Index(i int) Value {
 }
 
 // Slice returns elements [start, end) of an array, negative positions
-// counting from the end; hasEnd false means to the end. MISSING if v is not
-// an array, NULL if the range is out of bounds, as in Couchbase.
+// counting from the end; hasEnd false means to the end. As in Couchbase:
+// MISSING if v is MISSING or the range is out of bounds (a tail slice must
+// start inside the array), NULL if v is not an array.
 func (v Value) Slice(start int, end int, hasEnd bool) Value {
-	if v.kind != Array {
+	switch v.kind {
+	case Missing:
 		return MissingValue
+	case Array:
+	default:
+		return NullValue
 	}
 	n := len(v.a)
-	if !hasEnd {
-		end = n
-	}
 	if start < 0 {
 		start += n
+	}
+	if !hasEnd {
+		if start < 0 || start >= n {
+			return MissingValue
+		}
+		return NewArray(v.a[start:n:n])
 	}
 	if end < 0 {
 		end += n
 	}
 	if start < 0 || end > n || start > end {
-		return NullValue
+		return MissingValue
 	}
 	return NewArray(v.a[start:end:end])
 }

@@ -113,8 +113,10 @@ func TestField_MissingSemantics(t *testing.T) {
 		{"field of null", doc.Field("n").Field("x"), ""},
 		{"slice", doc.Field("a").Field("b").Slice(1, 0, false), "[20,30]"},
 		{"slice negative", doc.Field("a").Field("b").Slice(-2, -1, true), "[20]"},
-		{"slice out of range", doc.Field("a").Field("b").Slice(1, 9, true), "null"},
-		{"slice of object", doc.Slice(0, 1, true), ""},
+		{"slice out of range", doc.Field("a").Field("b").Slice(1, 9, true), ""},
+		{"tail slice at end", doc.Field("a").Field("b").Slice(3, 0, false), ""},
+		{"slice of object", doc.Slice(0, 1, true), "null"},
+		{"slice of missing", doc.Field("zz").Slice(0, 1, true), ""},
 		{"fold", doc.FieldFold("A").Field("b").Index(0), "10"},
 	}
 	for _, c := range cases {
