@@ -151,5 +151,5 @@ func Concat(a, b Value) Value {
 	if a.kind != String || b.kind != String {
 		return NullValue
 	}
-	return NewString(a.s + b.s)
+	return NewString(a.text() + b.text())
 }

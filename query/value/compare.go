@@ -26,19 +26,19 @@ func Collate(a, b Value) int {
 	case Number:
 		return collateNumber(a, b)
 	case String, Binary:
-		return strings.Compare(a.s, b.s)
+		return strings.Compare(a.text(), b.text())
 	case Array:
-		for i := range a.a {
-			if i >= len(b.a) {
+		for i := range a.elems() {
+			if i >= len(b.elems()) {
 				return 1
 			}
-			if c := Collate(a.a[i], b.a[i]); c != 0 {
+			if c := Collate(a.elems()[i], b.elems()[i]); c != 0 {
 				return c
 			}
 		}
-		return sign(len(a.a) - len(b.a))
+		return sign(len(a.elems()) - len(b.elems()))
 	case Object:
-		pa, pb := a.o.pairs, b.o.pairs
+		pa, pb := a.object().pairs, b.object().pairs
 		if len(pa) != len(pb) {
 			return sign(len(pa) - len(pb))
 		}
@@ -145,19 +145,19 @@ func Compare(a, b Value) Value {
 	if a.kind == b.kind {
 		switch a.kind {
 		case Array:
-			for i := range a.a {
-				if i >= len(b.a) {
+			for i := range a.elems() {
+				if i >= len(b.elems()) {
 					return NewInt(1)
 				}
-				c := Compare(a.a[i], b.a[i])
+				c := Compare(a.elems()[i], b.elems()[i])
 				if c.kind != Number || c.n != 0 {
 					return c
 				}
 			}
-			return NewInt(int64(sign(len(a.a) - len(b.a))))
+			return NewInt(int64(sign(len(a.elems()) - len(b.elems()))))
 		case Object:
-			if len(a.o.pairs) != len(b.o.pairs) {
-				return NewInt(int64(sign(len(a.o.pairs) - len(b.o.pairs))))
+			if len(a.object().pairs) != len(b.object().pairs) {
+				return NewInt(int64(sign(len(a.object().pairs) - len(b.object().pairs))))
 			}
 			pa, pb := a.SortedPairs(), b.SortedPairs()
 			for i := range pa {
@@ -198,12 +198,12 @@ func Equal(a, b Value) Value {
 	}
 	switch a.kind {
 	case Array:
-		if len(a.a) != len(b.a) {
+		if len(a.elems()) != len(b.elems()) {
 			return FalseValue
 		}
 		res := TrueValue
-		for i := range a.a {
-			e := Equal(a.a[i], b.a[i])
+		for i := range a.elems() {
+			e := Equal(a.elems()[i], b.elems()[i])
 			if e.kind == Boolean && e.n == 0 {
 				return FalseValue
 			}
@@ -213,7 +213,7 @@ func Equal(a, b Value) Value {
 		}
 		return res
 	case Object:
-		if len(a.o.pairs) != len(b.o.pairs) {
+		if len(a.object().pairs) != len(b.object().pairs) {
 			return FalseValue
 		}
 		pa, pb := a.SortedPairs(), b.SortedPairs()

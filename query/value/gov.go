@@ -103,18 +103,18 @@ func (v Value) ToGo() any {
 		}
 		return math.Float64frombits(v.n)
 	case String:
-		return v.s
+		return v.text()
 	case Binary:
-		return []byte(v.s)
+		return []byte(v.text())
 	case Array:
-		out := make([]any, len(v.a))
-		for i, e := range v.a {
+		out := make([]any, len(v.elems()))
+		for i, e := range v.elems() {
 			out[i] = e.ToGo()
 		}
 		return out
 	case Object:
-		out := make(map[string]any, len(v.o.pairs))
-		for _, p := range v.o.pairs {
+		out := make(map[string]any, len(v.object().pairs))
+		for _, p := range v.object().pairs {
 			out[p.Name] = p.Value.ToGo()
 		}
 		return out

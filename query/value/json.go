@@ -104,7 +104,7 @@ func (p *parser) value(depth int) (Value, error) {
 		return p.array(depth)
 	case c == '"':
 		s, err := p.str()
-		return Value{kind: String, s: s}, err
+		return NewString(s), err
 	case c == 't':
 		return p.lit("true", TrueValue)
 	case c == 'f':
@@ -326,7 +326,7 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 			out := make([]Value, len(p.elems)-base)
 			copy(out, p.elems[base:])
-			return Value{kind: Array, a: out}, nil
+			return NewArray(out), nil
 		default:
 			return MissingValue, p.errf("expected , or ] in array")
 		}
@@ -340,7 +340,7 @@ func (p *parser) object(depth int) (Value, error) {
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == '}' {
 		p.pos++
-		return Value{kind: Object, o: &obj{pairs: []Pair{}}}, nil
+		return objectValue(&obj{pairs: []Pair{}}), nil
 	}
 	for {
 		p.skipSpace()
@@ -371,7 +371,7 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			return Value{kind: Object, o: &obj{pairs: p.sortedCopy(p.pairs[base:])}}, nil
+			return objectValue(&obj{pairs: p.sortedCopy(p.pairs[base:])}), nil
 		default:
 			return MissingValue, p.errf("expected , or } in object")
 		}
@@ -407,14 +407,14 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		}
 		return appendFloat(dst, math.Float64frombits(v.n))
 	case String:
-		return AppendQuoted(dst, v.s)
+		return AppendQuoted(dst, v.text())
 	case Binary:
 		dst = append(dst, "\"<binary ("...)
-		dst = strconv.AppendInt(dst, int64(len(v.s)), 10)
+		dst = strconv.AppendInt(dst, int64(len(v.text())), 10)
 		return append(dst, " b)>\""...)
 	case Array:
 		dst = append(dst, '[')
-		for i, e := range v.a {
+		for i, e := range v.elems() {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -424,7 +424,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case Object:
 		dst = append(dst, '{')
 		first := true
-		for _, p := range v.o.pairs {
+		for _, p := range v.object().pairs {
 			if p.Value.kind == Missing {
 				continue
 			}

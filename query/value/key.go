@@ -56,12 +56,12 @@ func AppendKey(dst []byte, v Value) []byte {
 	case Number:
 		return appendKeyNumber(append(dst, tagNumber), v)
 	case String:
-		return appendKeyString(append(dst, tagString), v.s)
+		return appendKeyString(append(dst, tagString), v.text())
 	case Binary:
-		return appendKeyString(append(dst, tagBinary), v.s)
+		return appendKeyString(append(dst, tagBinary), v.text())
 	case Array:
 		dst = append(dst, tagArray)
-		for _, e := range v.a {
+		for _, e := range v.elems() {
 			dst = AppendKey(dst, e)
 		}
 		return append(dst, tagEnd)
@@ -187,7 +187,7 @@ func decodeKey(b []byte, depth int) (Value, []byte, error) {
 			return MissingValue, nil, err
 		}
 		if tag == tagBinary {
-			return Value{kind: Binary, s: s}, rest, nil
+			return NewBinary([]byte(s)), rest, nil
 		}
 		return NewString(s), rest, nil
 	case tagArray:

@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // Kind is the type of a Value, in collation order.
@@ -38,14 +39,24 @@ const (
 )
 
 // Value is one SQL++ value. The zero Value is MISSING.
+//
+// A Value is 24 bytes: values fill arrays, objects and result rows by the
+// million, so the payload shares one pointer whose meaning the kind gives
+// (string bytes, first array element, or *obj), with n as length or bits.
 type Value struct {
 	kind Kind
-	sub  uint8  // numInt or numFloat for numbers
-	n    uint64 // int64 bits, float64 bits, or 1 for TRUE
-	s    string // string or binary bytes
-	a    []Value
-	o    *obj
+	sub  uint8          // numInt or numFloat for numbers
+	n    uint64         // int64 or float64 bits, 1 for TRUE, or the length of a string, binary or array
+	p    unsafe.Pointer // string or binary bytes, first array element, or *obj
 }
+
+func (v Value) text() string { return unsafe.String((*byte)(v.p), int(v.n)) }
+
+func (v Value) elems() []Value { return unsafe.Slice((*Value)(v.p), int(v.n)) }
+
+func (v Value) object() *obj { return (*obj)(v.p) }
+
+func objectValue(o *obj) Value { return Value{kind: Object, p: unsafe.Pointer(o)} }
 
 // Pair is one name and value of an object.
 type Pair struct {
@@ -93,17 +104,19 @@ func NewNumber(f float64) Value {
 }
 
 // NewString returns a string value.
-func NewString(s string) Value { return Value{kind: String, s: s} }
+func NewString(s string) Value {
+	return Value{kind: String, n: uint64(len(s)), p: unsafe.Pointer(unsafe.StringData(s))}
+}
 
 // NewBinary returns a non-JSON binary value (a document body that is not JSON).
-func NewBinary(b []byte) Value { return Value{kind: Binary, s: string(b)} }
+func NewBinary(b []byte) Value {
+	s := string(b)
+	return Value{kind: Binary, n: uint64(len(s)), p: unsafe.Pointer(unsafe.StringData(s))}
+}
 
 // NewArray returns an array holding elems (not copied; do not modify them after).
 func NewArray(elems []Value) Value {
-	if elems == nil {
-		elems = []Value{}
-	}
-	return Value{kind: Array, a: elems}
+	return Value{kind: Array, n: uint64(len(elems)), p: unsafe.Pointer(unsafe.SliceData(elems))}
 }
 
 // NewObject returns an object with keys sorted. Pairs with MISSING values
@@ -113,7 +126,7 @@ func NewObject(pairs []Pair) Value {
 	pairs = dropMissing(pairs)
 	sortPairs(pairs)
 	pairs = dedupSorted(pairs)
-	return Value{kind: Object, o: &obj{pairs: pairs}}
+	return objectValue(&obj{pairs: pairs})
 }
 
 // NewOrderedObject returns an object that keeps the given name order when
@@ -135,7 +148,7 @@ func NewOrderedObject(pairs []Pair) Value {
 			out = append(out, p)
 		}
 	}
-	return Value{kind: Object, o: &obj{pairs: out, ordered: true}}
+	return objectValue(&obj{pairs: out, ordered: true})
 }
 
 // NewObjectMap returns an object from a map.
@@ -244,14 +257,29 @@ func (v Value) Float() (float64, bool) {
 }
 
 // Str returns the string and whether v is a string.
-func (v Value) Str() (string, bool) { return v.s, v.kind == String }
+func (v Value) Str() (string, bool) {
+	if v.kind != String {
+		return "", false
+	}
+	return v.text(), true
+}
 
 // Bytes returns the bytes of a binary value and whether v is binary.
-func (v Value) Bytes() ([]byte, bool) { return []byte(v.s), v.kind == Binary }
+func (v Value) Bytes() ([]byte, bool) {
+	if v.kind != Binary {
+		return nil, false
+	}
+	return []byte(v.text()), true
+}
 
 // Elems returns the elements of an array (shared; do not modify) and
 // whether v is an array.
-func (v Value) Elems() ([]Value, bool) { return v.a, v.kind == Array }
+func (v Value) Elems() ([]Value, bool) {
+	if v.kind != Array {
+		return nil, false
+	}
+	return v.elems(), true
+}
 
 // Pairs returns an object's pairs (shared; do not modify): sorted by name,
 // or in insertion order for an ordered object; and whether v is an object.
@@ -259,7 +287,7 @@ func (v Value) Pairs() ([]Pair, bool) {
 	if v.kind != Object {
 		return nil, false
 	}
-	return v.o.pairs, true
+	return v.object().pairs, true
 }
 
 // SortedPairs returns an object's pairs sorted by name.
@@ -267,10 +295,10 @@ func (v Value) SortedPairs() []Pair {
 	if v.kind != Object {
 		return nil
 	}
-	if !v.o.ordered {
-		return v.o.pairs
+	if !v.object().ordered {
+		return v.object().pairs
 	}
-	p := append([]Pair(nil), v.o.pairs...)
+	p := append([]Pair(nil), v.object().pairs...)
 	sortPairs(p)
 	return p
 }
@@ -286,18 +314,18 @@ func (v Value) Names() []string {
 }
 
 // Ordered reports whether v is an object that keeps insertion order.
-func (v Value) Ordered() bool { return v.kind == Object && v.o.ordered }
+func (v Value) Ordered() bool { return v.kind == Object && v.object().ordered }
 
 // Len is the length of an array, the number of pairs of an object, the
 // number of bytes of a string or binary; 0 otherwise.
 func (v Value) Len() int {
 	switch v.kind {
 	case Array:
-		return len(v.a)
+		return len(v.elems())
 	case Object:
-		return len(v.o.pairs)
+		return len(v.object().pairs)
 	case String, Binary:
-		return len(v.s)
+		return len(v.text())
 	}
 	return 0
 }
@@ -308,8 +336,8 @@ func (v Value) Field(name string) Value {
 	if v.kind != Object {
 		return MissingValue
 	}
-	p := v.o.pairs
-	if v.o.ordered || len(p) <= 8 {
+	p := v.object().pairs
+	if v.object().ordered || len(p) <= 8 {
 		for i := range p {
 			if p[i].Name == name {
 				return p[i].Value
@@ -330,7 +358,7 @@ func (v Value) FieldFold(name string) Value {
 	if f := v.Field(name); f.kind != Missing || v.kind != Object {
 		return f
 	}
-	for _, p := range v.o.pairs {
+	for _, p := range v.object().pairs {
 		if strings.EqualFold(p.Name, name) {
 			return p.Value
 		}
@@ -345,12 +373,12 @@ func (v Value) Index(i int) Value {
 		return MissingValue
 	}
 	if i < 0 {
-		i += len(v.a)
+		i += len(v.elems())
 	}
-	if i < 0 || i >= len(v.a) {
+	if i < 0 || i >= len(v.elems()) {
 		return MissingValue
 	}
-	return v.a[i]
+	return v.elems()[i]
 }
 
 // Slice returns elements [start, end) of an array, negative positions
@@ -365,7 +393,7 @@ func (v Value) Slice(start int, end int, hasEnd bool) Value {
 	default:
 		return NullValue
 	}
-	n := len(v.a)
+	n := len(v.elems())
 	if start < 0 {
 		start += n
 	}
@@ -373,7 +401,7 @@ func (v Value) Slice(start int, end int, hasEnd bool) Value {
 		if start < 0 || start >= n {
 			return MissingValue
 		}
-		return NewArray(v.a[start:n:n])
+		return NewArray(v.elems()[start:n:n])
 	}
 	if end < 0 {
 		end += n
@@ -381,7 +409,7 @@ func (v Value) Slice(start int, end int, hasEnd bool) Value {
 	if start < 0 || end > n || start > end {
 		return MissingValue
 	}
-	return NewArray(v.a[start:end:end])
+	return NewArray(v.elems()[start:end:end])
 }
 
 // Truth is Couchbase's truth value, used by WHERE, AND, OR and NOT:
@@ -395,11 +423,11 @@ func Truth(v Value) bool {
 		f, _ := v.Float()
 		return f != 0 && !math.IsNaN(f)
 	case String, Binary:
-		return len(v.s) > 0
+		return len(v.text()) > 0
 	case Array:
-		return len(v.a) > 0
+		return len(v.elems()) > 0
 	case Object:
-		return len(v.o.pairs) > 0
+		return len(v.object().pairs) > 0
 	}
 	return false
 }
@@ -410,7 +438,7 @@ func (v Value) WithField(name string, f Value) Value {
 	if v.kind != Object {
 		return v
 	}
-	old := v.o.pairs
+	old := v.object().pairs
 	pairs := make([]Pair, 0, len(old)+1)
 	done := false
 	for _, p := range old {
@@ -426,11 +454,11 @@ func (v Value) WithField(name string, f Value) Value {
 	if !done && f.kind != Missing {
 		pairs = append(pairs, Pair{name, f})
 	}
-	if v.o.ordered {
-		return Value{kind: Object, o: &obj{pairs: pairs, ordered: true}}
+	if v.object().ordered {
+		return objectValue(&obj{pairs: pairs, ordered: true})
 	}
 	if !done {
 		sortPairs(pairs)
 	}
-	return Value{kind: Object, o: &obj{pairs: pairs}}
+	return objectValue(&obj{pairs: pairs})
 }
