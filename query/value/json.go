@@ -26,8 +26,9 @@ var (
 const MaxDepth = 1000
 
 // FromJSON parses one JSON value. Integers that fit in int64 stay exact;
-// other numbers are float64. Strings and names share one copy of data, so
-// the parse makes few allocations; data is not retained.
+// other numbers are float64. Strings and names without escapes share one
+// copy of data, so the parse makes few allocations; that copy lives while
+// any of them does, and data itself is not retained.
 func FromJSON(data []byte) (Value, error) {
 	p := parserPool.Get().(*parser)
 	defer parserPool.Put(p)

@@ -462,3 +462,21 @@ func (v Value) WithField(name string, f Value) Value {
 	}
 	return objectValue(&obj{pairs: pairs})
 }
+
+// WithIndex returns a copy of array v with element i (negative from the
+// end) set to e; v unchanged if it is not an array or i is out of range.
+func (v Value) WithIndex(i int, e Value) Value {
+	if v.kind != Array {
+		return v
+	}
+	n := int(v.n)
+	if i < 0 {
+		i += n
+	}
+	if i < 0 || i >= n {
+		return v
+	}
+	out := append([]Value(nil), v.elems()...)
+	out[i] = e
+	return NewArray(out)
+}

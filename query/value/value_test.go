@@ -118,6 +118,8 @@ func TestField_MissingSemantics(t *testing.T) {
 		{"slice of object", doc.Slice(0, 1, true), "null"},
 		{"slice of missing", doc.Field("zz").Slice(0, 1, true), ""},
 		{"fold", doc.FieldFold("A").Field("b").Index(0), "10"},
+		{"with index", doc.Field("a").Field("b").WithIndex(-1, value.NewString("x")), `[10,20,"x"]`},
+		{"with index out of range", doc.Field("a").Field("b").WithIndex(3, value.NullValue), `[10,20,30]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
