@@ -106,6 +106,15 @@ func parseDate(s, layout string, loc *time.Location) (time.Time, string, bool) {
 	return time.Time{}, "", false
 }
 
+// millisArg reads epoch milliseconds within years 0 to 9999.
+func millisArg(v value.Value, loc *time.Location) (time.Time, bool) {
+	f, ok := v.Float()
+	if !ok || !(f >= minMillis && f <= maxMillis) {
+		return time.Time{}, false
+	}
+	return millisToTime(f, loc), true
+}
+
 func millisToTime(ms float64, loc *time.Location) time.Time {
 	sec := math.Floor(ms / 1000)
 	ns := (ms - sec*1000) * 1e6
@@ -187,13 +196,21 @@ func init() {
 		if r, ok := typed(a, value.Number, value.String); !ok {
 			return r, nil
 		}
-		return formatTime(millisToTime(num(a[0]), ctx.loc()), fmtArg(a, 1)), nil
+		t, ok := millisArg(a[0], ctx.loc())
+		if !ok {
+			return value.NullValue, nil
+		}
+		return formatTime(t, fmtArg(a, 1)), nil
 	}, "millis_to_local")
 	register("millis_to_utc", 1, 2, func(_ *Context, a []value.Value) (value.Value, error) {
 		if r, ok := typed(a, value.Number, value.String); !ok {
 			return r, nil
 		}
-		return formatTime(millisToTime(num(a[0]), time.UTC), fmtArg(a, 1)), nil
+		t, ok := millisArg(a[0], time.UTC)
+		if !ok {
+			return value.NullValue, nil
+		}
+		return formatTime(t, fmtArg(a, 1)), nil
 	})
 	register("millis_to_tz", 2, 3, func(_ *Context, a []value.Value) (value.Value, error) {
 		if r, ok := typed(a, value.Number, value.String); !ok {
@@ -203,7 +220,11 @@ func init() {
 		if err != nil {
 			return value.NullValue, nil
 		}
-		return formatTime(millisToTime(num(a[0]), loc), fmtArg(a, 2)), nil
+		t, ok := millisArg(a[0], loc)
+		if !ok {
+			return value.NullValue, nil
+		}
+		return formatTime(t, fmtArg(a, 2)), nil
 	}, "millis_to_zone_name")
 	register("str_to_millis", 1, 2, func(ctx *Context, a []value.Value) (value.Value, error) {
 		if r, ok := typed(a, value.String); !ok {
@@ -277,7 +298,11 @@ func init() {
 		if !okN {
 			return value.NullValue, nil
 		}
-		res, ok := dateAdd(millisToTime(num(a[0]), ctx.loc()), n, str(a[2]))
+		t, okT := millisArg(a[0], ctx.loc())
+		if !okT {
+			return value.NullValue, nil
+		}
+		res, ok := dateAdd(t, n, str(a[2]))
 		if !ok {
 			return value.NullValue, nil
 		}
@@ -333,7 +358,11 @@ func init() {
 			}
 			loc = l
 		}
-		return datePartValue(millisToTime(num(a[0]), loc), str(a[1])), nil
+		t, ok := millisArg(a[0], loc)
+		if !ok {
+			return value.NullValue, nil
+		}
+		return datePartValue(t, str(a[1])), nil
 	})
 	register("date_trunc_str", 2, 2, func(ctx *Context, a []value.Value) (value.Value, error) {
 		if r, ok := typed(a, value.String); !ok {
@@ -353,7 +382,11 @@ func init() {
 		if r, ok := typed(a, value.Number, value.String); !ok {
 			return r, nil
 		}
-		res, ok := dateTrunc(millisToTime(num(a[0]), ctx.loc()), str(a[1]))
+		t, okT := millisArg(a[0], ctx.loc())
+		if !okT {
+			return value.NullValue, nil
+		}
+		res, ok := dateTrunc(t, str(a[1]))
 		if !ok {
 			return value.NullValue, nil
 		}
@@ -425,10 +458,7 @@ func timeArg(ctx *Context, v value.Value) (time.Time, bool) {
 		t, _, ok := parseDate(s, "", ctx.loc())
 		return t, ok
 	}
-	if f, ok := v.Float(); ok && f >= minMillis && f <= maxMillis {
-		return millisToTime(f, ctx.loc()), true
-	}
-	return time.Time{}, false
+	return millisArg(v, ctx.loc())
 }
 
 func datePartValue(t time.Time, part string) value.Value {
@@ -514,14 +544,14 @@ func dateAdd(t time.Time, n int, part string) (time.Time, bool) {
 		res = t.AddDate(0, 0, n*7)
 	case "day":
 		res = t.AddDate(0, 0, n)
-	case "hour":
-		res = t.Add(time.Duration(n) * time.Hour)
-	case "minute":
-		res = t.Add(time.Duration(n) * time.Minute)
-	case "second":
-		res = t.Add(time.Duration(n) * time.Second)
-	case "millisecond":
-		res = t.Add(time.Duration(n) * time.Millisecond)
+	case "hour", "minute", "second", "millisecond":
+		units := map[string]time.Duration{"hour": time.Hour, "minute": time.Minute, "second": time.Second, "millisecond": time.Millisecond}
+		u := units[strings.ToLower(part)]
+		// Beyond about 10,000 years the Duration would overflow.
+		if math.Abs(float64(n)*float64(u)) > 3.2e17 {
+			return t, false
+		}
+		res = t.Add(time.Duration(n) * u)
 	default:
 		return t, false
 	}

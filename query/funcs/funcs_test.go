@@ -463,3 +463,57 @@ func BenchmarkLikePrefix(b *testing.B) {
 		funcs.EvalLike(s, p, '\\')
 	}
 }
+
+// TestEveryFunction_NoPanic calls every function with every combination of
+// sample values up to three arguments: bad input gives a value, never a panic.
+func TestEveryFunction_NoPanic(t *testing.T) {
+	ctx := funcs.NewContext(time.Now())
+	samples := []value.Value{value.MissingValue, value.NullValue, value.TrueValue, value.NewInt(-3),
+		value.NewInt(1 << 40), value.NewFloat(2.5), value.NewFloat(1e300), value.NewString(""),
+		value.NewString("2015-06-11"), value.NewString("%("), value.MustFromJSON(`[1,"a",[null]]`),
+		value.MustFromJSON(`{"a":1}`), value.NewBinary([]byte{1})}
+	seen := map[*funcs.Func]bool{}
+	calls := 0
+	defer func() { t.Logf("%d calls", calls) }()
+	for _, name := range funcs.Names() {
+		f, _ := funcs.Lookup(name)
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		maxN := f.MaxArgs
+		if maxN < 0 || maxN > 3 {
+			maxN = 3
+		}
+		for n := f.MinArgs; n <= maxN; n++ {
+			idx := make([]int, n)
+			for {
+				args := make([]value.Value, n)
+				for i, k := range idx {
+					args[i] = samples[k]
+				}
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Fatalf("%s%v panicked: %v", f.Name, args, r)
+						}
+					}()
+					calls++
+					if _, err := f.Call(ctx, args); err != nil {
+						t.Fatalf("%s: %v", f.Name, err)
+					}
+				}()
+				i := 0
+				for ; i < n; i++ {
+					if idx[i]++; idx[i] < len(samples) {
+						break
+					}
+					idx[i] = 0
+				}
+				if i == n {
+					break
+				}
+			}
+		}
+	}
+}
