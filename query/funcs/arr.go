@@ -103,6 +103,9 @@ func init() {
 	register("array_max", 1, 1, arr1(func(e, _ []value.Value) value.Value { return extreme(e, 1) }))
 	register("array_min", 1, 1, arr1(func(e, _ []value.Value) value.Value { return extreme(e, -1) }))
 	register("array_position", 2, 2, arr1(func(e, rest []value.Value) value.Value {
+		if rest[0].IsNull() {
+			return value.NullValue
+		}
 		for i, x := range e {
 			if value.Truth(value.Equal(x, rest[0])) {
 				return value.NewInt(int64(i))
@@ -112,6 +115,9 @@ func init() {
 	}), "array_pos")
 	register("array_range", 2, 3, pure(fnArrayRange))
 	register("array_remove", 2, -1, arr1(func(e, rest []value.Value) value.Value {
+		if anyNull(rest) {
+			return value.NullValue
+		}
 		out := make([]value.Value, 0, len(e))
 		for _, x := range e {
 			if !contains(rest, x) {
@@ -192,6 +198,9 @@ func init() {
 		return value.NewArray(slices.Insert(slices.Clone(e), pos, a[2:]...))
 	}))
 	register("array_put", 2, -1, arr1(func(e, rest []value.Value) value.Value {
+		if anyNull(rest) {
+			return value.NullValue
+		}
 		out := slices.Clone(e)
 		for _, v := range rest {
 			if !contains(out, v) {
@@ -201,6 +210,9 @@ func init() {
 		return value.NewArray(out)
 	}), "array_add", "array_upsert")
 	register("array_replace", 3, 4, arr1(func(e, rest []value.Value) value.Value {
+		if rest[0].IsNull() {
+			return value.NullValue
+		}
 		n := -1
 		if len(rest) == 3 {
 			var ok bool
@@ -296,6 +308,15 @@ func init() {
 	}), "array_symdiff1")
 }
 
+func anyNull(vs []value.Value) bool {
+	for _, v := range vs {
+		if v.IsNull() {
+			return true
+		}
+	}
+	return false
+}
+
 func setOp(a []value.Value, fn func(first []value.Value, others [][]value.Value) []value.Value) value.Value {
 	others := make([][]value.Value, 0, len(a)-1)
 	null := false
@@ -366,8 +387,11 @@ func fnArrayRange(a []value.Value) value.Value {
 	if len(a) == 3 {
 		step = num(a[2])
 	}
-	if step == 0 || math.IsNaN(start+end+step) || math.IsInf(start+end+step, 0) {
+	if math.IsNaN(start+end+step) || math.IsInf(start+end+step, 0) {
 		return value.NullValue
+	}
+	if step == 0 {
+		return value.NewArray(nil)
 	}
 	n := math.Ceil((end - start) / step)
 	if n <= 0 {
