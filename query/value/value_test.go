@@ -388,6 +388,10 @@ func randValue(r *rand.Rand, depth int) value.Value {
 		for i := 0; i < n; i++ {
 			pairs = append(pairs, value.Pair{Name: string(rune('a' + r.Intn(3))), Value: randValue(r, depth+1)})
 		}
+		if r.Intn(2) == 0 {
+			// Insertion order must not change how an object collates.
+			return value.NewOrderedObject(pairs)
+		}
 		return value.NewObject(pairs)
 	}
 }
