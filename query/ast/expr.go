@@ -189,13 +189,15 @@ type FuncName struct {
 }
 
 // Call is a function call. Star is COUNT(*) (Args empty); Distinct is
-// f(DISTINCT x) as aggregates take it.
+// f(DISTINCT x) and Filter f(...) FILTER (WHERE cond), as aggregates take
+// them.
 type Call struct {
 	Pos
 	Func     FuncName
 	Args     []Expr
 	Distinct bool
 	Star     bool
+	Filter   Expr
 }
 
 // Meta is META() or META(Keyspace); Keyspace is nil for META().
@@ -292,6 +294,11 @@ type ObjectCons struct {
 	Pairs []Pair
 }
 
+// Self is SELF: the whole current document or row.
+type Self struct {
+	Pos
+}
+
 // Subquery is a parenthesised SELECT used as an expression.
 type Subquery struct {
 	Pos
@@ -322,6 +329,7 @@ func (*ObjectFor) exprNode()    {}
 func (*ArrayCons) exprNode()    {}
 func (*ObjectCons) exprNode()   {}
 func (*Subquery) exprNode()     {}
+func (*Self) exprNode()         {}
 
 // ImplicitName is the name Couchbase gives a value with no alias: the
 // identifier or the last field name of a path, "" otherwise.

@@ -44,6 +44,7 @@ func (x *ObjectFor) String() string       { return nodeString(x) }
 func (x *ArrayCons) String() string       { return nodeString(x) }
 func (x *ObjectCons) String() string      { return nodeString(x) }
 func (x *Subquery) String() string        { return nodeString(x) }
+func (x *Self) String() string            { return nodeString(x) }
 func (x *Select) String() string          { return nodeString(x) }
 func (x *Subselect) String() string       { return nodeString(x) }
 func (x *SetOp) String() string           { return nodeString(x) }
@@ -246,6 +247,8 @@ func (p *printer) node(n Node) {
 		p.literal(x.Value)
 	case *Missing:
 		p.str("MISSING")
+	case *Self:
+		p.str("SELF")
 	case *Identifier:
 		p.ident(x.Name, x.CaseInsensitive)
 	case *Field:
@@ -345,6 +348,11 @@ func (p *printer) node(n Node) {
 		}
 		p.exprs(x.Args)
 		p.str(")")
+		if x.Filter != nil {
+			p.str(" FILTER (WHERE ")
+			p.node(x.Filter)
+			p.str(")")
+		}
 	case *Meta:
 		p.str("META(")
 		if x.Keyspace != nil {

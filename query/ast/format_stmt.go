@@ -78,6 +78,16 @@ func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 		}
 		p.str(")")
 	}
+	switch k.JoinHint {
+	case "":
+	case "NL", "HASH":
+		p.str(" USE ")
+		p.str(k.JoinHint)
+	default:
+		p.str(" USE HASH(")
+		p.str(k.JoinHint)
+		p.str(")")
+	}
 }
 
 func (p *printer) returning(r *Projection) {
@@ -212,6 +222,11 @@ func (p *printer) stmt(n Node) {
 		p.alias(x.Alias)
 	case *JoinTerm:
 		p.node(x.Left)
+		if x.Comma {
+			p.str(", ")
+			p.node(x.Right)
+			return
+		}
 		p.str(" ")
 		p.str(string(x.Kind))
 		if x.Nest {
@@ -221,6 +236,12 @@ func (p *printer) stmt(n Node) {
 		}
 		p.node(x.Right)
 		p.clause(" ON KEYS ", x.OnKeys)
+		if x.OnKey != nil {
+			p.str(" ON KEY ")
+			p.node(x.OnKey)
+			p.str(" FOR ")
+			p.ident(x.For, false)
+		}
 		p.clause(" ON ", x.On)
 	case *UnnestTerm:
 		p.node(x.Left)

@@ -138,6 +138,7 @@ type KeyspaceTerm struct {
 	Alias     string // "" when none was written
 	UseKeys   Expr   // USE KEYS expr, nil when absent
 	UseIndex  []IndexRef
+	JoinHint  string // USE NL, USE HASH, USE HASH(BUILD|PROBE) on a join's right side: "NL", "HASH", "BUILD", "PROBE"
 }
 
 // AliasOrDefault is the alias, or the last part of the path.
@@ -179,15 +180,20 @@ const (
 	JoinRight JoinKind = "RIGHT"
 )
 
-// JoinTerm is Left [Kind] JOIN|NEST Right ON KEYS OnKeys, or the ANSI form
-// ON On. Exactly one of OnKeys and On is set.
+// JoinTerm is Left [Kind] JOIN|NEST Right with one of: ON KEYS OnKeys
+// (lookup join), ON KEY OnKey FOR For (index join: Right's OnKey names
+// the document of alias For), ON On (ANSI join). Comma is the "Left,
+// Right" form (an inner join with no condition).
 type JoinTerm struct {
 	Pos
 	Left   FromTerm
 	Kind   JoinKind
 	Nest   bool
+	Comma  bool
 	Right  FromTerm // *KeyspaceTerm, *SubqueryTerm or *ExprTerm
 	OnKeys Expr
+	OnKey  Expr
+	For    string
 	On     Expr
 }
 

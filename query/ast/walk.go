@@ -79,7 +79,7 @@ func Walk(v Visitor, n Node) {
 		}
 	}
 	switch x := n.(type) {
-	case *Literal, *Missing, *Identifier, *Param:
+	case *Literal, *Missing, *Identifier, *Param, *Self:
 	case *Field:
 		w(x.Target)
 	case *DynamicField:
@@ -111,6 +111,7 @@ func Walk(v Visitor, n Node) {
 		w(x.Target)
 	case *Call:
 		exprs(x.Args)
+		w(x.Filter)
 	case *Meta:
 		w(x.Keyspace)
 	case *Case:
@@ -180,6 +181,7 @@ func Walk(v Visitor, n Node) {
 		w(x.Left)
 		w(x.Right)
 		w(x.OnKeys)
+		w(x.OnKey)
 		w(x.On)
 	case *UnnestTerm:
 		w(x.Left)

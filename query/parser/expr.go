@@ -229,6 +229,9 @@ func (p *parser) primary() ast.Expr {
 		case "MISSING":
 			p.i++
 			return &ast.Missing{Pos: t.pos}
+		case "SELF":
+			p.i++
+			return &ast.Self{Pos: t.pos}
 		case "CASE":
 			return p.caseExpr()
 		case "ANY", "SOME", "EVERY":
@@ -372,21 +375,26 @@ func (p *parser) call(t token, fn ast.FuncName) ast.Expr {
 // callArgs reads the arguments after "(".
 func (p *parser) callArgs(t token, fn ast.FuncName) ast.Expr {
 	c := &ast.Call{Pos: t.pos, Func: fn}
-	if p.acceptOp(")") {
-		return c
-	}
-	if p.isOp("*") && p.ahead(1).kind == tOp && p.ahead(1).text == ")" {
+	switch {
+	case p.acceptOp(")"):
+	case p.isOp("*") && p.ahead(1).kind == tOp && p.ahead(1).text == ")":
 		p.i += 2
 		c.Star = true
-		return c
+	default:
+		if p.acceptKw("DISTINCT") {
+			c.Distinct = true
+		} else {
+			p.acceptKw("ALL")
+		}
+		c.Args = p.exprList()
+		p.expectOp(")")
 	}
-	if p.acceptKw("DISTINCT") {
-		c.Distinct = true
-	} else {
-		p.acceptKw("ALL")
+	if p.isKw("FILTER") && p.ahead(1).kind == tOp && p.ahead(1).text == "(" {
+		p.i += 2
+		p.expectKw("WHERE")
+		c.Filter = p.expr()
+		p.expectOp(")")
 	}
-	c.Args = p.exprList()
-	p.expectOp(")")
 	return c
 }
 

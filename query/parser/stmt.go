@@ -274,6 +274,10 @@ func (p *parser) fromClause() ast.FromTerm {
 			p.acceptKw("OUTER")
 			kind = ast.JoinRight
 		case p.isKw("JOIN"), p.isKw("NEST"), p.isKw("UNNEST"), p.isKw("FLATTEN"):
+		case p.isOp(","):
+			p.i++
+			left = &ast.JoinTerm{Pos: t.pos, Left: left, Kind: ast.JoinInner, Comma: true, Right: p.simpleFromTerm()}
+			continue
 		default:
 			return left
 		}
@@ -281,10 +285,20 @@ func (p *parser) fromClause() ast.FromTerm {
 		case p.acceptKw("JOIN"), p.isKw("NEST"):
 			nest := p.acceptKw("NEST")
 			j := &ast.JoinTerm{Pos: t.pos, Left: left, Kind: kind, Nest: nest, Right: p.simpleFromTerm()}
+			if k, ok := j.Right.(*ast.KeyspaceTerm); ok && p.isKw("USE") {
+				p.joinHint(k)
+			}
 			p.expectKw("ON")
-			if p.acceptKw("KEYS") {
+			switch {
+			case p.acceptKw("KEYS"):
 				j.OnKeys = p.expr()
-			} else {
+			case p.isKw("KEY") || (p.isKw("PRIMARY") && p.isKwAt(1, "KEY")):
+				p.acceptKw("PRIMARY")
+				p.i++
+				j.OnKey = p.expr()
+				p.expectKw("FOR")
+				j.For = p.ident()
+			default:
 				j.On = p.expr()
 			}
 			left = j
@@ -306,12 +320,17 @@ func (p *parser) fromClause() ast.FromTerm {
 func (p *parser) simpleFromTerm() ast.FromTerm {
 	t := p.peek()
 	if t.kind == tOp && t.text == "(" && (p.isKwAt(1, "SELECT") || p.isKwAt(1, "WITH")) {
+		start := p.i
 		p.i++
 		q := p.selectStmt()
 		p.expectOp(")")
-		st := &ast.SubqueryTerm{Pos: t.pos, Query: q}
-		st.Alias = p.optAlias()
-		return st
+		if !p.isOp("[") && !p.isOp(".") {
+			st := &ast.SubqueryTerm{Pos: t.pos, Query: q}
+			st.Alias = p.optAlias()
+			return st
+		}
+		// (SELECT ...)[*].f is an expression over the subquery's result
+		p.i = start
 	}
 	if p.looksLikePath() {
 		k := p.keyspacePath()
@@ -362,9 +381,10 @@ func (p *parser) keyspacePath() *ast.KeyspaceTerm {
 
 // hints reads USE KEYS expr and USE INDEX (...), in either order.
 func (p *parser) hints(k *ast.KeyspaceTerm) {
-	if !p.acceptKw("USE") {
+	if !p.isKw("USE") || !(p.isKwAt(1, "KEYS") || p.isKwAt(1, "INDEX") || p.isKwAt(1, "PRIMARY")) {
 		return
 	}
+	p.i++
 	for first := true; ; first = false {
 		switch {
 		case k.UseKeys == nil && (p.isKw("KEYS") || (p.isKw("PRIMARY") && p.isKwAt(1, "KEYS"))):
@@ -391,6 +411,24 @@ func (p *parser) hints(k *ast.KeyspaceTerm) {
 			}
 			return
 		}
+	}
+}
+
+// joinHint reads USE NL, USE HASH or USE HASH(BUILD|PROBE) after a join's
+// right keyspace (after any USE KEYS/INDEX the term already took).
+func (p *parser) joinHint(k *ast.KeyspaceTerm) {
+	p.expectKw("USE")
+	switch {
+	case p.acceptKw("NL"):
+		k.JoinHint = "NL"
+	case p.acceptKw("HASH"):
+		k.JoinHint = "HASH"
+		if p.acceptOp("(") {
+			k.JoinHint = p.indexType("BUILD", "PROBE")
+			p.expectOp(")")
+		}
+	default:
+		p.fail()
 	}
 }
 
@@ -480,6 +518,9 @@ func (p *parser) insert() ast.Statement {
 			p.expectOp(")")
 			in.Values = append(in.Values, row)
 			if !p.acceptOp(",") {
+				break
+			}
+			if p.isKw("VALUES") {
 				break
 			}
 		}
