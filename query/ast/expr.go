@@ -54,11 +54,13 @@ type Field struct {
 	CaseInsensitive bool // written .`name`i
 }
 
-// DynamicField is Target.[Name]: the field whose name Name evaluates to.
+// DynamicField is Target.[Name]: the field whose name Name evaluates to;
+// .[Name]i matches the name case-insensitively.
 type DynamicField struct {
 	Pos
-	Target Expr
-	Name   Expr
+	Target          Expr
+	Name            Expr
+	CaseInsensitive bool
 }
 
 // Element is Target[Index].
@@ -68,7 +70,8 @@ type Element struct {
 	Index  Expr
 }
 
-// Slice is Target[Start:End]; End is nil for Target[Start:].
+// Slice is Target[Start:End]; Start is nil for Target[:End] and End for
+// Target[Start:].
 type Slice struct {
 	Pos
 	Target Expr
@@ -113,7 +116,8 @@ type Unary struct {
 // BinaryOp is an infix operator. == is read as = and <> as !=.
 type BinaryOp string
 
-// Infix operators, lowest precedence first.
+// Infix operators, lowest precedence first (the parser documents the
+// levels).
 const (
 	OpOr        BinaryOp = "OR"
 	OpAnd       BinaryOp = "AND"
@@ -133,6 +137,11 @@ const (
 	OpMul       BinaryOp = "*"
 	OpDiv       BinaryOp = "/"
 	OpMod       BinaryOp = "%"
+	OpPow       BinaryOp = "^"
+	// IS [NOT] DISTINCT FROM: like != and =, but NULL and MISSING compare
+	// as values.
+	OpIsDistinct    BinaryOp = "IS DISTINCT FROM"
+	OpIsNotDistinct BinaryOp = "IS NOT DISTINCT FROM"
 )
 
 // Binary is Left Op Right.
@@ -281,8 +290,8 @@ type ArrayCons struct {
 	Elems []Expr
 }
 
-// Pair is one Key: Value of an object constructor. Key is nil for the
-// shorthand {a, b.c}, whose names come from the value (PairName).
+// Pair is one Key: Value of an object constructor. The shorthand {a, b.c,
+// x AS y} is read as {"a": a, "c": b.c, "y": x}, as Couchbase does.
 type Pair struct {
 	Key   Expr
 	Value Expr
@@ -343,17 +352,3 @@ func ImplicitName(e Expr) string {
 	return ""
 }
 
-// PairName is the name of a pair of an object constructor: the string of a
-// literal key, or the implicit name of the value in the shorthand form; ""
-// when it is known only at run time.
-func PairName(p Pair) string {
-	if p.Key == nil {
-		return ImplicitName(p.Value)
-	}
-	if l, ok := p.Key.(*Literal); ok {
-		if s, ok := l.Value.(string); ok {
-			return s
-		}
-	}
-	return ""
-}

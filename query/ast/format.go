@@ -260,6 +260,9 @@ func (p *printer) node(n Node) {
 		p.str(".[")
 		p.node(x.Name)
 		p.str("]")
+		if x.CaseInsensitive {
+			p.str("i")
+		}
 	case *Element:
 		p.node(x.Target)
 		p.str("[")
@@ -268,7 +271,9 @@ func (p *printer) node(n Node) {
 	case *Slice:
 		p.node(x.Target)
 		p.str("[")
-		p.node(x.Start)
+		if x.Start != nil {
+			p.node(x.Start)
+		}
 		p.str(":")
 		if x.End != nil {
 			p.node(x.End)
@@ -407,10 +412,8 @@ func (p *printer) node(n Node) {
 			if i > 0 {
 				p.str(", ")
 			}
-			if pr.Key != nil {
-				p.node(pr.Key)
-				p.str(": ")
-			}
+			p.node(pr.Key)
+			p.str(": ")
 			p.node(pr.Value)
 		}
 		p.str("}")

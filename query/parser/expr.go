@@ -4,99 +4,167 @@ import (
 	"eventide/query/ast"
 )
 
-// Precedence, lowest first (Couchbase's): OR, AND, NOT, comparisons
-// (=, <, LIKE, IN, BETWEEN, IS, EXISTS; not associative), ||, + -, * / %,
-// unary minus, then postfix paths.
+// Operator precedence, lowest first, as Couchbase's grammar has it. Each
+// comparison has a level of its own and does not associate: a = b < c is
+// a = (b < c), and a = b = c is an error.
+const (
+	precOr = iota + 1
+	precAnd
+	precNot // prefix NOT
+	precEq  // = == != <>
+	precRel // < <= > >=
+	precLike
+	precBetween
+	precIn     // IN, WITHIN and their NOT forms
+	precExists // prefix EXISTS
+	precIs     // postfix IS [NOT] NULL|MISSING|VALUED|KNOWN|UNKNOWN
+	precFrom   // IS [NOT] DISTINCT FROM
+	precConcat
+	precAdd
+	precMul
+)
+
+// infix describes the operator at the current token: its level, whether
+// it associates left, and how many tokens it takes (NOT LIKE is two).
+type infix struct {
+	prec  int
+	left  bool
+	width int
+}
+
+func (p *parser) infixAt() (infix, bool) {
+	t := p.peek()
+	switch t.kind {
+	case tOp:
+		switch t.text {
+		case "=", "==", "!=", "<>":
+			return infix{precEq, false, 1}, true
+		case "<", "<=", ">", ">=":
+			return infix{precRel, false, 1}, true
+		case "||":
+			return infix{precConcat, true, 1}, true
+		case "+", "-":
+			return infix{precAdd, true, 1}, true
+		case "*", "/", "%", "^":
+			return infix{precMul, true, 1}, true
+		}
+	case tKeyword:
+		switch t.kw {
+		case "OR":
+			return infix{precOr, true, 1}, true
+		case "AND":
+			return infix{precAnd, true, 1}, true
+		case "LIKE":
+			return infix{precLike, false, 1}, true
+		case "BETWEEN":
+			return infix{precBetween, false, 1}, true
+		case "IN", "WITHIN":
+			return infix{precIn, false, 1}, true
+		case "IS":
+			if p.isKwAt(1, "DISTINCT") || (p.isKwAt(1, "NOT") && p.isKwAt(2, "DISTINCT")) {
+				return infix{precFrom, true, 1}, true
+			}
+			return infix{precIs, false, 1}, true
+		case "NOT":
+			switch p.ahead(1).kw {
+			case "LIKE":
+				return infix{precLike, false, 2}, true
+			case "BETWEEN":
+				return infix{precBetween, false, 2}, true
+			case "IN", "WITHIN":
+				return infix{precIn, false, 2}, true
+			}
+		}
+	}
+	return infix{}, false
+}
 
 func (p *parser) expr() ast.Expr {
+	return p.binary(precOr)
+}
+
+// binary parses an expression whose operators all bind at least as
+// tightly as minPrec (precedence climbing).
+func (p *parser) binary(minPrec int) ast.Expr {
 	p.enter()
 	defer p.leave()
-	return p.or()
-}
-
-func (p *parser) or() ast.Expr {
-	left := p.and()
-	for p.isKw("OR") {
-		t := p.next()
-		left = &ast.Binary{Pos: t.pos, Op: ast.OpOr, Left: left, Right: p.and()}
-	}
-	return left
-}
-
-func (p *parser) and() ast.Expr {
-	left := p.not()
-	for p.isKw("AND") {
-		t := p.next()
-		left = &ast.Binary{Pos: t.pos, Op: ast.OpAnd, Left: left, Right: p.not()}
-	}
-	return left
-}
-
-func (p *parser) not() ast.Expr {
-	if p.isKw("NOT") {
-		t := p.next()
-		p.enter()
-		defer p.leave()
-		return &ast.Unary{Pos: t.pos, Op: ast.OpNot, Operand: p.not()}
-	}
-	return p.comparison()
-}
-
-var comparisonOps = map[string]ast.BinaryOp{
-	"=": ast.OpEq, "==": ast.OpEq, "!=": ast.OpNe, "<>": ast.OpNe,
-	"<": ast.OpLt, "<=": ast.OpLe, ">": ast.OpGt, ">=": ast.OpGe,
-}
-
-func (p *parser) comparison() ast.Expr {
-	if p.isKw("EXISTS") {
-		t := p.next()
-		return &ast.Unary{Pos: t.pos, Op: ast.OpExists, Operand: p.concat()}
-	}
-	left := p.concat()
-	t := p.peek()
-	if t.kind == tOp {
-		if op, ok := comparisonOps[t.text]; ok {
-			p.i++
-			return &ast.Binary{Pos: t.pos, Op: op, Left: left, Right: p.concat()}
-		}
-		return left
-	}
-	if t.kind != tKeyword {
-		return left
-	}
-	not := false
-	if t.kw == "NOT" {
-		switch p.ahead(1).kw {
-		case "LIKE", "IN", "WITHIN", "BETWEEN":
-			not = true
-			p.i++
-		default:
+	left := p.prefix()
+	for {
+		op, ok := p.infixAt()
+		if !ok || op.prec < minPrec {
 			return left
 		}
+		left = p.applyInfix(left, op)
+		if !op.left {
+			// non-associative: the same level may not follow
+			if next, ok := p.infixAt(); ok && next.prec == op.prec {
+				p.fail()
+			}
+		}
 	}
-	switch p.peek().kw {
-	case "LIKE":
-		p.i++
-		l := &ast.Like{Pos: t.pos, Not: not, Target: left, Pattern: p.concat()}
+}
+
+var binaryOps = map[string]ast.BinaryOp{
+	"=": ast.OpEq, "==": ast.OpEq, "!=": ast.OpNe, "<>": ast.OpNe,
+	"<": ast.OpLt, "<=": ast.OpLe, ">": ast.OpGt, ">=": ast.OpGe,
+	"||": ast.OpConcat, "+": ast.OpAdd, "-": ast.OpSub,
+	"*": ast.OpMul, "/": ast.OpDiv, "%": ast.OpMod, "^": ast.OpPow,
+	"OR": ast.OpOr, "AND": ast.OpAnd,
+}
+
+func (p *parser) applyInfix(left ast.Expr, op infix) ast.Expr {
+	t := p.next()
+	not := op.width == 2
+	kw := t.kw
+	if not {
+		kw = p.next().kw
+	}
+	// the right operand of a left-associative operator binds one level
+	// tighter; a non-associative one's too (its own level is refused above)
+	rhs := op.prec + 1
+	switch {
+	case t.kind == tOp || kw == "OR" || kw == "AND":
+		name := t.text
+		if t.kind == tKeyword {
+			name = kw
+		}
+		return &ast.Binary{Pos: t.pos, Op: binaryOps[name], Left: left, Right: p.binary(rhs)}
+	case kw == "LIKE":
+		l := &ast.Like{Pos: t.pos, Not: not, Target: left, Pattern: p.binary(precLike + 1)}
 		if p.acceptKw("ESCAPE") {
-			l.Escape = p.concat()
+			l.Escape = p.binary(precLike + 1)
 		}
 		return l
-	case "IN", "WITHIN":
-		op := map[[2]bool]ast.BinaryOp{{false, false}: ast.OpIn, {true, false}: ast.OpNotIn,
-			{false, true}: ast.OpWithin, {true, true}: ast.OpNotWithin}[[2]bool{not, p.peek().kw == "WITHIN"}]
-		p.i++
-		return &ast.Binary{Pos: t.pos, Op: op, Left: left, Right: p.concat()}
-	case "BETWEEN":
-		p.i++
-		b := &ast.Between{Pos: t.pos, Not: not, Target: left, Low: p.concat()}
+	case kw == "BETWEEN":
+		// the bounds are arithmetic expressions, so that AND ends the low one
+		b := &ast.Between{Pos: t.pos, Not: not, Target: left, Low: p.binary(precConcat)}
 		p.expectKw("AND")
-		b.High = p.concat()
+		b.High = p.binary(precConcat)
 		return b
-	case "IS":
-		p.i++
-		is := &ast.Is{Pos: t.pos, Target: left}
-		is.Not = p.acceptKw("NOT")
+	case kw == "IN" || kw == "WITHIN":
+		var bop ast.BinaryOp
+		switch {
+		case kw == "IN" && !not:
+			bop = ast.OpIn
+		case kw == "IN":
+			bop = ast.OpNotIn
+		case !not:
+			bop = ast.OpWithin
+		default:
+			bop = ast.OpNotWithin
+		}
+		return &ast.Binary{Pos: t.pos, Op: bop, Left: left, Right: p.binary(rhs)}
+	case kw == "IS":
+		isNot := p.acceptKw("NOT")
+		if p.acceptKw("DISTINCT") {
+			p.expectKw("FROM")
+			bop := ast.OpIsDistinct
+			if isNot {
+				bop = ast.OpIsNotDistinct
+			}
+			return &ast.Binary{Pos: t.pos, Op: bop, Left: left, Right: p.binary(precFrom + 1)}
+		}
+		is := &ast.Is{Pos: t.pos, Not: isNot, Target: left}
 		switch {
 		case p.acceptKw("NULL"):
 			is.Kind = ast.IsNull
@@ -112,42 +180,34 @@ func (p *parser) comparison() ast.Expr {
 		}
 		return is
 	}
-	return left
+	p.fail()
+	return nil
 }
 
-func (p *parser) concat() ast.Expr {
-	left := p.additive()
-	for p.isOp("||") {
-		t := p.next()
-		left = &ast.Binary{Pos: t.pos, Op: ast.OpConcat, Left: left, Right: p.additive()}
-	}
-	return left
-}
-
-func (p *parser) additive() ast.Expr {
-	left := p.multiplicative()
-	for p.isOp("+") || p.isOp("-") {
-		t := p.next()
-		left = &ast.Binary{Pos: t.pos, Op: ast.BinaryOp(t.text), Left: left, Right: p.multiplicative()}
-	}
-	return left
-}
-
-func (p *parser) multiplicative() ast.Expr {
-	left := p.unary()
-	for p.isOp("*") || p.isOp("/") || p.isOp("%") {
-		t := p.next()
-		left = &ast.Binary{Pos: t.pos, Op: ast.BinaryOp(t.text), Left: left, Right: p.unary()}
-	}
-	return left
-}
-
-func (p *parser) unary() ast.Expr {
-	if p.isOp("-") {
-		t := p.next()
+// prefix reads NOT, EXISTS and unary minus, or a primary with its postfix
+// paths.
+func (p *parser) prefix() ast.Expr {
+	t := p.peek()
+	switch {
+	case t.kind == tKeyword && t.kw == "NOT":
+		p.i++
+		return &ast.Unary{Pos: t.pos, Op: ast.OpNot, Operand: p.binary(precNot)}
+	case t.kind == tKeyword && t.kw == "EXISTS":
+		p.i++
+		return &ast.Unary{Pos: t.pos, Op: ast.OpExists, Operand: p.binary(precExists + 1)}
+	case t.kind == tOp && t.text == "-":
+		p.i++
 		p.enter()
 		defer p.leave()
-		return &ast.Unary{Pos: t.pos, Op: ast.OpNeg, Operand: p.unary()}
+		return &ast.Unary{Pos: t.pos, Op: ast.OpNeg, Operand: p.prefixOperand()}
+	}
+	return p.postfix(p.primary())
+}
+
+// prefixOperand is the operand of unary minus: only paths bind tighter.
+func (p *parser) prefixOperand() ast.Expr {
+	if p.isOp("-") {
+		return p.prefix()
 	}
 	return p.postfix(p.primary())
 }
@@ -160,8 +220,14 @@ func (p *parser) postfix(e ast.Expr) ast.Expr {
 		case t.kind == tOp && t.text == "." && p.ahead(1).kind == tOp && p.ahead(1).text == "[":
 			p.i += 2
 			name := p.expr()
-			p.expectOp("]")
-			e = &ast.DynamicField{Pos: t.pos, Target: e, Name: name}
+			rb := p.expectOp("]")
+			df := &ast.DynamicField{Pos: t.pos, Target: e, Name: name}
+			// "]i" written together makes the lookup case-insensitive
+			if n := p.peek(); n.kind == tIdent && n.text == "i" && n.pos.Offset == rb.end {
+				p.i++
+				df.CaseInsensitive = true
+			}
+			e = df
 		case t.kind == tOp && t.text == "." && p.ahead(1).kind != tOp:
 			p.i++
 			name, ci := p.name()
@@ -173,7 +239,10 @@ func (p *parser) postfix(e ast.Expr) ast.Expr {
 				e = &ast.ArrayStar{Pos: t.pos, Target: e}
 				continue
 			}
-			idx := p.expr()
+			var idx ast.Expr
+			if !p.isOp(":") {
+				idx = p.expr()
+			}
 			if p.acceptOp(":") {
 				s := &ast.Slice{Pos: t.pos, Target: e, Start: idx}
 				if !p.isOp("]") {
@@ -182,6 +251,9 @@ func (p *parser) postfix(e ast.Expr) ast.Expr {
 				p.expectOp("]")
 				e = s
 				continue
+			}
+			if idx == nil {
+				p.fail()
 			}
 			p.expectOp("]")
 			e = &ast.Element{Pos: t.pos, Target: e, Index: idx}
@@ -299,14 +371,19 @@ func (p *parser) objectCons() ast.Expr {
 		return o
 	}
 	for {
+		et := p.peek()
 		e := p.expr()
 		if p.acceptOp(":") {
 			o.Pairs = append(o.Pairs, ast.Pair{Key: e, Value: p.expr()})
 		} else {
-			if ast.ImplicitName(e) == "" {
-				p.failAt(p.peek(), "object constructor needs a name for "+e.String())
+			name := p.optAlias()
+			if name == "" {
+				name = ast.ImplicitName(e)
 			}
-			o.Pairs = append(o.Pairs, ast.Pair{Value: e})
+			if name == "" {
+				p.failAt(et, "Object member missing name or value: "+e.String())
+			}
+			o.Pairs = append(o.Pairs, ast.Pair{Key: &ast.Literal{Pos: et.pos, Value: name}, Value: e})
 		}
 		if !p.acceptOp(",") {
 			break
@@ -471,7 +548,7 @@ func (p *parser) bindings() []ast.Binding {
 		default:
 			p.fail()
 		}
-		b.Expr = p.concat()
+		b.Expr = p.expr()
 		bs = append(bs, b)
 		if !p.acceptOp(",") {
 			return bs

@@ -3,6 +3,7 @@ package parser
 import (
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"eventide/query/ast"
@@ -36,10 +37,19 @@ type token struct {
 	fval float64
 }
 
-// lexError is a scanning failure at pos.
+// lexError is a scanning failure at pos: msg says what (empty for a
+// character no token starts with), text is the offending source text.
 type lexError struct {
-	pos ast.Pos
-	msg string
+	pos   ast.Pos
+	msg   string
+	text  string
+	fatal bool // a rule broken rather than bad syntax: no "syntax error" head
+}
+
+// scanError reports a bad quoted token starting at start: Couchbase quotes
+// the rest of the input as the token.
+func (l *lexer) scanError(start ast.Pos, msg string) *lexError {
+	return &lexError{start, msg, l.src[start.Offset:], false}
 }
 
 type lexer struct {
@@ -107,10 +117,10 @@ func (l *lexer) skipSpace() *lexError {
 			}
 			l.advance(i)
 		case c == '/' && strings.HasPrefix(l.src[l.off:], "/*"):
-			p := l.pos()
 			i := strings.Index(l.src[l.off+2:], "*/")
 			if i < 0 {
-				return &lexError{p, "unterminated block comment"}
+				// not a comment then: "/" and "*" go to the grammar
+				return nil
 			}
 			l.advance(i + 4)
 		default:
@@ -125,7 +135,7 @@ func isIdentStart(c byte) bool {
 }
 
 func isIdentPart(c byte) bool {
-	return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'
+	return isIdentStart(c) || (c >= '0' && c <= '9')
 }
 
 // ops lists operators longest first so that the first match wins.
@@ -161,45 +171,47 @@ func (l *lexer) next() (token, *lexError) {
 			return t, err
 		}
 	case c == '"' || c == '\'':
-		s, err := l.quoted(c)
-		if err != nil {
-			return t, err
+		s, msg := l.quoted(c)
+		if msg != "" {
+			return t, l.scanError(start, "invalid quoted string - "+msg)
 		}
 		t.kind, t.val = tString, s
 	case c == '`':
-		s, err := l.quoted('`')
-		if err != nil {
-			return t, err
+		s, msg := l.quoted('`')
+		ci := msg == "" && l.off < len(l.src) && l.src[l.off] == 'i' &&
+			(l.off+1 >= len(l.src) || !isIdentPart(l.src[l.off+1]))
+		if msg == "" && s == "" {
+			msg = "invalid string"
+		}
+		if msg != "" {
+			what := "invalid escaped identifier - "
+			if ci {
+				what = "invalid case insensitive identifier - "
+			}
+			return t, l.scanError(start, what+msg)
 		}
 		t.kind, t.val = tQIdent, s
-		if s == "" {
-			return t, &lexError{start, "empty identifier"}
-		}
-		if l.off < len(l.src) && l.src[l.off] == 'i' &&
-			(l.off+1 >= len(l.src) || !isIdentPart(l.src[l.off+1])) {
+		if ci {
 			t.ci = true
 			l.advance(1)
 		}
-	case c == '$':
-		i := l.off + 1
+	case (c == '$' || c == '@') && l.off+1 < len(l.src) && isIdentStart(l.src[l.off+1]):
+		i := l.off + 2
 		for i < len(l.src) && isIdentPart(l.src[i]) {
 			i++
 		}
-		name := l.src[l.off+1 : i]
-		if name == "" {
-			return t, &lexError{start, "invalid parameter"}
+		t.kind, t.val = tNamedParam, l.src[l.off+1:i]
+		l.advance(i - l.off)
+	case (c == '$' || c == '@') && l.off+1 < len(l.src) && l.src[l.off+1] >= '1' && l.src[l.off+1] <= '9':
+		i := l.off + 2
+		for i < len(l.src) && l.src[i] >= '0' && l.src[i] <= '9' {
+			i++
 		}
-		if name[0] >= '0' && name[0] <= '9' {
-			n, err := strconv.Atoi(name)
-			if err != nil || n < 1 {
-				return t, &lexError{start, "invalid positional parameter $" + name}
-			}
-			t.kind, t.ival = tPosParam, int64(n)
-		} else if isIdentStart(name[0]) {
-			t.kind, t.val = tNamedParam, name
-		} else {
-			return t, &lexError{start, "invalid parameter $" + name}
+		n, err := strconv.ParseInt(l.src[l.off+1:i], 10, 32)
+		if err != nil {
+			return t, &lexError{start, "Positional parameter out of range: " + l.src[l.off:i], l.src[l.off:i], true}
 		}
+		t.kind, t.ival = tPosParam, n
 		l.advance(i - l.off)
 	case c == '?':
 		t.kind = tQuestion
@@ -215,8 +227,10 @@ func (l *lexer) next() (token, *lexError) {
 			}
 		}
 		if t.kind != tOp {
-			r, _ := utf8.DecodeRuneInString(rest)
-			return t, &lexError{start, "illegal character " + strconv.QuoteRune(r)}
+			// Couchbase hands unknown characters to the grammar, which
+			// refuses them as a plain syntax error
+			_, n := utf8.DecodeRuneInString(rest)
+			return t, &lexError{start, "", rest[:n], false}
 		}
 	}
 	t.end = l.off
@@ -254,7 +268,11 @@ func (l *lexer) number(t *token) *lexError {
 		}
 	}
 	if i < len(l.src) && isIdentStart(l.src[i]) {
-		return &lexError{start, "invalid number " + strconv.Quote(l.src[l.off:i+1])}
+		j := i
+		for j < len(l.src) && isIdentPart(l.src[j]) {
+			j++
+		}
+		return &lexError{start, "invalid number", l.src[l.off:j], false}
 	}
 	text := l.src[l.off:i]
 	if !isFloat {
@@ -266,31 +284,27 @@ func (l *lexer) number(t *token) *lexError {
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
-		return &lexError{start, "number out of range " + text}
+		return &lexError{start, "invalid number", text, false}
 	}
 	t.kind, t.fval = tFloat, f
 	l.advance(i - l.off)
 	return nil
 }
 
-// quoted reads a string or back-quoted identifier: JSON escapes, and the
-// quote character doubled stands for itself.
-func (l *lexer) quoted(q byte) (string, *lexError) {
-	start := l.pos()
+// quoted reads a string or back-quoted identifier the way Couchbase does:
+// JSON escapes plus \' and \`, and inside '...' and `...` the quote
+// doubled stands for itself (not inside "...", where "" ends the string).
+func (l *lexer) quoted(q byte) (string, string) {
 	i := l.off + 1
 	var b []byte
 	plainFrom := i
 	for {
 		if i >= len(l.src) {
-			what := "unterminated quoted string"
-			if q == '`' {
-				what = "unterminated quoted identifier"
-			}
-			return "", &lexError{start, what}
+			return "", "missing closing quote"
 		}
 		c := l.src[i]
 		if c == q {
-			if i+1 < len(l.src) && l.src[i+1] == q {
+			if q != '"' && i+1 < len(l.src) && l.src[i+1] == q {
 				b = append(b, l.src[plainFrom:i+1]...)
 				i += 2
 				plainFrom = i
@@ -304,7 +318,7 @@ func (l *lexer) quoted(q byte) (string, *lexError) {
 		}
 		b = append(b, l.src[plainFrom:i]...)
 		if i+1 >= len(l.src) {
-			return "", &lexError{start, "unterminated quoted string"}
+			return "", "missing closing quote"
 		}
 		e := l.src[i+1]
 		i += 2
@@ -319,29 +333,17 @@ func (l *lexer) quoted(q byte) (string, *lexError) {
 			b = append(b, '\r')
 		case 't':
 			b = append(b, '\t')
+		case '/', '\\', '"', '\'', '`':
+			b = append(b, e)
 		case 'u':
-			if i+4 > len(l.src) {
-				return "", &lexError{start, "invalid \\u escape"}
+			r, n, ok := utf16Escape(l.src[i:])
+			if !ok {
+				return "", "invalid escape sequence"
 			}
-			n, err := strconv.ParseUint(l.src[i:i+4], 16, 32)
-			if err != nil {
-				return "", &lexError{start, "invalid \\u escape"}
-			}
-			i += 4
-			r := rune(n)
-			if utf8.RuneLen(r) < 0 || (r >= 0xD800 && r < 0xDC00) {
-				// a surrogate pair is two \u escapes
-				if r >= 0xD800 && r < 0xDC00 && i+6 <= len(l.src) && l.src[i] == '\\' && l.src[i+1] == 'u' {
-					if lo, err := strconv.ParseUint(l.src[i+2:i+6], 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
-						r = (r-0xD800)<<10 + (rune(lo) - 0xDC00) + 0x10000
-						i += 6
-					}
-				}
-			}
+			i += n
 			b = utf8.AppendRune(b, r)
 		default:
-			// \" \\ \/ \' \` and any other character stand for themselves
-			b = append(b, e)
+			return "", "invalid escape sequence"
 		}
 		plainFrom = i
 	}
@@ -352,5 +354,32 @@ func (l *lexer) quoted(q byte) (string, *lexError) {
 		s = string(append(b, l.src[plainFrom:i]...))
 	}
 	l.advance(i + 1 - l.off)
-	return s, nil
+	return s, ""
+}
+
+// utf16Escape decodes the XXXX of \uXXXX (and a following \uXXXX when the
+// first is a high surrogate), returning the rune and the bytes used.
+func utf16Escape(s string) (rune, int, bool) {
+	hex4 := func(s string) (rune, bool) {
+		if len(s) < 4 {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(s[:4], 16, 32)
+		return rune(n), err == nil
+	}
+	r, ok := hex4(s)
+	if !ok {
+		return 0, 0, false
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 4, true
+	}
+	if len(s) < 10 || s[4] != '\\' || s[5] != 'u' {
+		return utf8.RuneError, 4, true
+	}
+	r2, ok := hex4(s[6:])
+	if !ok {
+		return 0, 0, false
+	}
+	return utf16.DecodeRune(r, r2), 10, true
 }

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strings"
 
 	"eventide/query/ast"
 )
@@ -20,7 +21,9 @@ type parser struct {
 // bailout carries a *SyntaxError up the recursion to Parse.
 type bailout struct{ err *SyntaxError }
 
-// Parse parses one SQL++ statement (a trailing semicolon is allowed).
+// Parse parses one SQL++ statement (trailing semicolons are allowed).
+// Like Couchbase it first trims surrounding white space, and positions
+// count in the trimmed text.
 func Parse(stmt string) (s ast.Statement, err error) {
 	p, err := newParser(stmt)
 	if err != nil {
@@ -28,7 +31,8 @@ func Parse(stmt string) (s ast.Statement, err error) {
 	}
 	defer p.recover(&err)
 	s = p.statement()
-	p.acceptOp(";")
+	for p.acceptOp(";") {
+	}
 	if p.peek().kind != tEOF {
 		p.fail()
 	}
@@ -36,7 +40,7 @@ func Parse(stmt string) (s ast.Statement, err error) {
 }
 
 // ParseExpression parses one SQL++ expression, as index keys and inline
-// function bodies are stored.
+// function bodies are stored. White space is trimmed as in Parse.
 func ParseExpression(text string) (e ast.Expr, err error) {
 	p, err := newParser(text)
 	if err != nil {
@@ -51,9 +55,13 @@ func ParseExpression(text string) (e ast.Expr, err error) {
 }
 
 func newParser(src string) (*parser, error) {
+	src = strings.TrimSpace(src)
 	toks, lerr := lex(src)
 	if lerr != nil {
-		t := token{kind: tOp, pos: lerr.pos, text: string(src[lerr.pos.Offset])}
+		if lerr.fatal {
+			return nil, fatalAt(lerr.pos, lerr.msg)
+		}
+		t := token{kind: tOp, pos: lerr.pos, text: lerr.text}
 		return nil, syntaxAt(src, t, lerr.msg)
 	}
 	return &parser{src: src, toks: toks}, nil
@@ -97,8 +105,16 @@ func (p *parser) fail() {
 	panic(bailout{syntaxAt(p.src, p.peek(), "")})
 }
 
+// failAt stops with a rule the statement breaks, in Couchbase's form
+// "msg (near line L, column C)".
 func (p *parser) failAt(t token, msg string) {
-	panic(bailout{semanticAt(t, msg)})
+	panic(bailout{fatalAt(t.pos, msg)})
+}
+
+// failCode stops with one of Couchbase's semantic errors, whose messages
+// carry no position.
+func (p *parser) failCode(t token, code int, msg string) {
+	panic(bailout{&SyntaxError{Code: code, Line: t.pos.Line, Column: t.pos.Column, Offset: t.pos.Offset, Msg: msg}})
 }
 
 func (p *parser) isKw(kw string) bool {
@@ -160,11 +176,11 @@ func (p *parser) ident() string {
 	return p.next().val
 }
 
-// name reads a name after a dot, where Couchbase also takes reserved words.
+// name reads a field name after a dot; a reserved word must be
+// back-quoted there too.
 func (p *parser) name() (string, bool) {
 	t := p.peek()
-	switch t.kind {
-	case tIdent, tQIdent, tKeyword:
+	if t.kind == tIdent || t.kind == tQIdent {
 		p.i++
 		return t.val, t.ci
 	}
@@ -175,7 +191,7 @@ func (p *parser) name() (string, bool) {
 func (p *parser) enter() {
 	p.depth++
 	if p.depth > maxDepth {
-		panic(bailout{semanticAt(p.peek(), "statement nested too deeply")})
+		panic(bailout{fatalAt(p.peek().pos, "Expression nested too deeply")})
 	}
 }
 
