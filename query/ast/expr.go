@@ -351,4 +351,3 @@ func ImplicitName(e Expr) string {
 	}
 	return ""
 }
-

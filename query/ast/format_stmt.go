@@ -90,6 +90,17 @@ func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 	}
 }
 
+// body prints a query term, parenthesising a nested query.
+func (p *printer) body(b QueryBody) {
+	if s, ok := b.(*Select); ok {
+		p.str("(")
+		p.node(s)
+		p.str(")")
+		return
+	}
+	p.node(b)
+}
+
 func (p *printer) returning(r *Projection) {
 	if r != nil {
 		p.str(" RETURNING ")
@@ -161,7 +172,7 @@ func (p *printer) stmt(n Node) {
 			}
 			p.str(" ")
 		}
-		p.node(x.Body)
+		p.body(x.Body)
 		for i, o := range x.OrderBy {
 			if i == 0 {
 				p.str(" ORDER BY ")
@@ -180,14 +191,14 @@ func (p *printer) stmt(n Node) {
 		p.clause(" LIMIT ", x.Limit)
 		p.clause(" OFFSET ", x.Offset)
 	case *SetOp:
-		p.node(x.Left)
+		p.body(x.Left)
 		p.str(" ")
 		p.str(string(x.Op))
 		if x.All {
 			p.str(" ALL")
 		}
 		p.str(" ")
-		p.node(x.Right)
+		p.body(x.Right)
 	case *Subselect:
 		p.str("SELECT ")
 		p.projection(x.Projection)
@@ -311,6 +322,7 @@ func (p *printer) stmt(n Node) {
 		p.keyspaceTerm(x.Keyspace)
 		p.clause(" WHERE ", x.Where)
 		p.clause(" LIMIT ", x.Limit)
+		p.clause(" OFFSET ", x.Offset)
 		p.returning(x.Returning)
 	case *Merge:
 		p.str("MERGE INTO ")

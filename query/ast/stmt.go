@@ -18,7 +18,8 @@ type WithTerm struct {
 	Expr Expr
 }
 
-// QueryBody is a *Subselect or a *SetOp.
+// QueryBody is a *Subselect, a *SetOp, or a parenthesised *Select (as a
+// term of a set operation).
 type QueryBody interface {
 	Node
 	bodyNode()
@@ -262,12 +263,13 @@ type Update struct {
 	Returning *Projection
 }
 
-// Delete is DELETE FROM ks [USE KEYS] [WHERE] [LIMIT] [RETURNING].
+// Delete is DELETE FROM ks [USE KEYS] [WHERE] [LIMIT] [OFFSET] [RETURNING].
 type Delete struct {
 	Pos
 	Keyspace  *KeyspaceTerm
 	Where     Expr
 	Limit     Expr
+	Offset    Expr
 	Returning *Projection
 }
 
@@ -448,6 +450,7 @@ func (*DropFunction) stmtNode()    {}
 func (*ExecuteFunction) stmtNode() {}
 
 func (*Subselect) bodyNode() {}
+func (*Select) bodyNode()    {}
 func (*SetOp) bodyNode()     {}
 
 func (*KeyspaceTerm) fromNode() {}

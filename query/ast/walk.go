@@ -208,6 +208,7 @@ func Walk(v Visitor, n Node) {
 		w(x.Keyspace)
 		w(x.Where)
 		w(x.Limit)
+		w(x.Offset)
 		proj(x.Returning)
 	case *Merge:
 		w(x.Target)

@@ -332,7 +332,7 @@ func (p *parser) primary() ast.Expr {
 		switch t.text {
 		case "(":
 			p.i++
-			if p.isKw("SELECT") || p.isKw("WITH") {
+			if p.startsQuery(0) {
 				q := p.selectStmt()
 				p.expectOp(")")
 				return &ast.Subquery{Pos: t.pos, Query: q}

@@ -1,16 +1,21 @@
 package parser
 
 import (
+	"fmt"
+
 	"eventide/query/ast"
 )
 
 func (p *parser) statement() ast.Statement {
 	t := p.peek()
+	if t.kind == tOp && t.text == "(" {
+		return p.selectStmt()
+	}
 	if t.kind != tKeyword {
 		p.fail()
 	}
 	switch t.kw {
-	case "SELECT", "WITH":
+	case "SELECT", "WITH", "FROM":
 		return p.selectStmt()
 	case "INSERT", "UPSERT":
 		return p.insert()
@@ -126,19 +131,44 @@ func (p *parser) selectStmt() *ast.Select {
 			}
 		}
 	}
-	for i := 0; i < 2; i++ {
-		if s.Limit == nil && p.acceptKw("LIMIT") {
-			s.Limit = p.expr()
-		}
-		if s.Offset == nil && p.acceptKw("OFFSET") {
-			s.Offset = p.expr()
-		}
-	}
+	s.Limit, s.Offset = p.limitOffset()
 	return s
 }
 
+// limitOffset reads LIMIT and OFFSET, in either order.
+func (p *parser) limitOffset() (limit, offset ast.Expr) {
+	switch {
+	case p.acceptKw("LIMIT"):
+		limit = p.expr()
+		if p.acceptKw("OFFSET") {
+			offset = p.expr()
+		}
+	case p.acceptKw("OFFSET"):
+		offset = p.expr()
+		if p.acceptKw("LIMIT") {
+			limit = p.expr()
+		}
+	}
+	return limit, offset
+}
+
+// selectTerm reads a subselect or a parenthesised query.
+func (p *parser) selectTerm() ast.QueryBody {
+	if p.acceptOp("(") {
+		q := p.selectStmt()
+		p.expectOp(")")
+		return q
+	}
+	return p.subselect()
+}
+
+// startsQuery reports whether the token n places ahead begins a query.
+func (p *parser) startsQuery(n int) bool {
+	return p.isKwAt(n, "SELECT") || p.isKwAt(n, "WITH") || p.isKwAt(n, "FROM")
+}
+
 func (p *parser) setOps() ast.QueryBody {
-	var left ast.QueryBody = p.subselect()
+	left := p.selectTerm()
 	for {
 		t := p.peek()
 		var op ast.SetOpKind
@@ -157,15 +187,24 @@ func (p *parser) setOps() ast.QueryBody {
 		if !all {
 			p.acceptKw("DISTINCT")
 		}
-		left = &ast.SetOp{Pos: t.pos, Op: op, All: all, Left: left, Right: p.subselect()}
+		left = &ast.SetOp{Pos: t.pos, Op: op, All: all, Left: left, Right: p.selectTerm()}
 	}
 }
 
+// subselect reads SELECT ... [FROM ...] ..., or the FROM-first form
+// FROM ... [LET] [WHERE] [GROUP BY] SELECT ....
 func (p *parser) subselect() *ast.Subselect {
-	t := p.expectKw("SELECT")
-	s := &ast.Subselect{Pos: t.pos, Projection: p.projection()}
-	if p.acceptKw("FROM") {
+	t := p.peek()
+	s := &ast.Subselect{Pos: t.pos}
+	fromFirst := p.acceptKw("FROM")
+	if fromFirst {
 		s.From = p.fromClause()
+	} else {
+		p.expectKw("SELECT")
+		s.Projection = p.projection()
+		if p.acceptKw("FROM") {
+			s.From = p.fromClause()
+		}
 	}
 	if p.acceptKw("LET") {
 		s.Let = p.lets()
@@ -196,6 +235,10 @@ func (p *parser) subselect() *ast.Subselect {
 			g.Having = p.expr()
 		}
 		s.GroupBy = g
+	}
+	if fromFirst {
+		p.expectKw("SELECT")
+		s.Projection = p.projection()
 	}
 	return s
 }
@@ -276,7 +319,9 @@ func (p *parser) fromClause() ast.FromTerm {
 		case p.isKw("JOIN"), p.isKw("NEST"), p.isKw("UNNEST"), p.isKw("FLATTEN"):
 		case p.isOp(","):
 			p.i++
-			left = &ast.JoinTerm{Pos: t.pos, Left: left, Kind: ast.JoinInner, Comma: true, Right: p.simpleFromTerm()}
+			j := &ast.JoinTerm{Pos: t.pos, Left: left, Kind: ast.JoinInner, Comma: true, Right: p.simpleFromTerm()}
+			p.checkJoin(t, j)
+			left = j
 			continue
 		default:
 			return left
@@ -301,6 +346,7 @@ func (p *parser) fromClause() ast.FromTerm {
 			default:
 				j.On = p.expr()
 			}
+			p.checkJoin(t, j)
 			left = j
 		case p.acceptKw("UNNEST"), p.acceptKw("FLATTEN"):
 			if kind == ast.JoinRight {
@@ -315,11 +361,82 @@ func (p *parser) fromClause() ast.FromTerm {
 	}
 }
 
+// termAlias is the name a FROM term is known by.
+func termAlias(f ast.FromTerm) string {
+	switch x := f.(type) {
+	case *ast.KeyspaceTerm:
+		return x.AliasOrDefault()
+	case *ast.SubqueryTerm:
+		return x.Alias
+	case *ast.ExprTerm:
+		if x.Alias != "" {
+			return x.Alias
+		}
+		return ast.ImplicitName(x.Expr)
+	case *ast.JoinTerm:
+		return termAlias(x.Right)
+	case *ast.UnnestTerm:
+		if x.Alias != "" {
+			return x.Alias
+		}
+		return ast.ImplicitName(x.Expr)
+	}
+	return ""
+}
+
+// joinOpName is how Couchbase's messages name a join: "ANSI JOIN",
+// "non ANSI NEST", ...
+func joinOpName(j *ast.JoinTerm) string {
+	s := "JOIN"
+	if j.Nest {
+		s = "NEST"
+	}
+	if j.OnKeys != nil || j.OnKey != nil {
+		return "non ANSI " + s
+	}
+	return "ANSI " + s
+}
+
+// checkJoin applies Couchbase's rules for joins: lookup and ANSI joins do
+// not mix in one FROM, and the right side of a lookup join takes no USE
+// hints.
+func (p *parser) checkJoin(t token, j *ast.JoinTerm) {
+	left := j.Left
+	for {
+		u, ok := left.(*ast.UnnestTerm)
+		if !ok {
+			break
+		}
+		left = u.Left
+	}
+	lookup := j.OnKeys != nil || j.OnKey != nil
+	if lj, ok := left.(*ast.JoinTerm); ok && (lj.OnKeys != nil || lj.OnKey != nil) != lookup {
+		p.failCode(t, CodeMixedJoin, fmt.Sprintf("Cannot mix %s on %s with %s on %s.",
+			joinOpName(lj), termAlias(lj), joinOpName(j), termAlias(j)))
+	}
+	k, ok := j.Right.(*ast.KeyspaceTerm)
+	if !ok || !lookup {
+		return
+	}
+	op := "JOIN"
+	if j.Nest {
+		op = "NEST"
+	}
+	switch {
+	case k.JoinHint != "":
+		p.failCode(t, CodeJoinNoJoinHint, fmt.Sprintf("%s on %s cannot have join hint (USE HASH or USE NL).", op, k.AliasOrDefault()))
+	case k.UseKeys != nil:
+		p.failCode(t, CodeJoinNoUseKeys, fmt.Sprintf("%s on %s cannot have USE KEYS.", op, k.AliasOrDefault()))
+	case k.UseIndex != nil:
+		p.failCode(t, CodeJoinNoUseIndex, fmt.Sprintf("%s on %s cannot have USE INDEX.", op, k.AliasOrDefault()))
+	}
+}
+
 // simpleFromTerm reads a keyspace path with its alias and hints, a
 // subquery with its alias, or an expression with its alias.
 func (p *parser) simpleFromTerm() ast.FromTerm {
 	t := p.peek()
-	if t.kind == tOp && t.text == "(" && (p.isKwAt(1, "SELECT") || p.isKwAt(1, "WITH")) {
+	if t.kind == tOp && t.text == "(" && p.startsQuery(1) {
 		start := p.i
 		p.i++
 		q := p.selectStmt()
@@ -610,9 +727,7 @@ func (p *parser) deleteStmt() ast.Statement {
 	if p.acceptKw("WHERE") {
 		d.Where = p.expr()
 	}
-	if p.acceptKw("LIMIT") {
-		d.Limit = p.expr()
-	}
+	d.Limit, d.Offset = p.limitOffset()
 	d.Returning = p.returning()
 	return d
 }
@@ -646,28 +761,12 @@ func (p *parser) merge() ast.Statement {
 				p.failAt(it, "MERGE with more than one INSERT action")
 			}
 			in := &ast.MergeInsert{Pos: wt.pos}
-			if p.isOp("(") && p.isKwAt(1, "KEY") {
-				p.i += 2
-				in.Key = p.expr()
-				if p.acceptOp(",") {
-					if p.acceptKw("VALUE") {
-						in.Value = p.expr()
-						if p.acceptOp(",") {
-							p.expectKw("OPTIONS")
-							in.Options = p.expr()
-						}
-					} else {
-						p.expectKw("OPTIONS")
-						in.Options = p.expr()
-					}
-				}
-				p.expectOp(")")
-			} else {
-				in.Value = p.expr()
-				if !lookup {
-					// ANSI MERGE needs the document key spelled out.
-					p.failAt(it, "MERGE with ON clause must have document key specification in INSERT action")
-				}
+			p.mergeInsert(in)
+			if lookup && in.Key != nil {
+				p.failCode(it, CodeMergeInsertNoKey, "MERGE with ON KEY clause cannot have document key specification in INSERT action.")
+			}
+			if !lookup && in.Key == nil {
+				p.failCode(it, CodeMergeInsertMissingKey, "MERGE with ON clause must have document key specification in INSERT action.")
 			}
 			if p.acceptKw("WHERE") {
 				in.Where = p.expr()
@@ -712,6 +811,44 @@ func (p *parser) merge() ast.Statement {
 	}
 	m.Returning = p.returning()
 	return m
+}
+
+// mergeInsert reads what follows INSERT in MERGE: (KEY k[, VALUE v]
+// [, OPTIONS o]), (k, v[, o]), or a value expression.
+func (p *parser) mergeInsert(in *ast.MergeInsert) {
+	if p.isOp("(") && p.isKwAt(1, "KEY") {
+		p.i += 2
+		in.Key = p.expr()
+		if p.acceptOp(",") {
+			if p.acceptKw("VALUE") {
+				in.Value = p.expr()
+				if p.acceptOp(",") {
+					p.expectKw("OPTIONS")
+					in.Options = p.expr()
+				}
+			} else {
+				p.expectKw("OPTIONS")
+				in.Options = p.expr()
+			}
+		}
+		p.expectOp(")")
+		return
+	}
+	if p.isOp("(") {
+		start := p.i
+		p.i++
+		k := p.expr()
+		if p.acceptOp(",") {
+			in.Key, in.Value = k, p.expr()
+			if p.acceptOp(",") {
+				in.Options = p.expr()
+			}
+			p.expectOp(")")
+			return
+		}
+		p.i = start
+	}
+	in.Value = p.expr()
 }
 
 // ---- index DDL ----
@@ -961,5 +1098,8 @@ func (p *parser) dropFunction() ast.Statement {
 	d := &ast.DropFunction{Pos: t.pos}
 	d.IfExists = p.ifExists()
 	d.Name = p.funcName()
+	if !d.IfExists {
+		d.IfExists = p.ifExists()
+	}
 	return d
 }
