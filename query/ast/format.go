@@ -206,6 +206,11 @@ func (p *printer) funcName(f FuncName) {
 		p.ident(s, false)
 		p.str(".")
 	}
+	if f.Namespace == "" && len(f.Path) == 0 && strings.EqualFold(f.Name, "REPLACE") {
+		// the one reserved word the grammar takes as a function name
+		p.str(f.Name)
+		return
+	}
 	p.ident(f.Name, false)
 }
 

@@ -399,8 +399,8 @@ func (p *parser) identOrCall() ast.Expr {
 	t := p.next()
 	isOpAt := func(n int, op string) bool { a := p.ahead(n); return a.kind == tOp && a.text == op }
 	isNameAt := func(n int) bool { k := p.ahead(n).kind; return k == tIdent || k == tQIdent }
-	if t.kind == tIdent && isOpAt(0, "(") {
-		if equalFold(t.val, "META") {
+	if isOpAt(0, "(") {
+		if t.kind == tIdent && equalFold(t.val, "META") {
 			p.i++
 			m := &ast.Meta{Pos: t.pos}
 			if !p.isOp(")") {

@@ -140,7 +140,7 @@ func isIdentPart(c byte) bool {
 
 // ops lists operators longest first so that the first match wins.
 var ops = []string{"...", "==", "!=", "<>", "<=", ">=", "||",
-	"=", "<", ">", "+", "-", "*", "/", "%", "(", ")", "[", "]", "{", "}",
+	"=", "<", ">", "+", "-", "*", "/", "%", "^", "(", ")", "[", "]", "{", "}",
 	",", ".", ":", ";"}
 
 func (l *lexer) next() (token, *lexError) {

@@ -39,10 +39,10 @@ func (p *parser) statement() ast.Statement {
 		return p.buildIndex()
 	case "EXPLAIN":
 		p.i++
-		return &ast.Explain{Pos: t.pos, Stmt: p.statement()}
+		return &ast.Explain{Pos: t.pos, Stmt: p.innerStatement()}
 	case "ADVISE":
 		p.i++
-		return &ast.Advise{Pos: t.pos, Stmt: p.statement()}
+		return &ast.Advise{Pos: t.pos, Stmt: p.innerStatement()}
 	case "INFER":
 		p.i++
 		in := &ast.Infer{Pos: t.pos}
@@ -75,6 +75,17 @@ func (p *parser) statement() ast.Statement {
 	}
 	p.fail()
 	return nil
+}
+
+// innerStatement reads the statement of EXPLAIN, ADVISE or PREPARE, which
+// may not itself be one of those or EXECUTE (EXECUTE FUNCTION may).
+func (p *parser) innerStatement() ast.Statement {
+	switch {
+	case p.isKw("EXPLAIN"), p.isKw("ADVISE"), p.isKw("PREPARE"),
+		p.isKw("EXECUTE") && !p.isKwAt(1, "FUNCTION"):
+		p.fail()
+	}
+	return p.statement()
 }
 
 func (p *parser) nameOrString() string {
@@ -997,12 +1008,7 @@ func (p *parser) prepare() ast.Statement {
 		pr.Name = n.val
 		p.i += 2
 	}
-	st := p.peek()
-	pr.Stmt = p.statement()
-	switch pr.Stmt.(type) {
-	case *ast.Prepare, *ast.Execute:
-		p.failAt(st, "cannot prepare "+st.text)
-	}
+	pr.Stmt = p.innerStatement()
 	return pr
 }
 
@@ -1052,9 +1058,6 @@ func (p *parser) createFunction() ast.Statement {
 	p.expectOp(")")
 	if !c.IfNotExists {
 		c.IfNotExists = p.ifNotExists()
-	}
-	if c.Replace && c.IfNotExists {
-		p.failAt(t, "OR REPLACE and IF NOT EXISTS cannot be used together")
 	}
 	if p.acceptOp("{") {
 		c.Language = ast.LangInline
