@@ -5,7 +5,7 @@ import "strings"
 // reserved is Couchbase Server 7.6's list of SQL++ keywords: as identifiers
 // they must be back-quoted. (DEFAULT, USER, SEQUENCE and VECTOR are
 // keywords the grammar also takes as identifiers, so they are left out.)
-var reserved = func() map[string]bool {
+var reserved = func() map[string]string {
 	words := `ADVISE ALL ALTER ANALYZE AND ANY ARRAY AS ASC AT BEGIN BETWEEN BINARY
 BOOLEAN BREAK BUCKET BUILD BY CALL CACHE CASE CAST CLUSTER COLLATE
 COLLECTION COMMIT COMMITTED CONNECT CONTINUE CORRELATED COVER CREATE
@@ -27,16 +27,24 @@ STATISTICS STRING SYSTEM THEN TIES TO TRAN TRANSACTION TRIGGER TRUE
 TRUNCATE UNBOUNDED UNDER UNION UNIQUE UNKNOWN UNNEST UNSET UPDATE UPSERT
 USE USING VALIDATE VALUE VALUED VALUES VIA VIEW WHEN WHERE WHILE WINDOW
 WITH WITHIN WORK XOR`
-	m := map[string]bool{}
+	m := map[string]string{}
 	for _, w := range strings.Fields(words) {
-		m[w] = true
+		m[w] = w
 	}
 	return m
 }()
 
+// IsReserved reports whether word (any case) is a reserved word.
 func IsReserved(word string) bool {
+	_, ok := Reserved(word)
+	return ok
+}
+
+// Reserved returns the upper-case spelling of word if it is a reserved
+// word (in any case).
+func Reserved(word string) (string, bool) {
 	if len(word) > 16 {
-		return false
+		return "", false
 	}
 	var buf [16]byte
 	for i := 0; i < len(word); i++ {
@@ -46,5 +54,6 @@ func IsReserved(word string) bool {
 		}
 		buf[i] = c
 	}
-	return reserved[string(buf[:len(word)])]
+	kw, ok := reserved[string(buf[:len(word)])]
+	return kw, ok
 }

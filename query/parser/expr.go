@@ -49,7 +49,7 @@ func (p *parser) infixAt() (infix, bool) {
 			return infix{precMul, true, 1}, true
 		}
 	case tKeyword:
-		switch t.kw {
+		switch t.kwd() {
 		case "OR":
 			return infix{precOr, true, 1}, true
 		case "AND":
@@ -66,7 +66,7 @@ func (p *parser) infixAt() (infix, bool) {
 			}
 			return infix{precIs, false, 1}, true
 		case "NOT":
-			switch p.ahead(1).kw {
+			switch p.ahead(1).kwd() {
 			case "LIKE":
 				return infix{precLike, false, 2}, true
 			case "BETWEEN":
@@ -115,9 +115,9 @@ var binaryOps = map[string]ast.BinaryOp{
 func (p *parser) applyInfix(left ast.Expr, op infix) ast.Expr {
 	t := p.next()
 	not := op.width == 2
-	kw := t.kw
+	kw := t.kwd()
 	if not {
-		kw = p.next().kw
+		kw = p.next().kwd()
 	}
 	// the right operand of a left-associative operator binds one level
 	// tighter; a non-associative one's too (its own level is refused above)
@@ -189,10 +189,10 @@ func (p *parser) applyInfix(left ast.Expr, op infix) ast.Expr {
 func (p *parser) prefix() ast.Expr {
 	t := p.peek()
 	switch {
-	case t.kind == tKeyword && t.kw == "NOT":
+	case t.kind == tKeyword && t.kwd() == "NOT":
 		p.i++
 		return &ast.Unary{Pos: t.pos, Op: ast.OpNot, Operand: p.binary(precNot)}
-	case t.kind == tKeyword && t.kw == "EXISTS":
+	case t.kind == tKeyword && t.kwd() == "EXISTS":
 		p.i++
 		return &ast.Unary{Pos: t.pos, Op: ast.OpExists, Operand: p.binary(precExists + 1)}
 	case t.kind == tOp && t.text == "-":
@@ -223,7 +223,7 @@ func (p *parser) postfix(e ast.Expr) ast.Expr {
 			rb := p.expectOp("]")
 			df := &ast.DynamicField{Pos: t.pos, Target: e, Name: name}
 			// "]i" written together makes the lookup case-insensitive
-			if n := p.peek(); n.kind == tIdent && n.text == "i" && n.pos.Offset == rb.end {
+			if n := p.peek(); n.kind == tIdent && n.text == "i" && n.pos.Offset == rb.end() {
 				p.i++
 				df.CaseInsensitive = true
 			}
@@ -291,10 +291,10 @@ func (p *parser) primary() ast.Expr {
 	case tIdent, tQIdent:
 		return p.identOrCall()
 	case tKeyword:
-		switch t.kw {
+		switch t.kwd() {
 		case "TRUE", "FALSE":
 			p.i++
-			return &ast.Literal{Pos: t.pos, Value: t.kw == "TRUE"}
+			return &ast.Literal{Pos: t.pos, Value: t.kwd() == "TRUE"}
 		case "NULL":
 			p.i++
 			return &ast.Literal{Pos: t.pos}
@@ -312,7 +312,7 @@ func (p *parser) primary() ast.Expr {
 			p.i++
 			m := p.expr()
 			bs, when := p.rangeTail()
-			if t.kw == "ARRAY" {
+			if t.kwd() == "ARRAY" {
 				return &ast.ArrayFor{Pos: t.pos, Mapping: m, Bindings: bs, When: when}
 			}
 			return &ast.FirstFor{Pos: t.pos, Mapping: m, Bindings: bs, When: when}
@@ -324,9 +324,9 @@ func (p *parser) primary() ast.Expr {
 			bs, when := p.rangeTail()
 			return &ast.ObjectFor{Pos: t.pos, Key: k, Value: v, Bindings: bs, When: when}
 		}
-		if functionKeywords[t.kw] && p.ahead(1).kind == tOp && p.ahead(1).text == "(" {
+		if functionKeywords[t.kwd()] && p.ahead(1).kind == tOp && p.ahead(1).text == "(" {
 			p.i++
-			return p.call(t, ast.FuncName{Name: t.val})
+			return p.call(t, ast.FuncName{Name: t.text})
 		}
 	case tOp:
 		switch t.text {
@@ -424,7 +424,10 @@ func (p *parser) identOrCall() ast.Expr {
 		if !p.isOp("(") {
 			p.fail()
 		}
-		fn.Path, fn.Name = parts[:len(parts)-1], parts[len(parts)-1]
+		fn.Name = parts[len(parts)-1]
+		if len(parts) > 1 {
+			fn.Path = parts[:len(parts)-1]
+		}
 		return p.call(t, fn)
 	}
 	// a.b( or a.b.c( : a scoped function name
@@ -519,7 +522,7 @@ func (p *parser) caseExpr() ast.Expr {
 func (p *parser) quantified() ast.Expr {
 	t := p.next()
 	q := &ast.Quantified{Pos: t.pos, Kind: ast.QuantAny}
-	if t.kw == "EVERY" {
+	if t.kwd() == "EVERY" {
 		q.Kind = ast.QuantEvery
 	} else if p.isKw("AND") && p.isKwAt(1, "EVERY") {
 		p.i += 2

@@ -15,7 +15,7 @@ const (
 	tEOF     tokKind = iota
 	tIdent           // plain identifier (not a reserved word)
 	tQIdent          // back-quoted identifier
-	tKeyword         // reserved word; tok.kw holds it upper-cased
+	tKeyword         // reserved word; tok.val holds it upper-cased
 	tString
 	tInt
 	tFloat
@@ -28,14 +28,23 @@ const (
 type token struct {
 	kind tokKind
 	pos  ast.Pos
-	end  int    // byte offset just past the token
 	text string // source text of the token
-	kw   string // reserved word, upper case
-	val  string // identifier name or string contents
+	val  string // identifier name, string contents, or upper-case keyword
 	ci   bool   // back-quoted identifier with the i suffix
 	ival int64
 	fval float64
 }
+
+// kwd is the upper-case reserved word of a keyword token, else "".
+func (t token) kwd() string {
+	if t.kind == tKeyword {
+		return t.val
+	}
+	return ""
+}
+
+// end is the byte offset just past the token.
+func (t token) end() int { return t.pos.Offset + len(t.text) }
 
 // lexError is a scanning failure at pos: msg says what (empty for a
 // character no token starts with), text is the offending source text.
@@ -62,7 +71,9 @@ type lexer struct {
 // lex splits src into tokens, ending with tEOF.
 func lex(src string) ([]token, *lexError) {
 	l := &lexer{src: src, line: 1, col: 1}
-	toks := make([]token, 0, len(src)/4+2)
+	// about one token per three bytes of typical SQL++, so that the slice
+	// rarely grows
+	toks := make([]token, 0, len(src)/3+4)
 	for {
 		if err := l.skipSpace(); err != nil {
 			return nil, err
@@ -138,15 +149,31 @@ func isIdentPart(c byte) bool {
 	return isIdentStart(c) || (c >= '0' && c <= '9')
 }
 
-// ops lists operators longest first so that the first match wins.
-var ops = []string{"...", "==", "!=", "<>", "<=", ">=", "||",
-	"=", "<", ">", "+", "-", "*", "/", "%", "^", "(", ")", "[", "]", "{", "}",
-	",", ".", ":", ";"}
+// operator returns the operator s starts with (the longest), or "".
+func operator(s string) string {
+	two := ""
+	if len(s) >= 2 {
+		two = s[:2]
+	}
+	switch two {
+	case "==", "!=", "<>", "<=", ">=", "||":
+		return two
+	case "..":
+		if strings.HasPrefix(s, "...") {
+			return "..."
+		}
+	}
+	switch s[0] {
+	case '=', '<', '>', '+', '-', '*', '/', '%', '^', '(', ')', '[', ']', '{', '}', ',', '.', ':', ';':
+		return s[:1]
+	}
+	return ""
+}
 
 func (l *lexer) next() (token, *lexError) {
 	start := l.pos()
 	if l.off >= len(l.src) {
-		return token{kind: tEOF, pos: start, end: l.off}, nil
+		return token{kind: tEOF, pos: start}, nil
 	}
 	c := l.src[l.off]
 	var t token
@@ -159,9 +186,9 @@ func (l *lexer) next() (token, *lexError) {
 		}
 		word := l.src[l.off:i]
 		t.text, t.val = word, word
-		if ast.IsReserved(word) {
+		if kw, ok := ast.Reserved(word); ok {
 			t.kind = tKeyword
-			t.kw = strings.ToUpper(word)
+			t.val = kw
 		} else {
 			t.kind = tIdent
 		}
@@ -218,22 +245,17 @@ func (l *lexer) next() (token, *lexError) {
 		l.advance(1)
 	default:
 		rest := l.src[l.off:]
-		for _, op := range ops {
-			if strings.HasPrefix(rest, op) {
-				t.kind = tOp
-				t.text = op
-				l.advance(len(op))
-				break
-			}
-		}
-		if t.kind != tOp {
+		if op := operator(rest); op != "" {
+			t.kind = tOp
+			t.text = op
+			l.advance(len(op))
+		} else {
 			// Couchbase hands unknown characters to the grammar, which
 			// refuses them as a plain syntax error
 			_, n := utf8.DecodeRuneInString(rest)
 			return t, &lexError{start, "", rest[:n], false}
 		}
 	}
-	t.end = l.off
 	if t.text == "" {
 		t.text = l.src[start.Offset:l.off]
 	}

@@ -119,12 +119,12 @@ func (p *parser) failCode(t token, code int, msg string) {
 
 func (p *parser) isKw(kw string) bool {
 	t := p.toks[p.i]
-	return t.kind == tKeyword && t.kw == kw
+	return t.kind == tKeyword && t.kwd() == kw
 }
 
 func (p *parser) isKwAt(n int, kw string) bool {
 	t := p.ahead(n)
-	return t.kind == tKeyword && t.kw == kw
+	return t.kind == tKeyword && t.kwd() == kw
 }
 
 func (p *parser) isOp(op string) bool {

@@ -14,7 +14,7 @@ func (p *parser) statement() ast.Statement {
 	if t.kind != tKeyword {
 		p.fail()
 	}
-	switch t.kw {
+	switch t.kwd() {
 	case "SELECT", "WITH", "FROM":
 		return p.selectStmt()
 	case "INSERT", "UPSERT":
@@ -496,7 +496,7 @@ func (p *parser) keyspacePath() *ast.KeyspaceTerm {
 	t := p.peek()
 	k := &ast.KeyspaceTerm{Pos: t.pos}
 	if (t.kind == tIdent || t.kind == tQIdent || t.kind == tKeyword) && p.ahead(1).kind == tOp && p.ahead(1).text == ":" {
-		k.Namespace = t.val
+		k.Namespace = nameText(t)
 		p.i += 2
 	}
 	k.Path = []string{p.ident()}
@@ -563,13 +563,22 @@ func (p *parser) joinHint(k *ast.KeyspaceTerm) {
 func (p *parser) indexType(allowed ...string) string {
 	t := p.peek()
 	for _, a := range allowed {
-		if t.kind == tKeyword && t.kw == a {
+		if t.kind == tKeyword && t.kwd() == a {
 			p.i++
 			return a
 		}
 	}
 	p.fail()
 	return ""
+}
+
+// nameText is the name a token spells: a keyword as written (system:),
+// an identifier unquoted.
+func nameText(t token) string {
+	if t.kind == tKeyword {
+		return t.text
+	}
+	return t.val
 }
 
 // ---- DML ----
@@ -594,7 +603,7 @@ func (p *parser) targetKeyspace() *ast.KeyspaceTerm {
 
 func (p *parser) insert() ast.Statement {
 	t := p.next()
-	in := &ast.Insert{Pos: t.pos, Upsert: t.kw == "UPSERT"}
+	in := &ast.Insert{Pos: t.pos, Upsert: t.kwd() == "UPSERT"}
 	p.expectKw("INTO")
 	in.Keyspace = p.targetKeyspace()
 	withOptions := false
@@ -1019,7 +1028,7 @@ func (p *parser) funcName() ast.FuncName {
 	var fn ast.FuncName
 	t := p.peek()
 	if (t.kind == tIdent || t.kind == tQIdent || t.kind == tKeyword) && p.ahead(1).kind == tOp && p.ahead(1).text == ":" {
-		fn.Namespace = t.val
+		fn.Namespace = nameText(t)
 		p.i += 2
 	}
 	parts := []string{p.ident()}

@@ -183,9 +183,9 @@ func TestParse_Functions(t *testing.T) {
 			Args: []ast.Expr{&ast.Literal{Value: int64(1)}}}},
 		{"b.s.f()", ast.Call{Func: ast.FuncName{Path: []string{"b", "s"}, Name: "f"}}},
 		{"default:b.s.f()", ast.Call{Func: ast.FuncName{Namespace: "default", Path: []string{"b", "s"}, Name: "f"}}},
-		{"default:f()", ast.Call{Func: ast.FuncName{Namespace: "default", Path: []string{}, Name: "f"}}},
+		{"default:f()", ast.Call{Func: ast.FuncName{Namespace: "default", Name: "f"}}},
 		{"SUM(x) FILTER (WHERE x > 0)", ast.Call{Func: ast.FuncName{Name: "SUM"},
-			Args: []ast.Expr{&ast.Identifier{Name: "x"}},
+			Args:   []ast.Expr{&ast.Identifier{Name: "x"}},
 			Filter: &ast.Binary{Op: ast.OpGt, Left: &ast.Identifier{Name: "x"}, Right: &ast.Literal{Value: int64(0)}}}},
 	}
 	for _, c := range cases {
