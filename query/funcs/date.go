@@ -660,3 +660,81 @@ func leapYearsBefore(y int) int {
 	}
 	return y/4 - y/100 + y/400
 }
+
+// maxDateRange bounds DATE_RANGE_* results.
+const maxDateRange = 100000
+
+// dateRange lists dates from start (inclusive) towards end (exclusive) in
+// steps of n parts. A default step counts down when start is after end; a
+// step pointing away from end gives an empty list; step 0 gives [start].
+func dateRange(t1, t2 time.Time, part string, n int, defaultStep bool) ([]time.Time, bool) {
+	if n == 0 {
+		return []time.Time{t1}, true
+	}
+	if t1.Equal(t2) {
+		return nil, true
+	}
+	if t1.After(t2) && defaultStep {
+		n = -n
+	}
+	if (n > 0) != t1.Before(t2) {
+		return nil, true
+	}
+	var out []time.Time
+	for i := 0; ; i++ {
+		t, ok := dateAdd(t1, i*n, part)
+		if !ok || i > maxDateRange {
+			return nil, false
+		}
+		if (n > 0 && !t.Before(t2)) || (n < 0 && !t.After(t2)) {
+			return out, true
+		}
+		out = append(out, t)
+	}
+}
+
+func init() {
+	rangeFn := func(millis bool) func(*Context, []value.Value) (value.Value, error) {
+		kind := value.String
+		if millis {
+			kind = value.Number
+		}
+		return func(ctx *Context, a []value.Value) (value.Value, error) {
+			if r, ok := typed(a, kind, kind, value.String, value.Number); !ok {
+				return r, nil
+			}
+			var t1, t2 time.Time
+			var layout string
+			var ok1, ok2 bool
+			if millis {
+				t1, ok1 = millisArg(a[0], ctx.loc())
+				t2, ok2 = millisArg(a[1], ctx.loc())
+			} else {
+				t1, layout, ok1 = parseDate(str(a[0]), "", ctx.loc())
+				t2, _, ok2 = parseDate(str(a[1]), "", ctx.loc())
+			}
+			n, okN := 1, true
+			if len(a) == 4 {
+				n, okN = intArg(a[3])
+			}
+			if !ok1 || !ok2 || !okN {
+				return value.NullValue, nil
+			}
+			ts, ok := dateRange(t1, t2, str(a[2]), n, len(a) < 4)
+			if !ok {
+				return value.NullValue, nil
+			}
+			out := make([]value.Value, len(ts))
+			for i, t := range ts {
+				if millis {
+					out[i] = timeToMillis(t)
+				} else {
+					out[i] = formatTime(t, layout)
+				}
+			}
+			return value.NewArray(out), nil
+		}
+	}
+	register("date_range_str", 3, 4, rangeFn(false))
+	register("date_range_millis", 3, 4, rangeFn(true))
+}

@@ -234,6 +234,11 @@ func TestArray(t *testing.T) {
 		c("array_symdiff", `[1,3]`, `[1,2]`, `[2,3]`),
 		c("array_contains_all", `true`, `[1,2,3]`, `[3,1]`),
 		c("array_contains_any", `false`, `[1,2,3]`, `[4]`),
+		c("array_binary_search", `2`, `[1,"a",[1]]`, `[1]`),
+		c("array_binary_search", `-1`, `[1,"a",[1]]`, `2`),
+		c("array_swap", `[3,2,1]`, `[1,2,3]`, `0`, `-1`),
+		c("array_swap", `null`, `[1,2,3]`, `0`, `3`),
+		c("array_move", `[2,3,1]`, `[1,2,3]`, `0`, `2`),
 	})
 }
 
@@ -370,6 +375,12 @@ func TestDate(t *testing.T) {
 		c("date_format_str", `"2015-06-11"`, `"2015-06-11T17:21:23.133Z"`, `"1111-11-11"`),
 		c("date_format_str", `"17:21:23"`, `"2015-06-11T17:21:23.133Z"`, `"%H:%M:%S"`),
 		c("weekday_str", `"Thursday"`, `"2015-06-11"`),
+		c("date_range_str", `["2015-01-01","2015-02-01","2015-03-01"]`, `"2015-01-01"`, `"2015-04-01"`, `"month"`),
+		c("date_range_str", `["2015-04-01","2015-03-01"]`, `"2015-04-01"`, `"2015-02-01"`, `"month"`),
+		c("date_range_str", `[]`, `"2015-04-01"`, `"2015-02-01"`, `"month"`, `1`),
+		c("date_range_str", `["2015-01-01T00:00:00Z","2015-01-01T12:00:00Z"]`, `"2015-01-01T00:00:00Z"`, `"2015-01-02T00:00:00Z"`, `"hour"`, `12`),
+		c("date_range_millis", `[0,86400000]`, `0`, `172800000`, `"day"`),
+		c("date_range_str", `null`, `"2015-01-01"`, `"9999-01-01"`, `"millisecond"`),
 	})
 	// NOW_* give the statement's instant on every call.
 	f, _ := funcs.Lookup("now_millis")

@@ -318,6 +318,21 @@ func TestArithmetic(t *testing.T) {
 	}
 }
 
+func TestClone_Independent(t *testing.T) {
+	raw := []byte(`{"a":["x",{"b":"y"}],"c":"z"}`)
+	v := mustJSON(t, string(raw))
+	c := v.Clone()
+	if value.Collate(v, c) != 0 || c.String() != v.String() {
+		t.Fatalf("clone %s of %s", c, v)
+	}
+	for i := range raw {
+		raw[i] = ' ' // the parsed value never aliased the input bytes
+	}
+	if v.String() != `{"a":["x",{"b":"y"}],"c":"z"}` {
+		t.Fatal(v)
+	}
+}
+
 func TestFromGo(t *testing.T) {
 	v, err := value.FromGo(map[string]any{"a": []any{1, "x", nil, true, 2.5, uint64(math.MaxUint64)}, "b": json.Number("12")})
 	if err != nil {
