@@ -142,10 +142,9 @@ func fmtArg(a []value.Value, i int) string {
 }
 
 func init() {
-	nowMillis := register("now_millis", 0, 0, func(ctx *Context, _ []value.Value) (value.Value, error) {
+	register("now_millis", 0, 0, func(ctx *Context, _ []value.Value) (value.Value, error) {
 		return value.NewFloat(float64(ctx.now().UnixNano()) / 1e6), nil
 	})
-	_ = nowMillis
 	clockMillis := register("clock_millis", 0, 0, func(_ *Context, _ []value.Value) (value.Value, error) {
 		return value.NewFloat(float64(time.Now().UnixNano()) / 1e6), nil
 	})

@@ -104,6 +104,8 @@ func TestString(t *testing.T) {
 		c("repeat", `null`, `"ab"`, `-1`),
 		c("lpad", `"  abc"`, `"abc"`, `5`),
 		c("rpad", `"abcxyx"`, `"abc"`, `6`, `"xy"`),
+		c("lpad", `"ab"`, `"abc"`, `2`),
+		c("lpad", `null`, `"abc"`, `2`, `""`),
 		c("tostring", `"1.5"`, `1.5`),
 		c("tostring", `"9007199254740993"`, `9007199254740993`),
 		c("tostring", `"true"`, `true`),
