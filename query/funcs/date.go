@@ -63,12 +63,21 @@ func layoutOf(format string) string {
 	return DefaultFormat
 }
 
+// percentCodes maps Couchbase's %-format codes to Go layout elements.
 var percentCodes = map[byte]string{
-	'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'e': "_2", 'H': "15", 'I': "03",
-	'M': "04", 'S': "05", 'p': "PM", 'b': "Jan", 'h': "Jan", 'B': "January", 'a': "Mon",
-	'A': "Monday", 'Z': "MST", 'z': "-0700", 'j': "002", 'N': "000000000", 'L': "000",
-	'F': "2006-01-02", 'D': "01/02/06", 'T': "15:04:05", 'R': "15:04", '%': "%",
+	'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'H': "15", 'I': "03", 'M': "04",
+	'S': "05", 'p': "PM", 'P': "pm", 'b': "Jan", 'B': "January", 'a': "Mon",
+	'A': "Monday", 'Z': "MST", 'z': "-0700", 'j': "002", 'N': "000000000", 'n': "000",
+	'F': DefaultFormat, 'D': "2006-01-02", 'x': "2006-01-02", 'T': "15:04:05",
+	'X': "15:04:05", 'R': "15:04", 'r': "03:04:05 PM", '%': "%",
 }
+
+// unpadded holds the codes the '-' (no padding) and '_' (space padding)
+// modifiers change.
+var (
+	unpadded    = map[byte]string{'d': "2", 'm': "1", 'I': "3"}
+	spacePadded = map[byte]string{'d': "_2", 'j': "__2"}
+)
 
 func percentLayout(format string) string {
 	var b strings.Builder
@@ -79,11 +88,20 @@ func percentLayout(format string) string {
 			continue
 		}
 		i++
-		if l, ok := percentCodes[format[i]]; ok {
+		mod := byte(0)
+		if (format[i] == '-' || format[i] == '_' || format[i] == '0') && i+1 < len(format) {
+			mod = format[i]
+			i++
+		}
+		code := format[i]
+		if l, ok := unpadded[code]; ok && mod == '-' {
+			b.WriteString(l)
+		} else if l, ok := spacePadded[code]; ok && mod == '_' {
+			b.WriteString(l)
+		} else if l, ok := percentCodes[code]; ok {
 			b.WriteString(l)
 		} else {
-			b.WriteByte('%')
-			b.WriteByte(format[i])
+			b.WriteString(format[i-1 : i+1])
 		}
 	}
 	return b.String()
