@@ -141,6 +141,9 @@ func TestObject_MissingFieldsDropAndOrderedKeepsOrder(t *testing.T) {
 	if got := o.String(); got != `{"b":1,"c":null}` {
 		t.Fatal(got)
 	}
+	if got := value.NewObject([]value.Pair{{"a", value.NewInt(1)}, {"b", value.NewInt(2)}, {"a", value.NewInt(3)}}).String(); got != `{"a":3,"b":2}` {
+		t.Fatal(got)
+	}
 	p := value.NewOrderedObject([]value.Pair{{"z", value.NewInt(1)}, {"a", value.NewInt(2)}, {"z", value.NewInt(3)}})
 	if got := p.String(); got != `{"z":3,"a":2}` {
 		t.Fatal(got)
