@@ -106,7 +106,7 @@ func isPlainIdent(s string) bool {
 		c := s[i]
 		switch {
 		case c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
-		case i > 0 && (c >= '0' && c <= '9' || c == '$'):
+		case i > 0 && c >= '0' && c <= '9':
 		default:
 			return false
 		}

@@ -90,6 +90,18 @@ func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 	}
 }
 
+// isPath reports whether e is a chain of names, which FROM reads as a
+// keyspace path.
+func isPath(e Expr) bool {
+	switch x := e.(type) {
+	case *Identifier:
+		return true
+	case *Field:
+		return isPath(x.Target)
+	}
+	return false
+}
+
 // body prints a query term, parenthesising a nested query.
 func (p *printer) body(b QueryBody) {
 	if s, ok := b.(*Select); ok {
@@ -229,7 +241,14 @@ func (p *printer) stmt(n Node) {
 		p.str(")")
 		p.alias(x.Alias)
 	case *ExprTerm:
-		p.node(x.Expr)
+		if isPath(x.Expr) {
+			// bare, it would read back as a keyspace
+			p.str("(")
+			p.node(x.Expr)
+			p.str(")")
+		} else {
+			p.node(x.Expr)
+		}
 		p.alias(x.Alias)
 	case *JoinTerm:
 		p.node(x.Left)
