@@ -59,13 +59,19 @@ func (p *printer) keyspace(k *KeyspaceTerm) {
 func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 	p.keyspace(k)
 	p.alias(k.Alias)
-	p.clause(" USE KEYS ", k.UseKeys)
-	if len(k.UseIndex) > 0 {
-		if k.UseKeys != nil {
-			p.str(" INDEX (")
-		} else {
-			p.str(" USE INDEX (")
+	if k.UseKeys == nil && k.UseIndex == nil && k.JoinHint == "" {
+		return
+	}
+	p.str(" USE")
+	if k.UseKeys != nil {
+		p.str(" KEYS ")
+		if k.ValidateKeys {
+			p.str("VALIDATE ")
 		}
+		p.node(k.UseKeys)
+	}
+	if len(k.UseIndex) > 0 {
+		p.str(" INDEX (")
 		for i, r := range k.UseIndex {
 			if i > 0 {
 				p.str(", ")
@@ -80,11 +86,10 @@ func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 	}
 	switch k.JoinHint {
 	case "":
-	case "NL", "HASH":
-		p.str(" USE ")
-		p.str(k.JoinHint)
+	case "NL":
+		p.str(" NL")
 	default:
-		p.str(" USE HASH(")
+		p.str(" HASH(")
 		p.str(k.JoinHint)
 		p.str(")")
 	}

@@ -341,9 +341,6 @@ func (p *parser) fromClause() ast.FromTerm {
 		case p.acceptKw("JOIN"), p.isKw("NEST"):
 			nest := p.acceptKw("NEST")
 			j := &ast.JoinTerm{Pos: t.pos, Left: left, Kind: kind, Nest: nest, Right: p.simpleFromTerm()}
-			if k, ok := j.Right.(*ast.KeyspaceTerm); ok && p.isKw("USE") {
-				p.joinHint(k)
-			}
 			p.expectKw("ON")
 			switch {
 			case p.acceptKw("KEYS"):
@@ -507,57 +504,63 @@ func (p *parser) keyspacePath() *ast.KeyspaceTerm {
 	return k
 }
 
-// hints reads USE KEYS expr and USE INDEX (...), in either order.
+// hints reads the USE clause of a keyspace term, in the combinations
+// Couchbase takes: USE KEYS [VALIDATE] e, USE INDEX (...), USE NL or USE
+// HASH(BUILD|PROBE), and a join hint before or after KEYS or INDEX.
 func (p *parser) hints(k *ast.KeyspaceTerm) {
-	if !p.isKw("USE") || !(p.isKwAt(1, "KEYS") || p.isKwAt(1, "INDEX") || p.isKwAt(1, "PRIMARY")) {
+	if !p.acceptKw("USE") {
 		return
 	}
-	p.i++
-	for first := true; ; first = false {
-		switch {
-		case k.UseKeys == nil && (p.isKw("KEYS") || (p.isKw("PRIMARY") && p.isKwAt(1, "KEYS"))):
-			p.acceptKw("PRIMARY")
-			p.i++
-			k.UseKeys = p.expr()
-		case k.UseIndex == nil && p.isKw("INDEX"):
-			p.i++
-			p.expectOp("(")
-			for {
-				r := ast.IndexRef{Name: p.ident()}
-				if p.acceptKw("USING") {
-					r.Using = p.indexType("GSI", "FTS")
-				}
-				k.UseIndex = append(k.UseIndex, r)
-				if !p.acceptOp(",") {
-					break
-				}
-			}
-			p.expectOp(")")
-		default:
-			if first {
-				p.fail()
-			}
-			return
-		}
+	if p.keysOrIndex(k) {
+		p.joinHint(k)
+		return
 	}
+	if !p.joinHint(k) {
+		p.fail()
+	}
+	p.keysOrIndex(k)
 }
 
-// joinHint reads USE NL, USE HASH or USE HASH(BUILD|PROBE) after a join's
-// right keyspace (after any USE KEYS/INDEX the term already took).
-func (p *parser) joinHint(k *ast.KeyspaceTerm) {
-	p.expectKw("USE")
+// keysOrIndex reads [PRIMARY] KEYS [VALIDATE] e or INDEX (...).
+func (p *parser) keysOrIndex(k *ast.KeyspaceTerm) bool {
+	switch {
+	case p.isKw("KEYS") || (p.isKw("PRIMARY") && p.isKwAt(1, "KEYS")):
+		p.acceptKw("PRIMARY")
+		p.i++
+		k.ValidateKeys = p.acceptKw("VALIDATE")
+		k.UseKeys = p.expr()
+		return true
+	case p.acceptKw("INDEX"):
+		p.expectOp("(")
+		for {
+			r := ast.IndexRef{Name: p.ident()}
+			if p.acceptKw("USING") {
+				r.Using = p.indexType("GSI", "FTS")
+			}
+			k.UseIndex = append(k.UseIndex, r)
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+		p.expectOp(")")
+		return true
+	}
+	return false
+}
+
+// joinHint reads NL or HASH(BUILD|PROBE).
+func (p *parser) joinHint(k *ast.KeyspaceTerm) bool {
 	switch {
 	case p.acceptKw("NL"):
 		k.JoinHint = "NL"
 	case p.acceptKw("HASH"):
-		k.JoinHint = "HASH"
-		if p.acceptOp("(") {
-			k.JoinHint = p.indexType("BUILD", "PROBE")
-			p.expectOp(")")
-		}
+		p.expectOp("(")
+		k.JoinHint = p.indexType("BUILD", "PROBE")
+		p.expectOp(")")
 	default:
-		p.fail()
+		return false
 	}
+	return true
 }
 
 func (p *parser) indexType(allowed ...string) string {
