@@ -684,12 +684,37 @@ func (p *parser) updateFor() *ast.UpdateFor {
 	return f
 }
 
-// path reads the target of SET or UNSET: an identifier path.
+// path reads the target of SET or UNSET: a name followed by .name,
+// .[expr] and [i] steps, or META().name.
 func (p *parser) path() ast.Expr {
+	start := p.i
 	if !p.isIdent() {
 		p.fail()
 	}
-	return p.postfix(p.identOrCall())
+	e := p.postfix(p.identOrCall())
+	for x := e; ; {
+		switch y := x.(type) {
+		case *ast.Field:
+			x = y.Target
+			continue
+		case *ast.DynamicField:
+			x = y.Target
+			continue
+		case *ast.Element:
+			x = y.Target
+			continue
+		case *ast.Identifier:
+			return e
+		case *ast.Meta:
+			if _, ok := e.(*ast.Field); ok {
+				return e
+			}
+		}
+		break
+	}
+	p.i = start
+	p.fail()
+	return nil
 }
 
 func (p *parser) setUnset() ([]ast.SetTerm, []ast.UnsetTerm) {
@@ -699,9 +724,7 @@ func (p *parser) setUnset() ([]ast.SetTerm, []ast.UnsetTerm) {
 		for {
 			t := p.peek()
 			s := ast.SetTerm{Pos: t.pos, Path: p.path()}
-			if !p.acceptOp("=") {
-				p.expectKw("TO")
-			}
+			p.expectOp("=")
 			s.Value = p.expr()
 			s.For = p.updateFor()
 			set = append(set, s)
