@@ -350,8 +350,7 @@ func (p *printer) stmt(n Node) {
 		p.returning(x.Returning)
 	case *Merge:
 		p.str("MERGE INTO ")
-		p.keyspace(x.Target)
-		p.alias(x.Target.Alias)
+		p.keyspaceTerm(x.Target)
 		p.str(" USING ")
 		p.node(x.Source)
 		p.clause(" ON KEY ", x.OnKey)

@@ -44,6 +44,8 @@ func TestParse_Errors(t *testing.T) {
 		{`SELECT * FROM a JOIN b USE HASH ON a.x = b.y`, 3000, 1, 33, `syntax error - line 1, column 33, near '...M a JOIN b USE HASH ', at: ON (reserved word)`},
 		{"UPDATE b SET f(x) = 1", 3000, 1, 14, "syntax error - line 1, column 14, near 'UPDATE b SET ', at: f"},
 		{"UPDATE b SET a TO 1", 3000, 1, 16, "syntax error - line 1, column 16, near 'UPDATE b SET a ', at: TO (reserved word)"},
+		{"MERGE INTO b USING c ON KEY c.k WHEN MATCHED THEN DELETE WHEN MATCHED THEN UPDATE SET b.x = 1", 3000, 1, 58,
+			"syntax error - line 1, column 58, near '...MATCHED THEN DELETE ', at: WHEN (reserved word)"},
 		{"SELECT 1; SELECT 2", 3000, 1, 11, "syntax error - line 1, column 11, near 'SELECT 1; ', at: SELECT (reserved word)"},
 		{"EXPLAIN EXPLAIN SELECT 1", 3000, 1, 9, "syntax error - line 1, column 9, near 'EXPLAIN ', at: EXPLAIN (reserved word)"},
 		{"PREPARE p FROM EXECUTE q", 3000, 1, 16, "syntax error - line 1, column 16, near 'PREPARE p FROM ', at: EXECUTE (reserved word)"},

@@ -782,75 +782,60 @@ func (p *parser) merge() ast.Statement {
 	t := p.expectKw("MERGE")
 	p.expectKw("INTO")
 	m := &ast.Merge{Pos: t.pos, Target: p.targetKeyspace()}
+	p.hints(m.Target)
 	p.expectKw("USING")
 	m.Source = p.simpleFromTerm()
 	p.expectKw("ON")
 	lookup := false
-	switch {
-	case p.acceptKw("KEYS"), p.acceptKw("KEY"):
+	if p.isKw("KEY") || (p.isKw("PRIMARY") && p.isKwAt(1, "KEY")) {
+		p.acceptKw("PRIMARY")
+		p.i++
 		lookup = true
 		m.OnKey = p.expr()
-	case p.isKw("PRIMARY") && p.isKwAt(1, "KEY"):
-		p.i += 2
-		lookup = true
-		m.OnKey = p.expr()
-	default:
+	} else {
 		m.On = p.expr()
 	}
-	for p.isKw("WHEN") {
-		wt := p.next()
-		if p.acceptKw("NOT") {
-			p.expectKw("MATCHED")
-			p.expectKw("THEN")
-			it := p.expectKw("INSERT")
-			if m.Insert != nil {
-				p.failAt(it, "MERGE with more than one INSERT action")
-			}
-			in := &ast.MergeInsert{Pos: wt.pos}
-			p.mergeInsert(in)
-			if lookup && in.Key != nil {
-				p.failCode(it, CodeMergeInsertNoKey, "MERGE with ON KEY clause cannot have document key specification in INSERT action.")
-			}
-			if !lookup && in.Key == nil {
-				p.failCode(it, CodeMergeInsertMissingKey, "MERGE with ON clause must have document key specification in INSERT action.")
-			}
-			if p.acceptKw("WHERE") {
-				in.Where = p.expr()
-			}
-			m.Insert = in
-			continue
-		}
-		p.expectKw("MATCHED")
-		p.expectKw("THEN")
-		switch at := p.peek(); {
-		case p.acceptKw("UPDATE"):
-			if m.Update != nil {
-				p.failAt(at, "MERGE with more than one UPDATE action")
-			}
-			u := &ast.MergeUpdate{Pos: wt.pos}
-			u.Set, u.Unset = p.setUnset()
-			if u.Set == nil && u.Unset == nil {
-				p.fail()
-			}
-			if p.acceptKw("WHERE") {
-				u.Where = p.expr()
-			}
-			m.Update = u
-		case p.acceptKw("DELETE"):
-			if m.Delete != nil {
-				p.failAt(at, "MERGE with more than one DELETE action")
-			}
-			d := &ast.MergeDelete{Pos: wt.pos}
-			if p.acceptKw("WHERE") {
-				d.Where = p.expr()
-			}
-			m.Delete = d
-		default:
+	// actions, each optional, in this order: UPDATE, DELETE, INSERT
+	if p.isKw("WHEN") && p.isKwAt(1, "MATCHED") && p.isKwAt(2, "THEN") && p.isKwAt(3, "UPDATE") {
+		wt := p.peek()
+		p.i += 4
+		u := &ast.MergeUpdate{Pos: wt.pos}
+		u.Set, u.Unset = p.setUnset()
+		if u.Set == nil && u.Unset == nil {
 			p.fail()
 		}
+		if p.acceptKw("WHERE") {
+			u.Where = p.expr()
+		}
+		m.Update = u
 	}
-	if m.Update == nil && m.Delete == nil && m.Insert == nil {
-		p.fail()
+	if p.isKw("WHEN") && p.isKwAt(1, "MATCHED") && p.isKwAt(2, "THEN") && p.isKwAt(3, "DELETE") {
+		wt := p.peek()
+		p.i += 4
+		d := &ast.MergeDelete{Pos: wt.pos}
+		if p.acceptKw("WHERE") {
+			d.Where = p.expr()
+		}
+		m.Delete = d
+	}
+	if p.isKw("WHEN") && p.isKwAt(1, "NOT") {
+		wt := p.next()
+		p.i++
+		p.expectKw("MATCHED")
+		p.expectKw("THEN")
+		it := p.expectKw("INSERT")
+		in := &ast.MergeInsert{Pos: wt.pos}
+		p.mergeInsert(in)
+		if lookup && in.Key != nil {
+			p.failCode(it, CodeMergeInsertNoKey, "MERGE with ON KEY clause cannot have document key specification in INSERT action.")
+		}
+		if !lookup && in.Key == nil {
+			p.failCode(it, CodeMergeInsertMissingKey, "MERGE with ON clause must have document key specification in INSERT action.")
+		}
+		if p.acceptKw("WHERE") {
+			in.Where = p.expr()
+		}
+		m.Insert = in
 	}
 	if p.acceptKw("LIMIT") {
 		m.Limit = p.expr()
