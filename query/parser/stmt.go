@@ -422,13 +422,16 @@ func (p *parser) checkJoin(t token, j *ast.JoinTerm) {
 		p.failCode(t, CodeMixedJoin, fmt.Sprintf("Cannot mix %s on %s with %s on %s.",
 			joinOpName(lj), termAlias(lj), joinOpName(j), termAlias(j)))
 	}
-	k, ok := j.Right.(*ast.KeyspaceTerm)
-	if !ok || !lookup {
-		return
-	}
 	op := "JOIN"
 	if j.Nest {
 		op = "NEST"
+	}
+	if !lookup {
+		return
+	}
+	k, ok := j.Right.(*ast.KeyspaceTerm)
+	if !ok {
+		p.failAt(token{pos: j.Right.Position()}, op+" must be done on a keyspace")
 	}
 	switch {
 	case k.JoinHint != "":
@@ -451,7 +454,9 @@ func (p *parser) simpleFromTerm() ast.FromTerm {
 		p.expectOp(")")
 		if !p.isOp("[") && !p.isOp(".") {
 			st := &ast.SubqueryTerm{Pos: t.pos, Query: q}
-			st.Alias = p.optAlias()
+			if st.Alias = p.optAlias(); st.Alias == "" {
+				p.failAt(t, "Subquery in FROM clause must have an alias.")
+			}
 			return st
 		}
 		// (SELECT ...)[*].f is an expression over the subquery's result
@@ -496,12 +501,20 @@ func (p *parser) keyspacePath() *ast.KeyspaceTerm {
 		k.Namespace = nameText(t)
 		p.i += 2
 	}
-	k.Path = []string{p.ident()}
+	k.Path = []string{p.keyspaceName()}
 	for len(k.Path) < 3 && p.isOp(".") {
 		p.i++
-		k.Path = append(k.Path, p.ident())
+		k.Path = append(k.Path, p.keyspaceName())
 	}
 	return k
+}
+
+// keyspaceName reads one part of a keyspace path; `name`i is refused.
+func (p *parser) keyspaceName() string {
+	if t := p.peek(); t.ci {
+		p.failAt(t, "Keyspace term must be case sensitive")
+	}
+	return p.ident()
 }
 
 // hints reads the USE clause of a keyspace term, in the combinations
@@ -782,7 +795,15 @@ func (p *parser) merge() ast.Statement {
 	t := p.expectKw("MERGE")
 	p.expectKw("INTO")
 	m := &ast.Merge{Pos: t.pos, Target: p.targetKeyspace()}
-	p.hints(m.Target)
+	if u := p.peek(); p.isKw("USE") {
+		p.hints(m.Target)
+		if m.Target.UseKeys != nil {
+			p.failAt(u, "Keyspace reference cannot have USE KEYS hint in MERGE statement")
+		}
+		if m.Target.JoinHint != "" {
+			p.failAt(u, "Keyspace reference cannot have join hint (USE HASH or USE NL) in MERGE statement")
+		}
+	}
 	p.expectKw("USING")
 	m.Source = p.simpleFromTerm()
 	p.expectKw("ON")
@@ -927,14 +948,23 @@ func (p *parser) createIndex() ast.Statement {
 				k.All = true
 			}
 			k.Expr = p.expr()
-			if p.acceptKw("DESC") {
-				k.Desc = true
-			} else {
-				p.acceptKw("ASC")
-			}
-			if p.isKw("INCLUDE") && p.isKwAt(1, "MISSING") {
-				p.i += 2
-				k.IncludeMissing = true
+			// up to two attributes, in either order: ASC|DESC, INCLUDE MISSING
+			order, missing := false, false
+			for n := 0; n < 2; n++ {
+				at := p.peek()
+				switch {
+				case p.isKw("ASC") || p.isKw("DESC"):
+					if order {
+						p.failAt(at, "Duplicate or Invalid index key attribute")
+					}
+					order, k.Desc = true, p.next().kwd() == "DESC"
+				case p.isKw("INCLUDE") && p.isKwAt(1, "MISSING"):
+					if missing {
+						p.failAt(at, "Duplicate or Invalid index key attribute")
+					}
+					p.i += 2
+					missing, k.IncludeMissing = true, true
+				}
 			}
 			c.Keys = append(c.Keys, k)
 			if !p.acceptOp(",") {
@@ -957,9 +987,45 @@ func (p *parser) createIndex() ast.Statement {
 		c.Using = p.indexType("GSI", "VIEW")
 	}
 	if p.acceptKw("WITH") {
-		c.With = p.expr()
+		wt := p.peek()
+		if c.With = p.expr(); !isStatic(c.With) {
+			p.failAt(wt, "WITH value must be static")
+		}
 	}
 	return c
+}
+
+// isStatic reports whether e is a constant: literals, and arrays and
+// objects of constants.
+func isStatic(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.Literal, *ast.Missing:
+		return true
+	case *ast.Unary:
+		l, ok := x.Operand.(*ast.Literal)
+		if !ok || x.Op != ast.OpNeg {
+			return false
+		}
+		switch l.Value.(type) {
+		case int64, float64:
+			return true
+		}
+	case *ast.ArrayCons:
+		for _, el := range x.Elems {
+			if !isStatic(el) {
+				return false
+			}
+		}
+		return true
+	case *ast.ObjectCons:
+		for _, pr := range x.Pairs {
+			if !isStatic(pr.Key) || !isStatic(pr.Value) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func (p *parser) dropIndex() ast.Statement {
@@ -1025,6 +1091,9 @@ func (p *parser) prepare() ast.Statement {
 	pr := &ast.Prepare{Pos: t.pos}
 	pr.Force = p.acceptKw("FORCE")
 	if n := p.peek(); (n.kind == tIdent || n.kind == tQIdent || n.kind == tString) && (p.isKwAt(1, "FROM") || p.isKwAt(1, "AS")) {
+		if n.ci {
+			p.failAt(n, "Prepared identifier must be case sensitive")
+		}
 		pr.Name = n.val
 		p.i += 2
 	}
@@ -1062,6 +1131,7 @@ func (p *parser) createFunction() ast.Statement {
 		c.Replace = true
 	}
 	p.expectKw("FUNCTION")
+	ifAt := p.peek()
 	c.IfNotExists = p.ifNotExists()
 	c.Name = p.funcName()
 	p.expectOp("(")
@@ -1076,8 +1146,15 @@ func (p *parser) createFunction() ast.Statement {
 		}
 	}
 	p.expectOp(")")
-	if !c.IfNotExists {
-		c.IfNotExists = p.ifNotExists()
+	if second := p.peek(); p.ifNotExists() {
+		if c.IfNotExists {
+			p.failAt(second, "syntax error - specify IF NOT EXISTS only once")
+		}
+		c.IfNotExists = true
+		ifAt = second
+	}
+	if c.Replace && c.IfNotExists {
+		p.failAt(ifAt, "syntax error - OR REPLACE and IF NOT EXISTS are mutually exclusive")
 	}
 	if p.acceptOp("{") {
 		c.Language = ast.LangInline
