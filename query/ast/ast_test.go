@@ -154,6 +154,16 @@ func TestString_BuiltTree(t *testing.T) {
 	}
 }
 
+func TestString_NegativeLiteralUnderMinus(t *testing.T) {
+	e := &ast.Unary{Op: ast.OpNeg, Operand: &ast.Literal{Value: int64(-3)}}
+	if got := e.String(); got != "(- -3)" {
+		t.Fatalf("got %s", got)
+	}
+	if _, err := parser.ParseExpression(e.String()); err != nil {
+		t.Fatalf("printed text does not parse: %v", err)
+	}
+}
+
 func TestImplicitAliases(t *testing.T) {
 	s := mustParse(t, "SELECT a, b.c, d[0], META(k).id, 1 + 2 AS three, e AS f FROM x.y.z")
 	sub := s.(*ast.Select).Body.(*ast.Subselect)

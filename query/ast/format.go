@@ -239,6 +239,16 @@ func (p *printer) literal(v any) {
 	}
 }
 
+func isNegative(v any) bool {
+	switch n := v.(type) {
+	case int64:
+		return n < 0
+	case float64:
+		return n < 0 || (n == 0 && 1/n < 0)
+	}
+	return false
+}
+
 func (p *printer) alias(a string) {
 	if a != "" {
 		p.str(" AS ")
@@ -302,6 +312,9 @@ func (p *printer) node(n Node) {
 		p.str("(")
 		p.str(string(x.Op))
 		if x.Op != OpNeg {
+			p.str(" ")
+		} else if l, ok := x.Operand.(*Literal); ok && isNegative(l.Value) {
+			// "--" would start a comment
 			p.str(" ")
 		}
 		p.node(x.Operand)
