@@ -275,7 +275,7 @@ type Delete struct {
 }
 
 // Merge is MERGE INTO Target USING Source ON ... WHEN ... . Lookup merges
-// (ON KEY expr, or the older ON KEYS) set OnKey; ANSI merges set On.
+// (ON [PRIMARY] KEY expr) set OnKey; ANSI merges (ON cond) set On.
 type Merge struct {
 	Pos
 	Target    *KeyspaceTerm
