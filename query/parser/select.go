@@ -263,10 +263,7 @@ func (p *parser) fromClause() ast.FromTerm {
 			}
 			p.checkJoin(t, j)
 			left = j
-		case p.acceptKw("UNNEST"), p.acceptKw("FLATTEN"):
-			if kind == ast.JoinRight {
-				p.failAt(t, "RIGHT UNNEST is not supported")
-			}
+		case kind != ast.JoinRight && (p.acceptKw("UNNEST") || p.acceptKw("FLATTEN")):
 			u := &ast.UnnestTerm{Pos: t.pos, Left: left, Outer: kind == ast.JoinLeft, Expr: p.expr()}
 			u.Alias = p.optAlias()
 			left = u
