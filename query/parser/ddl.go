@@ -201,9 +201,8 @@ func (p *parser) prepare() ast.Statement {
 // funcName reads [ns:]name, [ns:]bucket.scope.name or scope.name.
 func (p *parser) funcName() ast.FuncName {
 	var fn ast.FuncName
-	t := p.peek()
-	if (t.kind == tIdent || t.kind == tQIdent || t.kind == tKeyword) && p.ahead(1).kind == tOp && p.ahead(1).text == ":" {
-		fn.Namespace = nameText(t)
+	if ns, ok := p.namespaceAt(0); ok {
+		fn.Namespace = ns
 		p.i += 2
 	}
 	parts := []string{p.ident()}

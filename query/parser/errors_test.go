@@ -60,6 +60,8 @@ func TestParse_Errors(t *testing.T) {
 		{"CREATE INDEX ix ON b(a DESC ASC)", 3000, 1, 29, "Duplicate or Invalid index key attribute (near line 1, column 29)"},
 		{"SELECT 007", 3000, 1, 9, "syntax error - line 1, column 9, near 'SELECT 0', at: 0"},
 		{"SELECT * FROM a RIGHT UNNEST a.x", 3000, 1, 23, "syntax error - line 1, column 23, near '...LECT * FROM a RIGHT ', at: UNNEST (reserved word)"},
+		{"SELECT * FROM foo:b", 3000, 1, 18, "syntax error - line 1, column 18, near 'SELECT * FROM foo', at: :"},
+		{"SELECT * FROM DEFAULT:b", 3000, 1, 22, "syntax error - line 1, column 22, near '...ELECT * FROM DEFAULT', at: :"},
 		{"SELECT 1; SELECT 2", 3000, 1, 11, "syntax error - line 1, column 11, near 'SELECT 1; ', at: SELECT (reserved word)"},
 		{"EXPLAIN EXPLAIN SELECT 1", 3000, 1, 9, "syntax error - line 1, column 9, near 'EXPLAIN ', at: EXPLAIN (reserved word)"},
 		{"PREPARE p FROM EXECUTE q", 3000, 1, 16, "syntax error - line 1, column 16, near 'PREPARE p FROM ', at: EXECUTE (reserved word)"},

@@ -413,7 +413,7 @@ func (p *parser) identOrCall() ast.Expr {
 		return p.callArgs(t, ast.FuncName{Name: t.val})
 	}
 	// ns:name..., only ever a function here
-	if isOpAt(0, ":") && isNameAt(1) && p.namespacedCallAhead() {
+	if t.val == "default" && isOpAt(0, ":") && isNameAt(1) && p.namespacedCallAhead() {
 		fn := ast.FuncName{Namespace: t.val}
 		p.i++
 		parts := []string{p.ident()}

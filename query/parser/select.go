@@ -384,7 +384,7 @@ func (p *parser) looksLikePath() bool {
 	n := 0
 	isName := func(k int) bool { kd := p.ahead(k).kind; return kd == tIdent || kd == tQIdent }
 	isOp := func(k int, op string) bool { a := p.ahead(k); return a.kind == tOp && a.text == op }
-	if (isName(0) || p.ahead(0).kind == tKeyword) && isOp(1, ":") {
+	if _, ok := p.namespaceAt(0); ok {
 		n = 2
 	}
 	if !isName(n) {
@@ -401,8 +401,8 @@ func (p *parser) looksLikePath() bool {
 func (p *parser) keyspacePath() *ast.KeyspaceTerm {
 	t := p.peek()
 	k := &ast.KeyspaceTerm{Pos: t.pos}
-	if (t.kind == tIdent || t.kind == tQIdent || t.kind == tKeyword) && p.ahead(1).kind == tOp && p.ahead(1).text == ":" {
-		k.Namespace = nameText(t)
+	if ns, ok := p.namespaceAt(0); ok {
+		k.Namespace = ns
 		p.i += 2
 	}
 	k.Path = []string{p.keyspaceName()}
@@ -492,11 +492,18 @@ func (p *parser) oneOf(allowed ...string) string {
 	return ""
 }
 
-// nameText is the name a token spells: a keyword as written (system:),
-// an identifier unquoted.
-func nameText(t token) string {
-	if t.kind == tKeyword {
-		return t.text
+// namespaceAt reports whether the token n places ahead names a namespace
+// followed by a colon: "default" (spelled so, or back-quoted) or the
+// keyword SYSTEM in any case, as Couchbase's lexer tells them.
+func (p *parser) namespaceAt(n int) (string, bool) {
+	if c := p.ahead(n + 1); c.kind != tOp || c.text != ":" {
+		return "", false
 	}
-	return t.val
+	switch t := p.ahead(n); {
+	case (t.kind == tIdent || t.kind == tQIdent) && t.val == "default":
+		return "default", true
+	case t.kwd() == "SYSTEM":
+		return "system", true
+	}
+	return "", false
 }
