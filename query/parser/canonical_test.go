@@ -222,6 +222,8 @@ func TestParse_Canonical(t *testing.T) {
 			`SELECT * FROM system:indexes, default:b`},
 		{`SELECT {"x": 1, default: 2}`,
 			`SELECT {"x": 1, default: 2}`},
+		{`SELECT ((SELECT 1) UNION (SELECT 2) ORDER BY 1), (((SELECT 3)))`,
+			`SELECT ((SELECT 1) UNION (SELECT 2) ORDER BY 1), (SELECT 3)`},
 		{`CREATE PRIMARY INDEX ON b`,
 			`CREATE PRIMARY INDEX ON b`},
 		{`CREATE PRIMARY INDEX IF NOT EXISTS ON default:b.s.c USING GSI`,

@@ -338,6 +338,12 @@ func (p *parser) primary() ast.Expr {
 				return &ast.Subquery{Pos: t.pos, Query: q}
 			}
 			e := p.expr()
+			if sq, ok := e.(*ast.Subquery); ok && (p.isKw("UNION") || p.isKw("INTERSECT") || p.isKw("EXCEPT")) {
+				// ((SELECT ...) UNION ...): the parenthesised query was
+				// the first term of a set operation
+				q := &ast.Select{Pos: sq.Pos, Body: p.setOps(sq.Query)}
+				e = &ast.Subquery{Pos: t.pos, Query: p.queryTail(q)}
+			}
 			p.expectOp(")")
 			return e
 		case "[":

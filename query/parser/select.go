@@ -26,7 +26,12 @@ func (p *parser) selectStmt() *ast.Select {
 			}
 		}
 	}
-	s.Body = p.setOps()
+	s.Body = p.setOps(p.selectTerm())
+	return p.queryTail(s)
+}
+
+// queryTail reads what may follow a query's body: ORDER BY, LIMIT, OFFSET.
+func (p *parser) queryTail(s *ast.Select) *ast.Select {
 	if p.acceptKw("ORDER") {
 		p.expectKw("BY")
 		for {
@@ -87,8 +92,8 @@ func (p *parser) startsQuery(n int) bool {
 	return p.isKwAt(n, "SELECT") || p.isKwAt(n, "WITH") || p.isKwAt(n, "FROM")
 }
 
-func (p *parser) setOps() ast.QueryBody {
-	left := p.selectTerm()
+// setOps reads the set operations that follow the query term left.
+func (p *parser) setOps(left ast.QueryBody) ast.QueryBody {
 	for {
 		t := p.peek()
 		var op ast.SetOpKind
