@@ -144,9 +144,7 @@ func (p *parser) subselect() *ast.Subselect {
 			for {
 				gt := p.peek()
 				k := ast.GroupTerm{Pos: gt.pos, Expr: p.expr()}
-				if p.acceptKw("AS") {
-					k.Alias = p.ident()
-				}
+				k.Alias = p.optAlias()
 				g.Keys = append(g.Keys, k)
 				if !p.acceptOp(",") {
 					break
@@ -156,7 +154,8 @@ func (p *parser) subselect() *ast.Subselect {
 		if p.acceptKw("LETTING") {
 			g.Letting = p.lets()
 		}
-		if p.acceptKw("HAVING") {
+		// HAVING only with GROUP BY: LETTING alone stands for no grouping
+		if len(g.Keys) > 0 && p.acceptKw("HAVING") {
 			g.Having = p.expr()
 		}
 		s.GroupBy = g
