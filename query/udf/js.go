@@ -1,0 +1,537 @@
+package udf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+	"sync"
+
+	"github.com/dop251/goja"
+
+	"eventide/jsrt"
+	"eventide/query/engine"
+	"eventide/query/library"
+	"eventide/query/value"
+)
+
+// runner runs JavaScript functions on warm runtimes: a pool per compiled
+// program, each runtime having run its program once.
+type runner struct {
+	cfg  Config
+	libs Libraries
+
+	mu     sync.Mutex
+	pools  map[*goja.Program]*pool
+	tick   uint64                   // use clock of the pools, for LRU
+	inline map[string]*goja.Program // inline functions' code, compiled
+}
+
+// pool holds the warm runtimes of one program.
+type pool struct {
+	prog *goja.Program
+	// owner is the library's path ("" for inline code) and version the
+	// library version the program was compiled from.
+	owner   string
+	version uint64
+	used    uint64 // runner.tick at the last call; under runner.mu
+
+	idle  chan *warm    // free runtimes
+	slots chan struct{} // one token per live runtime, bounding them
+	mu    sync.Mutex    // orders release against close
+	dead  bool          // closed: runtimes are closed on release
+}
+
+// warm is one runtime that has run its pool's program.
+type warm struct {
+	rt *jsrt.Runtime
+	// stringify is the guarded JSON.stringify, taken before user code
+	// could replace the global.
+	stringify goja.Callable
+}
+
+func newRunner(cfg Config, libs Libraries) *runner {
+	return &runner{cfg: cfg, libs: libs, pools: make(map[*goja.Program]*pool), inline: make(map[string]*goja.Program)}
+}
+
+// CallJavaScript runs a JavaScript function with its arguments, bounded
+// by ctx, the configured timeout and memory budget: the value it returns
+// (undefined is MISSING; JSON semantics otherwise) or an *Error (10109 for
+// what it threw, a missing library or function, a timeout).
+func (s *Service) CallJavaScript(ctx context.Context, def engine.FunctionDef, args []value.Value) (value.Value, error) {
+	return s.js.call(ctx, def, args)
+}
+
+// target is what a call runs: a program, the global function to call
+// after it, and how errors name them.
+type target struct {
+	prog    *goja.Program
+	owner   string
+	version uint64
+	fn      string
+	where   string // "(library:object)" as Couchbase's messages show it
+}
+
+func (r *runner) call(ctx context.Context, def engine.FunctionDef, args []value.Value) (out value.Value, err error) {
+	if def.Language != engine.LanguageJavaScript {
+		return value.MissingValue, newError(ErrInvalidDefinition, codeEncoding, nil, "Function '%s' is not a JavaScript function", def.Name.Name)
+	}
+	if !def.Variadic && len(args) != len(def.Params) {
+		return value.MissingValue, newError(ErrArguments, codeArguments, nil, "Incorrect number of arguments supplied to function '%s'", def.Name.Name)
+	}
+	t, err := r.resolve(def)
+	if err != nil {
+		return value.MissingValue, err
+	}
+	p := r.pool(t)
+	w, err := p.acquire(ctx, r)
+	if err != nil {
+		return value.MissingValue, r.fail(def, t, err)
+	}
+	keep := false
+	defer func() {
+		if rec := recover(); rec != nil {
+			keep = false
+			out, err = value.MissingValue, r.fail(def, t, fmt.Errorf("internal error: %v", rec))
+		}
+		if keep {
+			p.release(w)
+		} else {
+			p.discard(w)
+		}
+	}()
+	out, keep, err = w.invoke(ctx, t.fn, args)
+	if err != nil {
+		return value.MissingValue, r.fail(def, t, err)
+	}
+	return out, nil
+}
+
+// resolve finds the program of a definition.
+func (r *runner) resolve(def engine.FunctionDef) (target, error) {
+	if def.Code != "" {
+		prog, err := r.inlineProgram(def)
+		if err != nil {
+			return target{}, err
+		}
+		// Couchbase names an inline function's "library" by the
+		// function's full path, and calls the function of its own name.
+		return target{prog: prog, fn: def.Name.Name, where: "(" + displayName(def.Name) + ":" + def.Name.Name + ")"}, nil
+	}
+	t := target{fn: def.Object, where: "(" + libName(def.Library) + ":" + def.Object + ")"}
+	sc, lib, err := library.ResolvePath(scopeOf(def.Name), def.Library)
+	if err != nil {
+		return target{}, newError(ErrLibraryPath, codeLibraryPath, nil, "%s", err.Error())
+	}
+	t.owner = lib
+	if !sc.IsGlobal() {
+		t.owner = sc.Bucket + "/" + sc.Scope + "/" + lib
+	}
+	p, err := r.libs.Program(sc, lib, def.Object)
+	if err != nil {
+		if errors.Is(err, library.ErrNotFound) {
+			r.dropOwner(t.owner, math.MaxUint64)
+		}
+		return target{}, r.fail(def, t, err)
+	}
+	t.prog, t.version = p.Program, p.Version
+	return t, nil
+}
+
+// libName is the library's name in a path ("./lib" and "b/s/lib" are lib).
+func libName(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// inlineProgram compiles an inline JavaScript function's code, once.
+func (r *runner) inlineProgram(def engine.FunctionDef) (*goja.Program, error) {
+	r.mu.Lock()
+	prog := r.inline[def.Code]
+	r.mu.Unlock()
+	if prog != nil {
+		return prog, nil
+	}
+	loadErr := func(msg string) error {
+		return newError(ErrLoad, codeLoading, map[string]any{"function": def.Name.Name, "reason": msg}, "Error loading function '%s'", def.Name.Name)
+	}
+	ast, err := jsrt.Parse(displayName(def.Name), def.Code)
+	if err != nil {
+		return nil, loadErr("SyntaxError: " + err.Error())
+	}
+	prog, err = jsrt.CompileAST(ast, false)
+	if err != nil {
+		return nil, loadErr(err.Error())
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.inline) >= r.cfg.MaxPrograms {
+		for code := range r.inline { // any one: recompiling is cheap
+			delete(r.inline, code)
+			break
+		}
+	}
+	r.inline[def.Code] = prog
+	return prog, nil
+}
+
+// pool returns the pool of t's program, making it: a newer library
+// version closes the pools of older ones, and beyond MaxPrograms the
+// least recently used pool is closed.
+func (r *runner) pool(t target) *pool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tick++
+	if p := r.pools[t.prog]; p != nil {
+		p.used = r.tick
+		return p
+	}
+	n := r.cfg.RuntimesPerProgram
+	p := &pool{prog: t.prog, owner: t.owner, version: t.version, used: r.tick, idle: make(chan *warm, n), slots: make(chan struct{}, n)}
+	var lru *pool
+	for _, o := range r.pools {
+		if t.owner != "" && o.owner == t.owner {
+			switch {
+			case o.version < t.version:
+				r.closeLocked(o)
+				continue
+			case o.version > t.version:
+				p.close() // a call that read an older version: served, not kept
+				return p
+			}
+		}
+		if lru == nil || o.used < lru.used {
+			lru = o
+		}
+	}
+	if len(r.pools) >= r.cfg.MaxPrograms && lru != nil {
+		r.closeLocked(lru)
+	}
+	r.pools[t.prog] = p
+	return p
+}
+
+// dropOwner closes the pools of a library's versions before version.
+func (r *runner) dropOwner(owner string, version uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.pools {
+		if p.owner == owner && p.version < version {
+			r.closeLocked(p)
+		}
+	}
+}
+
+func (r *runner) closeLocked(p *pool) {
+	delete(r.pools, p.prog)
+	p.close()
+}
+
+// closeAll closes every pool.
+func (r *runner) closeAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.pools {
+		r.closeLocked(p)
+	}
+}
+
+// acquire checks a runtime out: an idle one, else a new one while there
+// are fewer than RuntimesPerProgram, else the first one released.
+func (p *pool) acquire(ctx context.Context, r *runner) (*warm, error) {
+	select {
+	case w := <-p.idle:
+		return w, nil
+	default:
+	}
+	select {
+	case w := <-p.idle:
+		return w, nil
+	case p.slots <- struct{}{}:
+		w, err := r.newWarm(ctx, p.prog)
+		if err != nil {
+			<-p.slots
+			return nil, err
+		}
+		return w, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release returns a healthy runtime to the pool.
+func (p *pool) release(w *warm) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dead {
+		w.rt.Close()
+		<-p.slots
+		return
+	}
+	p.idle <- w // never blocks: idle holds at most one per slot
+}
+
+// discard closes a runtime that must not run again (interrupted, or over
+// its memory budget).
+func (p *pool) discard(w *warm) {
+	w.rt.Close()
+	<-p.slots
+}
+
+// close closes the idle runtimes, and the busy ones as they come back.
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dead = true
+	for {
+		select {
+		case w := <-p.idle:
+			w.rt.Close()
+			<-p.slots
+		default:
+			return
+		}
+	}
+}
+
+// newWarm makes a runtime and runs prog in it, bounded like a call.
+func (r *runner) newWarm(ctx context.Context, prog *goja.Program) (w *warm, err error) {
+	rt := jsrt.New(jsrt.Config{Timeout: r.cfg.Timeout, MemoryBudget: r.cfg.MemoryBudget, Memory: r.cfg.Memory})
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = fmt.Errorf("internal error: %v", rec)
+		}
+		if err != nil {
+			rt.Close()
+		}
+	}()
+	if err := rt.InstallGuards(); err != nil {
+		return nil, err
+	}
+	json := rt.VM().Get("JSON").ToObject(rt.VM())
+	stringify, ok := goja.AssertFunction(json.Get("stringify"))
+	if !ok {
+		return nil, errors.New("JSON.stringify is not a function")
+	}
+	rt.Begin(ctx)
+	_, err = rt.VM().RunProgram(prog)
+	rt.End()
+	if err != nil {
+		return nil, err
+	}
+	return &warm{rt: rt, stringify: stringify}, nil
+}
+
+// invoke calls the global function fn. keep is false when the runtime
+// must not be reused (interrupted).
+func (w *warm) invoke(ctx context.Context, fn string, args []value.Value) (out value.Value, keep bool, err error) {
+	vm := w.rt.VM()
+	w.rt.Begin(ctx)
+	defer w.rt.End()
+	f, ok := goja.AssertFunction(vm.Get(fn))
+	if !ok {
+		return value.MissingValue, true, errNoFunction{fn}
+	}
+	jsArgs := make([]goja.Value, len(args))
+	for i, a := range args {
+		jsArgs[i] = toJS(vm, a)
+	}
+	res, err := f(goja.Undefined(), jsArgs...)
+	if err == nil {
+		out, err = w.fromJS(res)
+	}
+	var intr *goja.InterruptedError
+	if errors.As(err, &intr) {
+		return value.MissingValue, false, err
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return value.MissingValue, true, w.thrown(ex)
+	}
+	return out, true, err
+}
+
+// errNoFunction: the program defines no global function of that name.
+type errNoFunction struct{ name string }
+
+func (e errNoFunction) Error() string {
+	return "ReferenceError: " + e.name + " is not defined or not a function"
+}
+
+// thrownError is what JavaScript threw, rendered while the runtime is
+// still in the invocation (rendering may run user code: toJSON).
+type thrownError struct {
+	exception any // the thrown value as JSON, or an Error's "Name: message"
+	location  string
+	stack     string
+}
+
+func (e *thrownError) Error() string { return fmt.Sprint(e.exception) }
+
+func (w *warm) thrown(ex *goja.Exception) error {
+	t := &thrownError{stack: strings.TrimSpace(ex.String())}
+	if i := strings.IndexByte(t.stack, '\n'); i >= 0 {
+		t.stack = strings.TrimSpace(t.stack[i+1:])
+	} else {
+		t.stack = ""
+	}
+	if fs := ex.Stack(); len(fs) > 0 {
+		pos := fs[0].Position()
+		src, _, _ := strings.Cut(fs[0].SrcName(), "/") // "lib/object" in the functions form
+		t.location = fmt.Sprintf("functions/%s.js:%d", src, pos.Line)
+	}
+	v := ex.Value()
+	if o, ok := v.(*goja.Object); ok && o.ClassName() == "Error" {
+		t.exception = v.String()
+		return t
+	}
+	if jv, err := w.fromJS(v); err == nil && !jv.IsMissing() {
+		t.exception = jv.ToGo()
+	} else if v != nil {
+		t.exception = v.String()
+	}
+	return t
+}
+
+// toJS converts a SQL++ value to JavaScript: MISSING is undefined, binary
+// an ArrayBuffer, the rest as JSON.parse would build it.
+func toJS(vm *goja.Runtime, v value.Value) goja.Value {
+	switch v.Kind() {
+	case value.Missing:
+		return goja.Undefined()
+	case value.Null:
+		return goja.Null()
+	case value.Boolean:
+		b, _ := v.Bool()
+		return vm.ToValue(b)
+	case value.Number:
+		if i, ok := v.Int(); ok && v.IsInt() {
+			return vm.ToValue(i)
+		}
+		f, _ := v.Float()
+		return vm.ToValue(f)
+	case value.String:
+		s, _ := v.Str()
+		return vm.ToValue(s)
+	case value.Array:
+		es, _ := v.Elems()
+		items := make([]any, len(es))
+		for i, e := range es {
+			items[i] = toJS(vm, e)
+		}
+		return vm.NewArray(items...)
+	case value.Object:
+		o := vm.NewObject()
+		ps, _ := v.Pairs()
+		for _, p := range ps {
+			_ = o.Set(p.Name, toJS(vm, p.Value)) // a plain object's Set cannot fail
+		}
+		return o
+	case value.Binary:
+		b, _ := v.Bytes()
+		return vm.ToValue(vm.NewArrayBuffer(append([]byte(nil), b...)))
+	}
+	return goja.Undefined()
+}
+
+// fromJS converts a JavaScript value to SQL++ with JSON semantics:
+// undefined, functions and Symbols are MISSING, non-finite numbers null,
+// objects as JSON.stringify renders them (toJSON, Dates), and what it
+// refuses (cycles, BigInt) is an error.
+func (w *warm) fromJS(v goja.Value) (value.Value, error) {
+	if v == nil || goja.IsUndefined(v) || jsrt.IsSymbol(v) {
+		return value.MissingValue, nil
+	}
+	if goja.IsNull(v) {
+		return value.NullValue, nil
+	}
+	if _, ok := v.(*goja.Object); !ok {
+		switch x := v.Export().(type) {
+		case bool:
+			return value.NewBool(x), nil
+		case int64:
+			return value.NewInt(x), nil
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return value.NullValue, nil
+			}
+			return value.NewNumber(x), nil
+		case string:
+			return value.NewString(x), nil
+		case *big.Int:
+			return value.MissingValue, errors.New("TypeError: Do not know how to serialize a BigInt")
+		}
+	}
+	if jsrt.IsFunction(v) {
+		return value.MissingValue, nil
+	}
+	s, err := w.stringify(goja.Undefined(), v)
+	if err != nil {
+		return value.MissingValue, err
+	}
+	if goja.IsUndefined(s) {
+		return value.MissingValue, nil
+	}
+	return value.FromJSON([]byte(s.String()))
+}
+
+// fail renders a call's failure as Couchbase's 10109, with the reason its
+// JavaScript evaluator gives.
+func (r *runner) fail(def engine.FunctionDef, t target, err error) error {
+	var ue *Error
+	if errors.As(err, &ue) {
+		return err
+	}
+	e := newError(ErrExecution, codeExecution, nil, "Error executing function '%s' %s", def.Name.Name, t.where)
+	var thrown *thrownError
+	var intr *goja.InterruptedError
+	switch {
+	case errors.As(err, &thrown):
+		details := map[string]any{"Exception": thrown.exception}
+		if thrown.location != "" {
+			details["Location"] = thrown.location
+		}
+		if thrown.stack != "" {
+			details["Stack"] = thrown.stack
+		}
+		e.Reason = map[string]any{"type": "Exceptions from JS code", "details": details}
+	case errors.As(err, &intr):
+		cause := jsrt.InterruptCause(intr)
+		e.Reason = interruptReason(cause)
+		e.Cause = cause
+		if errors.Is(cause, jsrt.ErrTimeout) || errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled) {
+			e.Kind = errors.Join(ErrExecution, ErrTimeout)
+		}
+		if errors.Is(cause, jsrt.ErrMemoryBudget) {
+			jsrt.ReleaseMemory()
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e.Reason = interruptReason(err)
+		e.Cause = err
+		e.Kind = errors.Join(ErrExecution, ErrTimeout)
+	default:
+		var ex *goja.Exception
+		msg := err.Error()
+		if errors.As(err, &ex) { // thrown by the program's top level
+			msg = ex.Value().String()
+		}
+		e.Reason = map[string]any{"type": "Error from JS evaluator", "details": msg}
+	}
+	return e
+}
+
+func interruptReason(cause error) map[string]any {
+	switch {
+	case errors.Is(cause, jsrt.ErrTimeout), errors.Is(cause, context.DeadlineExceeded):
+		return map[string]any{"type": "Timeout", "details": "Function execution timed out"}
+	case errors.Is(cause, jsrt.ErrMemoryBudget):
+		return map[string]any{"type": "Out of memory", "details": "Function execution exceeded its memory budget"}
+	case errors.Is(cause, context.Canceled):
+		return map[string]any{"type": "Cancelled", "details": "Function execution was cancelled"}
+	}
+	return map[string]any{"type": "Interrupted", "details": cause.Error()}
+}
