@@ -22,6 +22,10 @@ type Records interface {
 	Record(table, id string) (consensus.Record, error)
 	// Records returns every record of a table, sorted by ID.
 	Records(table string) []consensus.Record
+	// RecordsChanged is closed at the next change of any record: the
+	// runner keeps library programs until then, rather than look each
+	// library up on every call.
+	RecordsChanged() <-chan struct{}
 }
 
 // Libraries gives the compiled programs of JavaScript libraries;

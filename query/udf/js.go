@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dop251/goja"
 
@@ -21,12 +22,26 @@ import (
 // program, each runtime having run its program once.
 type runner struct {
 	cfg  Config
+	rec  Records
 	libs Libraries
 
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	pools  map[*goja.Program]*pool
-	tick   uint64                   // use clock of the pools, for LRU
+	tick   atomic.Uint64            // use clock of the pools, for LRU
 	inline map[string]*goja.Program // inline functions' code, compiled
+	// progs are the library programs looked up since the records last
+	// changed (their changed channel is open).
+	progs map[progKey]progEntry
+}
+
+type progKey struct {
+	sc      library.Scope
+	lib, fn string
+}
+
+type progEntry struct {
+	p       library.Program
+	changed <-chan struct{}
 }
 
 // pool holds the warm runtimes of one program.
@@ -36,7 +51,7 @@ type pool struct {
 	// library version the program was compiled from.
 	owner   string
 	version uint64
-	used    uint64 // runner.tick at the last call; under runner.mu
+	used    atomic.Uint64 // runner.tick at the last call
 
 	idle  chan *warm    // free runtimes
 	slots chan struct{} // one token per live runtime, bounding them
@@ -50,10 +65,14 @@ type warm struct {
 	// stringify is the guarded JSON.stringify, taken before user code
 	// could replace the global.
 	stringify goja.Callable
+	// objectProto is the original Object.prototype, given to the objects
+	// made from arguments.
+	objectProto *goja.Object
 }
 
-func newRunner(cfg Config, libs Libraries) *runner {
-	return &runner{cfg: cfg, libs: libs, pools: make(map[*goja.Program]*pool), inline: make(map[string]*goja.Program)}
+func newRunner(cfg Config) *runner {
+	return &runner{cfg: cfg, rec: cfg.Records, libs: cfg.Libraries, pools: make(map[*goja.Program]*pool),
+		inline: make(map[string]*goja.Program), progs: make(map[progKey]progEntry)}
 }
 
 // CallJavaScript runs a JavaScript function with its arguments, bounded
@@ -129,7 +148,7 @@ func (r *runner) resolve(def engine.FunctionDef) (target, error) {
 	if !sc.IsGlobal() {
 		t.owner = sc.Bucket + "/" + sc.Scope + "/" + lib
 	}
-	p, err := r.libs.Program(sc, lib, def.Object)
+	p, err := r.program(sc, lib, def.Object)
 	if err != nil {
 		if errors.Is(err, library.ErrNotFound) {
 			r.dropOwner(t.owner, math.MaxUint64)
@@ -138,6 +157,34 @@ func (r *runner) resolve(def engine.FunctionDef) (target, error) {
 	}
 	t.prog, t.version = p.Program, p.Version
 	return t, nil
+}
+
+// program is the library's Program, from the programs looked up since
+// the records last changed when it is there.
+func (r *runner) program(sc library.Scope, lib, fn string) (library.Program, error) {
+	key := progKey{sc, lib, fn}
+	r.mu.RLock()
+	e, ok := r.progs[key]
+	r.mu.RUnlock()
+	if ok {
+		select {
+		case <-e.changed:
+		default:
+			return e.p, nil
+		}
+	}
+	changed := r.rec.RecordsChanged() // before the lookup, so no change is missed
+	p, err := r.libs.Program(sc, lib, fn)
+	if err != nil {
+		return p, err
+	}
+	r.mu.Lock()
+	if len(r.progs) >= 4*r.cfg.MaxPrograms {
+		clear(r.progs)
+	}
+	r.progs[key] = progEntry{p, changed}
+	r.mu.Unlock()
+	return p, nil
 }
 
 // libName is the library's name in a path ("./lib" and "b/s/lib" are lib).
@@ -150,9 +197,9 @@ func libName(path string) string {
 
 // inlineProgram compiles an inline JavaScript function's code, once.
 func (r *runner) inlineProgram(def engine.FunctionDef) (*goja.Program, error) {
-	r.mu.Lock()
+	r.mu.RLock()
 	prog := r.inline[def.Code]
-	r.mu.Unlock()
+	r.mu.RUnlock()
 	if prog != nil {
 		return prog, nil
 	}
@@ -183,15 +230,23 @@ func (r *runner) inlineProgram(def engine.FunctionDef) (*goja.Program, error) {
 // version closes the pools of older ones, and beyond MaxPrograms the
 // least recently used pool is closed.
 func (r *runner) pool(t target) *pool {
+	now := r.tick.Add(1)
+	r.mu.RLock()
+	p := r.pools[t.prog]
+	r.mu.RUnlock()
+	if p != nil {
+		p.used.Store(now)
+		return p
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.tick++
 	if p := r.pools[t.prog]; p != nil {
-		p.used = r.tick
+		p.used.Store(now)
 		return p
 	}
 	n := r.cfg.RuntimesPerProgram
-	p := &pool{prog: t.prog, owner: t.owner, version: t.version, used: r.tick, idle: make(chan *warm, n), slots: make(chan struct{}, n)}
+	p = &pool{prog: t.prog, owner: t.owner, version: t.version, idle: make(chan *warm, n), slots: make(chan struct{}, n)}
+	p.used.Store(now)
 	var lru *pool
 	for _, o := range r.pools {
 		if t.owner != "" && o.owner == t.owner {
@@ -204,7 +259,7 @@ func (r *runner) pool(t target) *pool {
 				return p
 			}
 		}
-		if lru == nil || o.used < lru.used {
+		if lru == nil || o.used.Load() < lru.used.Load() {
 			lru = o
 		}
 	}
@@ -317,13 +372,14 @@ func (r *runner) newWarm(ctx context.Context, prog *goja.Program) (w *warm, err 
 	if !ok {
 		return nil, errors.New("JSON.stringify is not a function")
 	}
+	proto := rt.VM().Get("Object").ToObject(rt.VM()).Get("prototype").ToObject(rt.VM())
 	rt.Begin(ctx)
 	_, err = rt.VM().RunProgram(prog)
 	rt.End()
 	if err != nil {
 		return nil, err
 	}
-	return &warm{rt: rt, stringify: stringify}, nil
+	return &warm{rt: rt, stringify: stringify, objectProto: proto}, nil
 }
 
 // invoke calls the global function fn. keep is false when the runtime
@@ -338,7 +394,7 @@ func (w *warm) invoke(ctx context.Context, fn string, args []value.Value) (out v
 	}
 	jsArgs := make([]goja.Value, len(args))
 	for i, a := range args {
-		jsArgs[i] = toJS(vm, a)
+		jsArgs[i] = w.toJS(a)
 	}
 	res, err := f(goja.Undefined(), jsArgs...)
 	if err == nil {
@@ -399,7 +455,8 @@ func (w *warm) thrown(ex *goja.Exception) error {
 
 // toJS converts a SQL++ value to JavaScript: MISSING is undefined, binary
 // an ArrayBuffer, the rest as JSON.parse would build it.
-func toJS(vm *goja.Runtime, v value.Value) goja.Value {
+func (w *warm) toJS(v value.Value) goja.Value {
+	vm := w.rt.VM()
 	switch v.Kind() {
 	case value.Missing:
 		return goja.Undefined()
@@ -421,15 +478,18 @@ func toJS(vm *goja.Runtime, v value.Value) goja.Value {
 		es, _ := v.Elems()
 		items := make([]any, len(es))
 		for i, e := range es {
-			items[i] = toJS(vm, e)
+			items[i] = w.toJS(e)
 		}
 		return vm.NewArray(items...)
 	case value.Object:
-		o := vm.NewObject()
+		// Fields are set while the object has no prototype, so that no
+		// setter (not even __proto__'s) runs, as in JSON.parse.
+		o := vm.CreateObject(nil)
 		ps, _ := v.Pairs()
 		for _, p := range ps {
-			_ = o.Set(p.Name, toJS(vm, p.Value)) // a plain object's Set cannot fail
+			_ = o.Set(p.Name, w.toJS(p.Value)) // a plain object's Set cannot fail
 		}
+		_ = o.SetPrototype(w.objectProto)
 		return o
 	case value.Binary:
 		b, _ := v.Bytes()
@@ -441,33 +501,12 @@ func toJS(vm *goja.Runtime, v value.Value) goja.Value {
 // fromJS converts a JavaScript value to SQL++ with JSON semantics:
 // undefined, functions and Symbols are MISSING, non-finite numbers null,
 // objects as JSON.stringify renders them (toJSON, Dates), and what it
-// refuses (cycles, BigInt) is an error.
+// refuses (cycles, BigInt) is an error. Plain data (primitives, arrays,
+// objects without toJSON) is walked directly; anything else goes through
+// the guarded JSON.stringify.
 func (w *warm) fromJS(v goja.Value) (value.Value, error) {
-	if v == nil || goja.IsUndefined(v) || jsrt.IsSymbol(v) {
-		return value.MissingValue, nil
-	}
-	if goja.IsNull(v) {
-		return value.NullValue, nil
-	}
-	if _, ok := v.(*goja.Object); !ok {
-		switch x := v.Export().(type) {
-		case bool:
-			return value.NewBool(x), nil
-		case int64:
-			return value.NewInt(x), nil
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return value.NullValue, nil
-			}
-			return value.NewNumber(x), nil
-		case string:
-			return value.NewString(x), nil
-		case *big.Int:
-			return value.MissingValue, errors.New("TypeError: Do not know how to serialize a BigInt")
-		}
-	}
-	if jsrt.IsFunction(v) {
-		return value.MissingValue, nil
+	if out, ok := w.plain(v, 0); ok {
+		return out, nil
 	}
 	s, err := w.stringify(goja.Undefined(), v)
 	if err != nil {
@@ -477,6 +516,76 @@ func (w *warm) fromJS(v goja.Value) (value.Value, error) {
 		return value.MissingValue, nil
 	}
 	return value.FromJSON([]byte(s.String()))
+}
+
+// maxPlainElems bounds the arrays plain walks: a longer (or sparse) one
+// goes through JSON.stringify, whose guards bound its size.
+const maxPlainElems = 1 << 16
+
+// plain converts plain data as JSON.stringify would; ok is false for
+// anything else (a BigInt, an object with toJSON, a Date, a Map, nesting
+// past value.MaxDepth, which a cycle reaches).
+func (w *warm) plain(v goja.Value, depth int) (out value.Value, ok bool) {
+	if v == nil || goja.IsUndefined(v) || jsrt.IsSymbol(v) {
+		return value.MissingValue, true
+	}
+	if goja.IsNull(v) {
+		return value.NullValue, true
+	}
+	o, isObj := v.(*goja.Object)
+	if !isObj {
+		switch x := v.Export().(type) {
+		case bool:
+			return value.NewBool(x), true
+		case int64:
+			return value.NewInt(x), true
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return value.NullValue, true
+			}
+			return value.NewNumber(x), true
+		case string:
+			return value.NewString(x), true
+		}
+		return value.MissingValue, false
+	}
+	if jsrt.IsFunction(v) {
+		return value.MissingValue, true
+	}
+	if toJSON := o.Get("toJSON"); depth >= value.MaxDepth || (toJSON != nil && !goja.IsUndefined(toJSON)) {
+		return value.MissingValue, false
+	}
+	switch o.ClassName() {
+	case "Array":
+		n := o.Get("length").ToInteger()
+		if n < 0 || n > maxPlainElems {
+			return value.MissingValue, false
+		}
+		elems := make([]value.Value, n)
+		for i := range elems {
+			e, ok := w.plain(o.Get(strconv.Itoa(i)), depth+1)
+			if !ok {
+				return value.MissingValue, false
+			}
+			if e.IsMissing() {
+				e = value.NullValue // as JSON.stringify renders undefined elements
+			}
+			elems[i] = e
+		}
+		return value.NewArray(elems), true
+	case "Object":
+		keys := o.Keys()
+		pairs := make([]value.Pair, 0, len(keys))
+		for _, k := range keys {
+			e, ok := w.plain(o.Get(k), depth+1)
+			if !ok {
+				return value.MissingValue, false
+			}
+			pairs = append(pairs, value.Pair{Name: k, Value: e}) // NewObject drops MISSING ones
+		}
+		return value.NewObject(pairs), true
+	}
+	return value.MissingValue, false
 }
 
 // fail renders a call's failure as Couchbase's 10109, with the reason its

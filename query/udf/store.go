@@ -45,7 +45,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Service{cfg: cfg, rec: cfg.Records, libs: cfg.Libraries, log: cfg.Logger.With("component", "query-functions"), defs: make(map[string]decoded)}
-	s.js = newRunner(cfg, cfg.Libraries)
+	s.js = newRunner(cfg)
 	return s, nil
 }
 
@@ -244,9 +244,14 @@ func (s *Service) Get(name engine.FunctionName) (engine.FunctionDef, bool) {
 	id := recordID(name)
 	r, err := s.rec.Record(table, id)
 	if err != nil {
-		s.defsMu.Lock()
-		delete(s.defs, id) // dropped: forget its decoded definition
-		s.defsMu.Unlock()
+		s.defsMu.RLock()
+		_, cached := s.defs[id]
+		s.defsMu.RUnlock()
+		if cached { // dropped: forget its decoded definition
+			s.defsMu.Lock()
+			delete(s.defs, id)
+			s.defsMu.Unlock()
+		}
 		return engine.FunctionDef{}, false
 	}
 	def, ok := s.decode(r)

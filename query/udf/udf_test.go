@@ -275,6 +275,9 @@ function nested() { return {a: [1, 2.5, "x", true, null, {b: undefined, c: funct
 function cyclic() { var o = {}; o.o = o; return o; }
 function big() { return 10n; }
 function sym() { return Symbol("s"); }
+function custom() { return {a: {toJSON: function() { return "j"; }}, m: new Map([[1, 2]]), g: {get x() { return 5; }}, h: [1, , 3]}; }
+function sparse() { var a = [1]; a[100000] = 2; return a.length; }
+function protoKey(o) { return Object.getPrototypeOf(o) === Object.prototype && o.__proto__ !== undefined && Object.keys(o).join(); }
 `
 	obj := value.MustFromJSON(`{"s": "é\"", "n": [1, 2.5, -3e300], "o": {"t": true, "f": false, "z": null}, "e": {}, "a": []}`)
 	echo := []struct {
@@ -319,6 +322,8 @@ function sym() { return Symbol("s"); }
 		{"nan", "null"},
 		{"date", `"1970-01-01T00:00:00.000Z"`},
 		{"nested", `{"a":[1,2.5,"x",true,null,{}],"n":0}`},
+		{"custom", `{"a":"j","g":{"x":5},"h":[1,null,3],"m":{}}`},
+		{"sparse", `100001`},
 	}
 	for _, c := range results {
 		got, err := callText(t, svc, libs, code, c.fn)
@@ -326,6 +331,12 @@ function sym() { return Symbol("s"); }
 		if got.String() != c.want {
 			t.Errorf("%s() = %s, want %s", c.fn, got, c.want)
 		}
+	}
+	// A "__proto__" field is an own field, as JSON.parse makes it.
+	got, err := callText(t, svc, libs, code, "protoKey", value.MustFromJSON(`{"__proto__": {"x": 1}, "y": 2}`))
+	must(t, err)
+	if got.String() != `"__proto__,y"` {
+		t.Errorf("protoKey = %s", got)
 	}
 	for _, fn := range []string{"fn", "sym"} {
 		got, err := callText(t, svc, libs, code, fn)
