@@ -13,6 +13,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/internal/testlog"
+	"eventide/jsrt"
 	"eventide/query/engine"
 	"eventide/query/library"
 	"eventide/query/value"
@@ -21,6 +22,12 @@ import (
 // newTestService returns a Service and its libraries on a single-node Raft
 // store; scopes lists the bucket.scope names that exist.
 func newTestService(t testing.TB, scopes ...string) (*Service, *library.Service) {
+	t.Helper()
+	return newTestServiceWith(t, func(*Config) {}, scopes...)
+}
+
+// newTestServiceWith is newTestService with settings changed by set.
+func newTestServiceWith(t testing.TB, set func(*Config), scopes ...string) (*Service, *library.Service) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := consensus.OpenSingle(consensus.Config{DataDir: t.TempDir(), Logger: logger})
@@ -38,7 +45,9 @@ func newTestService(t testing.TB, scopes ...string) (*Service, *library.Service)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Config{Records: store, Libraries: libs, ScopeExists: exists, Logger: logger})
+	cfg := Config{Records: store, Libraries: libs, ScopeExists: exists, Logger: logger}
+	set(&cfg)
+	svc, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,8 +407,7 @@ func TestCallJavaScript_RunawayStoppedByContext(t *testing.T) {
 }
 
 func TestCallJavaScript_ConfiguredTimeout(t *testing.T) {
-	svc, libs := newTestService(t)
-	svc.js.cfg.Timeout = 50 * time.Millisecond
+	svc, libs := newTestServiceWith(t, func(c *Config) { c.Timeout = 50 * time.Millisecond })
 	_, err := callText(t, svc, libs, "function spin() { while (true) {} }", "spin")
 	wantError(t, err, ErrTimeout, 10109, "")
 }
@@ -524,5 +532,75 @@ func TestNew_Validates(t *testing.T) {
 	_, err := New(Config{Timeout: time.Hour})
 	if !errors.Is(err, ErrMissingDependency) || !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("New = %v", err)
+	}
+}
+
+func TestCallJavaScript_MemoryBudget(t *testing.T) {
+	guard := jsrt.NewMemoryGuard(5 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { guard.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	svc, libs := newTestServiceWith(t, func(c *Config) { c.Memory, c.MemoryBudget = guard, 32<<20 })
+	const code = `function hog() { var a = []; for (;;) { a.push(new Array(1000).fill(1)); } }
+function one() { return 1; }`
+	_, err := callText(t, svc, libs, code, "hog")
+	ee := wantError(t, err, ErrExecution, 10109, "Error executing function 'hog' (lib:hog)")
+	if !errors.Is(err, jsrt.ErrMemoryBudget) || ee.Reason["type"] != "Out of memory" {
+		t.Fatalf("error %v, reason %v", err, ee.Reason)
+	}
+	got, err := callText(t, svc, libs, code, "one")
+	must(t, err)
+	if got.String() != "1" {
+		t.Fatalf("one() = %s after a memory overrun", got)
+	}
+}
+
+func TestCallJavaScript_LeastRecentlyUsedProgramsClosed(t *testing.T) {
+	svc, libs := newTestServiceWith(t, func(c *Config) { c.MaxPrograms = 2 })
+	ctx := ctxT(t)
+	for i := range 5 {
+		lib := fmt.Sprint("lib", i)
+		must(t, libs.PutText(ctx, library.Scope{}, lib, fmt.Sprintf("function f() { return %d; }", i)))
+		for range 2 {
+			got, err := svc.CallJavaScript(ctx, jsDef(global("f"), lib, "f"), nil)
+			must(t, err)
+			if got.String() != fmt.Sprint(i) {
+				t.Fatalf("%s f() = %s", lib, got)
+			}
+		}
+	}
+	svc.js.mu.Lock()
+	pools := len(svc.js.pools)
+	svc.js.mu.Unlock()
+	if pools > 2 {
+		t.Fatalf("%d pools, more than MaxPrograms", pools)
+	}
+	svc.Close()
+	got, err := svc.CallJavaScript(ctx, jsDef(global("f"), "lib0", "f"), nil)
+	must(t, err)
+	if got.String() != "0" {
+		t.Fatalf("after Close f() = %s", got)
+	}
+}
+
+func TestCallJavaScript_CallerMistakes(t *testing.T) {
+	svc, libs := newTestService(t)
+	ctx := ctxT(t)
+	must(t, libs.PutText(ctx, library.Scope{}, "lib", "var notFn = 1; function f(a) { return a; }"))
+	_, err := svc.CallJavaScript(ctx, inlineDef(global("f"), "1"), nil)
+	wantError(t, err, ErrInvalidDefinition, 10107, "")
+	_, err = svc.CallJavaScript(ctx, jsDef(global("f"), "lib", "f", "a"), nil)
+	wantError(t, err, ErrArguments, 10104, "Incorrect number of arguments supplied to function 'f'")
+	_, err = svc.CallJavaScript(ctx, jsDef(global("f"), "/abs", "f"), nil)
+	wantError(t, err, ErrLibraryPath, 10114, "")
+	_, err = svc.CallJavaScript(ctx, jsDef(global("g"), "lib", "g"), nil)
+	wantError(t, err, ErrExecution, 10109, "Error executing function 'g' (lib:g)")
+	// A program whose top level throws never becomes a warm runtime.
+	code := engine.FunctionDef{Name: global("h"), Language: engine.LanguageJavaScript, Code: "throw new Error('top'); function h() {}"}
+	_, err = svc.CallJavaScript(ctx, code, nil)
+	ee := wantError(t, err, ErrExecution, 10109, "Error executing function 'h' (default:h:h)")
+	if !strings.Contains(fmt.Sprint(ee.Reason), "Error: top") {
+		t.Fatalf("reason %v", ee.Reason)
 	}
 }
