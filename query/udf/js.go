@@ -1,6 +1,7 @@
 package udf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -373,13 +374,17 @@ func (r *runner) newWarm(ctx context.Context, prog *goja.Program) (w *warm, err 
 		return nil, errors.New("JSON.stringify is not a function")
 	}
 	proto := rt.VM().Get("Object").ToObject(rt.VM()).Get("prototype").ToObject(rt.VM())
+	w = &warm{rt: rt, stringify: stringify, objectProto: proto}
 	rt.Begin(ctx)
-	_, err = rt.VM().RunProgram(prog)
-	rt.End()
-	if err != nil {
+	defer rt.End()
+	if _, err := rt.VM().RunProgram(prog); err != nil {
+		var ex *goja.Exception
+		if errors.As(err, &ex) { // rendered now, bounded like the call
+			return nil, w.thrown(ex)
+		}
 		return nil, err
 	}
-	return &warm{rt: rt, stringify: stringify, objectProto: proto}, nil
+	return w, nil
 }
 
 // invoke calls the global function fn. keep is false when the runtime
@@ -429,28 +434,66 @@ type thrownError struct {
 func (e *thrownError) Error() string { return fmt.Sprint(e.exception) }
 
 func (w *warm) thrown(ex *goja.Exception) error {
-	t := &thrownError{stack: strings.TrimSpace(ex.String())}
-	if i := strings.IndexByte(t.stack, '\n'); i >= 0 {
-		t.stack = strings.TrimSpace(t.stack[i+1:])
-	} else {
-		t.stack = ""
+	t := &thrownError{}
+	// The frames only: ex.String() would render the value with its
+	// toString, user code.
+	var stack bytes.Buffer
+	for i, f := range ex.Stack() {
+		if i > 0 {
+			stack.WriteByte('\n')
+		}
+		stack.WriteString("at ")
+		f.Write(&stack)
 	}
+	t.stack = stack.String()
 	if fs := ex.Stack(); len(fs) > 0 {
 		pos := fs[0].Position()
 		src, _, _ := strings.Cut(fs[0].SrcName(), "/") // "lib/object" in the functions form
 		t.location = fmt.Sprintf("functions/%s.js:%d", src, pos.Line)
 	}
 	v := ex.Value()
-	if o, ok := v.(*goja.Object); ok && o.ClassName() == "Error" {
-		t.exception = v.String()
-		return t
+	if o, ok := v.(*goja.Object); !ok || o.ClassName() != "Error" {
+		jv, err := w.fromJS(v)
+		if interrupted(err) {
+			return err
+		}
+		if err == nil && !jv.IsMissing() {
+			t.exception = jv.ToGo()
+			return t
+		}
 	}
-	if jv, err := w.fromJS(v); err == nil && !jv.IsMissing() {
-		t.exception = jv.ToGo()
-	} else if v != nil {
-		t.exception = v.String()
+	str, err := w.str(v) // an Error's "Name: message", or what JSON cannot show
+	if err != nil {
+		return err
 	}
+	t.exception = str
 	return t
+}
+
+// str is String(v), which may run user code (toString): its exceptions
+// are rendered as such, its interrupt returned.
+func (w *warm) str(v goja.Value) (s string, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			switch e := rec.(type) {
+			case *goja.Exception:
+				s = "exception while rendering the exception: " + e.Error()
+			case *goja.InterruptedError:
+				err = e
+			default:
+				panic(rec)
+			}
+		}
+	}()
+	if v == nil {
+		return "undefined", nil
+	}
+	return v.String(), nil
+}
+
+func interrupted(err error) bool {
+	var intr *goja.InterruptedError
+	return errors.As(err, &intr)
 }
 
 // toJS converts a SQL++ value to JavaScript: MISSING is undefined, binary
@@ -504,7 +547,21 @@ func (w *warm) toJS(v value.Value) goja.Value {
 // refuses (cycles, BigInt) is an error. Plain data (primitives, arrays,
 // objects without toJSON) is walked directly; anything else goes through
 // the guarded JSON.stringify.
-func (w *warm) fromJS(v goja.Value) (value.Value, error) {
+func (w *warm) fromJS(v goja.Value) (out value.Value, err error) {
+	// Getters and toString run user code from Go here: goja panics with
+	// what it throws, or with its interrupt.
+	defer func() {
+		if rec := recover(); rec != nil {
+			switch e := rec.(type) {
+			case *goja.Exception:
+				out, err = value.MissingValue, e
+			case *goja.InterruptedError:
+				out, err = value.MissingValue, e
+			default:
+				panic(rec)
+			}
+		}
+	}()
 	if out, ok := w.plain(v, 0); ok {
 		return out, nil
 	}
@@ -623,12 +680,7 @@ func (r *runner) fail(def engine.FunctionDef, t target, err error) error {
 		e.Cause = err
 		e.Kind = errors.Join(ErrExecution, ErrTimeout)
 	default:
-		var ex *goja.Exception
-		msg := err.Error()
-		if errors.As(err, &ex) { // thrown by the program's top level
-			msg = ex.Value().String()
-		}
-		e.Reason = map[string]any{"type": "Error from JS evaluator", "details": msg}
+		e.Reason = map[string]any{"type": "Error from JS evaluator", "details": err.Error()}
 	}
 	return e
 }

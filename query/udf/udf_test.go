@@ -285,6 +285,7 @@ function cyclic() { var o = {}; o.o = o; return o; }
 function big() { return 10n; }
 function sym() { return Symbol("s"); }
 function custom() { return {a: {toJSON: function() { return "j"; }}, m: new Map([[1, 2]]), g: {get x() { return 5; }}, h: [1, , 3]}; }
+function getterThrows() { return {get x() { throw new Error("getter"); }}; }
 function sparse() { var a = [1]; a[100000] = 2; return a.length; }
 function protoKey(o) { return Object.getPrototypeOf(o) === Object.prototype && o.__proto__ !== undefined && Object.keys(o).join(); }
 `
@@ -354,7 +355,7 @@ function protoKey(o) { return Object.getPrototypeOf(o) === Object.prototype && o
 			t.Errorf("%s() = %s, want MISSING", fn, got)
 		}
 	}
-	for _, fn := range []string{"cyclic", "big"} {
+	for _, fn := range []string{"cyclic", "big", "getterThrows"} {
 		_, err := callText(t, svc, libs, code, fn)
 		wantError(t, err, ErrExecution, 10109, "Error executing function '"+fn+"' (lib:"+fn+")")
 	}
@@ -408,8 +409,13 @@ func TestCallJavaScript_RunawayStoppedByContext(t *testing.T) {
 
 func TestCallJavaScript_ConfiguredTimeout(t *testing.T) {
 	svc, libs := newTestServiceWith(t, func(c *Config) { c.Timeout = 50 * time.Millisecond })
-	_, err := callText(t, svc, libs, "function spin() { while (true) {} }", "spin")
-	wantError(t, err, ErrTimeout, 10109, "")
+	const code = `function spin() { while (true) {} }
+function spinInGetter() { return {get x() { for (;;) {} }}; }
+function spinInThrown() { throw {toString: function() { for (;;) {} }, get y() { for (;;) {} }}; }`
+	for _, fn := range []string{"spin", "spinInGetter", "spinInThrown"} {
+		_, err := callText(t, svc, libs, code, fn)
+		wantError(t, err, ErrTimeout, 10109, "")
+	}
 }
 
 func TestCallJavaScript_OneCallAllocationOverBudget(t *testing.T) {
@@ -603,4 +609,9 @@ func TestCallJavaScript_CallerMistakes(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(ee.Reason), "Error: top") {
 		t.Fatalf("reason %v", ee.Reason)
 	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	code.Code = "throw {get y() { for (;;) {} }}; function h() {}"
+	_, err = svc.CallJavaScript(short, code, nil)
+	wantError(t, err, ErrTimeout, 10109, "")
 }
