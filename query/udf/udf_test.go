@@ -615,3 +615,55 @@ func TestCallJavaScript_CallerMistakes(t *testing.T) {
 	_, err = svc.CallJavaScript(short, code, nil)
 	wantError(t, err, ErrTimeout, 10109, "")
 }
+
+func TestCallJavaScript_ConcurrentWithLibraryUpdates(t *testing.T) {
+	svc, libs := newTestServiceWith(t, func(c *Config) { c.RuntimesPerProgram = 2 })
+	ctx := ctxT(t)
+	put := func(k int) {
+		must(t, libs.PutText(ctx, library.Scope{}, "lib", fmt.Sprintf("function f(x) { return x * %d; }", k)))
+	}
+	put(1)
+	def := jsDef(global("f"), "lib", "f", "x")
+	stop := make(chan struct{})
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				got, err := svc.CallJavaScript(ctx, def, []value.Value{value.NewInt(1)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if n, _ := got.Int(); n < 1 || n > 10 {
+					errs <- fmt.Errorf("f(1) = %s, from no version written", got)
+					return
+				}
+			}
+		})
+	}
+	for k := 2; k <= 10; k++ {
+		put(k)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := svc.CallJavaScript(ctx, def, []value.Value{value.NewInt(1)})
+	must(t, err)
+	if got.String() != "10" {
+		t.Fatalf("after the last update f(1) = %s", got)
+	}
+	svc.js.mu.Lock()
+	defer svc.js.mu.Unlock()
+	if len(svc.js.pools) != 1 {
+		t.Fatalf("%d pools, want the newest version's only", len(svc.js.pools))
+	}
+}
