@@ -57,7 +57,8 @@ const (
 )
 
 // Error is an error with Couchbase's code, message and reason. It unwraps
-// to its Kind (one of the sentinels), to an *engine.Error carrying the
+// to its Kind (one of the sentinels; a timeout's is ErrExecution joined
+// with ErrTimeout), to an *engine.Error carrying the
 // same code, message and reason (for the query service's response), and
 // to Cause when there is one (a context's error).
 type Error struct {

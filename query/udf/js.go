@@ -91,7 +91,15 @@ type target struct {
 	owner   string
 	version uint64
 	fn      string
-	where   string // "(library:object)" as Couchbase's messages show it
+}
+
+// where names a function's code as Couchbase's execution errors do:
+// "(library:object)", or for an inline function its full name and name.
+func where(def engine.FunctionDef) string {
+	if def.Code != "" {
+		return "(" + displayName(def.Name) + ":" + def.Name.Name + ")"
+	}
+	return "(" + libName(def.Library) + ":" + def.Object + ")"
 }
 
 func (r *runner) call(ctx context.Context, def engine.FunctionDef, args []value.Value) (out value.Value, err error) {
@@ -101,6 +109,9 @@ func (r *runner) call(ctx context.Context, def engine.FunctionDef, args []value.
 	if !def.Variadic && len(args) != len(def.Params) {
 		return value.MissingValue, newError(ErrArguments, codeArguments, nil, "Incorrect number of arguments supplied to function '%s'", def.Name.Name)
 	}
+	if err := ctx.Err(); err != nil {
+		return value.MissingValue, r.fail(def, err)
+	}
 	t, err := r.resolve(def)
 	if err != nil {
 		return value.MissingValue, err
@@ -108,13 +119,13 @@ func (r *runner) call(ctx context.Context, def engine.FunctionDef, args []value.
 	p := r.pool(t)
 	w, err := p.acquire(ctx, r)
 	if err != nil {
-		return value.MissingValue, r.fail(def, t, err)
+		return value.MissingValue, r.fail(def, err)
 	}
 	keep := false
 	defer func() {
 		if rec := recover(); rec != nil {
 			keep = false
-			out, err = value.MissingValue, r.fail(def, t, fmt.Errorf("internal error: %v", rec))
+			out, err = value.MissingValue, r.fail(def, fmt.Errorf("internal error: %v", rec))
 		}
 		if keep {
 			p.release(w)
@@ -124,7 +135,7 @@ func (r *runner) call(ctx context.Context, def engine.FunctionDef, args []value.
 	}()
 	out, keep, err = w.invoke(ctx, t.fn, args)
 	if err != nil {
-		return value.MissingValue, r.fail(def, t, err)
+		return value.MissingValue, r.fail(def, err)
 	}
 	return out, nil
 }
@@ -138,9 +149,9 @@ func (r *runner) resolve(def engine.FunctionDef) (target, error) {
 		}
 		// Couchbase names an inline function's "library" by the
 		// function's full path, and calls the function of its own name.
-		return target{prog: prog, fn: def.Name.Name, where: "(" + displayName(def.Name) + ":" + def.Name.Name + ")"}, nil
+		return target{prog: prog, fn: def.Name.Name}, nil
 	}
-	t := target{fn: def.Object, where: "(" + libName(def.Library) + ":" + def.Object + ")"}
+	t := target{fn: def.Object}
 	sc, lib, err := library.ResolvePath(scopeOf(def.Name), def.Library)
 	if err != nil {
 		return target{}, newError(ErrLibraryPath, codeLibraryPath, nil, "%s", err.Error())
@@ -154,7 +165,7 @@ func (r *runner) resolve(def engine.FunctionDef) (target, error) {
 		if errors.Is(err, library.ErrNotFound) {
 			r.dropOwner(t.owner, math.MaxUint64)
 		}
-		return target{}, r.fail(def, t, err)
+		return target{}, r.fail(def, err)
 	}
 	t.prog, t.version = p.Program, p.Version
 	return t, nil
@@ -647,12 +658,12 @@ func (w *warm) plain(v goja.Value, depth int) (out value.Value, ok bool) {
 
 // fail renders a call's failure as Couchbase's 10109, with the reason its
 // JavaScript evaluator gives.
-func (r *runner) fail(def engine.FunctionDef, t target, err error) error {
+func (r *runner) fail(def engine.FunctionDef, err error) error {
 	var ue *Error
 	if errors.As(err, &ue) {
 		return err
 	}
-	e := newError(ErrExecution, codeExecution, nil, "Error executing function '%s' %s", def.Name.Name, t.where)
+	e := newError(ErrExecution, codeExecution, nil, "Error executing function '%s' %s", def.Name.Name, where(def))
 	var thrown *thrownError
 	var intr *goja.InterruptedError
 	switch {
