@@ -181,8 +181,10 @@ func nodesExt(nodes []nodeView) []nodeExtJSON {
 	return out
 }
 
-// clusterCapabilities are advertised empty: eventide's query port serves
-// only UDF libraries, so no N1QL capability is claimed.
+// clusterCapabilities are advertised empty. In particular n1ql's
+// "enhancedPreparedStatements" is not claimed, so gocb prepares a
+// statement with PREPARE and then runs it by name (DESIGN.md, finding 13):
+// the plain PREPARE/EXECUTE protocol, without auto_execute.
 var clusterCapabilitiesVer = []int{1, 0}
 
 func (h *Server) getPools(w http.ResponseWriter, r *http.Request, _ params) {

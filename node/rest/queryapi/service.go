@@ -35,6 +35,10 @@ const (
 	streamAfterBytes = 64 << 10
 	flushBytes       = 16 << 10
 	flushInterval    = 100 * time.Millisecond
+	// writeTimeLimit bounds each write to the client, as Couchbase's
+	// (75s): a statement may run longer than the server's overall write
+	// timeout, a stalled client may not hold it forever.
+	writeTimeLimit = 75 * time.Second
 )
 
 // pretty-printing prefixes, as Couchbase's.
@@ -121,7 +125,7 @@ func (s *queryService) load() int {
 // fail answers a request refused before it ran: Couchbase's shape without
 // results or signature, status "fatal".
 func (s *queryService) fail(w http.ResponseWriter, start time.Time, clientID string, status int, e *engine.Error) {
-	out := &response{w: w, q: &queryRequest{metrics: true, req: engine.Request{ClientContextID: clientID}}, start: start, serviceLoad: s.load()}
+	out := newResponse(w, &queryRequest{metrics: true, req: engine.Request{ClientContextID: clientID}}, start, s.load())
 	out.failed(status, newRequestID(), []*engine.Error{e}, nil, engine.Metrics{})
 }
 
@@ -187,7 +191,6 @@ type response struct {
 	count     int
 	size      int
 	streaming bool // the header and the fields before results are sent
-	requestID string
 	lastFlush time.Time
 	writeErr  error
 }
@@ -238,10 +241,9 @@ func (o *response) emit(row []byte) error {
 // the results.
 func (o *response) startStreaming() {
 	o.streaming = true
-	o.requestID = newRequestID()
 	o.header(http.StatusOK)
 	var b bytes.Buffer
-	o.prelude(&b, o.requestID, nil)
+	o.prelude(&b, newRequestID(), nil)
 	o.write(b.Bytes())
 	o.flush()
 }
@@ -254,6 +256,7 @@ func (o *response) header(status int) {
 
 func (o *response) write(b []byte) {
 	if o.writeErr == nil {
+		_ = o.rc.SetWriteDeadline(time.Now().Add(writeTimeLimit))
 		_, o.writeErr = o.w.Write(b)
 	}
 }
