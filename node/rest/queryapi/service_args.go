@@ -508,7 +508,7 @@ func readArgs(r *http.Request, maxBody int64) ([]arg, map[string]value.Value, *e
 	if ct == "application/json" {
 		members, err := jsonMembers(body)
 		if err != nil {
-			return nil, nil, badValue("getting key", err.Error())
+			return nil, nil, badValue("getting key", jsonProblem(err))
 		}
 		for _, m := range members {
 			name := strings.TrimSpace(m.name)
@@ -517,7 +517,7 @@ func readArgs(r *http.Request, maxBody int64) ([]arg, map[string]value.Value, *e
 			case name[0] == '$' || name[0] == '@':
 				v, err := value.FromJSON(m.raw)
 				if err != nil {
-					return nil, nil, badValue("getting value", err.Error())
+					return nil, nil, badValue("getting value", "invalid JSON value of "+name)
 				}
 				if e := addNamed(name, v); e != nil {
 					return nil, nil, e
@@ -566,6 +566,23 @@ func readArgs(r *http.Request, maxBody int64) ([]arg, map[string]value.Value, *e
 	return args, named, nil
 }
 
+// jsonProblem describes a body that is not a JSON object, in words of
+// its own rather than the decoder's.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at offset %d", syn.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON request body ends early"
+	case errors.Is(err, errNotObject):
+		return err.Error()
+	}
+	return "the request body is not a valid JSON object"
+}
+
+var errNotObject = errors.New("the request body is not a JSON object")
+
 type member struct {
 	name string
 	raw  json.RawMessage
@@ -579,7 +596,7 @@ func jsonMembers(body []byte) ([]member, error) {
 		return nil, err
 	}
 	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
-		return nil, errors.New("the request body is not a JSON object")
+		return nil, errNotObject
 	}
 	var out []member
 	for d.More() {
@@ -598,7 +615,7 @@ func jsonMembers(body []byte) ([]member, error) {
 		return nil, err
 	}
 	if _, err := d.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
+		return nil, errNotObject
 	}
 	return out, nil
 }

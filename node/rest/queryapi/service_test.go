@@ -64,7 +64,7 @@ func isReadOnly(stmt string) (bool, *engine.Error) {
 	return strings.HasPrefix(strings.ToUpper(strings.TrimSpace(stmt)), "SELECT"), nil
 }
 
-func newServiceHarness(t *testing.T, eng *fakeEngine) *harness {
+func newServiceHarness(t testing.TB, eng *fakeEngine) *harness {
 	t.Helper()
 	if eng.answers == nil {
 		eng.answers = map[string][]string{"SELECT 1": {`{"$1":1}`}}
