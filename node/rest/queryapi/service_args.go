@@ -34,7 +34,7 @@ const (
 	codeClientID             = 1110
 	codeShuttingDown         = 1180
 	codeServiceUnavailable   = 1182
-	codeRequestSizeExceeded  = 1193
+	codeRequestSizeExceeded  = 1193 // and 1194, results
 	codeAdminAuth            = 2120
 	codeParseSyntax          = 3000
 	codePlan                 = 4000
@@ -487,12 +487,17 @@ func readArgs(r *http.Request, maxBody int64) ([]arg, map[string]value.Value, *e
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var body []byte
 	if r.Method == http.MethodPost {
+		// A body past the limit is unreadable, as behind Couchbase's
+		// http.MaxBytesReader: the same errors as a failed read.
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			return nil, nil, badValue("request body", "unable to read body of request")
-		}
-		if int64(len(b)) > maxBody {
-			return nil, nil, qerr(codeRequestSizeExceeded, "Request body exceeds the limit of %d bytes", maxBody)
+		if err != nil || int64(len(b)) > maxBody {
+			switch ct {
+			case "application/json":
+				return nil, nil, badValue("JSON request body", "unable to read body of request")
+			case "", "application/x-www-form-urlencoded":
+				return nil, nil, badValue("request form", "unable to parse form")
+			}
+			return nil, nil, badValue("statement", "unable to read body of request")
 		}
 		body = b
 	}

@@ -433,3 +433,61 @@ func TestQueryService_NotServedWithoutEngineAndPing(t *testing.T) {
 		t.Fatalf("New with an engine and no IsReadOnly: %v", err)
 	}
 }
+
+// A client that goes away cancels the statement's context, so the engine
+// stops a runaway query.
+func TestQueryService_ClientGoneCancelsTheStatement(t *testing.T) {
+	started, stopped := make(chan struct{}), make(chan error, 1)
+	eng := &fakeEngine{run: func(ctx context.Context, _ engine.Request, _ engine.Emit) engine.Result {
+		close(started)
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return engine.Result{Status: "stopped"}
+	}}
+	h := newServiceHarness(t, eng)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", h.url+"/query/service", strings.NewReader(`{"statement":"SELECT forever"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(restclient.AdminUser, restclient.AdminPassword)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	select {
+	case err := <-stopped:
+		if err == nil {
+			t.Fatal("the engine's context ended without an error")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the statement kept running after its client left")
+	}
+	<-done
+}
+
+func TestQueryService_AtPlusAndBodyLimit(t *testing.T) {
+	eng := &fakeEngine{}
+	h := newHarness(t, func(c *Config) {
+		c.Engine = eng
+		c.IsReadOnly = isReadOnly
+		c.MaxBodyBytes = 200
+	})
+	eng.answers = map[string][]string{"SELECT 1": {`{"$1":1}`}}
+	// at_plus with a scan vector waits as request_plus does.
+	status, _, body := h.query("POST", "/query/service", "application/json",
+		`{"statement":"SELECT 1","scan_consistency":"at_plus","scan_vectors":{"b":{"0":[1,"x"]}}}`, true)
+	if status != 200 {
+		t.Fatalf("at_plus: %d %s", status, body)
+	}
+	if r := eng.requests(); len(r) != 1 || r[0].Consistency != engine.RequestPlus {
+		t.Fatalf("at_plus request %+v", r)
+	}
+	status, _, body = h.query("POST", "/query/service", "application/json", `{"statement":"SELECT '`+strings.Repeat("x", 300)+`'"}`, true)
+	if status != 400 || !strings.Contains(body, `{"code":1040,"msg":"Error processing JSON request body - cause: unable to read body of request"}`) {
+		t.Fatalf("oversized body: %d %s", status, body)
+	}
+}
