@@ -48,15 +48,18 @@ type Config struct {
 	IsReadOnly ReadOnlyFunc
 	// Logger receives request and error logs. Default: discard.
 	Logger *slog.Logger
-	// MaxBodyBytes bounds request bodies; larger ones get a 413. Default
-	// 8 MiB.
+	// MaxBodyBytes bounds the library APIs' request bodies; larger ones
+	// get a 413. Default 8 MiB.
 	MaxBodyBytes int64
+	// MaxQueryBodyBytes bounds a /query/service request body (statement
+	// and parameters), Couchbase's request-size-cap. Default 64 MiB.
+	MaxQueryBodyBytes int64
 }
 
 // DefaultConfig returns a Config with every setting's default filled in;
 // the credentials and the service are the caller's.
 func DefaultConfig() Config {
-	return Config{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 8 << 20}
+	return Config{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 8 << 20, MaxQueryBodyBytes: 64 << 20}
 }
 
 func (c Config) withDefaults() Config {
@@ -67,6 +70,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = d.MaxBodyBytes
 	}
+	if c.MaxQueryBodyBytes == 0 {
+		c.MaxQueryBodyBytes = d.MaxQueryBodyBytes
+	}
 	return c
 }
 
@@ -76,6 +82,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("%w: max body bytes %d is negative", ErrInvalidConfig, c.MaxBodyBytes))
+	}
+	if c.MaxQueryBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("%w: max query body bytes %d is negative", ErrInvalidConfig, c.MaxQueryBodyBytes))
 	}
 	if c.Credentials == nil {
 		errs = append(errs, fmt.Errorf("%w: Credentials", ErrMissingDependency))
@@ -105,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, libs: cfg.Libraries, log: cfg.Logger}
 	if cfg.Engine != nil {
-		s.queries = &queryService{engine: cfg.Engine, readOnly: cfg.IsReadOnly, creds: cfg.Credentials, maxBody: cfg.MaxBodyBytes}
+		s.queries = &queryService{engine: cfg.Engine, readOnly: cfg.IsReadOnly, creds: cfg.Credentials, maxBody: cfg.MaxQueryBodyBytes}
 	}
 	return s, nil
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -178,6 +179,7 @@ func newRequestID() string {
 // requestID, clientContextID, signature, results, errors, warnings,
 // status, metrics.
 type response struct {
+	mu    sync.Mutex // emit and finish, should an engine emit from several goroutines
 	w     http.ResponseWriter
 	rc    *http.ResponseController
 	q     *queryRequest
@@ -207,6 +209,8 @@ func newResponse(w http.ResponseWriter, q *queryRequest, start time.Time, load i
 // outgrow streamAfterBytes. An error (the client went away) stops the
 // statement.
 func (o *response) emit(row []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.writeErr != nil {
 		return o.writeErr
 	}
@@ -301,6 +305,8 @@ func (o *response) field(b *bytes.Buffer, name string, val []byte, first bool) {
 // finish writes what follows the rows (or the whole answer when nothing
 // was streamed).
 func (o *response) finish(res engine.Result) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.writeErr != nil {
 		return
 	}

@@ -474,7 +474,7 @@ func TestQueryService_AtPlusAndBodyLimit(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.Engine = eng
 		c.IsReadOnly = isReadOnly
-		c.MaxBodyBytes = 200
+		c.MaxQueryBodyBytes = 200
 	})
 	eng.answers = map[string][]string{"SELECT 1": {`{"$1":1}`}}
 	// at_plus with a scan vector waits as request_plus does.
