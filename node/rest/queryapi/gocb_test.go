@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,13 @@ func newPreparingEngine() *preparingEngine {
 	p := &preparingEngine{prepared: map[string]string{}}
 	p.run = p.execute
 	return p
+}
+
+// forget drops every prepared statement, as a node that never saw them.
+func (p *preparingEngine) forget() {
+	p.mu.Lock()
+	clear(p.prepared)
+	p.mu.Unlock()
 }
 
 func (p *preparingEngine) execute(_ context.Context, req engine.Request, emit engine.Emit) engine.Result {
@@ -105,6 +113,7 @@ func (p *preparingEngine) execute(_ context.Context, req engine.Request, emit en
 type gocbQueryEnv struct {
 	ip     string
 	eng    *preparingEngine
+	posts  atomic.Int64 // POST /query/service requests
 	opened chan struct{}
 	once   sync.Once
 }
@@ -139,7 +148,12 @@ func newGocbQueryEnv(t *testing.T) *gocbQueryEnv {
 	}
 	e := &gocbQueryEnv{ip: ip, eng: eng, opened: make(chan struct{})}
 	mgmtSrv := &http.Server{Handler: holdConfigStreams(mgmt, e.opened)}
-	querySrv := &http.Server{Handler: h.api}
+	querySrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/query/service" {
+			e.posts.Add(1)
+		}
+		h.api.ServeHTTP(w, r)
+	})}
 	go func() { _ = mgmtSrv.Serve(mgmtLn) }()
 	go func() { _ = querySrv.Serve(queryLn) }()
 	t.Cleanup(func() {
@@ -210,14 +224,15 @@ func allRows(t *testing.T, res *gocb.QueryResult) []echoRow {
 }
 
 // TestGocb_ClusterAndScopeQuery drives gocb's cluster.Query and
-// scope.Query, prepared (gocb's default) and ad hoc, with positional and
-// named parameters, against the query service found through the cluster
-// map.
+// scope.Query, prepared (gocb's default: PREPARE with auto_execute, then
+// the name) and ad hoc, with positional and named parameters, against the
+// query service found through the cluster map.
 func TestGocb_ClusterAndScopeQuery(t *testing.T) {
 	e := newGocbQueryEnv(t)
 	c, b := e.connect(t)
 
-	// Prepared by default: PREPARE, then the name with the arguments.
+	// Prepared by default: one request PREPAREs and runs the plan with the
+	// arguments (the engine sees both steps).
 	res, err := c.Query("SELECT $1 AS a, $name AS b", &gocb.QueryOptions{
 		PositionalParameters: []any{1, "two"},
 		NamedParameters:      map[string]any{"name": "v", "$other": true},
@@ -242,6 +257,10 @@ func TestGocb_ClusterAndScopeQuery(t *testing.T) {
 		meta.Metrics.ElapsedTime <= 0 || meta.Signature == nil {
 		t.Fatalf("metadata %+v, metrics %+v", meta, meta.Metrics)
 	}
+	// The cluster map claims enhanced prepared statements: one request.
+	if n := e.posts.Load(); n != 1 {
+		t.Fatalf("the first prepared query took %d requests", n)
+	}
 	reqs := e.eng.requests()
 	if len(reqs) != 2 || reqs[0].Statement != "PREPARE SELECT $1 AS a, $name AS b" || reqs[1].Prepared != "p1" ||
 		reqs[1].Statement != "" || reqs[1].Consistency != engine.RequestPlus || reqs[1].Timeout <= 0 ||
@@ -261,6 +280,21 @@ func TestGocb_ClusterAndScopeQuery(t *testing.T) {
 		t.Fatalf("engine requests after the second query %+v", reqs)
 	}
 
+	// A node that does not know the name answers 4040: gocb prepares
+	// again and runs the new plan.
+	e.eng.forget()
+	res, err = c.Query("SELECT $1 AS a, $name AS b", &gocb.QueryOptions{PositionalParameters: []any{5, "six"}, NamedParameters: map[string]any{"name": "x"}})
+	if err != nil {
+		t.Fatalf("query after the name was forgotten: %v", err)
+	}
+	if rows := allRows(t, res); len(rows) != 2 || rows[0].Positional[0] != float64(5) {
+		t.Fatalf("rows after re-preparing %+v", rows)
+	}
+	if reqs := e.eng.requests(); len(reqs) != 6 || reqs[3].Prepared != "p1" || reqs[4].Statement != "PREPARE SELECT $1 AS a, $name AS b" ||
+		reqs[5].Prepared != "p1" || reqs[5].Named["name"].String() != `"x"` {
+		t.Fatalf("engine requests after re-preparing %+v", reqs[3:])
+	}
+
 	// scope.Query sends the scope as query_context; ad hoc sends the text.
 	res, err = b.Scope("inventory").Query("SELECT 1", &gocb.QueryOptions{Adhoc: true, Readonly: true})
 	if err != nil {
@@ -269,7 +303,7 @@ func TestGocb_ClusterAndScopeQuery(t *testing.T) {
 	if rows := allRows(t, res); len(rows) != 2 || rows[0].QueryContext != "default:`default`.`inventory`" || rows[0].Statement != "SELECT 1" {
 		t.Fatalf("scope rows %+v", rows)
 	}
-	last := e.eng.requests()[3]
+	last := e.eng.requests()[6]
 	if last.Statement != "SELECT 1" || last.QueryContext != "default:`default`.`inventory`" || !last.Readonly || last.Consistency != engine.NotBounded {
 		t.Fatalf("scope request %+v", last)
 	}

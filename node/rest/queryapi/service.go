@@ -90,11 +90,50 @@ func (s *queryService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.active.Add(-1)
 	out := newResponse(w, q, start, s.load())
 	execStart := time.Now()
+	if q.autoExecute && isPrepare(q.req.Statement) {
+		name, res, ok := s.prepare(r.Context(), q.req)
+		if !ok {
+			out.finish(res)
+			return
+		}
+		out.prepared = name
+		q.req.Statement, q.req.Prepared = "", name
+	}
 	res := s.engine.Execute(r.Context(), q.req, out.emit)
 	if res.Metrics.ExecutionTime == 0 {
 		res.Metrics.ExecutionTime = time.Since(execStart)
 	}
 	out.finish(res)
+}
+
+// isPrepare reports whether a statement is a PREPARE (of any form).
+func isPrepare(stmt string) bool {
+	f := strings.Fields(stmt)
+	return len(f) > 0 && strings.EqualFold(f[0], "PREPARE")
+}
+
+// prepare runs a PREPARE for auto_execute and returns the name of the
+// prepared statement, as its row gives it. When PREPARE fails (or gives
+// no name), ok is false and res is the answer to send.
+func (s *queryService) prepare(ctx context.Context, req engine.Request) (name string, res engine.Result, ok bool) {
+	var row []byte
+	res = s.engine.Execute(ctx, req, func(r []byte) error {
+		if row == nil {
+			row = append([]byte(nil), r...)
+		}
+		return nil
+	})
+	var plan struct {
+		Name string `json:"name"`
+	}
+	if len(res.Errors) > 0 || json.Unmarshal(row, &plan) != nil || plan.Name == "" {
+		if len(res.Errors) == 0 {
+			res.Status = "fatal"
+			res.Errors = []*engine.Error{{Code: codeInternal, Msg: "PREPARE gave no prepared statement name"}}
+		}
+		return "", res, false
+	}
+	return plan.Name, res, true
 }
 
 // authenticate accepts the request's basic auth, or else its creds
@@ -194,7 +233,10 @@ type response struct {
 	size      int
 	streaming bool // the header and the fields before results are sent
 	lastFlush time.Time
-	writeErr  error
+	// prepared is the name auto_execute ran, answered after
+	// clientContextID.
+	prepared string
+	writeErr error
 }
 
 func newResponse(w http.ResponseWriter, q *queryRequest, start time.Time, load int) *response {
@@ -283,6 +325,9 @@ func (o *response) prelude(b *bytes.Buffer, requestID string, signature []byte) 
 	o.field(b, "requestID", quote(requestID), true)
 	if id := o.q.req.ClientContextID; id != "" {
 		o.field(b, "clientContextID", quote(id), false)
+	}
+	if o.prepared != "" {
+		o.field(b, "prepared", quote(o.prepared), false)
 	}
 	if signature != nil {
 		o.field(b, "signature", signature, false)

@@ -215,6 +215,9 @@ type queryRequest struct {
 	consistency string
 	vectors     bool
 	readonlySet bool
+	// autoExecute runs a PREPARE statement's plan at once, answering
+	// its name in "prepared" (SDKs' enhanced prepared statements).
+	autoExecute bool
 }
 
 type credential struct{ user, pass string }
@@ -418,7 +421,14 @@ func init() {
 		"max_parallelism": ignoreInt, "scan_cap": ignoreInt, "pipeline_cap": ignoreInt,
 		"pipeline_batch": ignoreInt, "max_index_api": ignoreInt, "n1ql_feat_ctrl": ignoreInt,
 		"memory_quota": ignoreInt, "error_limit": ignoreInt,
-		"auto_prepare": ignoreBool, "auto_execute": ignoreBool, "use_fts": ignoreBool,
+		"auto_execute": func(q *queryRequest, a arg, _ string) *engine.Error {
+			v, set, e := a.tristate()
+			if set {
+				q.autoExecute = v
+			}
+			return e
+		},
+		"auto_prepare": ignoreBool, "use_fts": ignoreBool,
 		"use_cbo": ignoreBool, "preserve_expiry": ignoreBool, "sort_projection": ignoreBool,
 		"profile": ignoreString, "controls": ignoreBool, "use_replica": ignoreString,
 		"duration_style": ignoreString, "loglevel": ignoreString, "kvtimeout": ignoreDuration,

@@ -491,3 +491,39 @@ func TestQueryService_AtPlusAndBodyLimit(t *testing.T) {
 		t.Fatalf("oversized body: %d %s", status, body)
 	}
 }
+
+// auto_execute prepares and runs in one request and answers the name in
+// "prepared"; without it, PREPARE answers the plan's row, and the name
+// runs it later.
+func TestQueryService_PreparedStatements(t *testing.T) {
+	eng := newPreparingEngine()
+	h := newHarness(t, func(c *Config) {
+		c.Engine = eng
+		c.IsReadOnly = isReadOnly
+	})
+	status, _, body := h.query("POST", "/query/service", "application/json",
+		`{"statement":"PREPARE SELECT 1","auto_execute":true,"client_context_id":"c","args":[7]}`, true)
+	if status != 200 || !strings.HasPrefix(normalize(body), "{\n"+`"requestID": "ID",`+"\n"+`"clientContextID": "c",`+"\n"+`"prepared": "p1",`+"\n"+`"signature": {"*":"*"},`) ||
+		!strings.Contains(body, `"resultCount": 2`) {
+		t.Fatalf("auto_execute: %d %s", status, body)
+	}
+	status, _, body = h.query("POST", "/query/service", "application/json", `{"statement":"PREPARE SELECT 2"}`, true)
+	if status != 200 || !strings.Contains(body, `{"encoded_plan":"plan-of-p2","name":"p2","text":"PREPARE SELECT 2"}`) || strings.Contains(body, `"prepared"`) {
+		t.Fatalf("PREPARE: %d %s", status, body)
+	}
+	status, _, body = h.query("POST", "/query/service", "application/json", `{"prepared":"p2","encoded_plan":"plan-of-p2"}`, true)
+	if status != 200 || !strings.Contains(body, `"statement":"SELECT 2"`) {
+		t.Fatalf("prepared p2: %d %s", status, body)
+	}
+	// An unknown name is Couchbase's 4040, a 404 that SDKs answer by
+	// preparing again.
+	status, _, body = h.query("POST", "/query/service", "application/json", `{"prepared":"nope","auto_execute":true}`, true)
+	if status != 404 || !strings.Contains(body, `"code":4040`) {
+		t.Fatalf("unknown prepared: %d %s", status, body)
+	}
+	reqs := eng.requests()
+	if len(reqs) != 5 || reqs[0].Statement != "PREPARE SELECT 1" || reqs[1].Prepared != "p1" || reqs[1].Statement != "" ||
+		len(reqs[1].Positional) != 1 || reqs[1].ClientContextID != "c" || reqs[3].Prepared != "p2" {
+		t.Fatalf("engine requests %+v", reqs)
+	}
+}
