@@ -214,7 +214,6 @@ type queryRequest struct {
 	// scan_vector(s) came with it (at_plus needs one).
 	consistency string
 	vectors     bool
-	readonlySet bool
 	// autoExecute runs a PREPARE statement's plan at once, answering
 	// its name in "prepared" (SDKs' enhanced prepared statements).
 	autoExecute bool
@@ -319,7 +318,6 @@ func init() {
 				return qerr(codeInvalidValue, "readonly = false is invalid. This cannot be used with HTTP GET method.")
 			}
 			q.req.Readonly = v
-			q.readonlySet = true
 			return nil
 		},
 		"metrics": func(q *queryRequest, a arg, _ string) *engine.Error {
