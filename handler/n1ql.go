@@ -35,7 +35,7 @@ var inlineQueryKeywords = map[string]bool{
 // Couchbase itself looks for "delete from <keyspace>", and WITH must name a
 // common table expression.
 var (
-	deleteFromRE = regexp.MustCompile(`(?i)^delete\s+from\s+[\w$` + "`" + `]`)
+	deleteFromRE = regexp.MustCompile(`(?is)^delete(\s|/\*.*?\*/)+from(\s|/\*.*?\*/)+[\w$` + "`" + `]`)
 	withAsRE     = regexp.MustCompile(`(?i)^with\s+(` + "`[^`]*`" + `|[A-Za-z_$][\w$]*)\s+as\b`)
 )
 

@@ -1,0 +1,79 @@
+package handler
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"eventide/docstore"
+	"eventide/jsrt"
+)
+
+func TestTranspile(t *testing.T) {
+	cases := []struct {
+		name string
+		code string
+		want string
+		opts transpileOptions
+	}{
+		{"assigned", "var it = SELECT * FROM b WHERE id = $id;",
+			`var it = couchbase.n1qlQuery("SELECT * FROM b WHERE id = $id", {"$id": id});`, transpileOptions{}},
+		{"standalone, variables once each", "  DELETE FROM b WHERE a = $x AND c = $x OR d = $y1;",
+			`  couchbase.n1qlQuery("DELETE FROM b WHERE a = $x AND c = $x OR d = $y1", {"$x": x, "$y1": y1});`, transpileOptions{}},
+		{"positional and strings are not variables", "UPDATE b SET s = '$no', `$q` = $1 WHERE t = \"a$b\";",
+			"couchbase.n1qlQuery(\"UPDATE b SET s = '$no', `$q` = $1 WHERE t = \\\"a$b\\\"\", {});", transpileOptions{}},
+		{"field of a variable", "SELECT $meta.id;",
+			`couchbase.n1qlQuery("SELECT $meta.id", {"$meta": meta});`, transpileOptions{}},
+		{"lines kept, comments dropped", "var r = SELECT a, /* one\n two */ b\n  FROM c;\nx();",
+			"var r = couchbase.n1qlQuery(\"SELECT a,   b\\n  FROM c\", {});\n\n\nx();", transpileOptions{}},
+		{"nested braces and brackets", "if (a) { for (const r of SELECT {\"k\": [1, {\"z\": 2}]} AS o FROM b;) { f(r); } }",
+			`if (a) { for (const r of couchbase.n1qlQuery("SELECT {\"k\": [1, {\"z\": 2}]} AS o FROM b", {})) { f(r); } }`, transpileOptions{}},
+		{"settings", "SELECT 1;",
+			`couchbase.n1qlQuery("SELECT 1", {}, {consistency: "request", isPrepared: true});`,
+			transpileOptions{consistency: ConsistencyRequest, prepareAll: true}},
+		{"strings, templates and comments untouched",
+			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */",
+			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */", transpileOptions{}},
+		{"html characters are not escaped", "SELECT a < b AND c > d & e;",
+			`couchbase.n1qlQuery("SELECT a < b AND c > d & e", {});`, transpileOptions{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := transpile(c.code, c.opts)
+			if got != c.want {
+				t.Errorf("transpile =\n%s\nwant\n%s", got, c.want)
+			}
+			if strings.Count(got, "\n") != strings.Count(c.code, "\n") {
+				t.Errorf("line count changed: %d → %d", strings.Count(c.code, "\n"), strings.Count(got, "\n"))
+			}
+			if _, err := jsrt.Parse("t.js", got); err != nil {
+				t.Errorf("transpiled code does not parse: %v", err)
+			}
+		})
+	}
+}
+
+func TestDMLTargets(t *testing.T) {
+	code := `function OnUpdate(doc, meta) {
+  INSERT INTO dst (KEY, VALUE) VALUES ($k, {});
+  UPSERT INTO ` + "`my-bucket`.s1.c1" + ` (KEY, VALUE) VALUES ('a', 1);
+  update default:b2 SET x = 1;
+  DELETE /* all */ FROM /* of */ b3.s.c WHERE true;
+  MERGE INTO b4 USING b5 ON KEY b5.k WHEN MATCHED THEN DELETE;
+  SELECT * FROM notwritten;
+  DELETE FROM scope2.coll WHERE true;
+  DELETE FROM system:prepareds;
+  log('UPDATE quoted SET x = 1;');
+}`
+	got := DMLTargets(code)
+	want := []docstore.Keyspace{
+		{Bucket: "dst", Scope: "_default", Collection: "_default"},
+		{Bucket: "my-bucket", Scope: "s1", Collection: "c1"},
+		{Bucket: "b2", Scope: "_default", Collection: "_default"},
+		{Bucket: "b3", Scope: "s", Collection: "c"},
+		{Bucket: "b4", Scope: "_default", Collection: "_default"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("DMLTargets = %v, want %v", got, want)
+	}
+}
