@@ -193,8 +193,8 @@ func firstParseMessage(err error) string {
 // *CompileError positioned in the user's code. So does a handler using
 // couchbase.analyticsQuery or searchQuery, with Err set to
 // ErrQueryNotAvailable. Inline SQL++ statements are transpiled into calls
-// of couchbase.n1qlQuery with the user's line numbers kept (transpile.go),
-// under the n1ql_consistency and n1ql_prepare_all settings. The curl bindings (depcfg.curl)
+// of couchbase.n1qlQuery with the user's line numbers kept (transpile.go).
+// The curl bindings (depcfg.curl)
 // become globals holding the binding objects curl() takes; their aliases
 // share one namespace with the bucket and constant bindings.
 func Compile(code string, s Settings, constants []Constant, bindings []Binding, curl ...CurlBinding) (*Program, error) {
@@ -232,7 +232,7 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 	}
 
 	// Inline SQL++ becomes calls of couchbase.n1qlQuery, line for line.
-	code = transpile(code, transpileOptions{consistency: s.N1QLConsistency, prepareAll: s.N1QLPrepareAll})
+	code = transpile(code)
 	layout := buildSource(code, s, constants)
 	prg, perr := jsrt.Parse(handlerFileName, layout.src)
 	if perr != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -21,6 +22,7 @@ import (
 const (
 	msgPoolCapacity = "Connection pool maximum capacity reached"
 	msgNoQuerier    = "SQL++ (N1QL) is not available: no query service is configured for this function"
+	msgNoInvocation = "SQL++ (N1QL) can only be used while handling an event"
 )
 
 // openQuery is a statement the handler issued and has not closed.
@@ -28,6 +30,11 @@ type openQuery struct {
 	rows   Rows
 	cancel context.CancelFunc
 	done   bool
+	// peeked is the first row, read when the statement was issued, until
+	// the handler reads it; peekOK is false when there was none.
+	peeked   json.RawMessage
+	peekOK   bool
+	peekUsed bool
 }
 
 // queryState is the worker's SQL++ state.
@@ -43,7 +50,10 @@ func (w *Worker) installN1QL() error {
 	w.q.open = nil
 	w.q.errClass = w.rt.ErrorClass("N1QLError")
 	n1ql := w.vm.ToValue(func(call goja.FunctionCall) goja.Value {
-		return w.n1qlCall("N1QL", call.Argument(0), call.Argument(1), call.Argument(2))
+		if len(call.Arguments) < 1 {
+			w.throwN1QL("Need at least the query")
+		}
+		return w.n1qlCall(call.Argument(0), call.Argument(1), call.Argument(2))
 	})
 	if err := w.vm.Set("N1QL", n1ql); err != nil {
 		return err
@@ -76,7 +86,7 @@ func (w *Worker) newN1qlQuery(call goja.ConstructorCall) *goja.Object {
 	_ = this.Set("statement", stmt)
 	_ = this.Set("options", opts)
 	_ = this.Set("execQuery", func(goja.FunctionCall) goja.Value {
-		oq := w.n1qlIssue("N1qlQuery", stmt, params, options)
+		oq := w.n1qlIssue(stmt, params, options)
 		var rows []any
 		for {
 			v, ok := w.nextRow(oq)
@@ -91,24 +101,33 @@ func (w *Worker) newN1qlQuery(call goja.ConstructorCall) *goja.Object {
 }
 
 // n1qlCall issues a statement and returns its iterable.
-func (w *Worker) n1qlCall(api string, stmtV, paramsV, optsV goja.Value) goja.Value {
-	return w.newQueryIterable(w.n1qlIssue(api, stmtV, paramsV, optsV))
+func (w *Worker) n1qlCall(stmtV, paramsV, optsV goja.Value) goja.Value {
+	return w.newQueryIterable(w.n1qlIssue(stmtV, paramsV, optsV))
 }
 
-// n1qlIssue checks a statement's arguments and starts it.
-func (w *Worker) n1qlIssue(api string, stmtV, paramsV, optsV goja.Value) *openQuery {
+// n1qlIssue checks a statement's arguments (with Couchbase's messages),
+// starts it and reads its first row, so that a failing statement throws
+// where it is issued.
+func (w *Worker) n1qlIssue(stmtV, paramsV, optsV goja.Value) *openQuery {
 	stmt, ok := stmtV.Export().(string)
-	if !ok || strings.TrimSpace(stmt) == "" {
-		w.throwN1QL(api + ": the statement must be a non-empty string")
+	if !ok {
+		w.throwN1QL("Expecting a string for the first parameter")
 	}
 	q := Query{Statement: stmt, Consistency: ConsistencyNone, Function: w.name, Origin: w.fiid,
 		SourceKeyspace: w.inv.keyspace, Store: w.inv.store}
-	w.n1qlParams(api, paramsV, &q)
-	w.n1qlOptions(api, optsV, &q)
-	if w.q.querier == nil {
-		w.throwN1QL(msgNoQuerier)
+	// The function's settings are the defaults of every statement.
+	if c := w.p.settings.N1QLConsistency; c != "" {
+		q.Consistency = c
 	}
-	if w.openQueries() >= w.q.capacity {
+	q.Prepared = w.p.settings.N1QLPrepareAll
+	w.n1qlParams(paramsV, &q)
+	w.n1qlOptions(optsV, &q)
+	switch {
+	case w.q.querier == nil:
+		w.throwN1QL(msgNoQuerier)
+	case w.inv.store == nil:
+		w.throwN1QL(msgNoInvocation)
+	case w.openQueries() >= w.q.capacity:
 		w.throwN1QL(msgPoolCapacity)
 	}
 	parent := w.rt.Context()
@@ -123,6 +142,12 @@ func (w *Worker) n1qlIssue(api string, stmtV, paramsV, optsV goja.Value) *openQu
 	}
 	oq := &openQuery{rows: rows, cancel: cancel}
 	w.q.open = append(w.q.open, oq)
+	row, more, err := rows.Next()
+	if err != nil {
+		_ = w.closeQuery(oq)
+		w.throwQueryError(err)
+	}
+	oq.peeked, oq.peekOK = row, more
 	return oq
 }
 
@@ -138,85 +163,92 @@ func (w *Worker) openQueries() int {
 }
 
 // n1qlParams reads named ({'$x': v}) or positional ([v1, v2]) parameters.
-func (w *Worker) n1qlParams(api string, v goja.Value, q *Query) {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+func (w *Worker) n1qlParams(v goja.Value, q *Query) {
+	if v == nil || goja.IsUndefined(v) {
 		return
 	}
 	obj, ok := v.(*goja.Object)
 	if !ok {
-		w.throwN1QL(fmt.Sprintf("%s: parameters must be an object of named parameters or an array of positional ones", api))
+		w.throwN1QL("Expecting an object or an array for the second parameter")
 	}
 	if obj.ClassName() == "Array" {
 		n := int(obj.Get("length").ToInteger())
 		q.Positional = make([]json.RawMessage, n)
 		for i := range n {
-			q.Positional[i] = w.n1qlValue(fmt.Sprintf("%s: positional parameter %d", api, i+1), obj.Get(fmt.Sprint(i)))
+			p := obj.Get(strconv.Itoa(i))
+			if bad := invalidParamType(p); bad != "" {
+				w.throwN1QL(fmt.Sprintf("Invalid data type at index %d for positional parameters: %s", i, bad))
+			}
+			q.Positional[i] = json.RawMessage(w.rt.JSONText(p))
 		}
 		return
 	}
 	keys := obj.Keys()
 	q.Named = make(map[string]json.RawMessage, len(keys))
 	for _, k := range keys {
-		name := strings.TrimPrefix(k, "$")
-		if name == "" {
-			w.throwN1QL(fmt.Sprintf("%s: parameter name %q is empty", api, k))
+		p := obj.Get(k)
+		if bad := invalidParamType(p); bad != "" {
+			w.throwN1QL("Invalid data type for named parameters: " + bad)
 		}
-		q.Named[name] = w.n1qlValue(fmt.Sprintf("%s: parameter %s", api, k), obj.Get(k))
+		q.Named[strings.TrimPrefix(k, "$")] = json.RawMessage(w.rt.JSONText(p))
 	}
 }
 
-// n1qlValue converts a parameter to JSON; undefined, functions and Symbols
-// have no JSON form and are refused.
-func (w *Worker) n1qlValue(what string, v goja.Value) json.RawMessage {
+// invalidParamType says why a value cannot be a parameter (it has no JSON
+// form), "" if it can.
+func invalidParamType(v goja.Value) string {
 	switch {
 	case v == nil || goja.IsUndefined(v):
-		w.throwN1QL(what + " is undefined")
-	case jsIsSymbol(v):
-		w.throwN1QL(what + " is a Symbol, which has no SQL++ value")
+		return `"undefined" is not a valid type`
+	case isSymbol(v):
+		return `"symbol" is not a valid type`
 	}
-	if obj, ok := v.(*goja.Object); ok {
-		if _, fn := goja.AssertFunction(obj); fn {
-			w.throwN1QL(what + " is a function, which has no SQL++ value")
-		}
+	if _, fn := goja.AssertFunction(v); fn {
+		return `"function" is not a valid type`
 	}
-	return json.RawMessage(w.rt.JSONText(v))
+	return ""
 }
 
-func jsIsSymbol(v goja.Value) bool {
+func isSymbol(v goja.Value) bool {
 	_, ok := v.(*goja.Symbol)
 	return ok
 }
 
 // n1qlOptions reads {consistency, isPrepared, clientContextId}.
-func (w *Worker) n1qlOptions(api string, v goja.Value, q *Query) {
+func (w *Worker) n1qlOptions(v goja.Value, q *Query) {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return
 	}
 	obj, ok := v.(*goja.Object)
 	if !ok {
-		w.throwN1QL(api + ": options must be an object")
+		w.throwN1QL("Expecting an object for the third parameter")
 	}
 	if c := obj.Get("consistency"); c != nil && !goja.IsUndefined(c) {
-		switch s := c.String(); s {
-		case ConsistencyNone, ConsistencyRequest:
-			q.Consistency = s
-		default:
-			w.throwN1QL(fmt.Sprintf("%s: consistency must be 'none' or 'request', got %q", api, s))
+		s, ok := c.Export().(string)
+		switch {
+		case !ok:
+			w.throwN1QL("Expecting a string for consistency")
+		case s != ConsistencyNone && s != ConsistencyRequest:
+			w.throwN1QL("consistency must be one of 'none', 'request'")
 		}
+		q.Consistency = s
 	}
 	if p := obj.Get("isPrepared"); p != nil && !goja.IsUndefined(p) {
 		b, ok := p.Export().(bool)
 		if !ok {
-			w.throwN1QL(api + ": isPrepared must be a boolean")
+			w.throwN1QL("Expecting a boolean for isPrepared property")
 		}
 		q.Prepared = b
 	}
 	if id := obj.Get("clientContextId"); id != nil && !goja.IsUndefined(id) {
-		s, ok := id.Export().(string)
-		if !ok {
-			w.throwN1QL(api + ": clientContextId must be a string")
+		if bad := invalidParamType(id); bad != "" {
+			w.throwN1QL("Invalid data type for clientContextId: " + bad)
 		}
-		q.ClientContextID = s
+		if s, ok := id.Export().(string); ok {
+			q.ClientContextID = s
+		} else {
+			q.ClientContextID = w.rt.JSONText(id)
+		}
 	}
 }
 
@@ -250,7 +282,18 @@ func (w *Worker) nextRow(oq *openQuery) (goja.Value, bool) {
 	if oq.done {
 		return nil, false
 	}
-	row, ok, err := oq.rows.Next()
+	var (
+		row json.RawMessage
+		ok  bool
+		err error
+	)
+	if !oq.peekUsed {
+		oq.peekUsed = true
+		row, ok = oq.peeked, oq.peekOK
+		oq.peeked = nil
+	} else {
+		row, ok, err = oq.rows.Next()
+	}
 	if err != nil {
 		_ = w.closeQuery(oq)
 		w.throwQueryError(err)
@@ -295,17 +338,24 @@ func (w *Worker) throwN1QL(msg string) {
 	w.rt.Throw(w.q.errClass, w.vm.ToValue(msg))
 }
 
-// throwQueryError throws a query failure: a *QueryError as an N1QLError
-// whose message is {code, msg}, anything else (an interrupted query) with
-// its text.
+// throwQueryError throws a query failure as an N1QLError whose message
+// reads like Couchbase's: "Query error : " and the errors of the response
+// as JSON for a *QueryError, "SDK error : " and the cause otherwise (the
+// statement was interrupted).
 func (w *Worker) throwQueryError(err error) {
 	var qe *QueryError
 	if !errors.As(err, &qe) {
-		w.throwN1QL(strings.TrimPrefix(err.Error(), "handler: "))
+		w.throwN1QL("SDK error : " + strings.TrimPrefix(err.Error(), "handler: "))
 	}
-	w.stats.inc(statN1QLOpException)
-	info := w.vm.NewObject()
-	_ = info.Set("code", qe.Code)
-	_ = info.Set("msg", qe.Msg)
-	w.rt.Throw(w.q.errClass, info)
+	body, _ := json.Marshal(struct {
+		Errors []queryErrorEntry `json:"errors"`
+		Status string            `json:"status"`
+	}{[]queryErrorEntry{{qe.Code, qe.Msg}}, "fatal"})
+	w.throwN1QL("Query error : " + string(body))
+}
+
+// queryErrorEntry is one error of a query response.
+type queryErrorEntry struct {
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
 }

@@ -135,24 +135,27 @@ func TestN1QL_ParamsAndOptions(t *testing.T) {
 }
 
 func TestN1QL_BadArgumentsThrow(t *testing.T) {
-	cases := map[string]string{
-		"undefined param":    `N1QL('SELECT $x', {'$x': undefined})`,
-		"function param":     `N1QL('SELECT $x', {'$x': function () {}})`,
-		"symbol param":       `N1QL('SELECT $1', [Symbol('s')])`,
-		"undefined variable": `var x; SELECT $x;`,
-		"bad params type":    `N1QL('SELECT 1', 'x')`,
-		"bad consistency":    `N1QL('SELECT 1', {}, {consistency: 'strong'})`,
-		"bad isPrepared":     `N1QL('SELECT 1', {}, {isPrepared: 'yes'})`,
-		"statement type":     `N1QL(42)`,
+	cases := []struct{ name, call, msg string }{
+		{"no arguments", `N1QL()`, "Need at least the query"},
+		{"statement type", `N1QL(42)`, "Expecting a string for the first parameter"},
+		{"undefined param", `N1QL('SELECT $x', {'$x': undefined})`, `Invalid data type for named parameters: "undefined" is not a valid type`},
+		{"function param", `N1QL('SELECT $x', {'$x': function () {}})`, `Invalid data type for named parameters: "function" is not a valid type`},
+		{"symbol param", `N1QL('SELECT $1', [1, Symbol('s')])`, `Invalid data type at index 1 for positional parameters: "symbol" is not a valid type`},
+		{"undefined variable", `var x; SELECT $x;`, `Invalid data type for named parameters: "undefined" is not a valid type`},
+		{"bad params type", `N1QL('SELECT 1', 'x')`, "Expecting an object or an array for the second parameter"},
+		{"consistency type", `N1QL('SELECT 1', {}, {consistency: 1})`, "Expecting a string for consistency"},
+		{"bad consistency", `N1QL('SELECT 1', {}, {consistency: 'strong'})`, "consistency must be one of 'none', 'request'"},
+		{"bad isPrepared", `N1QL('SELECT 1', {}, {isPrepared: 'yes'})`, "Expecting a boolean for isPrepared property"},
+		{"deprecated, no statement", `new N1qlQuery().execQuery()`, "Expecting a string for the first parameter"},
 	}
-	for name, call := range cases {
-		t.Run(name, func(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			fq := newFakeQuerier()
-			code := "function OnUpdate(doc, meta) {\n  try {\n    " + call + ";\n    dst['out'] = {threw: false};\n  } catch (e) {\n" +
+			code := "function OnUpdate(doc, meta) {\n  try {\n    " + c.call + ";\n    dst['out'] = {threw: false};\n  } catch (e) {\n" +
 				"    dst['out'] = {threw: e instanceof N1QLError, message: String(e.message)};\n  }\n}"
 			h := newHarness(t, code, harnessOpts{querier: fq})
 			h.mustHandle(mutation("k", `{}`))
-			wantFields(t, h.result("out"), map[string]any{"threw": true})
+			wantFields(t, h.result("out"), map[string]any{"threw": true, "message": c.msg})
 			if n := h.stats.Get("n1ql_op_exception_count"); n != 1 {
 				t.Errorf("n1ql_op_exception_count = %v, want 1", n)
 			}
@@ -211,26 +214,40 @@ func TestN1QL_AutoCloseAfterException(t *testing.T) {
 func TestN1QL_QueryErrors(t *testing.T) {
 	fq := newFakeQuerier()
 	fq.errs["SELECT * FROM nope"] = &QueryError{Code: 12003, Msg: "Keyspace not found in CB datastore: default:nope"}
+	fq.rowErrs["SELECT * FROM bad"] = &QueryError{Code: 3000, Msg: "syntax error - line 1, column 15"}
 	fq.rows["SELECT * FROM late"] = []string{`{"a":1}`}
 	fq.rowErrs["SELECT * FROM late"] = &QueryError{Code: 1080, Msg: "Timeout 1s exceeded"}
-	code := `function OnUpdate(doc, meta) {
+	code := `function errorOf(e) {
+  return JSON.parse(e.message.substring('Query error : '.length)).errors[0];
+}
+function OnUpdate(doc, meta) {
   var r = {};
   try { SELECT * FROM nope; } catch (e) {
     r.isN1QL = e instanceof N1QLError && e instanceof Error;
-    r.code = e.message.code;
-    r.msg = e.message.msg;
+    r.code = errorOf(e).code;
+    r.msg = errorOf(e).msg;
   }
+  // An error before the first row throws where the statement is issued.
+  try { var it = SELECT * FROM bad; r.badIssued = true; } catch (e) { r.badCode = errorOf(e).code; }
   var rows = 0;
-  try { for (var row of SELECT * FROM late;) rows++; } catch (e) { r.lateCode = e.message.code; }
+  var late = SELECT * FROM late;
+  try { for (var row of late) rows++; } catch (e) { r.lateCode = errorOf(e).code; }
   r.rows = rows;
   dst['out'] = r;
 }`
 	h := newHarness(t, code, harnessOpts{querier: fq})
 	h.mustHandle(mutation("k", `{}`))
-	wantFields(t, h.result("out"), map[string]any{"isN1QL": true, "code": 12003,
-		"msg": "Keyspace not found in CB datastore: default:nope", "lateCode": 1080, "rows": 1})
-	if n := h.stats.Get("n1ql_op_exception_count"); n != 2 {
-		t.Errorf("n1ql_op_exception_count = %v, want 2", n)
+	r := h.result("out")
+	wantFields(t, r, map[string]any{"isN1QL": true, "code": 12003,
+		"msg": "Keyspace not found in CB datastore: default:nope", "badCode": 3000, "lateCode": 1080, "rows": 1})
+	if _, issued := r["badIssued"]; issued {
+		t.Error("a statement failing before its first row did not throw when issued")
+	}
+	if n := h.stats.Get("n1ql_op_exception_count"); n != 3 {
+		t.Errorf("n1ql_op_exception_count = %v, want 3", n)
+	}
+	if fq.stillOpen() != 0 {
+		t.Errorf("%d results left open", fq.stillOpen())
 	}
 }
 
@@ -274,17 +291,21 @@ func TestN1QL_ConsistencySettingAppliesToInline(t *testing.T) {
 	code := `function OnUpdate(doc, meta) {
   SELECT 1;
   N1QL('SELECT 2');
+  N1QL('SELECT 3', [], {consistency: 'none', isPrepared: false});
 }`
 	h := newHarness(t, code, harnessOpts{querier: fq, settings: Settings{N1QLConsistency: ConsistencyRequest, N1QLPrepareAll: true}})
 	h.mustHandle(mutation("k", `{}`))
-	if len(fq.queries) != 2 {
+	if len(fq.queries) != 3 {
 		t.Fatalf("queries = %+v", fq.queries)
 	}
 	if q := fq.queries[0]; q.Statement != "SELECT 1" || q.Consistency != ConsistencyRequest || !q.Prepared {
 		t.Errorf("inline statement = %+v, want request_plus and prepared", q)
 	}
-	if q := fq.queries[1]; q.Consistency != ConsistencyNone || q.Prepared {
-		t.Errorf("N1QL() = %+v, want its own (default) options", q)
+	if q := fq.queries[1]; q.Consistency != ConsistencyRequest || !q.Prepared {
+		t.Errorf("N1QL() = %+v, want the function's defaults too", q)
+	}
+	if q := fq.queries[2]; q.Consistency != ConsistencyNone || q.Prepared {
+		t.Errorf("N1QL() with options = %+v, want its own options", q)
 	}
 	if _, err := Compile(code, Settings{N1QLConsistency: "strong"}, nil, nil); !errors.Is(err, ErrInvalidSettings) {
 		t.Errorf("Compile with n1ql_consistency strong = %v, want ErrInvalidSettings", err)
@@ -333,5 +354,19 @@ func TestN1QL_QueryContextEndsWithTheInvocation(t *testing.T) {
 		t.Error("the statement's context is still live after the handler returned")
 	} else if _, ok := ctx.Deadline(); !ok {
 		t.Error("the statement's context has no deadline")
+	}
+}
+
+func TestN1QL_OutsideAnEvent(t *testing.T) {
+	// A constant binding runs when the program does, before any event:
+	// no batch to query against.
+	p, err := Compile("function OnUpdate(doc, meta) {}", Settings{}, []Constant{{Alias: "q", Literal: "N1QL('SELECT 1')"}}, nil)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	_, err = NewWorker(p, Config{Querier: newFakeQuerier(), Logger: testLogger(t)})
+	var ie *InvocationError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Message, msgNoInvocation) {
+		t.Errorf("NewWorker = %v, want the N1QLError %q", err, msgNoInvocation)
 	}
 }

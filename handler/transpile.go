@@ -13,21 +13,16 @@ import (
 // redeclare it.
 const n1qlCallee = "couchbase.n1qlQuery"
 
-// transpileOptions are the settings applied to every inline statement.
-type transpileOptions struct {
-	consistency string // n1ql_consistency; "" leaves the default
-	prepareAll  bool   // n1ql_prepare_all
-}
-
 // transpile rewrites the inline SQL++ statements of code into calls of
-// couchbase.n1qlQuery(statement, {'$v': v, ...}[, options]). Each call
+// couchbase.n1qlQuery(statement, {'$v': v, ...}). Each call
 // stands on its statement's first line and is followed by as many line
 // breaks as the statement held, so every line after it keeps its number
 // (and the lines around a statement keep their columns). /* */ comments
 // inside a statement are dropped; $name binds the JavaScript variable name
 // in scope (simple identifiers only: $meta.id passes meta and reads its id
-// field in SQL++).
-func transpile(code string, opts transpileOptions) string {
+// field in SQL++). The function's n1ql_consistency and n1ql_prepare_all
+// apply when the call runs, as to every statement.
+func transpile(code string) string {
 	qs := findInlineQueries(code)
 	if len(qs) == 0 {
 		return code
@@ -41,14 +36,14 @@ func transpile(code string, opts transpileOptions) string {
 		// In for (x of SELECT ...;) the ';' ends the statement, not a
 		// JavaScript one.
 		inParens := strings.HasPrefix(code[stmtStart(code, last):], ")")
-		b.WriteString(transpileStatement(q.text, opts, inParens))
+		b.WriteString(transpileStatement(q.text, inParens))
 	}
 	b.WriteString(code[last:])
 	return b.String()
 }
 
 // transpileStatement renders one statement (with its ';') as a call.
-func transpileStatement(text string, opts transpileOptions, inParens bool) string {
+func transpileStatement(text string, inParens bool) string {
 	stmt := strings.TrimSpace(stripQueryComments(strings.TrimSuffix(text, ";")))
 	var b strings.Builder
 	b.WriteString(n1qlCallee)
@@ -63,18 +58,7 @@ func transpileStatement(text string, opts transpileOptions, inParens bool) strin
 		b.WriteString(": ")
 		b.WriteString(name)
 	}
-	b.WriteByte('}')
-	var o []string
-	if opts.consistency != "" {
-		o = append(o, "consistency: "+jsString(opts.consistency))
-	}
-	if opts.prepareAll {
-		o = append(o, "isPrepared: true")
-	}
-	if len(o) > 0 {
-		b.WriteString(", {" + strings.Join(o, ", ") + "}")
-	}
-	b.WriteByte(')')
+	b.WriteString("})")
 	if !inParens {
 		b.WriteByte(';')
 	}

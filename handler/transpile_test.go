@@ -14,32 +14,28 @@ func TestTranspile(t *testing.T) {
 		name string
 		code string
 		want string
-		opts transpileOptions
 	}{
 		{"assigned", "var it = SELECT * FROM b WHERE id = $id;",
-			`var it = couchbase.n1qlQuery("SELECT * FROM b WHERE id = $id", {"$id": id});`, transpileOptions{}},
+			`var it = couchbase.n1qlQuery("SELECT * FROM b WHERE id = $id", {"$id": id});`},
 		{"standalone, variables once each", "  DELETE FROM b WHERE a = $x AND c = $x OR d = $y1;",
-			`  couchbase.n1qlQuery("DELETE FROM b WHERE a = $x AND c = $x OR d = $y1", {"$x": x, "$y1": y1});`, transpileOptions{}},
+			`  couchbase.n1qlQuery("DELETE FROM b WHERE a = $x AND c = $x OR d = $y1", {"$x": x, "$y1": y1});`},
 		{"positional and strings are not variables", "UPDATE b SET s = '$no', `$q` = $1 WHERE t = \"a$b\";",
-			"couchbase.n1qlQuery(\"UPDATE b SET s = '$no', `$q` = $1 WHERE t = \\\"a$b\\\"\", {});", transpileOptions{}},
+			"couchbase.n1qlQuery(\"UPDATE b SET s = '$no', `$q` = $1 WHERE t = \\\"a$b\\\"\", {});"},
 		{"field of a variable", "SELECT $meta.id;",
-			`couchbase.n1qlQuery("SELECT $meta.id", {"$meta": meta});`, transpileOptions{}},
+			`couchbase.n1qlQuery("SELECT $meta.id", {"$meta": meta});`},
 		{"lines kept, comments dropped", "var r = SELECT a, /* one\n two */ b\n  FROM c;\nx();",
-			"var r = couchbase.n1qlQuery(\"SELECT a,   b\\n  FROM c\", {});\n\n\nx();", transpileOptions{}},
+			"var r = couchbase.n1qlQuery(\"SELECT a,   b\\n  FROM c\", {});\n\n\nx();"},
 		{"nested braces and brackets", "if (a) { for (const r of SELECT {\"k\": [1, {\"z\": 2}]} AS o FROM b;) { f(r); } }",
-			`if (a) { for (const r of couchbase.n1qlQuery("SELECT {\"k\": [1, {\"z\": 2}]} AS o FROM b", {})) { f(r); } }`, transpileOptions{}},
-		{"settings", "SELECT 1;",
-			`couchbase.n1qlQuery("SELECT 1", {}, {consistency: "request", isPrepared: true});`,
-			transpileOptions{consistency: ConsistencyRequest, prepareAll: true}},
+			`if (a) { for (const r of couchbase.n1qlQuery("SELECT {\"k\": [1, {\"z\": 2}]} AS o FROM b", {})) { f(r); } }`},
 		{"strings, templates and comments untouched",
 			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */",
-			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */", transpileOptions{}},
+			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */"},
 		{"html characters are not escaped", "SELECT a < b AND c > d & e;",
-			`couchbase.n1qlQuery("SELECT a < b AND c > d & e", {});`, transpileOptions{}},
+			`couchbase.n1qlQuery("SELECT a < b AND c > d & e", {});`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := transpile(c.code, c.opts)
+			got := transpile(c.code)
 			if got != c.want {
 				t.Errorf("transpile =\n%s\nwant\n%s", got, c.want)
 			}
