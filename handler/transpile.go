@@ -62,8 +62,15 @@ func transpileStatement(text string, inParens bool) string {
 	if !inParens {
 		b.WriteByte(';')
 	}
-	b.WriteString(strings.Repeat("\n", strings.Count(text, "\n")))
+	b.WriteString(strings.Repeat("\n", lineBreaks(text)))
 	return b.String()
+}
+
+// lineBreaks counts JavaScript line terminators: \r\n counts once, and a
+// lone \r, U+2028 and U+2029 end a line too.
+func lineBreaks(s string) int {
+	n := strings.Count(s, "\n") + strings.Count(s, "\r") - strings.Count(s, "\r\n")
+	return n + strings.Count(s, "\u2028") + strings.Count(s, "\u2029")
 }
 
 // jsString quotes s as a JavaScript string literal (JSON's quoting, without

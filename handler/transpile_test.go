@@ -2,7 +2,6 @@ package handler
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"eventide/docstore"
@@ -30,6 +29,8 @@ func TestTranspile(t *testing.T) {
 		{"strings, templates and comments untouched",
 			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */",
 			"log('SELECT 1;'); log(`UPDATE x; ${ `DELETE FROM y;` }`); // SELECT 2;\n/* INSERT INTO z; */"},
+		{"carriage returns", "var r = SELECT a\r\n  FROM b\r  WHERE c;\r\nx();",
+			"var r = couchbase.n1qlQuery(\"SELECT a\\r\\n  FROM b\\r  WHERE c\", {});\n\n\r\nx();"},
 		{"html characters are not escaped", "SELECT a < b AND c > d & e;",
 			`couchbase.n1qlQuery("SELECT a < b AND c > d & e", {});`},
 	}
@@ -39,8 +40,8 @@ func TestTranspile(t *testing.T) {
 			if got != c.want {
 				t.Errorf("transpile =\n%s\nwant\n%s", got, c.want)
 			}
-			if strings.Count(got, "\n") != strings.Count(c.code, "\n") {
-				t.Errorf("line count changed: %d → %d", strings.Count(c.code, "\n"), strings.Count(got, "\n"))
+			if lineBreaks(got) != lineBreaks(c.code) {
+				t.Errorf("line count changed: %d → %d", lineBreaks(c.code), lineBreaks(got))
 			}
 			if _, err := jsrt.Parse("t.js", got); err != nil {
 				t.Errorf("transpiled code does not parse: %v", err)
