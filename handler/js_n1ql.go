@@ -136,6 +136,9 @@ func (w *Worker) n1qlIssue(stmtV, paramsV, optsV goja.Value) *openQuery {
 	}
 	ctx, cancel := context.WithDeadline(parent, w.rt.Deadline())
 	rows, err := w.q.querier.Query(ctx, q)
+	if err == nil && rows == nil {
+		err = errors.New("the query service returned no result")
+	}
 	if err != nil {
 		cancel()
 		w.throwQueryError(err)
@@ -172,14 +175,16 @@ func (w *Worker) n1qlParams(v goja.Value, q *Query) {
 		w.throwN1QL("Expecting an object or an array for the second parameter")
 	}
 	if obj.ClassName() == "Array" {
-		n := int(obj.Get("length").ToInteger())
-		q.Positional = make([]json.RawMessage, n)
-		for i := range n {
-			p := obj.Get(strconv.Itoa(i))
+		// Grown as read, not sized from length: a sparse array's length
+		// says nothing about what it holds (its holes are refused).
+		n := obj.Get("length").ToInteger()
+		q.Positional = []json.RawMessage{}
+		for i := int64(0); i < n; i++ {
+			p := obj.Get(strconv.FormatInt(i, 10))
 			if bad := invalidParamType(p); bad != "" {
 				w.throwN1QL(fmt.Sprintf("Invalid data type at index %d for positional parameters: %s", i, bad))
 			}
-			q.Positional[i] = json.RawMessage(w.rt.JSONText(p))
+			q.Positional = append(q.Positional, json.RawMessage(w.rt.JSONText(p)))
 		}
 		return
 	}

@@ -142,6 +142,7 @@ func TestN1QL_BadArgumentsThrow(t *testing.T) {
 		{"function param", `N1QL('SELECT $x', {'$x': function () {}})`, `Invalid data type for named parameters: "function" is not a valid type`},
 		{"symbol param", `N1QL('SELECT $1', [1, Symbol('s')])`, `Invalid data type at index 1 for positional parameters: "symbol" is not a valid type`},
 		{"undefined variable", `var x; SELECT $x;`, `Invalid data type for named parameters: "undefined" is not a valid type`},
+		{"sparse array", `var a = [1]; a.length = 1e9; N1QL('SELECT $1', a)`, `Invalid data type at index 1 for positional parameters: "undefined" is not a valid type`},
 		{"bad params type", `N1QL('SELECT 1', 'x')`, "Expecting an object or an array for the second parameter"},
 		{"consistency type", `N1QL('SELECT 1', {}, {consistency: 1})`, "Expecting a string for consistency"},
 		{"bad consistency", `N1QL('SELECT 1', {}, {consistency: 'strong'})`, "consistency must be one of 'none', 'request'"},
