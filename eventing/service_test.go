@@ -935,3 +935,23 @@ func TestErrorHelpers(t *testing.T) {
 		seen[c.Number] = true
 	}
 }
+
+func TestQuerySettingsReachTheHandler(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "f", func(m map[string]any) {
+		m["appcode"] = "function OnUpdate(doc, meta) {\n  var it = SELECT * FROM dst WHERE k = $meta.id;\n}"
+		s := settings(m)
+		s["n1ql_consistency"] = "request"
+		s["n1ql_prepare_all"] = true
+		s["lcb_inst_capacity"] = 3
+	})
+	d, err := f.svc.Function(eventing.GlobalLocation("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := d.HandlerSettings()
+	if hs.N1QLConsistency != "request" || !hs.N1QLPrepareAll || hs.LCBInstCapacity != 3 {
+		t.Errorf("handler settings = consistency %q prepare_all %v lcb_inst_capacity %d",
+			hs.N1QLConsistency, hs.N1QLPrepareAll, hs.LCBInstCapacity)
+	}
+}
