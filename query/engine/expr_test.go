@@ -26,7 +26,7 @@ func TestExecute_Expressions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sameJSON(t, c.stmt, e.query(c.stmt), c.want)
+			sameJSON(t, c.stmt, e.with(t).query(c.stmt), c.want)
 		})
 	}
 }

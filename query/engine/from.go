@@ -14,6 +14,12 @@ import (
 func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (bool, error)) error {
 	switch n := t.(type) {
 	case *ast.KeyspaceTerm:
+		if len(n.Path) == 1 && n.Namespace == "" && n.UseKeys == nil {
+			// A WITH name or an outer variable, not a keyspace.
+			if v, _, ok := base.lookup(n.Path[0]); ok {
+				return x.eachElem(v, n.AliasOrDefault(), base, fn)
+			}
+		}
 		ref, err := x.resolveKeyspace(n)
 		if err != nil {
 			return err

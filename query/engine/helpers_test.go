@@ -179,3 +179,10 @@ func engineReqNamed(stmt, name string, v any) engine.Request {
 	val, _ := value.FromGo(v)
 	return engine.Request{Statement: stmt, Named: map[string]value.Value{name: val}}
 }
+
+// with is e reporting to subtest t.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}

@@ -111,7 +111,7 @@ func (x *exec) indexRows() []value.Value {
 				keys = append(keys, str(indexKeyText(k)))
 			}
 			if m.stmt.Where != nil {
-				pairs = append(pairs, value.Pair{Name: "condition", Value: str(m.stmt.Where.String())})
+				pairs = append(pairs, value.Pair{Name: "condition", Value: str(cbText(m.stmt.Where))})
 			}
 		}
 		pairs = append(pairs, value.Pair{Name: "index_key", Value: value.NewArray(keys)})
@@ -121,12 +121,12 @@ func (x *exec) indexRows() []value.Value {
 }
 
 func indexKeyText(k ast.IndexKey) string {
-	s := k.Expr.String()
+	s := cbText(k.Expr)
 	switch {
 	case k.Distinct:
-		s = "DISTINCT " + s
+		s = "distinct " + s
 	case k.All:
-		s = "ALL " + s
+		s = "all " + s
 	}
 	if k.Desc {
 		s += " DESC"

@@ -1,0 +1,123 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+
+	"eventide/query/engine"
+)
+
+func travelEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, "travel", "users")
+	e.load("travel", map[string]string{
+		"a1": `{"type":"airline","name":"Alpha","country":"FR","rating":4,"routes":["r1","r2"]}`,
+		"a2": `{"type":"airline","name":"Beta","country":"US","rating":3,"routes":["r2"]}`,
+		"a3": `{"type":"airline","name":"Gamma","country":"US","rating":5,"routes":[]}`,
+		"r1": `{"type":"route","airline":"a1","src":"CDG","to":"JFK","stops":0}`,
+		"r2": `{"type":"route","airline":"a2","src":"SFO","to":"JFK","stops":1}`,
+		"h1": `{"type":"hotel","name":"Inn","country":"FR","reviews":[{"score":4},{"score":2}]}`,
+	})
+	e.query(`CREATE PRIMARY INDEX ON travel`)
+	return e
+}
+
+func TestSelect_Keyspace(t *testing.T) {
+	e := travelEnv(t)
+	cases := []struct{ name, stmt, want string }{
+		{"where order", `SELECT name FROM travel WHERE type = "airline" ORDER BY name DESC`, `[{"name":"Gamma"},{"name":"Beta"},{"name":"Alpha"}]`},
+		{"star", `SELECT * FROM travel t WHERE META(t).id = "a2"`, `[{"t":{"type":"airline","name":"Beta","country":"US","rating":3,"routes":["r2"]}}]`},
+		{"alias star", `SELECT t.*, META(t).id FROM travel t USE KEYS "r1"`, `[{"airline":"a1","src":"CDG","stops":0,"to":"JFK","type":"route","id":"r1"}]`},
+		{"use keys array", `SELECT RAW META().id FROM travel USE KEYS ["a3","a1","zz"]`, `["a3","a1"]`},
+		{"limit offset", `SELECT RAW name FROM travel WHERE type = "airline" ORDER BY name LIMIT 1 OFFSET 1`, `["Beta"]`},
+		{"group", `SELECT country, COUNT(*) AS n, SUM(rating) AS s, AVG(rating) AS a, MIN(name) AS lo, MAX(name) AS hi, ARRAY_AGG(name) AS names FROM travel WHERE type = "airline" GROUP BY country ORDER BY country`,
+			`[{"country":"FR","n":1,"s":4,"a":4,"lo":"Alpha","hi":"Alpha","names":["Alpha"]},{"country":"US","n":2,"s":8,"a":4,"lo":"Beta","hi":"Gamma","names":["Beta","Gamma"]}]`},
+		{"having letting", `SELECT country, n FROM travel WHERE type = "airline" GROUP BY country LETTING n = COUNT(*) HAVING n > 1`, `[{"country":"US","n":2}]`},
+		{"aggregate no group", `SELECT COUNT(*) AS n, COUNT(name) AS names, COUNT(DISTINCT country) AS c FROM travel`, `[{"n":6,"names":4,"c":2}]`},
+		{"aggregate no rows", `SELECT COUNT(*) AS n, SUM(rating) AS s FROM travel WHERE type = "nothing"`, `[{"n":0,"s":null}]`},
+		{"distinct", `SELECT DISTINCT country FROM travel WHERE country IS VALUED ORDER BY country`, `[{"country":"FR"},{"country":"US"}]`},
+		{"order nulls", `SELECT RAW META().id FROM travel WHERE type IN ["airline","hotel"] ORDER BY rating NULLS LAST, META().id`, `["a2","a1","a3","h1"]`},
+		{"order desc nulls first", `SELECT RAW META().id FROM travel WHERE type IN ["airline","hotel"] ORDER BY rating DESC NULLS FIRST`, `["h1","a3","a1","a2"]`},
+		{"order by alias", `SELECT name AS n FROM travel WHERE type = "airline" ORDER BY n`, `[{"n":"Alpha"},{"n":"Beta"},{"n":"Gamma"}]`},
+		{"unnest", `SELECT t.name, r FROM travel t UNNEST t.routes r ORDER BY t.name, r`, `[{"name":"Alpha","r":"r1"},{"name":"Alpha","r":"r2"},{"name":"Beta","r":"r2"}]`},
+		{"left unnest", `SELECT t.name, r FROM travel t LEFT UNNEST t.routes r WHERE t.type = "airline" ORDER BY t.name`, `[{"name":"Alpha","r":"r1"},{"name":"Alpha","r":"r2"},{"name":"Beta","r":"r2"},{"name":"Gamma"}]`},
+		{"join on keys", `SELECT r.src, a.name FROM travel r JOIN travel a ON KEYS r.airline WHERE r.type = "route" ORDER BY a.name`, `[{"src":"CDG","name":"Alpha"},{"src":"SFO","name":"Beta"}]`},
+		{"nest", `SELECT a.name, ARRAY x.src FOR x IN rs END AS froms FROM travel a NEST travel rs ON KEYS a.routes WHERE a.type = "airline" ORDER BY a.name`, `[{"name":"Alpha","froms":["CDG","SFO"]},{"name":"Beta","froms":["SFO"]}]`},
+		{"left join on keys", `SELECT a.name, r.src FROM travel a LEFT JOIN travel r ON KEYS a.routes[0] WHERE a.type = "airline" ORDER BY a.name`, `[{"name":"Alpha","src":"CDG"},{"name":"Beta","src":"SFO"},{"name":"Gamma"}]`},
+		{"correlated subquery", `SELECT a.name, (SELECT RAW COUNT(*) FROM travel r USE KEYS a.routes)[0] AS n FROM travel a WHERE a.type = "airline" ORDER BY a.name`, `[{"name":"Alpha","n":2},{"name":"Beta","n":1},{"name":"Gamma","n":0}]`},
+		{"union", `SELECT RAW country FROM travel WHERE type = "airline" UNION SELECT RAW country FROM travel WHERE type = "hotel"`, `["FR","US"]`},
+		{"union all", `SELECT RAW country FROM travel WHERE type = "airline" UNION ALL SELECT RAW country FROM travel WHERE type = "hotel"`, `["FR","US","US","FR"]`},
+		{"intersect except", `SELECT RAW x FROM [1,2,3] AS x INTERSECT SELECT RAW y FROM [2,3,4] AS y`, `[2,3]`},
+		{"except", `SELECT RAW x FROM [1,2,3] AS x EXCEPT SELECT RAW y FROM [2] AS y`, `[1,3]`},
+		{"with", `WITH top AS (SELECT RAW name FROM travel WHERE rating >= 4) SELECT RAW t FROM top AS t ORDER BY t`, `["Alpha","Gamma"]`},
+		{"any over field", `SELECT RAW name FROM travel WHERE ANY v IN reviews SATISFIES v.score > 3 END`, `["Inn"]`},
+		{"meta", `SELECT META(t).id, META(t).type, META(t).expiration FROM travel t USE KEYS "a1"`, `[{"id":"a1","type":"json","expiration":0}]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := e.with(t)
+			got := e.query(c.stmt)
+			if strings.Contains(c.name, "union") || c.name == "use keys array" && false {
+				// set operations give no order: compare sorted
+				got, c.want = sortedArray(t, got), sortedArray(t, c.want)
+			}
+			sameJSON(t, c.stmt, got, c.want)
+		})
+	}
+}
+
+func TestSelect_Signature(t *testing.T) {
+	e := travelEnv(t)
+	_, res := e.exec(engine.Request{Statement: `SELECT * FROM travel USE KEYS "a1"`})
+	if res.Signature.String() != `{"*":"*"}` || res.Status != "success" || res.Metrics.ResultCount != 1 {
+		t.Fatalf("signature %s status %s metrics %+v", res.Signature, res.Status, res.Metrics)
+	}
+	_, res = e.exec(engine.Request{Statement: `SELECT name, 1 FROM travel USE KEYS "a1"`})
+	if res.Signature.String() != `{"name":"json","$1":"json"}` {
+		t.Fatalf("signature %s", res.Signature)
+	}
+}
+
+func TestSelect_Errors(t *testing.T) {
+	e := newEnv(t, "b")
+	cases := []struct {
+		stmt string
+		code int
+		msg  string
+	}{
+		{`SELECT * FROM nope`, 12003, "Keyspace not found in CB datastore: default:nope - cause: No bucket named nope"},
+		{`SELECT * FROM b WHERE x = 1`, 4000, "No index available on keyspace `default`:`b` that matches your query. Use CREATE PRIMARY INDEX ON `default`:`b` to create a primary index, or check that your expected index is online."},
+		{`SELEKT 1`, 3000, ""},
+	}
+	for _, c := range cases {
+		err := e.fails(c.stmt)
+		if err.Code != c.code || (c.msg != "" && err.Msg != c.msg) {
+			t.Errorf("%s: got %d %q, want %d %q", c.stmt, err.Code, err.Msg, c.code, c.msg)
+		}
+	}
+	// USE KEYS needs no index.
+	e.load("b", map[string]string{"k": `{"x":1}`})
+	sameJSON(t, "use keys", e.query(`SELECT RAW x FROM b USE KEYS "k"`), `[1]`)
+}
+
+func TestSelect_Timeout(t *testing.T) {
+	e := newEnv(t)
+	_, res := e.exec(engine.Request{Statement: `SELECT COUNT(*) FROM ARRAY_RANGE(0, 100000) AS a, ARRAY_RANGE(0, 100000) AS b`, Timeout: 1e6})
+	if len(res.Errors) != 1 || res.Errors[0].Code != 1080 || res.Errors[0].Msg != "Timeout 1ms exceeded" || res.Status != "timeout" {
+		t.Fatalf("got %s status %s", errs(res), res.Status)
+	}
+}
+
+func sortedArray(t *testing.T, s string) string {
+	t.Helper()
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		for j := i + 1; j < len(parts); j++ {
+			if parts[j] < parts[i] {
+				parts[i], parts[j] = parts[j], parts[i]
+			}
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
