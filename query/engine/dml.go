@@ -83,6 +83,7 @@ func (w *writer) flush() error {
 			if r.Doc != nil && p.verb != "DELETE" {
 				rr = rr.with(p.alias, p.val, metaOf(w.ks, r.Doc))
 			}
+			rr.dflt = p.alias
 			v, err := x.project(w.returning, rr, []string{p.alias})
 			if err != nil {
 				return err
@@ -531,7 +532,7 @@ func (x *exec) runMerge(s *ast.Merge) error {
 				return err
 			}
 			insertKey = key
-			d, err := x.e.cfg.Store.Get(ks, key)
+			d, err := x.get(ks, key)
 			switch {
 			case err == nil:
 				v := docValue(d)

@@ -156,7 +156,7 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 			return err
 		}
 		for _, k := range keyList(kv) {
-			d, err := x.e.cfg.Store.Get(ref.ks, k)
+			d, err := x.get(ref.ks, k)
 			if err != nil {
 				if errors.Is(err, docstore.ErrNotFound) {
 					continue

@@ -676,7 +676,7 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, fn func(*docstore.Documen
 			if err := x.tick(); err != nil {
 				return err
 			}
-			d, err := store.Get(ks, k)
+			d, err := x.get(ks, k)
 			if err != nil {
 				if errors.Is(err, docstore.ErrNotFound) {
 					continue
@@ -711,7 +711,7 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, fn func(*docstore.Documen
 			if ferr = x.tick(); ferr != nil {
 				return false
 			}
-			d, err := store.Get(ks, key)
+			d, err := x.get(ks, key)
 			if err != nil {
 				if errors.Is(err, docstore.ErrNotFound) {
 					return true
@@ -734,4 +734,13 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, fn func(*docstore.Documen
 		}
 	}
 	return nil
+}
+
+// get fetches a live document (a tombstone counts as not found).
+func (x *exec) get(ks docstore.Keyspace, key string) (*docstore.Document, error) {
+	d, err := x.e.cfg.Store.Get(ks, key)
+	if err == nil && (d.Deleted || d.Expired) {
+		return nil, docstore.ErrNotFound
+	}
+	return d, err
 }

@@ -93,3 +93,13 @@ func (s *Store) Load(ks docstore.Keyspace, docs map[string]string) error {
 }
 
 var _ engine.Store = (*Store)(nil)
+
+// Get returns a live document: tombstones are docstore.ErrNotFound, as
+// engine.Store requires.
+func (s *Store) Get(ks docstore.Keyspace, key string) (*docstore.Document, error) {
+	d, err := s.Store.Get(ks, key)
+	if err == nil && (d.Deleted || d.Expired) {
+		return nil, docstore.ErrNotFound
+	}
+	return d, err
+}
