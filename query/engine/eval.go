@@ -302,20 +302,26 @@ func literal(v any) value.Value {
 // resolveIdent finds a bare identifier: a bound alias or variable, else a
 // field of the implicit keyspace of the nearest FROM.
 func resolveIdent(r *row, name string, fold bool) value.Value {
+	// Bound names (aliases, LET/WITH/UDF variables, also of outer
+	// queries) come first, as Couchbase's formalizer does; then the
+	// implicit keyspace of the nearest FROM.
 	for x := r; x != nil; x = x.outer {
 		for i := len(x.names) - 1; i >= 0; i-- {
 			if x.names[i] == name || (fold && strings.EqualFold(x.names[i], name)) {
 				return x.vals[i]
 			}
 		}
-		if x.dflt != "" {
-			for i := len(x.names) - 1; i >= 0; i-- {
-				if x.names[i] == x.dflt {
-					if fold {
-						return x.vals[i].FieldFold(name)
-					}
-					return x.vals[i].Field(name)
+	}
+	for x := r; x != nil; x = x.outer {
+		if x.dflt == "" {
+			continue
+		}
+		for i := len(x.names) - 1; i >= 0; i-- {
+			if x.names[i] == x.dflt {
+				if fold {
+					return x.vals[i].FieldFold(name)
 				}
+				return x.vals[i].Field(name)
 			}
 		}
 	}
