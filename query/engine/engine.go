@@ -155,7 +155,10 @@ func (e *Engine) Execute(ctx context.Context, req Request, emit Emit) (res Resul
 			res.Status = "errors"
 		}
 	}()
-	stmt, text, err := e.statement(&req)
+	stmt, text, qc, err := e.statement(&req)
+	if qc != "" {
+		x.qcBucket, x.qcScope = parseQueryContext(qc)
+	}
 	if err != nil {
 		res.Errors = append(res.Errors, err)
 		return res
@@ -181,22 +184,22 @@ func (e *Engine) Execute(ctx context.Context, req Request, emit Emit) (res Resul
 }
 
 // statement parses the request's statement or finds its prepared one.
-func (e *Engine) statement(req *Request) (ast.Statement, string, *Error) {
+func (e *Engine) statement(req *Request) (stmt ast.Statement, text, qc string, _ *Error) {
 	if req.Statement == "" && req.Prepared != "" {
 		p, ok := e.lookupPrepared(req.Prepared)
 		if !ok {
-			return nil, "", newErr(CodeNoSuchPrepared, "No such prepared statement: %s", req.Prepared)
+			return nil, "", "", newErr(CodeNoSuchPrepared, "No such prepared statement: %s", req.Prepared)
 		}
-		return p.stmt, p.text, nil
+		return p.stmt, p.text, p.qc, nil
 	}
 	if strings.TrimSpace(req.Statement) == "" {
-		return nil, "", newErr(1050, "No statement or prepared value")
+		return nil, "", "", newErr(1050, "No statement or prepared value")
 	}
 	stmt, err := parser.Parse(req.Statement)
 	if err != nil {
-		return nil, "", fromParse(err)
+		return nil, "", "", fromParse(err)
 	}
-	return stmt, req.Statement, nil
+	return stmt, req.Statement, "", nil
 }
 
 // run dispatches a parsed statement.

@@ -22,7 +22,7 @@ func explainAccess(ks docstore.Keyspace, acc *access) map[string]any {
 	case acc.useKeys:
 		op["#operator"] = "KeyScan"
 		op["keys"] = acc.keys
-	case acc.primary:
+	case acc.primary && len(acc.spans) == 1 && acc.spans[0].Low == nil:
 		op["#operator"] = "PrimaryScan3"
 		op["index"] = acc.index
 		op["using"] = "gsi"
@@ -38,6 +38,9 @@ func explainAccess(ks docstore.Keyspace, acc *access) map[string]any {
 			}
 			if s.High != nil {
 				r["high"] = keyText(s.High)
+			}
+			if acc.primary {
+				r["low"], r["high"] = string(s.Low), string(s.High)
 			}
 			spans = append(spans, map[string]any{"range": []any{r}})
 		}
@@ -178,6 +181,9 @@ func (x *exec) runExecute(s *ast.Execute) error {
 				x.named[trimDollar(pr.Name)] = pr.Value
 			}
 		}
+	}
+	if p.qc != "" {
+		x.qcBucket, x.qcScope = parseQueryContext(p.qc)
 	}
 	return x.run(p.stmt, p.text)
 }

@@ -126,3 +126,12 @@ func TestJoin_ANSI(t *testing.T) {
 	q3 := `SELECT a.name, h.name AS hotel FROM travel a LEFT JOIN travel h ON h.country = a.country AND h.type = "hotel" WHERE a.type = "airline" ORDER BY a.name`
 	sameJSON(t, "left join", e.query(q3), `[{"name":"Alpha","hotel":"Inn"},{"name":"Beta"},{"name":"Gamma"}]`)
 }
+
+func TestIndex_PrimaryKeySpans(t *testing.T) {
+	e := travelEnv(t)
+	q := `SELECT RAW name FROM travel t WHERE META(t).id IN ["a2", "a3", "zz"] ORDER BY name`
+	sameJSON(t, "meta id in", e.query(q), `["Beta","Gamma"]`)
+	if got := explainIndex(t, e, q); got != "IndexScan3:#primary" {
+		t.Fatalf("plan %s", got)
+	}
+}

@@ -618,7 +618,26 @@ func (x *exec) plan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 		return nil, nil
 	}
 	if primary != "" {
-		return &access{index: primary, primary: true, spans: []docstore.ScanRange{{}}}, nil
+		acc := &access{index: primary, primary: true, spans: []docstore.ScanRange{{}}}
+		// META().id = k / IN [...]: the primary index holds the raw keys,
+		// so points become exact spans.
+		b, err := x.constrain(conj, func(e ast.Expr) bool {
+			s, ok := stripAlias(e, alias, implicit, r)
+			return ok && s.String() == metaIDText
+		}, func(e ast.Expr) bool { return !refsScan(e, alias, implicit, r) }, r)
+		if err != nil {
+			return nil, err
+		}
+		if b.hasPoints && len(b.points) <= maxSpans {
+			acc.spans = acc.spans[:0]
+			for _, p := range b.points {
+				if k, ok := p.Str(); ok {
+					acc.spans = append(acc.spans, docstore.ScanRange{Low: []byte(k), High: []byte(k), LowInclusive: true, HighInclusive: true})
+				}
+			}
+			acc.dedup = true
+		}
+		return acc, nil
 	}
 	return nil, newErr(CodeNoIndex, "No index available on keyspace %s that matches your query. Use CREATE PRIMARY INDEX ON %s to create a primary index, or check that your expected index is online.", quotedPath(ks), quotedPath(ks))
 }
