@@ -98,16 +98,16 @@ func (w *writer) flush() error {
 }
 
 func dmlErr(verb, key string, err error) *Error {
-	cause := err.Error()
+	msg := "DML Error, possible causes include concurrent modification. Failed to perform " + verb + " on key " + key
 	switch {
 	case errors.Is(err, docstore.ErrExists):
-		cause = "Duplicate Key: " + key
-	case errors.Is(err, docstore.ErrCASMismatch):
-		cause = "CAS mismatch"
+		return newErr(CodeDuplicateKey, "%s - cause: Duplicate Key: %s", msg, key)
+	case errors.Is(err, docstore.ErrCASMismatch), errors.Is(err, docstore.ErrConflict):
+		return newErr(CodeDuplicateKey, "DML Error, possible causes include CAS mismatch. Failed to perform %s on key %s - cause: CAS mismatch", verb, key)
 	case errors.Is(err, docstore.ErrNotFound):
-		cause = "Key not found"
+		return newErr(CodeDuplicateKey, "%s - cause: Key not found : %s", msg, key)
 	}
-	return newErr(CodeDuplicateKey, "DML Error, possible causes include concurrent modification. Failed to perform %s on key %s - cause: %s", verb, key, cause)
+	return newErr(CodeDuplicateKey, "%s - cause: %v", msg, err)
 }
 
 // docKey reads a KEY expression's value.

@@ -14,6 +14,7 @@ const (
 	CodeReadonly        = 1000
 	CodeTimeout         = 1080
 	CodeSyntax          = 3000
+	CodeSemantics       = 3100
 	CodeNoIndex         = 4000
 	CodeNoSuchPrepared  = 4040
 	CodeIndexExists     = 4300

@@ -48,6 +48,16 @@ func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (b
 		}
 		return x.eachElem(v, alias, base, fn)
 	case *ast.JoinTerm:
+		if n.Kind == ast.JoinRight {
+			// a RIGHT JOIN b ON c, as the first join, is b LEFT JOIN a ON c
+			// (with the aliases bound in the other order).
+			if _, first := n.Left.(*ast.KeyspaceTerm); !first || n.On == nil || n.Nest {
+				return newErr(CodeSemantics, "RIGHT OUTER JOIN is only allowed as the first ANSI JOIN of the FROM clause")
+			}
+			swapped := *n
+			swapped.Left, swapped.Right, swapped.Kind = n.Right, n.Left, ast.JoinLeft
+			return x.from(&swapped, base, conj, fn)
+		}
 		return x.from(n.Left, base, conj, func(l *row) (bool, error) {
 			err := x.join(n, l, fn)
 			if err == errStop {

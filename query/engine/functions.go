@@ -58,7 +58,7 @@ func (x *exec) callUDF(n *ast.Call, r *row) (value.Value, error) {
 	name := x.funcName(n.Func)
 	def, ok := fs.Get(name)
 	if !ok {
-		return value.MissingValue, newErr(CodeFunctionMissing, "Function not found %s", name)
+		return value.MissingValue, newErr(CodeFunctionMissing, "Function '%s' not found", name)
 	}
 	args := make([]value.Value, len(n.Args))
 	for i, a := range n.Args {
@@ -164,7 +164,7 @@ func (x *exec) functionErr(err error, name FunctionName) error {
 	}
 	msg := err.Error()
 	if strings.Contains(strings.ToLower(msg), "not found") {
-		return newErr(CodeFunctionMissing, "Function not found %s", name)
+		return newErr(CodeFunctionMissing, "Function '%s' not found", name)
 	}
 	return newErr(CodeFunctionError, "%s", msg)
 }
@@ -177,7 +177,7 @@ func (x *exec) runExecuteFunction(s *ast.ExecuteFunction) error {
 	name := x.funcName(s.Name)
 	def, ok := fs.Get(name)
 	if !ok {
-		return newErr(CodeFunctionMissing, "Function not found %s", name)
+		return newErr(CodeFunctionMissing, "Function '%s' not found", name)
 	}
 	args := make([]value.Value, len(s.Args))
 	for i, a := range s.Args {

@@ -64,7 +64,7 @@ func TestFunctions(t *testing.T) {
 	if len(res.Errors) > 0 || len(rows) != 1 || rows[0] != `"scoped"` {
 		t.Fatalf("scoped call: %v %s", rows, errs(res))
 	}
-	if err := e.fails(`SELECT RAW f()`); err.Code != 10101 || err.Msg != "Function not found default:f" {
+	if err := e.fails(`SELECT RAW f()`); err.Code != 10101 || err.Msg != "Function 'default:f' not found" {
 		t.Fatalf("global f: %+v", err)
 	}
 	got := e.query("SELECT RAW f.identity.name FROM system:functions AS f ORDER BY f.identity.name")

@@ -229,7 +229,15 @@ func refsScan(e ast.Expr, alias string, implicit bool, r *row) bool {
 			} else if _, _, bound := r.lookup(t.Name); !bound {
 				found = true // a comprehension variable or unknown name
 			}
-		case *ast.Meta, *ast.Self, *ast.Subquery:
+		case *ast.Meta:
+			id, ok := t.Keyspace.(*ast.Identifier)
+			if t.Keyspace == nil || !ok || id.Name == alias {
+				found = true
+			} else if _, _, bound := r.lookup(id.Name); !bound {
+				found = true
+			}
+			return false
+		case *ast.Self, *ast.Subquery:
 			found = true
 		case *ast.Call:
 			if f, ok := funcs.Lookup(t.Func.Name); ok && f.Volatile {

@@ -329,6 +329,9 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 		if err != nil {
 			return false, err
 		}
+		if v.IsMissing() {
+			return true, nil // SELECT RAW of MISSING gives no row
+		}
 		if seen != nil {
 			k := keyOf(v)
 			if seen[k] {

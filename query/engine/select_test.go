@@ -121,3 +121,33 @@ func sortedArray(t *testing.T, s string) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
+
+func TestSelect_MoreSemantics(t *testing.T) {
+	e := travelEnv(t)
+	e.query(`CREATE INDEX ix_airline ON travel(airline)`)
+	cases := []struct{ name, stmt, want string }{
+		{"right join", `SELECT a.name, r.src FROM travel r RIGHT JOIN travel a ON r.airline = META(a).id WHERE a.type = "airline" ORDER BY a.name`,
+			`[{"name":"Alpha","src":"CDG"},{"name":"Beta","src":"SFO"},{"name":"Gamma"}]`},
+		{"ansi nest", `SELECT a.name, ARRAY x.src FOR x IN rs END AS srcs FROM travel a NEST travel rs ON rs.airline = META(a).id WHERE a.type = "airline" ORDER BY a.name`,
+			`[{"name":"Alpha","srcs":["CDG"]},{"name":"Beta","srcs":["SFO"]}]`},
+		{"collation order", `SELECT RAW v FROM [3, "a", null, true, [1], {"a":1}, 1.5, false] AS v ORDER BY v`, `[null,false,true,1.5,3,"a",[1],{"a":1}]`},
+		{"missing in order", `SELECT RAW t.rating FROM travel t WHERE t.type IN ["airline","route"] ORDER BY t.rating DESC`, `[5,4,3]`},
+		{"in param", `SELECT RAW name FROM travel WHERE country IN $1 ORDER BY name`, `["Alpha","Inn"]`},
+		{"group by alias", `SELECT c, COUNT(1) AS n FROM travel WHERE type = "airline" GROUP BY country AS c ORDER BY c`, `[{"c":"FR","n":1},{"c":"US","n":2}]`},
+		{"order by aggregate", `SELECT country FROM travel WHERE country IS VALUED GROUP BY country ORDER BY COUNT(*) DESC, country`, `[{"country":"FR"},{"country":"US"}]`},
+		{"countn array_agg distinct", `SELECT COUNTN(rating) AS c, ARRAY_AGG(DISTINCT country) AS cs FROM travel`, `[{"c":3,"cs":["FR","US"]}]`},
+		{"self", `SELECT RAW SELF FROM [1,2] AS x`, `[1,2]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := e.with(t)
+			var got string
+			if c.name == "in param" {
+				got = e.query(c.stmt, []any{"FR"})
+			} else {
+				got = e.query(c.stmt)
+			}
+			sameJSON(t, c.stmt, got, c.want)
+		})
+	}
+}

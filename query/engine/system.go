@@ -91,6 +91,7 @@ func (x *exec) indexRows() []value.Value {
 			{Name: "datastore_id", Value: str(datastoreID)},
 			{Name: "id", Value: str(indexID(ks, in.Name))},
 			{Name: "name", Value: str(in.Name)},
+			{Name: "namespace", Value: str("default")},
 			{Name: "namespace_id", Value: str("default")},
 			{Name: "state", Value: str(in.State)},
 			{Name: "using", Value: str("gsi")},
