@@ -124,6 +124,12 @@ func (e *Engine) Execute(ctx context.Context, req Request, emit Emit) (res Resul
 	if timeout <= 0 {
 		timeout = e.cfg.DefaultTimeout
 	}
+	if dl, ok := ctx.Deadline(); ok {
+		// The caller's deadline, when sooner, is the bound reported.
+		if left := time.Until(dl); timeout <= 0 || left < timeout {
+			timeout = left.Round(time.Millisecond)
+		}
+	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
