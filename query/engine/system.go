@@ -50,6 +50,7 @@ func (x *exec) keyspaceRows() []value.Value {
 			{Name: "datastore_id", Value: str(datastoreID)},
 			{Name: "id", Value: str(b.Name)},
 			{Name: "name", Value: str(b.Name)},
+			{Name: "namespace", Value: str("default")},
 			{Name: "namespace_id", Value: str("default")},
 			{Name: "path", Value: str("default:" + b.Name)},
 		}))
@@ -147,24 +148,22 @@ func (x *exec) functionRows() []value.Value {
 }
 
 func functionRow(d FunctionDef) value.Value {
-	params := make([]value.Value, 0, len(d.Params))
-	for _, p := range d.Params {
-		params = append(params, str(p))
-	}
-	if d.Variadic {
-		params = []value.Value{str("...")}
-	}
-	def := []value.Pair{
-		{Name: "#language", Value: str(d.Language)},
-		{Name: "parameters", Value: value.NewArray(params)},
-	}
-	if d.Language == LanguageInline {
-		def = append(def, value.Pair{Name: "expression", Value: str(d.Expression)})
-	} else {
-		def = append(def, value.Pair{Name: "library", Value: str(d.Library)}, value.Pair{Name: "object", Value: str(d.Object)})
-		if d.Code != "" {
-			def = append(def, value.Pair{Name: "code", Value: str(d.Code)})
+	def := []value.Pair{{Name: "#language", Value: str(d.Language)}}
+	if !d.Variadic {
+		// Couchbase lists no parameters for a variadic (...) function.
+		params := make([]value.Value, 0, len(d.Params))
+		for _, p := range d.Params {
+			params = append(params, str(p))
 		}
+		def = append(def, value.Pair{Name: "parameters", Value: value.NewArray(params)})
+	}
+	switch {
+	case d.Language == LanguageInline:
+		def = append(def, value.Pair{Name: "expression", Value: str(d.Expression)})
+	case d.Code != "":
+		def = append(def, value.Pair{Name: "text", Value: str(d.Code)})
+	default:
+		def = append(def, value.Pair{Name: "library", Value: str(d.Library)}, value.Pair{Name: "object", Value: str(d.Object)})
 	}
 	ns := d.Name.Namespace
 	if ns == "" {
