@@ -288,11 +288,11 @@ func (x *exec) runUpdate(s *ast.Update) error {
 	alias := s.Keyspace.AliasOrDefault()
 	w := x.newWriter(ks, s.Returning)
 	for _, t := range ts {
-		nv, err := x.applySet(t.val, t.row, alias, s.Set, s.Unset)
+		nv, exp, err := x.applySet(t.val, t.row, alias, s.Set, s.Unset)
 		if err != nil {
 			return err
 		}
-		m := docstore.Mutation{Key: t.doc.Key, Op: docstore.OpReplace, Body: nv.AppendJSON(nil), Flags: t.doc.Flags, IfCAS: t.doc.CAS, PreserveExpiry: true}
+		m := replaceMutation(t.doc, nv, exp)
 		if err := w.add(pendingWrite{m: m, verb: "UPDATE", row: t.row, alias: alias, val: nv}); err != nil {
 			return err
 		}
@@ -332,8 +332,19 @@ func (x *exec) runDelete(s *ast.Delete) error {
 }
 
 // applySet applies SET and UNSET terms to document v (bound as alias in r).
-func (x *exec) applySet(v value.Value, r *row, alias string, sets []ast.SetTerm, unsets []ast.UnsetTerm) (value.Value, error) {
+func (x *exec) applySet(v value.Value, r *row, alias string, sets []ast.SetTerm, unsets []ast.UnsetTerm) (value.Value, *uint32, error) {
+	var expiry *uint32
 	for _, st := range sets {
+		if isMetaExpiration(st.Path, alias) {
+			// SET META(alias).expiration = n changes the document's expiry.
+			ev, err := x.eval(st.Value, r)
+			if err != nil {
+				return v, nil, err
+			}
+			exp := x.expiryOf(value.NewObject([]value.Pair{{Name: "expiration", Value: ev}}))
+			expiry = &exp
+			continue
+		}
 		err := x.forEach(st.For, r, alias, v, func(env *row, vars map[string][]pathStep) error {
 			nv, err := x.eval(st.Value, env.with(alias, v, nil))
 			if err != nil {
@@ -347,7 +358,7 @@ func (x *exec) applySet(v value.Value, r *row, alias string, sets []ast.SetTerm,
 			return nil
 		})
 		if err != nil {
-			return v, err
+			return v, nil, err
 		}
 	}
 	for _, ut := range unsets {
@@ -360,10 +371,33 @@ func (x *exec) applySet(v value.Value, r *row, alias string, sets []ast.SetTerm,
 			return nil
 		})
 		if err != nil {
-			return v, err
+			return v, nil, err
 		}
 	}
-	return v, nil
+	return v, expiry, nil
+}
+
+func isMetaExpiration(e ast.Expr, alias string) bool {
+	f, ok := e.(*ast.Field)
+	if !ok || f.Name != "expiration" {
+		return false
+	}
+	m, ok := f.Target.(*ast.Meta)
+	if !ok {
+		return false
+	}
+	id, ok := m.Keyspace.(*ast.Identifier)
+	return m.Keyspace == nil || ok && id.Name == alias
+}
+
+// replaceMutation replaces a read document if its CAS is unchanged,
+// keeping its flags and, unless SET META().expiration gave one, its expiry.
+func replaceMutation(d *docstore.Document, nv value.Value, exp *uint32) docstore.Mutation {
+	m := docstore.Mutation{Key: d.Key, Op: docstore.OpReplace, Body: nv.AppendJSON(nil), Flags: d.Flags, IfCAS: d.CAS, PreserveExpiry: true}
+	if exp != nil {
+		m.Expiry, m.PreserveExpiry = *exp, false
+	}
+	return m
 }
 
 // pathStep is one field name or array index of an update path.
@@ -600,11 +634,11 @@ func (x *exec) runMerge(s *ast.Merge) error {
 				if ok, err := x.when(s.Update.Where, t.row); err != nil {
 					return err
 				} else if ok {
-					nv, err := x.applySet(t.val, t.row, talias, s.Update.Set, s.Update.Unset)
+					nv, exp, err := x.applySet(t.val, t.row, talias, s.Update.Set, s.Update.Unset)
 					if err != nil {
 						return err
 					}
-					m := docstore.Mutation{Key: t.doc.Key, Op: docstore.OpReplace, Body: nv.AppendJSON(nil), Flags: t.doc.Flags, IfCAS: t.doc.CAS, PreserveExpiry: true}
+					m := replaceMutation(t.doc, nv, exp)
 					if err := w.add(pendingWrite{m: m, verb: "UPDATE", row: t.row, alias: talias, val: nv}); err != nil {
 						return err
 					}

@@ -1,11 +1,14 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"eventide/docstore"
 	"eventide/query/engine"
+	"eventide/query/engine/enginetest"
 )
 
 func TestDML_InsertUpsertDuplicate(t *testing.T) {
@@ -110,5 +113,52 @@ func TestDML_Readonly(t *testing.T) {
 	}
 	if _, err := engine.IsReadOnly(`SELEKT`); err == nil || err.Code != 3000 {
 		t.Errorf("IsReadOnly syntax error: %v", err)
+	}
+}
+
+func TestDML_SetMetaExpiration(t *testing.T) {
+	e := newEnv(t, "b")
+	e.load("b", map[string]string{"k": `{"v":1}`})
+	e.query(`UPDATE b USE KEYS "k" SET v = 2, META().expiration = 3600`)
+	d, err := e.store.Get(bucketKS("b"), "k")
+	if err != nil || string(d.Body) != `{"v":2}` || d.Expiry == 0 {
+		t.Fatalf("got %+v %v", d, err)
+	}
+	e.query(`UPDATE b USE KEYS "k" SET v = 3`)
+	if d2, _ := e.store.Get(bucketKS("b"), "k"); d2.Expiry != d.Expiry {
+		t.Fatalf("expiry not preserved: %d -> %d", d.Expiry, d2.Expiry)
+	}
+}
+
+// racingStore changes a document just before the engine's write, as a
+// concurrent writer would.
+type racingStore struct {
+	*enginetest.Store
+}
+
+func (s racingStore) Write(ctx context.Context, ms []docstore.Mutation) ([]engine.WriteResult, error) {
+	for _, m := range ms {
+		if m.IfCAS != 0 {
+			if _, err := s.Store.Write(ctx, []docstore.Mutation{{Keyspace: m.Keyspace, Key: m.Key, Op: docstore.OpUpsert, Body: []byte(`{"v":"theirs"}`)}}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.Store.Write(ctx, ms)
+}
+
+func TestDML_CASMismatchIsPerDocumentError(t *testing.T) {
+	e := newEnv(t, "b")
+	e.load("b", map[string]string{"k": `{"v":1}`})
+	eng, err := engine.New(engine.Config{Store: racingStore{e.store}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := eng.Execute(context.Background(), engine.Request{Statement: `UPDATE b USE KEYS "k" SET v = 2`}, nil)
+	if len(res.Errors) != 1 || res.Errors[0].Code != 12009 || !strings.Contains(res.Errors[0].Msg, "CAS mismatch") || res.Metrics.MutationCount != 0 {
+		t.Fatalf("got %s %+v", errs(res), res.Metrics)
+	}
+	if d, _ := e.store.Get(bucketKS("b"), "k"); string(d.Body) != `{"v":"theirs"}` {
+		t.Fatalf("the concurrent write was overwritten: %s", d.Body)
 	}
 }

@@ -14,9 +14,14 @@ import (
 func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (bool, error)) error {
 	switch n := t.(type) {
 	case *ast.KeyspaceTerm:
-		if len(n.Path) == 1 && n.Namespace == "" && n.UseKeys == nil {
-			// A WITH name or an outer variable, not a keyspace.
-			if v, _, ok := base.lookup(n.Path[0]); ok {
+		if n.Namespace == "" && n.UseKeys == nil {
+			// A WITH name, an outer variable or a path on one (FROM
+			// a.geo in a correlated subquery), not a keyspace.
+			// A bare name bound to an outer document is still the keyspace.
+			if v, m, ok := base.lookup(n.Path[0]); ok && (m == nil || len(n.Path) > 1) {
+				for _, f := range n.Path[1:] {
+					v = v.Field(f)
+				}
 				return x.eachElem(v, n.AliasOrDefault(), base, fn)
 			}
 		}

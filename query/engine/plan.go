@@ -662,7 +662,9 @@ func (x *exec) scan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 // joinScan reads the right side of an ANSI join: it needs a secondary
 // index on the join condition, or a condition on META(alias).id.
 func (x *exec) joinScan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, conj []ast.Expr, l *row, fn func(*docstore.Document) (bool, error)) error {
-	if kt.UseKeys != nil {
+	if kt.UseKeys != nil || kt.JoinHint == "HASH" || kt.JoinHint == "BUILD" || kt.JoinHint == "PROBE" {
+		// USE KEYS, or a hash join: the right side is read on its own
+		// (any index, the primary included) and matched by the ON clause.
 		return x.scan(ks, kt, alias, false, conj, l, fn)
 	}
 	acc, err := x.plan(ks, kt, alias, false, conj, l, true)

@@ -151,3 +151,11 @@ func TestSelect_MoreSemantics(t *testing.T) {
 		})
 	}
 }
+
+func TestSelect_CorrelatedFromPath(t *testing.T) {
+	e := travelEnv(t)
+	got := e.query(`SELECT h.name, (SELECT RAW r.score FROM h.reviews AS r WHERE r.score > 3) AS good FROM travel h WHERE h.type = "hotel"`)
+	sameJSON(t, "from path", got, `[{"name":"Inn","good":[4]}]`)
+	got = e.query(`SELECT RAW COUNT(*) FROM travel WHERE type = "airline" AND name IN (SELECT RAW travel.name FROM travel WHERE travel.rating > 3)`)
+	sameJSON(t, "same name inner keyspace", got, `[2]`)
+}
