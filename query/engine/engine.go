@@ -94,6 +94,8 @@ type exec struct {
 	// explain collects the access paths chosen, for EXPLAIN.
 	explaining bool
 	explained  []map[string]any
+	// pushOffset is an OFFSET the next keyspace scan applies itself.
+	pushOffset int
 }
 
 // tick checks every so often whether the statement must stop.

@@ -14,6 +14,8 @@ import (
 func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (bool, error)) error {
 	switch n := t.(type) {
 	case *ast.KeyspaceTerm:
+		skip := x.pushOffset
+		x.pushOffset = 0
 		if n.Namespace == "" && n.UseKeys == nil {
 			// A WITH name, an outer variable or a path on one (FROM
 			// a.geo in a correlated subquery), not a keyspace.
@@ -22,7 +24,7 @@ func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (b
 				for _, f := range n.Path[1:] {
 					v = v.Field(f)
 				}
-				return x.eachElem(v, n.AliasOrDefault(), base, fn)
+				return x.eachElem(v, n.AliasOrDefault(), base, skipRows(skip, fn))
 			}
 		}
 		ref, err := x.resolveKeyspace(n)
@@ -31,9 +33,19 @@ func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (b
 		}
 		alias := n.AliasOrDefault()
 		if ref.system != "" {
-			return x.systemRows(ref.system, alias, base, fn)
+			return x.systemRows(ref.system, alias, base, skipRows(skip, fn))
 		}
-		return x.scan(ref.ks, n, alias, base.dflt == alias, conj, base, func(d *docstore.Document) (bool, error) {
+		acc, err := x.plan(ref.ks, n, alias, base.dflt == alias, conj, base, false)
+		if err != nil {
+			return err
+		}
+		if acc.useKeys {
+			each := skipRows(skip, fn)
+			return x.read(ref.ks, acc, 0, func(d *docstore.Document) (bool, error) {
+				return each(base.with(alias, docValue(d), metaOf(ref.ks, d)))
+			})
+		}
+		return x.read(ref.ks, acc, skip, func(d *docstore.Document) (bool, error) {
 			return fn(base.with(alias, docValue(d), metaOf(ref.ks, d)))
 		})
 	case *ast.SubqueryTerm:
@@ -278,4 +290,18 @@ func keyList(v value.Value) []string {
 		}
 	}
 	return out
+}
+
+// skipRows drops the first n rows given to fn.
+func skipRows(n int, fn func(*row) (bool, error)) func(*row) (bool, error) {
+	if n <= 0 {
+		return fn
+	}
+	return func(r *row) (bool, error) {
+		if n > 0 {
+			n--
+			return true, nil
+		}
+		return fn(r)
+	}
 }

@@ -656,7 +656,7 @@ func (x *exec) scan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 	if err != nil {
 		return err
 	}
-	return x.read(ks, acc, fn)
+	return x.read(ks, acc, 0, fn)
 }
 
 // joinScan reads the right side of an ANSI join: it needs a secondary
@@ -690,11 +690,12 @@ func (x *exec) joinScan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string
 			}
 		}
 	}
-	return x.read(ks, acc, fn)
+	return x.read(ks, acc, 0, fn)
 }
 
-// read fetches the documents an access path names.
-func (x *exec) read(ks docstore.Keyspace, acc *access, fn func(*docstore.Document) (bool, error)) error {
+// read fetches the documents an access path names; skip index entries
+// are passed over unfetched (a pushed-down OFFSET).
+func (x *exec) read(ks docstore.Keyspace, acc *access, skip int, fn func(*docstore.Document) (bool, error)) error {
 	if x.explaining {
 		x.explained = append(x.explained, explainAccess(ks, acc))
 		return nil
@@ -736,6 +737,10 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, fn func(*docstore.Documen
 					return true
 				}
 				seen[key] = true
+			}
+			if skip > 0 {
+				skip--
+				return true
 			}
 			if ferr = x.tick(); ferr != nil {
 				return false

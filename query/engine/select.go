@@ -2,6 +2,8 @@ package engine
 
 import (
 	"slices"
+
+	"eventide/docstore"
 	"strconv"
 	"strings"
 
@@ -112,6 +114,10 @@ func (x *exec) query(s *ast.Select, outer *row, fn func(value.Value) (bool, erro
 		return more, err
 	}
 	if ss, ok := s.Body.(*ast.Subselect); ok {
+		if offset > 0 && len(s.OrderBy) == 0 && offsetPushable(ss) {
+			// The scan skips the first rows without fetching them.
+			x.pushOffset, skipped = offset, offset
+		}
 		return x.subselect(ss, outer, s.OrderBy, out)
 	}
 	if len(s.OrderBy) == 0 {
@@ -316,6 +322,21 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 			if _, ok := ss.From.(*ast.UnnestTerm); !ok {
 				base.dflt = aliases[0]
 			}
+		}
+	}
+	if c := countStarOnly(ss, order, base); c != nil {
+		n, ok, err := x.countPushdown(ss.From.(*ast.KeyspaceTerm), base)
+		if err != nil {
+			return err
+		}
+		if ok {
+			r := &row{outer: outer, group: &groupRow{aggs: map[string]value.Value{c.String(): value.NewInt(int64(n))}}}
+			v, err := x.project(ss.Projection, r, aliases)
+			if err != nil {
+				return err
+			}
+			_, err = fn(v)
+			return err
 		}
 	}
 	var items []sortItem
@@ -731,4 +752,52 @@ func (s *aggState) result() value.Value {
 		return value.NewArray(s.list)
 	}
 	return value.NullValue
+}
+
+// offsetPushable reports whether OFFSET can skip index entries before
+// fetching: every scanned document then gives exactly one result row.
+func offsetPushable(ss *ast.Subselect) bool {
+	kt, ok := ss.From.(*ast.KeyspaceTerm)
+	return ok && kt.UseKeys == nil && kt.Namespace == "" && ss.Where == nil && len(ss.Let) == 0 &&
+		ss.GroupBy == nil && !ss.Projection.Distinct && !ss.Projection.Raw && !hasAggregates(ss, nil)
+}
+
+// countStarOnly returns the COUNT(*) call of SELECT COUNT(*) FROM ks
+// (no WHERE, no grouping), which the primary index answers alone.
+func countStarOnly(ss *ast.Subselect, order []ast.OrderTerm, base *row) *ast.Call {
+	kt, ok := ss.From.(*ast.KeyspaceTerm)
+	if !ok || kt.UseKeys != nil || kt.Namespace != "" || ss.Where != nil || len(ss.Let) > 0 || ss.GroupBy != nil || len(order) > 0 || len(ss.Projection.Terms) != 1 {
+		return nil
+	}
+	if _, _, bound := base.lookup(kt.Path[0]); bound {
+		return nil
+	}
+	c, ok := ss.Projection.Terms[0].Expr.(*ast.Call)
+	if !ok || !isAggregate(c) || !c.Star || c.Filter != nil || c.Distinct || !strings.EqualFold(c.Func.Name, "count") {
+		return nil
+	}
+	return c
+}
+
+// countPushdown counts a keyspace's documents with its primary index.
+func (x *exec) countPushdown(kt *ast.KeyspaceTerm, base *row) (int, bool, error) {
+	if x.explaining {
+		return 0, false, nil
+	}
+	ref, err := x.resolveKeyspace(kt)
+	if err != nil || ref.system != "" {
+		return 0, false, err
+	}
+	acc, err := x.plan(ref.ks, kt, kt.AliasOrDefault(), true, nil, base, false)
+	if err != nil {
+		return 0, false, err
+	}
+	if !acc.primary || len(acc.spans) != 1 || acc.spans[0].Low != nil {
+		return 0, false, nil
+	}
+	view, err := x.e.cfg.Store.Index(ref.ks, acc.index)
+	if err != nil {
+		return 0, false, nil
+	}
+	return view.Count(docstore.ScanRange{}, uint32(x.fctx.Now.Unix())), true, nil
 }

@@ -159,3 +159,14 @@ func TestSelect_CorrelatedFromPath(t *testing.T) {
 	got = e.query(`SELECT RAW COUNT(*) FROM travel WHERE type = "airline" AND name IN (SELECT RAW travel.name FROM travel WHERE travel.rating > 3)`)
 	sameJSON(t, "same name inner keyspace", got, `[2]`)
 }
+
+func TestSelect_PushdownsKeepResults(t *testing.T) {
+	e := travelEnv(t)
+	sameJSON(t, "count", e.query(`SELECT COUNT(*) AS n FROM travel`), `[{"n":6}]`)
+	sameJSON(t, "count raw", e.query(`SELECT RAW COUNT(*) FROM travel t`), `[6]`)
+	sameJSON(t, "offset", e.query(`SELECT META().id FROM travel OFFSET 4`), `[{"id":"r1"},{"id":"r2"}]`)
+	sameJSON(t, "offset limit", e.query(`SELECT META().id FROM travel LIMIT 2 OFFSET 1`), `[{"id":"a2"},{"id":"a3"}]`)
+	sameJSON(t, "offset use keys", e.query(`SELECT META().id FROM travel USE KEYS ["r2","r1","a1"] OFFSET 1`), `[{"id":"r1"},{"id":"a1"}]`)
+	sameJSON(t, "offset where", e.query(`SELECT META().id FROM travel WHERE type = "route" OFFSET 1`), `[{"id":"r2"}]`)
+	sameJSON(t, "offset subquery", e.query(`SELECT RAW (SELECT RAW META().id FROM travel OFFSET 5) FROM [1] AS one`), `[["r2"]]`)
+}
