@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -162,4 +163,38 @@ func TestExecute_RequestPlusAndSyntax(t *testing.T) {
 	if _, err := engine.New(engine.Config{}); err == nil {
 		t.Fatal("New without store succeeded")
 	}
+}
+
+func TestExecute_ConcurrentRequests(t *testing.T) {
+	e := travelEnv(t)
+	e.query(`CREATE INDEX ix_type ON travel(type)`)
+	done := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			var rows []string
+			stmt := `SELECT RAW name FROM travel WHERE type = "airline" ORDER BY name`
+			if i%2 == 1 {
+				stmt = fmt.Sprintf(`UPSERT INTO travel (KEY, VALUE) VALUES ("w%d", {"type":"writer"})`, i)
+			}
+			res := e.eng.Execute(context.Background(), engine.Request{Statement: stmt}, func(b []byte) error {
+				rows = append(rows, string(b))
+				return nil
+			})
+			if len(res.Errors) > 0 {
+				done <- errs(res)
+				return
+			}
+			if i%2 == 0 && strings.Join(rows, ",") != `"Alpha","Beta","Gamma"` {
+				done <- strings.Join(rows, ",")
+				return
+			}
+			done <- ""
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+	sameJSON(t, "writers", e.query(`SELECT RAW COUNT(*) FROM travel WHERE type = "writer"`), `[4]`)
 }
