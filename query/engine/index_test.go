@@ -135,3 +135,11 @@ func TestIndex_PrimaryKeySpans(t *testing.T) {
 		t.Fatalf("plan %s", got)
 	}
 }
+
+func TestIndex_LetVariableIsNotAField(t *testing.T) {
+	e := newEnv(t, "b")
+	e.load("b", map[string]string{"k1": `{"n":1}`, "k2": `{"n":3}`})
+	e.query(`CREATE INDEX ix_n ON b(n)`)
+	e.query(`CREATE PRIMARY INDEX ON b`)
+	sameJSON(t, "let shadows field", e.query(`SELECT RAW META(b).id FROM b LET n = 3 WHERE n = 3 ORDER BY META(b).id`), `["k1","k2"]`)
+}

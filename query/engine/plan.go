@@ -78,11 +78,7 @@ func parseIndexDef(def string) (*indexMeta, error) {
 	}
 	if ci.Where != nil {
 		for _, c := range conjuncts(ci.Where) {
-			if e, ok := stripAlias(c, m.alias, true, nil); ok {
-				m.condText[e.String()] = true
-			} else {
-				m.condText[c.String()] = true
-			}
+			m.condText[stripAll(c, m.alias).String()] = true
 		}
 	}
 	return m, nil
@@ -417,9 +413,6 @@ func (x *exec) indexSpans(m *indexMeta, alias string, implicit bool, conj []ast.
 	if len(m.condText) > 0 {
 		have := map[string]bool{}
 		for _, c := range conj {
-			if e, ok := stripAlias(c, alias, implicit, r); ok {
-				have[e.String()] = true
-			}
 			have[normCond(c, alias, implicit, r)] = true
 		}
 		for t := range m.condText {
@@ -496,10 +489,55 @@ func (x *exec) indexSpans(m *indexMeta, alias string, implicit bool, conj []ast.
 	return spans, score, array || len(spans) > 1, nil
 }
 
+// normCond is a condition's text with every path on the scanned keyspace
+// written without its alias (t.type → type), for comparing a WHERE term
+// with a partial index's condition. Kinds it does not rewrite keep their
+// alias, so they only match when written the same way.
 func normCond(c ast.Expr, alias string, implicit bool, r *row) string {
-	// Partial-index conditions compare by text with the alias removed
-	// from every path.
-	return strings.ReplaceAll(c.String(), alias+".", "")
+	return stripAll(c, alias).String()
+}
+
+func stripAll(e ast.Expr, alias string) ast.Expr {
+	switch n := e.(type) {
+	case *ast.Field:
+		if id, ok := n.Target.(*ast.Identifier); ok && id.Name == alias {
+			return &ast.Identifier{Name: n.Name, CaseInsensitive: n.CaseInsensitive}
+		}
+		return &ast.Field{Target: stripAll(n.Target, alias), Name: n.Name, CaseInsensitive: n.CaseInsensitive}
+	case *ast.Element:
+		return &ast.Element{Target: stripAll(n.Target, alias), Index: stripAll(n.Index, alias)}
+	case *ast.Meta:
+		if id, ok := n.Keyspace.(*ast.Identifier); ok && id.Name == alias {
+			return &ast.Meta{}
+		}
+	case *ast.Binary:
+		return &ast.Binary{Op: n.Op, Left: stripAll(n.Left, alias), Right: stripAll(n.Right, alias)}
+	case *ast.Unary:
+		return &ast.Unary{Op: n.Op, Operand: stripAll(n.Operand, alias)}
+	case *ast.Is:
+		return &ast.Is{Not: n.Not, Kind: n.Kind, Target: stripAll(n.Target, alias)}
+	case *ast.Like:
+		l := &ast.Like{Not: n.Not, Target: stripAll(n.Target, alias), Pattern: stripAll(n.Pattern, alias)}
+		if n.Escape != nil {
+			l.Escape = stripAll(n.Escape, alias)
+		}
+		return l
+	case *ast.Between:
+		return &ast.Between{Not: n.Not, Target: stripAll(n.Target, alias), Low: stripAll(n.Low, alias), High: stripAll(n.High, alias)}
+	case *ast.Call:
+		args := make([]ast.Expr, len(n.Args))
+		for i, a := range n.Args {
+			args[i] = stripAll(a, alias)
+		}
+		return &ast.Call{Func: n.Func, Args: args, Distinct: n.Distinct, Star: n.Star, Filter: n.Filter}
+	case *ast.ArrayCons:
+		el := make([]ast.Expr, len(n.Elems))
+		for i, a := range n.Elems {
+			el[i] = stripAll(a, alias)
+		}
+		return &ast.ArrayCons{Elems: el}
+	}
+	return e
 }
 
 // arrayBound finds ANY v IN over SATISFIES <constraint on mapping> END

@@ -339,6 +339,11 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 			return err
 		}
 	}
+	// LET names shadow document fields: bound (to MISSING until LET
+	// binds them) so that the planner never reads them as index keys.
+	for _, l := range ss.Let {
+		base = base.with(l.Var, value.MissingValue, nil)
+	}
 	var items []sortItem
 	var seen map[string]bool
 	if ss.Projection.Distinct {
