@@ -246,7 +246,14 @@ func (x *exec) run(stmt ast.Statement, text string) error {
 	case *ast.ExecuteFunction:
 		return x.runExecuteFunction(s)
 	}
-	return newErr(CodeSyntax, "statement %T is not supported", stmt)
+	kind := "this statement"
+	switch stmt.(type) {
+	case *ast.Advise:
+		kind = "ADVISE"
+	case *ast.Infer:
+		kind = "INFER"
+	}
+	return newErr(CodeSemantics, "%s is not supported by this query engine", kind)
 }
 
 // readOnly reports whether stmt only reads.

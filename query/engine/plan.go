@@ -15,6 +15,15 @@ import (
 	"eventide/query/value"
 )
 
+// Planning. A keyspace term is read by USE KEYS (no index needed), else
+// by the secondary index whose keys the WHERE constrains best (equality
+// on a leading run of keys, then a range on the next; IN lists; LIKE
+// prefixes; IS NOT NULL; ANY ... SATISFIES for array keys), provided its
+// partial-index condition appears among the WHERE's AND terms, else by
+// the primary index, else Couchbase's error 4000. Spans are encoded with
+// value.EncodeKey; every fetched document is filtered again by the whole
+// WHERE, so the choice of index never changes a result.
+
 // CompileIndex is the docstore.IndexCompiler for the index definitions this
 // engine writes with Store.CreateIndex: a definition is the canonical text
 // of its CREATE INDEX statement. A document is in the index when its
