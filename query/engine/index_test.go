@@ -143,3 +143,18 @@ func TestIndex_LetVariableIsNotAField(t *testing.T) {
 	e.query(`CREATE PRIMARY INDEX ON b`)
 	sameJSON(t, "let shadows field", e.query(`SELECT RAW META(b).id FROM b LET n = 3 WHERE n = 3 ORDER BY META(b).id`), `["k1","k2"]`)
 }
+
+func TestIndex_PrimaryKeyRanges(t *testing.T) {
+	e := travelEnv(t)
+	for q, want := range map[string]string{
+		`SELECT RAW META().id FROM travel WHERE META().id LIKE "a%" ORDER BY META().id`:                    `["a1","a2","a3"]`,
+		`SELECT RAW META().id FROM travel WHERE META().id >= "a2" AND META().id < "r2" ORDER BY META().id`: `["a2","a3","h1","r1"]`,
+		`SELECT RAW META().id FROM travel t WHERE META(t).id BETWEEN "h" AND "r1" ORDER BY META().id`:      `["h1","r1"]`,
+		`SELECT RAW META().id FROM travel WHERE "r" < META().id ORDER BY META().id`:                        `["r1","r2"]`,
+	} {
+		sameJSON(t, q, e.query(q), want)
+		if got := explainIndex(t, e, q); got != "IndexScan3:#primary" {
+			t.Errorf("%s: plan %s", q, got)
+		}
+	}
+}

@@ -691,6 +691,10 @@ func (x *exec) plan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 				}
 			}
 			acc.dedup = true
+		} else if sp, ok, err := x.primaryRange(conj, alias, implicit, r); err != nil {
+			return nil, err
+		} else if ok {
+			acc.spans = []docstore.ScanRange{sp}
 		}
 		return acc, nil
 	}
@@ -824,4 +828,108 @@ func (x *exec) get(ks docstore.Keyspace, key string) (*docstore.Document, error)
 		return nil, docstore.ErrNotFound
 	}
 	return d, err
+}
+
+// primaryRange bounds a primary scan by the WHERE's string comparisons,
+// BETWEEN and LIKE prefixes on META().id: the primary index holds the raw
+// keys, whose byte order is SQL++'s string order.
+func (x *exec) primaryRange(conj []ast.Expr, alias string, implicit bool, r *row) (docstore.ScanRange, bool, error) {
+	isID := func(e ast.Expr) bool {
+		s, ok := stripAlias(e, alias, implicit, r)
+		return ok && s.String() == metaIDText
+	}
+	isConst := func(e ast.Expr) bool { return !refsScan(e, alias, implicit, r) }
+	var sr docstore.ScanRange
+	found := false
+	low := func(k []byte, inc bool) {
+		if sr.Low == nil || bytes.Compare(k, sr.Low) > 0 || (bytes.Equal(k, sr.Low) && !inc) {
+			sr.Low, sr.LowInclusive = k, inc
+		}
+		found = true
+	}
+	high := func(k []byte, inc bool) {
+		if sr.High == nil || bytes.Compare(k, sr.High) < 0 || (bytes.Equal(k, sr.High) && !inc) {
+			sr.High, sr.HighInclusive = k, inc
+		}
+		found = true
+	}
+	str := func(e ast.Expr) ([]byte, bool, error) {
+		v, err := x.eval(e, r)
+		if err != nil {
+			return nil, false, err
+		}
+		s, ok := v.Str()
+		return []byte(s), ok, nil
+	}
+	for _, c := range conj {
+		switch n := c.(type) {
+		case *ast.Binary:
+			op, other := n.Op, n.Right
+			if !isID(n.Left) || !isConst(n.Right) {
+				op, other = flip(n.Op), n.Left
+				if !isID(n.Right) || !isConst(n.Left) {
+					continue
+				}
+			}
+			switch op {
+			case ast.OpLt, ast.OpLe, ast.OpGt, ast.OpGe:
+			default:
+				continue
+			}
+			k, ok, err := str(other)
+			if err != nil {
+				return sr, false, err
+			}
+			if !ok {
+				continue
+			}
+			switch op {
+			case ast.OpGt:
+				low(k, false)
+			case ast.OpGe:
+				low(k, true)
+			case ast.OpLt:
+				high(k, false)
+			case ast.OpLe:
+				high(k, true)
+			}
+		case *ast.Between:
+			if n.Not || !isID(n.Target) || !isConst(n.Low) || !isConst(n.High) {
+				continue
+			}
+			lo, ok1, err := str(n.Low)
+			if err != nil {
+				return sr, false, err
+			}
+			hi, ok2, err := str(n.High)
+			if err != nil {
+				return sr, false, err
+			}
+			if ok1 && ok2 {
+				low(lo, true)
+				high(hi, true)
+			}
+		case *ast.Like:
+			if n.Not || n.Escape != nil || !isID(n.Target) || !isConst(n.Pattern) {
+				continue
+			}
+			p, ok, err := str(n.Pattern)
+			if err != nil {
+				return sr, false, err
+			}
+			if !ok {
+				continue
+			}
+			prefix := p
+			if i := bytes.IndexAny(p, "%_\\"); i >= 0 {
+				prefix = p[:i]
+			}
+			if len(prefix) == 0 {
+				continue
+			}
+			low(prefix, true)
+			high(append(append([]byte(nil), prefix...), 0xFF), false)
+		}
+	}
+	return sr, found, nil
 }
