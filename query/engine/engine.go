@@ -47,6 +47,7 @@ type Engine struct {
 	mu       sync.Mutex
 	prepared map[string]*preparedStmt
 	order    []string // insertion order, for eviction
+	parsed   map[string]ast.Statement
 
 	udfMu    sync.Mutex
 	udfExprs map[string]ast.Expr
@@ -73,7 +74,7 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, log: log, prepared: map[string]*preparedStmt{}, udfExprs: map[string]ast.Expr{}}, nil
+	return &Engine{cfg: cfg, log: log, prepared: map[string]*preparedStmt{}, parsed: map[string]ast.Statement{}, udfExprs: map[string]ast.Expr{}}, nil
 }
 
 // exec is the state of one running statement.
@@ -203,11 +204,41 @@ func (e *Engine) statement(req *Request) (stmt ast.Statement, text, qc string, _
 	if strings.TrimSpace(req.Statement) == "" {
 		return nil, "", "", newErr(1050, "No statement or prepared value")
 	}
-	stmt, err := parser.Parse(req.Statement)
-	if err != nil {
-		return nil, "", "", fromParse(err)
+	stmt, perr := e.parse(req.Statement)
+	if perr != nil {
+		return nil, "", "", perr
 	}
 	return stmt, req.Statement, "", nil
+}
+
+// Parsed statements are cached by text: the engine never changes a tree,
+// so one parse serves every request repeating a statement (handlers and
+// SDK clients send the same text with different parameters).
+const (
+	maxParsed     = 1024
+	maxParsedText = 4096
+)
+
+func (e *Engine) parse(text string) (ast.Statement, *Error) {
+	e.mu.Lock()
+	stmt, ok := e.parsed[text]
+	e.mu.Unlock()
+	if ok {
+		return stmt, nil
+	}
+	stmt, err := parser.Parse(text)
+	if err != nil {
+		return nil, fromParse(err)
+	}
+	if len(text) <= maxParsedText {
+		e.mu.Lock()
+		if len(e.parsed) >= maxParsed {
+			clear(e.parsed) // a simple bound: refill from the next requests
+		}
+		e.parsed[text] = stmt
+		e.mu.Unlock()
+	}
+	return stmt, nil
 }
 
 // run dispatches a parsed statement.
