@@ -310,6 +310,9 @@ func (x *exec) emitSorted(items []sortItem, terms []ast.OrderTerm, fn func(value
 func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, fn func(value.Value) (bool, error)) error {
 	grouped := ss.GroupBy != nil || hasAggregates(ss, order)
 	aliases := fromAliases(ss.From)
+	if err := checkGrouped(ss, order, outer, aliases); err != nil {
+		return err
+	}
 	var conj []ast.Expr
 	if ss.Where != nil {
 		conj = conjuncts(ss.Where)

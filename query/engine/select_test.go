@@ -170,3 +170,21 @@ func TestSelect_PushdownsKeepResults(t *testing.T) {
 	sameJSON(t, "offset where", e.query(`SELECT META().id FROM travel WHERE type = "route" OFFSET 1`), `[{"id":"r2"}]`)
 	sameJSON(t, "offset subquery", e.query(`SELECT RAW (SELECT RAW META().id FROM travel OFFSET 5) FROM [1] AS one`), `[["r2"]]`)
 }
+
+func TestSelect_GroupKeyRule(t *testing.T) {
+	e := travelEnv(t)
+	ok := []string{
+		`SELECT country, COUNT(*) AS n FROM travel WHERE type = "airline" GROUP BY country`,
+		`SELECT t.country, UPPER(country) AS u FROM travel t WHERE t.type = "airline" GROUP BY t.country`,
+		`SELECT c, n FROM travel WHERE type = "airline" GROUP BY country AS c LETTING n = COUNT(*) ORDER BY n`,
+		`SELECT country, COUNT(*) AS n FROM travel WHERE type = "airline" GROUP BY country ORDER BY n DESC, country`,
+		`SELECT country, ARRAY v FOR v IN ARRAY_AGG(name) END AS names FROM travel WHERE type = "airline" GROUP BY country`,
+	}
+	for _, q := range ok {
+		e.query(q)
+	}
+	err := e.fails(`SELECT name, COUNT(*) FROM travel GROUP BY country`)
+	if err.Code != 4210 || err.Msg != "Expression (`travel`.`name`) (near line 1, column 8) must depend only on group keys or aggregates." {
+		t.Fatalf("got %+v", err)
+	}
+}
