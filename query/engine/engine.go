@@ -95,6 +95,10 @@ type exec struct {
 	// explain collects the access paths chosen, for EXPLAIN.
 	explaining bool
 	explained  []map[string]any
+	// subCache keeps uncorrelated subqueries' results for the statement;
+	// subNames the names each subquery uses (nil: never cacheable).
+	subCache map[*ast.Select]value.Value
+	subNames map[*ast.Select][]string
 	// pushOffset is an OFFSET the next keyspace scan applies itself.
 	pushOffset int
 }

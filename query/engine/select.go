@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"eventide/docstore"
+	"eventide/query/funcs"
 	"strconv"
 	"strings"
 
@@ -21,12 +22,86 @@ func (x *exec) runSelect(s *ast.Select) error {
 
 // subquery evaluates a query as an expression: the array of its rows.
 func (x *exec) subquery(s *ast.Select, outer *row) (value.Value, error) {
+	cacheable := x.uncorrelated(s, outer)
+	if cacheable {
+		if v, ok := x.subCache[s]; ok {
+			return v, nil
+		}
+	}
 	out := []value.Value{}
 	err := x.query(s, outer, func(v value.Value) (bool, error) {
 		out = append(out, v)
 		return true, nil
 	})
-	return value.NewArray(out), err
+	v := value.NewArray(out)
+	if cacheable && err == nil && !x.explaining {
+		if x.subCache == nil {
+			x.subCache = map[*ast.Select]value.Value{}
+		}
+		x.subCache[s] = v
+	}
+	return v, err
+}
+
+// uncorrelated reports whether subquery s gives the same rows whatever
+// the outer row: a single keyspace FROM without USE KEYS (so bare names
+// resolve inside it), no name bound by the enclosing rows, and no
+// volatile function. Such a subquery runs once per statement.
+func (x *exec) uncorrelated(s *ast.Select, outer *row) bool {
+	ss, ok := s.Body.(*ast.Subselect)
+	if !ok || len(s.With) > 0 {
+		return false
+	}
+	kt, ok := ss.From.(*ast.KeyspaceTerm)
+	if !ok || kt.UseKeys != nil {
+		return false
+	}
+	names, ok := x.subNames[s]
+	if !ok {
+		volatile := false
+		set := map[string]bool{}
+		ast.Inspect(s, func(n ast.Node) bool {
+			switch t := n.(type) {
+			case *ast.Identifier:
+				set[t.Name] = true
+			case *ast.Meta:
+				if id, ok := t.Keyspace.(*ast.Identifier); ok {
+					set[id.Name] = true
+				}
+			case *ast.Call:
+				if f, ok := funcs.Lookup(t.Func.Name); ok && f.Volatile {
+					volatile = true
+				} else if !ok && !isAggregate(t) {
+					volatile = true // a UDF may read anything
+				}
+			}
+			return true
+		})
+		if volatile {
+			names = nil
+		} else {
+			names = make([]string, 0, len(set))
+			for n := range set {
+				names = append(names, n)
+			}
+		}
+		if x.subNames == nil {
+			x.subNames = map[*ast.Select][]string{}
+		}
+		x.subNames[s] = names
+	}
+	if names == nil {
+		return false
+	}
+	if _, _, bound := outer.lookup(kt.Path[0]); bound {
+		return false
+	}
+	for _, n := range names {
+		if _, _, bound := outer.lookup(n); bound {
+			return false
+		}
+	}
+	return true
 }
 
 // signature is the result signature Couchbase reports for a query.

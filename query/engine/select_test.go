@@ -188,3 +188,14 @@ func TestSelect_GroupKeyRule(t *testing.T) {
 		t.Fatalf("got %+v", err)
 	}
 }
+
+func TestSelect_SubqueryCachingKeepsCorrelation(t *testing.T) {
+	e := travelEnv(t)
+	// Uncorrelated: the same list for every row.
+	sameJSON(t, "in subquery", e.query(`SELECT RAW META(a).id FROM travel a WHERE a.type = "airline" AND META(a).id IN (SELECT RAW r.airline FROM travel r WHERE r.type = "route") ORDER BY META(a).id`), `["a1","a2"]`)
+	// Correlated through an outer alias: evaluated per row.
+	sameJSON(t, "correlated", e.query(`SELECT a.name, (SELECT RAW COUNT(*) FROM travel r WHERE r.airline = META(a).id)[0] AS n FROM travel a WHERE a.type = "airline" ORDER BY a.name`),
+		`[{"name":"Alpha","n":1},{"name":"Beta","n":1},{"name":"Gamma","n":0}]`)
+	// Correlated through a LET variable.
+	sameJSON(t, "let", e.query(`SELECT RAW (SELECT RAW COUNT(*) FROM travel r WHERE r.rating = x)[0] FROM [3, 4, 9] AS x ORDER BY x`), `[1,1,0]`)
+}
