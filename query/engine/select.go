@@ -403,7 +403,7 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 		}
 	}
 	if c := countStarOnly(ss, order, base); c != nil {
-		n, ok, err := x.countPushdown(ss.From.(*ast.KeyspaceTerm), base)
+		n, ok, err := x.countPushdown(ss.From.(*ast.KeyspaceTerm), ss.Where, base)
 		if err != nil {
 			return err
 		}
@@ -849,7 +849,7 @@ func offsetPushable(ss *ast.Subselect) bool {
 // (no WHERE, no grouping), which the primary index answers alone.
 func countStarOnly(ss *ast.Subselect, order []ast.OrderTerm, base *row) *ast.Call {
 	kt, ok := ss.From.(*ast.KeyspaceTerm)
-	if !ok || kt.UseKeys != nil || kt.Namespace != "" || ss.Where != nil || len(ss.Let) > 0 || ss.GroupBy != nil || len(order) > 0 || len(ss.Projection.Terms) != 1 {
+	if !ok || kt.UseKeys != nil || kt.Namespace != "" || len(ss.Let) > 0 || ss.GroupBy != nil || len(order) > 0 || len(ss.Projection.Terms) != 1 {
 		return nil
 	}
 	if _, _, bound := base.lookup(kt.Path[0]); bound {
@@ -862,8 +862,11 @@ func countStarOnly(ss *ast.Subselect, order []ast.OrderTerm, base *row) *ast.Cal
 	return c
 }
 
-// countPushdown counts a keyspace's documents with its primary index.
-func (x *exec) countPushdown(kt *ast.KeyspaceTerm, base *row) (int, bool, error) {
+// countPushdown counts a keyspace's documents from an index alone: all
+// of them with the primary index, or those whose leading key equals a
+// constant (WHERE k = c and nothing else) with a non-array, non-partial
+// index on k, whose span then holds exactly the matching documents.
+func (x *exec) countPushdown(kt *ast.KeyspaceTerm, where ast.Expr, base *row) (int, bool, error) {
 	if x.explaining {
 		return 0, false, nil
 	}
@@ -871,16 +874,53 @@ func (x *exec) countPushdown(kt *ast.KeyspaceTerm, base *row) (int, bool, error)
 	if err != nil || ref.system != "" {
 		return 0, false, err
 	}
-	acc, err := x.plan(ref.ks, kt, kt.AliasOrDefault(), true, nil, base, false)
+	alias := kt.AliasOrDefault()
+	var conj []ast.Expr
+	if where != nil {
+		conj = conjuncts(where)
+		if len(conj) != 1 {
+			return 0, false, nil
+		}
+		b, ok := conj[0].(*ast.Binary)
+		if !ok || b.Op != ast.OpEq {
+			return 0, false, nil
+		}
+	}
+	acc, err := x.plan(ref.ks, kt, alias, true, conj, base, false)
 	if err != nil {
 		return 0, false, err
-	}
-	if !acc.primary || len(acc.spans) != 1 || acc.spans[0].Low != nil {
-		return 0, false, nil
 	}
 	view, err := x.e.cfg.Store.Index(ref.ks, acc.index)
 	if err != nil {
 		return 0, false, nil
 	}
-	return view.Count(docstore.ScanRange{}, uint32(x.fctx.Now.Unix())), true, nil
+	now := uint32(x.fctx.Now.Unix())
+	if where == nil {
+		if !acc.primary || len(acc.spans) != 1 || acc.spans[0].Low != nil {
+			return 0, false, nil
+		}
+		return view.Count(docstore.ScanRange{}, now), true, nil
+	}
+	if acc.primary || len(acc.spans) != 1 {
+		return 0, false, nil
+	}
+	info := view.Info()
+	m, err := x.e.indexMeta(info.Definition)
+	if err != nil || m.cond != nil || m.array[0] != nil || m.stmt.Keys[0].Distinct || m.stmt.Keys[0].All {
+		return 0, false, nil
+	}
+	b := conj[0].(*ast.Binary)
+	for _, side := range [][2]ast.Expr{{b.Left, b.Right}, {b.Right, b.Left}} {
+		if k, ok := stripAlias(side[0], alias, true, base); ok && k.String() == m.keyText[0] && !refsScan(side[1], alias, true, base) {
+			v, err := x.eval(side[1], base)
+			if err != nil {
+				return 0, false, err
+			}
+			if !v.IsValued() {
+				return 0, true, nil // = NULL or MISSING matches nothing
+			}
+			return view.Count(acc.spans[0], now), true, nil
+		}
+	}
+	return 0, false, nil
 }

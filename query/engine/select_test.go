@@ -199,3 +199,19 @@ func TestSelect_SubqueryCachingKeepsCorrelation(t *testing.T) {
 	// Correlated through a LET variable.
 	sameJSON(t, "let", e.query(`SELECT RAW (SELECT RAW COUNT(*) FROM travel r WHERE r.rating = x)[0] FROM [3, 4, 9] AS x ORDER BY x`), `[1,1,0]`)
 }
+
+func TestSelect_CountFromIndex(t *testing.T) {
+	e := travelEnv(t)
+	e.query(`CREATE INDEX ix_type ON travel(type, name)`)
+	for q, want := range map[string]string{
+		`SELECT COUNT(*) AS n FROM travel WHERE type = "airline"`:  `[{"n":3}]`,
+		`SELECT RAW COUNT(*) FROM travel t WHERE "route" = t.type`: `[2]`,
+		`SELECT RAW COUNT(*) FROM travel WHERE type = "nothing"`:   `[0]`,
+		`SELECT RAW COUNT(*) FROM travel WHERE type = NULL`:        `[0]`,
+		`SELECT RAW COUNT(*) FROM travel WHERE type = $1`:          `[1]`,
+		`SELECT RAW COUNT(*) FROM travel WHERE rating = 4`:         `[1]`,
+		`SELECT RAW COUNT(*) FROM travel WHERE type > "b"`:         `[3]`,
+	} {
+		sameJSON(t, q, e.query(q, "hotel"), want)
+	}
+}
