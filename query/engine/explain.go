@@ -98,13 +98,12 @@ func (x *exec) explainPlan(stmt ast.Statement) (value.Value, error) {
 		children = append(children, a)
 		children = append(children, map[string]any{"#operator": "Fetch", "keyspace": a["keyspace"], "namespace": "default"})
 	}
-	switch s := stmt.(type) {
+	switch stmt.(type) {
 	case *ast.Select:
 		children = append(children,
 			map[string]any{"#operator": "Filter"},
 			map[string]any{"#operator": "InitialProject"},
 			map[string]any{"#operator": "FinalProject"})
-		_ = s
 	case *ast.Insert:
 		children = append(children, map[string]any{"#operator": "SendInsert"})
 	case *ast.Update:

@@ -246,12 +246,12 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 			if n.Kind != ast.JoinLeft {
 				return nil
 			}
-			return fnBool(fn(l.with(alias, value.MissingValue, nil)))
+			return stopErr(fn(l.with(alias, value.MissingValue, nil)))
 		}
-		return fnBool(fn(l.with(alias, value.NewArray(vals), nil)))
+		return stopErr(fn(l.with(alias, value.NewArray(vals), nil)))
 	}
 	if len(matches) == 0 && n.Kind == ast.JoinLeft {
-		return fnBool(fn(l.with(alias, value.MissingValue, nil)))
+		return stopErr(fn(l.with(alias, value.MissingValue, nil)))
 	}
 	for _, m := range matches {
 		if more, err := fn(m); err != nil || !more {
@@ -264,7 +264,6 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 // errStop ends a FROM iteration early without an error.
 var errStop = errors.New("stop")
 
-func fnBool(more bool, err error) error { return stopErr(more, err) }
 
 func stopErr(more bool, err error) error {
 	if err != nil {

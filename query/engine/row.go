@@ -90,5 +90,3 @@ func (r *row) boundHere(name string) bool {
 	}
 	return false
 }
-
-func newRow(outer *row) *row { return &row{outer: outer} }
