@@ -264,7 +264,8 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 // errStop ends a FROM iteration early without an error.
 var errStop = errors.New("stop")
 
-
+// stopErr turns a row callback's answer into join's: errStop when it
+// asked to stop.
 func stopErr(more bool, err error) error {
 	if err != nil {
 		return err
