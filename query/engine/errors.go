@@ -23,6 +23,7 @@ const (
 	CodeEvaluation      = 5010
 	CodeDMLKey          = 5070
 	CodeKeyspaceMissing = 12003
+	CodeScopeMissing    = 12021
 	CodeDuplicateKey    = 12009
 	CodeIndexNotFound   = 12016
 	CodeCASMismatch     = 12033
@@ -61,18 +62,15 @@ func asError(err error) *Error {
 	return newErr(CodeEvaluation, "%v", err)
 }
 
-// keyspaceErr is Couchbase's 12003 for a keyspace the store does not know.
+// keyspaceErr is Couchbase's error for a keyspace the store does not
+// know: 12003 naming the bucket (with its cause) or the collection, 12021
+// for a missing scope.
 func keyspaceErr(ks docstore.Keyspace, err error) *Error {
-	name := ks.Bucket
-	cause := "No bucket named " + ks.Bucket
-	if !(ks.Scope == docstore.DefaultScope && ks.Collection == docstore.DefaultCollection) {
-		name = ks.Bucket + "." + ks.Scope + "." + ks.Collection
-		switch {
-		case errors.Is(err, docstore.ErrScopeNotFound):
-			cause = "Scope not found in CB datastore " + ks.Scope
-		case errors.Is(err, docstore.ErrCollectionNotFound):
-			cause = "Collection not found in CB datastore " + ks.Collection
-		}
+	switch {
+	case errors.Is(err, docstore.ErrScopeNotFound):
+		return newErr(CodeScopeMissing, "Scope not found in CB datastore default:%s.%s", ks.Bucket, ks.Scope)
+	case errors.Is(err, docstore.ErrCollectionNotFound):
+		return newErr(CodeKeyspaceMissing, "Keyspace not found in CB datastore: default:%s.%s.%s", ks.Bucket, ks.Scope, ks.Collection)
 	}
-	return newErr(CodeKeyspaceMissing, "Keyspace not found in CB datastore: default:%s - cause: %s", name, cause)
+	return newErr(CodeKeyspaceMissing, "Keyspace not found in CB datastore: default:%s - cause: No bucket named %s", ks.Bucket, ks.Bucket)
 }

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -213,5 +214,19 @@ func TestSelect_CountFromIndex(t *testing.T) {
 		`SELECT RAW COUNT(*) FROM travel WHERE type > "b"`:         `[3]`,
 	} {
 		sameJSON(t, q, e.query(q, "hotel"), want)
+	}
+}
+
+func TestSelect_KeyspaceErrors(t *testing.T) {
+	e := newEnv(t, "b")
+	for stmt, want := range map[string]string{
+		`SELECT * FROM b.nope.c`:     "12021 Scope not found in CB datastore default:b.nope",
+		`SELECT * FROM b._default.c`: "12003 Keyspace not found in CB datastore: default:b._default.c",
+		`SELECT * FROM x.s.c`:        "12003 Keyspace not found in CB datastore: default:x - cause: No bucket named x",
+	} {
+		err := e.fails(stmt)
+		if got := fmt.Sprintf("%d %s", err.Code, err.Msg); got != want {
+			t.Errorf("%s: got %q, want %q", stmt, got, want)
+		}
 	}
 }
