@@ -50,3 +50,9 @@ func TestExecute_ProjectionOrderKept(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+func TestExecute_ExpressionsWithoutRow(t *testing.T) {
+	e := newEnv(t)
+	sameJSON(t, "limit comprehension", e.query(`SELECT RAW x FROM [1,2,3] AS x LIMIT ARRAY_LENGTH(ARRAY v FOR v IN [1,2] END)`), `[1,2]`)
+	sameJSON(t, "offset any", e.query(`SELECT RAW x FROM [1,2,3] AS x OFFSET CASE WHEN ANY v IN [1] SATISFIES v = 1 END THEN 2 ELSE 0 END`), `[3]`)
+}

@@ -59,6 +59,9 @@ type groupRow struct {
 // with returns a copy of r with name bound to v (doc is its META, nil
 // for a plain variable).
 func (r *row) with(name string, v value.Value, doc *docMeta) *row {
+	if r == nil {
+		r = &row{}
+	}
 	n := &row{outer: r.outer, dflt: r.dflt, group: r.group}
 	n.names = append(make([]string, 0, len(r.names)+1), r.names...)
 	n.vals = append(make([]value.Value, 0, len(r.vals)+1), r.vals...)
