@@ -36,7 +36,7 @@ type Network interface {
 // (tests use this; the bound ports are then reported by Node.Addrs).
 type Ports struct {
 	Mgmt        int // cluster manager REST; default 8091
-	Query       int // query REST (UDF libraries; SQL++ to come); default 8093
+	Query       int // query service: SQL++ (/query/service) and UDF libraries; default 8093
 	Eventing    int // eventing REST; default 8096
 	SyncGateway int // Sync Gateway public REST; default 4984
 	Qinling     int // Qinling REST (and its Keystone login); default 7070

@@ -154,6 +154,7 @@ func New(cfg Config) (_ *Node, err error) {
 		Forwarder:     fwd,
 		Logger:        log.With("component", "raft"),
 		Network:       raftNet,
+		IndexCompiler: indexCompiler(),
 		ServerTLS:     n.ident.ServerTLS(),
 		ClientTLS:     n.ident.ClientTLS(),
 	})

@@ -2,17 +2,35 @@ package node
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 
 	"eventide/docstore"
 	"eventide/node/rest/queryapi"
 	"eventide/node/rest/restauth"
+	"eventide/query/engine"
 	"eventide/query/library"
 )
 
-// wireQuery builds the SQL++ UDF libraries over the replicated records
-// and the query port's API in front of them.
+// newQueryEngine builds the SQL++ engine over the replicated store and
+// the check of the statements a GET may run. Until the query/engine
+// package has its executor, the node has none (nil): the query port then
+// serves the UDF libraries, and /query/service answers 404. When it
+// lands, this returns engine.New(engine.Config{Store: store, Functions:
+// <the UDF service>, Logger: log}) and engine.IsReadOnly.
+func newQueryEngine(store engine.Store, log *slog.Logger) (queryapi.Engine, queryapi.ReadOnlyFunc, error) {
+	return nil, nil, nil
+}
+
+// indexCompiler compiles the replicated store's secondary index
+// definitions (consensus.Config.IndexCompiler): engine.CompileIndex once
+// query/engine has it; until then nil, so only primary indexes exist.
+func indexCompiler() docstore.IndexCompiler { return nil }
+
+// wireQuery builds the SQL++ UDF libraries over the replicated records,
+// the SQL++ engine over the replicated store, and the query port's API in
+// front of them.
 func (n *Node) wireQuery(creds restauth.Credentials) (http.Handler, error) {
 	var err error
 	n.libraries, err = library.New(library.Config{
@@ -23,21 +41,32 @@ func (n *Node) wireQuery(creds restauth.Credentials) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: query libraries: %w", err)
 	}
+	eng, readOnly, err := newQueryEngine(queryStore{n.store}, n.log.With("component", "query"))
+	if err != nil {
+		return nil, fmt.Errorf("node: query engine: %w", err)
+	}
 	api, err := queryapi.New(queryapi.Config{
 		Credentials: creds,
 		Libraries:   n.libraries,
-		// QueryService: the SQL++ engine's /query/service handler, when
-		// the node has one.
-		Logger: n.log.With("component", "query-rest"),
+		Engine:      eng,
+		IsReadOnly:  readOnly,
+		Logger:      n.log.With("component", "query-rest"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node: query API: %w", err)
 	}
 	// Library reads wait for writes acknowledged anywhere, so a library
-	// created through one node is at once listed by every other. When the
-	// SQL++ engine is wired in, /query/service must not pay that Raft round
-	// trip per request: its scan_consistency is its own business.
-	return n.caughtUp(api, creds, true), nil
+	// created through one node is at once listed by every other. SQL++
+	// requests do not pay that Raft round trip: their scan_consistency
+	// decides (request_plus waits through the engine's Store).
+	libs := n.caughtUp(api, creds, true)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if queryapi.IsQueryServicePath(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		libs.ServeHTTP(w, r)
+	}), nil
 }
 
 // scopeExists adapts the document store's catalog to the libraries'

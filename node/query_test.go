@@ -3,7 +3,11 @@ package node_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,4 +79,62 @@ func TestNode_QueryLibrariesReplicated(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without credentials: %d, want 401", resp.StatusCode)
 	}
+}
+
+// TestNode_AdvertisesQueryService shows every node's query port in the
+// cluster map as "n1ql", where SDKs look for the query service, and the
+// port answering the SDKs' /admin/ping.
+func TestNode_AdvertisesQueryService(t *testing.T) {
+	c := nodetest.NewCluster(t, 2, nodetest.Options{})
+	leader := c.Leader()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl := restclient.New(leader.URL(node.APIMgmt), "", "")
+	want := map[int]bool{}
+	for _, n := range []*nodetest.Node{leader, c.Followers()[0]} {
+		want[portOfURL(t, n.URL(node.APIQuery))] = true
+		b, err := cl.Call(ctx, http.StatusOK, http.MethodGet, n.URL(node.APIQuery)+"/admin/ping", "", nil)
+		if err != nil || string(b) != `{"status":"OK"}` {
+			t.Fatalf("ping: %s, %v", b, err)
+		}
+	}
+	nodetest.WaitFor(t, 30*time.Second, "both nodes in nodeServices with n1ql", func() bool {
+		var ns struct {
+			NodesExt []struct {
+				Services map[string]int `json:"services"`
+			} `json:"nodesExt"`
+		}
+		if err := cl.GetJSON(ctx, leader.URL(node.APIMgmt)+"/pools/default/nodeServices", &ns); err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, n := range ns.NodesExt {
+			if want[n.Services["n1ql"]] {
+				seen++
+			}
+		}
+		return seen == 2
+	})
+	var pool struct {
+		Nodes []struct{ Services []string } `json:"nodes"`
+	}
+	if err := cl.GetJSON(ctx, leader.URL(node.APIMgmt)+"/pools/default", &pool); err != nil {
+		t.Fatal(err)
+	}
+	if len(pool.Nodes) == 0 || !slices.Contains(pool.Nodes[0].Services, "n1ql") {
+		t.Fatalf("/pools/default nodes: %+v", pool.Nodes)
+	}
+}
+
+func portOfURL(t *testing.T, u string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

@@ -48,11 +48,11 @@ func (n *Node) wire() error {
 			GRPCAddr: net.JoinHostPort(adv, strconv.Itoa(n.port(APIGRPC))),
 			Ports: membership.Ports{
 				Mgmt: n.port(APIMgmt), Eventing: n.port(APIEventing), SyncGateway: n.port(APISyncGateway),
-				// Known to peers now; advertised to SDKs ("n1ql") once the
-				// port serves SQL++.
 				Query: n.port(APIQuery),
 			},
-			Services: []string{"kv", "eventing"},
+			// "n1ql" advertises the query port to SDKs (cluster.Query,
+			// scope.Query, the UDF library APIs).
+			Services: []string{"kv", "eventing", "n1ql"},
 		},
 		Logger:        n.log.With("component", "membership"),
 		GossipKey:     n.keys.GossipKey(),

@@ -55,7 +55,7 @@ func serveConfig(args []string) (node.Config, error) {
 	fs.StringVar(&cfg.BindAddr, "bind-addr", cfg.BindAddr, "IP address every listener binds to")
 	fs.StringVar(&cfg.AdvertiseAddr, "advertise-addr", cfg.AdvertiseAddr, "IP address peers and clients use (default: bind-addr)")
 	fs.IntVar(&cfg.Ports.Mgmt, "mgmt-port", cfg.Ports.Mgmt, "cluster manager REST port")
-	fs.IntVar(&cfg.Ports.Query, "query-port", cfg.Ports.Query, "query REST port: JavaScript UDF libraries (/functions/v1, /evaluator/v1)")
+	fs.IntVar(&cfg.Ports.Query, "query-port", cfg.Ports.Query, "query service port: SQL++ (/query/service) and JavaScript UDF libraries (/functions/v1, /evaluator/v1)")
 	fs.IntVar(&cfg.Ports.Eventing, "eventing-port", cfg.Ports.Eventing, "eventing REST port")
 	fs.IntVar(&cfg.Ports.SyncGateway, "sync-gateway-port", cfg.Ports.SyncGateway, "Sync Gateway public REST port")
 	fs.IntVar(&cfg.Ports.Qinling, "qinling-port", cfg.Ports.Qinling, "Qinling REST port (and the Keystone v3 login its clients use)")

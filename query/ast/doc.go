@@ -2,8 +2,11 @@
 // as the parser in query/parser builds them and the planner consumes them.
 //
 // Every node embeds Pos: where its first token starts (1-based line and
-// column, 0-based byte offset). Positions are for error messages only; two
-// trees that differ only in positions mean the same thing.
+// column in characters, 0-based byte offset, counted in the statement with
+// surrounding white space removed, as Couchbase counts). Positions are for
+// error messages only; two trees that differ only in positions mean the
+// same thing, and two expressions are the same expression exactly when
+// their String() texts are equal.
 //
 // Literal values are plain Go values (nil for NULL, bool, int64, float64,
 // string) so that this package depends on no value representation;
@@ -14,6 +17,9 @@
 // strings double-quoted. Parsing that text gives back the same tree (apart
 // from positions), which is what lets EXPLAIN and stored index definitions
 // use it.
+//
+// Walk and Inspect visit nodes in source order; Params lists a statement's
+// parameters.
 //
 // The tree keeps what was written: implicit aliases are not filled in
 // (ResultTerm.ImplicitAlias and KeyspaceTerm.AliasOrDefault compute them),

@@ -106,7 +106,7 @@ func isPlainIdent(s string) bool {
 		c := s[i]
 		switch {
 		case c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
-		case i > 0 && (c >= '0' && c <= '9' || c == '$'):
+		case i > 0 && c >= '0' && c <= '9':
 		default:
 			return false
 		}
@@ -239,6 +239,16 @@ func (p *printer) literal(v any) {
 	}
 }
 
+func isNegative(v any) bool {
+	switch n := v.(type) {
+	case int64:
+		return n < 0
+	case float64:
+		return n < 0 || (n == 0 && 1/n < 0)
+	}
+	return false
+}
+
 func (p *printer) alias(a string) {
 	if a != "" {
 		p.str(" AS ")
@@ -302,6 +312,9 @@ func (p *printer) node(n Node) {
 		p.str("(")
 		p.str(string(x.Op))
 		if x.Op != OpNeg {
+			p.str(" ")
+		} else if l, ok := x.Operand.(*Literal); ok && isNegative(l.Value) {
+			// "--" would start a comment
 			p.str(" ")
 		}
 		p.node(x.Operand)

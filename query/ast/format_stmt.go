@@ -59,13 +59,19 @@ func (p *printer) keyspace(k *KeyspaceTerm) {
 func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 	p.keyspace(k)
 	p.alias(k.Alias)
-	p.clause(" USE KEYS ", k.UseKeys)
-	if len(k.UseIndex) > 0 {
-		if k.UseKeys != nil {
-			p.str(" INDEX (")
-		} else {
-			p.str(" USE INDEX (")
+	if k.UseKeys == nil && k.UseIndex == nil && k.JoinHint == "" {
+		return
+	}
+	p.str(" USE")
+	if k.UseKeys != nil {
+		p.str(" KEYS ")
+		if k.ValidateKeys {
+			p.str("VALIDATE ")
 		}
+		p.node(k.UseKeys)
+	}
+	if len(k.UseIndex) > 0 {
+		p.str(" INDEX (")
 		for i, r := range k.UseIndex {
 			if i > 0 {
 				p.str(", ")
@@ -80,14 +86,25 @@ func (p *printer) keyspaceTerm(k *KeyspaceTerm) {
 	}
 	switch k.JoinHint {
 	case "":
-	case "NL", "HASH":
-		p.str(" USE ")
-		p.str(k.JoinHint)
+	case "NL":
+		p.str(" NL")
 	default:
-		p.str(" USE HASH(")
+		p.str(" HASH(")
 		p.str(k.JoinHint)
 		p.str(")")
 	}
+}
+
+// isPath reports whether e is a chain of names, which FROM reads as a
+// keyspace path.
+func isPath(e Expr) bool {
+	switch x := e.(type) {
+	case *Identifier:
+		return true
+	case *Field:
+		return isPath(x.Target)
+	}
+	return false
 }
 
 // body prints a query term, parenthesising a nested query.
@@ -229,7 +246,14 @@ func (p *printer) stmt(n Node) {
 		p.str(")")
 		p.alias(x.Alias)
 	case *ExprTerm:
-		p.node(x.Expr)
+		if isPath(x.Expr) {
+			// bare, it would read back as a keyspace
+			p.str("(")
+			p.node(x.Expr)
+			p.str(")")
+		} else {
+			p.node(x.Expr)
+		}
 		p.alias(x.Alias)
 	case *JoinTerm:
 		p.node(x.Left)
@@ -326,8 +350,7 @@ func (p *printer) stmt(n Node) {
 		p.returning(x.Returning)
 	case *Merge:
 		p.str("MERGE INTO ")
-		p.keyspace(x.Target)
-		p.alias(x.Target.Alias)
+		p.keyspaceTerm(x.Target)
 		p.str(" USING ")
 		p.node(x.Source)
 		p.clause(" ON KEY ", x.OnKey)

@@ -134,12 +134,13 @@ type FromTerm interface {
 // relative to query_context) or three (bucket.scope.collection) parts.
 type KeyspaceTerm struct {
 	Pos
-	Namespace string
-	Path      []string
-	Alias     string // "" when none was written
-	UseKeys   Expr   // USE KEYS expr, nil when absent
-	UseIndex  []IndexRef
-	JoinHint  string // USE NL, USE HASH, USE HASH(BUILD|PROBE) on a join's right side: "NL", "HASH", "BUILD", "PROBE"
+	Namespace    string
+	Path         []string
+	Alias        string // "" when none was written
+	UseKeys      Expr   // USE KEYS expr, nil when absent
+	ValidateKeys bool   // USE KEYS VALIDATE: check that the keys exist
+	UseIndex     []IndexRef
+	JoinHint     string // on a join's right side: "NL" (USE NL), "BUILD" or "PROBE" (USE HASH(...)), else ""
 }
 
 // AliasOrDefault is the alias, or the last part of the path.
@@ -274,7 +275,7 @@ type Delete struct {
 }
 
 // Merge is MERGE INTO Target USING Source ON ... WHEN ... . Lookup merges
-// (ON KEY expr, or the older ON KEYS) set OnKey; ANSI merges set On.
+// (ON [PRIMARY] KEY expr) set OnKey; ANSI merges (ON cond) set On.
 type Merge struct {
 	Pos
 	Target    *KeyspaceTerm

@@ -286,6 +286,32 @@ func init() {
 			return out
 		})
 	}))
+	register("array_binary_search", 2, 2, arr1(func(e, rest []value.Value) value.Value {
+		i, found := slices.BinarySearchFunc(e, rest[0], value.Collate)
+		if !found {
+			return value.NewInt(-1)
+		}
+		return value.NewInt(int64(i))
+	}))
+	register("array_swap", 3, 3, arr1(func(e, rest []value.Value) value.Value {
+		i, ok1 := arrayIndex(rest[0], len(e))
+		j, ok2 := arrayIndex(rest[1], len(e))
+		if !ok1 || !ok2 {
+			return value.NullValue
+		}
+		out := slices.Clone(e)
+		out[i], out[j] = out[j], out[i]
+		return value.NewArray(out)
+	}))
+	register("array_move", 3, 3, arr1(func(e, rest []value.Value) value.Value {
+		from, ok1 := arrayIndex(rest[0], len(e))
+		to, ok2 := arrayIndex(rest[1], len(e))
+		if !ok1 || !ok2 {
+			return value.NullValue
+		}
+		out := slices.Delete(slices.Clone(e), from, from+1)
+		return value.NewArray(slices.Insert(out, to, e[from]))
+	}))
 	register("array_symdiff", 2, -1, pure(func(a []value.Value) value.Value {
 		return setOp(a, func(first []value.Value, others [][]value.Value) []value.Value {
 			lists := append([][]value.Value{first}, others...)
@@ -306,6 +332,15 @@ func init() {
 			return out
 		})
 	}), "array_symdiff1")
+}
+
+// arrayIndex reads an index into an array of length n, negative from the end.
+func arrayIndex(v value.Value, n int) (int, bool) {
+	i, ok := intArg(v)
+	if i < 0 {
+		i += n
+	}
+	return i, ok && i >= 0 && i < n
 }
 
 func anyNull(vs []value.Value) bool {

@@ -63,12 +63,21 @@ func layoutOf(format string) string {
 	return DefaultFormat
 }
 
+// percentCodes maps Couchbase's %-format codes to Go layout elements.
 var percentCodes = map[byte]string{
-	'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'e': "_2", 'H': "15", 'I': "03",
-	'M': "04", 'S': "05", 'p': "PM", 'b': "Jan", 'h': "Jan", 'B': "January", 'a': "Mon",
-	'A': "Monday", 'Z': "MST", 'z': "-0700", 'j': "002", 'N': "000000000", 'L': "000",
-	'F': "2006-01-02", 'D': "01/02/06", 'T': "15:04:05", 'R': "15:04", '%': "%",
+	'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'H': "15", 'I': "03", 'M': "04",
+	'S': "05", 'p': "PM", 'P': "pm", 'b': "Jan", 'B': "January", 'a': "Mon",
+	'A': "Monday", 'Z': "MST", 'z': "-0700", 'j': "002", 'N': "000000000", 'n': "000",
+	'F': DefaultFormat, 'D': "2006-01-02", 'x': "2006-01-02", 'T': "15:04:05",
+	'X': "15:04:05", 'R': "15:04", 'r': "03:04:05 PM", '%': "%",
 }
+
+// unpadded holds the codes the '-' (no padding) and '_' (space padding)
+// modifiers change.
+var (
+	unpadded    = map[byte]string{'d': "2", 'm': "1", 'I': "3"}
+	spacePadded = map[byte]string{'d': "_2", 'j': "__2"}
+)
 
 func percentLayout(format string) string {
 	var b strings.Builder
@@ -79,11 +88,20 @@ func percentLayout(format string) string {
 			continue
 		}
 		i++
-		if l, ok := percentCodes[format[i]]; ok {
+		mod := byte(0)
+		if (format[i] == '-' || format[i] == '_' || format[i] == '0') && i+1 < len(format) {
+			mod = format[i]
+			i++
+		}
+		code := format[i]
+		if l, ok := unpadded[code]; ok && mod == '-' {
+			b.WriteString(l)
+		} else if l, ok := spacePadded[code]; ok && mod == '_' {
+			b.WriteString(l)
+		} else if l, ok := percentCodes[code]; ok {
 			b.WriteString(l)
 		} else {
-			b.WriteByte('%')
-			b.WriteByte(format[i])
+			b.WriteString(format[i-1 : i+1])
 		}
 	}
 	return b.String()
@@ -142,10 +160,9 @@ func fmtArg(a []value.Value, i int) string {
 }
 
 func init() {
-	nowMillis := register("now_millis", 0, 0, func(ctx *Context, _ []value.Value) (value.Value, error) {
+	register("now_millis", 0, 0, func(ctx *Context, _ []value.Value) (value.Value, error) {
 		return value.NewFloat(float64(ctx.now().UnixNano()) / 1e6), nil
 	})
-	_ = nowMillis
 	clockMillis := register("clock_millis", 0, 0, func(_ *Context, _ []value.Value) (value.Value, error) {
 		return value.NewFloat(float64(time.Now().UnixNano()) / 1e6), nil
 	})
@@ -659,4 +676,82 @@ func leapYearsBefore(y int) int {
 		y++
 	}
 	return y/4 - y/100 + y/400
+}
+
+// maxDateRange bounds DATE_RANGE_* results.
+const maxDateRange = 100000
+
+// dateRange lists dates from start (inclusive) towards end (exclusive) in
+// steps of n parts. A default step counts down when start is after end; a
+// step pointing away from end gives an empty list; step 0 gives [start].
+func dateRange(t1, t2 time.Time, part string, n int, defaultStep bool) ([]time.Time, bool) {
+	if n == 0 {
+		return []time.Time{t1}, true
+	}
+	if t1.Equal(t2) {
+		return nil, true
+	}
+	if t1.After(t2) && defaultStep {
+		n = -n
+	}
+	if (n > 0) != t1.Before(t2) {
+		return nil, true
+	}
+	var out []time.Time
+	for i := 0; ; i++ {
+		t, ok := dateAdd(t1, i*n, part)
+		if !ok || i > maxDateRange {
+			return nil, false
+		}
+		if (n > 0 && !t.Before(t2)) || (n < 0 && !t.After(t2)) {
+			return out, true
+		}
+		out = append(out, t)
+	}
+}
+
+func init() {
+	rangeFn := func(millis bool) func(*Context, []value.Value) (value.Value, error) {
+		kind := value.String
+		if millis {
+			kind = value.Number
+		}
+		return func(ctx *Context, a []value.Value) (value.Value, error) {
+			if r, ok := typed(a, kind, kind, value.String, value.Number); !ok {
+				return r, nil
+			}
+			var t1, t2 time.Time
+			var layout string
+			var ok1, ok2 bool
+			if millis {
+				t1, ok1 = millisArg(a[0], ctx.loc())
+				t2, ok2 = millisArg(a[1], ctx.loc())
+			} else {
+				t1, layout, ok1 = parseDate(str(a[0]), "", ctx.loc())
+				t2, _, ok2 = parseDate(str(a[1]), "", ctx.loc())
+			}
+			n, okN := 1, true
+			if len(a) == 4 {
+				n, okN = intArg(a[3])
+			}
+			if !ok1 || !ok2 || !okN {
+				return value.NullValue, nil
+			}
+			ts, ok := dateRange(t1, t2, str(a[2]), n, len(a) < 4)
+			if !ok {
+				return value.NullValue, nil
+			}
+			out := make([]value.Value, len(ts))
+			for i, t := range ts {
+				if millis {
+					out[i] = timeToMillis(t)
+				} else {
+					out[i] = formatTime(t, layout)
+				}
+			}
+			return value.NewArray(out), nil
+		}
+	}
+	register("date_range_str", 3, 4, rangeFn(false))
+	register("date_range_millis", 3, 4, rangeFn(true))
 }

@@ -104,6 +104,8 @@ func TestString(t *testing.T) {
 		c("repeat", `null`, `"ab"`, `-1`),
 		c("lpad", `"  abc"`, `"abc"`, `5`),
 		c("rpad", `"abcxyx"`, `"abc"`, `6`, `"xy"`),
+		c("lpad", `"ab"`, `"abc"`, `2`),
+		c("lpad", `null`, `"abc"`, `2`, `""`),
 		c("tostring", `"1.5"`, `1.5`),
 		c("tostring", `"9007199254740993"`, `9007199254740993`),
 		c("tostring", `"true"`, `true`),
@@ -234,6 +236,11 @@ func TestArray(t *testing.T) {
 		c("array_symdiff", `[1,3]`, `[1,2]`, `[2,3]`),
 		c("array_contains_all", `true`, `[1,2,3]`, `[3,1]`),
 		c("array_contains_any", `false`, `[1,2,3]`, `[4]`),
+		c("array_binary_search", `2`, `[1,"a",[1]]`, `[1]`),
+		c("array_binary_search", `-1`, `[1,"a",[1]]`, `2`),
+		c("array_swap", `[3,2,1]`, `[1,2,3]`, `0`, `-1`),
+		c("array_swap", `null`, `[1,2,3]`, `0`, `3`),
+		c("array_move", `[2,3,1]`, `[1,2,3]`, `0`, `2`),
 	})
 }
 
@@ -369,7 +376,17 @@ func TestDate(t *testing.T) {
 		c("date_trunc_millis", `1433980800000`, `1434043283133`, `"day"`),
 		c("date_format_str", `"2015-06-11"`, `"2015-06-11T17:21:23.133Z"`, `"1111-11-11"`),
 		c("date_format_str", `"17:21:23"`, `"2015-06-11T17:21:23.133Z"`, `"%H:%M:%S"`),
+		c("date_format_str", `"17:21:23,133"`, `"2015-06-11T17:21:23.133Z"`, `"%T,%n"`),
+		c("date_format_str", `"2015-06-11"`, `"2015-06-11T17:21:23.133Z"`, `"%D"`),
+		c("date_format_str", `"2015-06-11T17:21:23.133Z"`, `"2015-06-11T17:21:23.133Z"`, `"%F"`),
+		c("date_format_str", `"6/1/2015 5 PM"`, `"2015-01-06T17:21:23.133Z"`, `"%-d/%-m/%Y %-I %p"`),
 		c("weekday_str", `"Thursday"`, `"2015-06-11"`),
+		c("date_range_str", `["2015-01-01","2015-02-01","2015-03-01"]`, `"2015-01-01"`, `"2015-04-01"`, `"month"`),
+		c("date_range_str", `["2015-04-01","2015-03-01"]`, `"2015-04-01"`, `"2015-02-01"`, `"month"`),
+		c("date_range_str", `[]`, `"2015-04-01"`, `"2015-02-01"`, `"month"`, `1`),
+		c("date_range_str", `["2015-01-01T00:00:00Z","2015-01-01T12:00:00Z"]`, `"2015-01-01T00:00:00Z"`, `"2015-01-02T00:00:00Z"`, `"hour"`, `12`),
+		c("date_range_millis", `[0,86400000]`, `0`, `172800000`, `"day"`),
+		c("date_range_str", `null`, `"2015-01-01"`, `"9999-01-01"`, `"millisecond"`),
 	})
 	// NOW_* give the statement's instant on every call.
 	f, _ := funcs.Lookup("now_millis")

@@ -262,14 +262,11 @@ func pad(a []value.Value, left bool) value.Value {
 	if len(a) == 3 {
 		fill = str(a[2])
 	}
-	if len(s) >= size {
-		if left {
-			return value.NewString(s[:size])
-		}
-		return value.NewString(s[:size])
-	}
 	if fill == "" {
 		return value.NullValue
+	}
+	if len(s) >= size {
+		return value.NewString(s[:size]) // both pads cut from the right
 	}
 	p := strings.Repeat(fill, (size-len(s))/len(fill)+1)[:size-len(s)]
 	if left {

@@ -14,9 +14,6 @@ const (
 	// CodeSyntax is E_PARSE_SYNTAX: the text is not SQL++ (also a rule
 	// the grammar itself enforces, such as an object member with no name).
 	CodeSyntax = 3000
-	// CodeSemantics is E_SEMANTICS, a statement that breaks a rule of the
-	// language.
-	CodeSemantics = 3100
 	// CodeJoinNoJoinHint is E_JOIN_NEST_NO_JOIN_HINT: USE HASH/NL on the
 	// right of a lookup (ON KEYS) join or nest.
 	CodeJoinNoJoinHint = 3110

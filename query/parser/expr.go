@@ -338,6 +338,12 @@ func (p *parser) primary() ast.Expr {
 				return &ast.Subquery{Pos: t.pos, Query: q}
 			}
 			e := p.expr()
+			if sq, ok := e.(*ast.Subquery); ok && (p.isKw("UNION") || p.isKw("INTERSECT") || p.isKw("EXCEPT")) {
+				// ((SELECT ...) UNION ...): the parenthesised query was
+				// the first term of a set operation
+				q := &ast.Select{Pos: sq.Pos, Body: p.setOps(sq.Query)}
+				e = &ast.Subquery{Pos: t.pos, Query: p.queryTail(q)}
+			}
 			p.expectOp(")")
 			return e
 		case "[":
@@ -413,7 +419,7 @@ func (p *parser) identOrCall() ast.Expr {
 		return p.callArgs(t, ast.FuncName{Name: t.val})
 	}
 	// ns:name..., only ever a function here
-	if isOpAt(0, ":") && isNameAt(1) && p.namespacedCallAhead() {
+	if t.val == "default" && isOpAt(0, ":") && isNameAt(1) && p.namespacedCallAhead() {
 		fn := ast.FuncName{Namespace: t.val}
 		p.i++
 		parts := []string{p.ident()}

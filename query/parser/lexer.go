@@ -264,8 +264,10 @@ func (l *lexer) next() (token, *lexError) {
 
 func (l *lexer) number(t *token) *lexError {
 	start := l.pos()
-	i := l.off
-	for i < len(l.src) && l.src[i] >= '0' && l.src[i] <= '9' {
+	i := l.off + 1
+	// as in Couchbase a number does not start with 0 unless it is 0:
+	// 007 is three numbers (and a syntax error)
+	for l.src[l.off] != '0' && i < len(l.src) && l.src[i] >= '0' && l.src[i] <= '9' {
 		i++
 	}
 	isFloat := false

@@ -480,3 +480,30 @@ func (v Value) WithIndex(i int, e Value) Value {
 	out[i] = e
 	return NewArray(out)
 }
+
+// Clone returns a deep copy of v that shares no memory with it. Strings
+// parsed by FromJSON share the document's text, so a value kept long after
+// its document (a cached or indexed value) should be cloned to let the
+// document go.
+func (v Value) Clone() Value {
+	switch v.kind {
+	case String:
+		return NewString(strings.Clone(v.text()))
+	case Binary:
+		return NewBinary([]byte(v.text()))
+	case Array:
+		out := make([]Value, v.n)
+		for i, e := range v.elems() {
+			out[i] = e.Clone()
+		}
+		return NewArray(out)
+	case Object:
+		o := v.object()
+		pairs := make([]Pair, len(o.pairs))
+		for i, p := range o.pairs {
+			pairs[i] = Pair{strings.Clone(p.Name), p.Value.Clone()}
+		}
+		return objectValue(&obj{pairs: pairs, ordered: o.ordered})
+	}
+	return v
+}

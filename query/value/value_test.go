@@ -141,6 +141,9 @@ func TestObject_MissingFieldsDropAndOrderedKeepsOrder(t *testing.T) {
 	if got := o.String(); got != `{"b":1,"c":null}` {
 		t.Fatal(got)
 	}
+	if got := value.NewObject([]value.Pair{{"a", value.NewInt(1)}, {"b", value.NewInt(2)}, {"a", value.NewInt(3)}}).String(); got != `{"a":3,"b":2}` {
+		t.Fatal(got)
+	}
 	p := value.NewOrderedObject([]value.Pair{{"z", value.NewInt(1)}, {"a", value.NewInt(2)}, {"z", value.NewInt(3)}})
 	if got := p.String(); got != `{"z":3,"a":2}` {
 		t.Fatal(got)
@@ -315,6 +318,21 @@ func TestArithmetic(t *testing.T) {
 	}
 	if !value.Add(value.MissingValue, value.NullValue).IsMissing() || !value.Mul(value.NullValue, i(1)).IsNull() {
 		t.Fatal("MISSING/NULL operands")
+	}
+}
+
+func TestClone_Independent(t *testing.T) {
+	raw := []byte(`{"a":["x",{"b":"y"}],"c":"z"}`)
+	v := mustJSON(t, string(raw))
+	c := v.Clone()
+	if value.Collate(v, c) != 0 || c.String() != v.String() {
+		t.Fatalf("clone %s of %s", c, v)
+	}
+	for i := range raw {
+		raw[i] = ' ' // the parsed value never aliased the input bytes
+	}
+	if v.String() != `{"a":["x",{"b":"y"}],"c":"z"}` {
+		t.Fatal(v)
 	}
 }
 

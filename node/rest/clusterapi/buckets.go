@@ -141,7 +141,7 @@ func (h *Server) renderTerseBucket(r *http.Request, b docstore.BucketInfo) ([]by
 		Nodes:                  tn,
 		NodesExt:               nodesExt(nodes),
 		ClusterCapabilitiesVer: clusterCapabilitiesVer,
-		ClusterCapabilities:    map[string][]string{},
+		ClusterCapabilities:    clusterCapabilities(),
 	}
 	if h.revs.size() > revPruneThreshold {
 		h.pruneRevs()

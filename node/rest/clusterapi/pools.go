@@ -181,8 +181,14 @@ func nodesExt(nodes []nodeView) []nodeExtJSON {
 	return out
 }
 
-// clusterCapabilities are advertised empty: eventide's query port serves
-// only UDF libraries, so no N1QL capability is claimed.
+// clusterCapabilities are the cluster-wide features SDKs look for in a
+// cluster map. n1ql's "enhancedPreparedStatements" makes gocb prepare a
+// statement and run it in one request (auto_execute), reading the plan's
+// name from the answer's "prepared" field (DESIGN.md, finding 13).
+func clusterCapabilities() map[string][]string {
+	return map[string][]string{"n1ql": {"enhancedPreparedStatements"}}
+}
+
 var clusterCapabilitiesVer = []int{1, 0}
 
 func (h *Server) getPools(w http.ResponseWriter, r *http.Request, _ params) {
@@ -251,7 +257,7 @@ func (h *Server) poolDefault(r *http.Request) map[string]any {
 			},
 		},
 		"clusterCapabilitiesVer": clusterCapabilitiesVer,
-		"clusterCapabilities":    map[string][]string{},
+		"clusterCapabilities":    clusterCapabilities(),
 	}
 }
 
@@ -283,7 +289,7 @@ func (h *Server) renderNodeServices(r *http.Request) ([]byte, error) {
 		RevEpoch:               1,
 		NodesExt:               nodesExt(h.nodeViews(r)),
 		ClusterCapabilitiesVer: clusterCapabilitiesVer,
-		ClusterCapabilities:    map[string][]string{},
+		ClusterCapabilities:    clusterCapabilities(),
 	}
 	return h.withRev(nodeServicesRevKey, &v.Rev, &v)
 }

@@ -4,9 +4,13 @@
 // function objects, and /evaluator/v1/libraries..., a library's
 // JavaScript text as the body), with HTTP basic authentication and
 // Couchbase's answers (plain-text error messages, {"status": "OK"}). All
-// behaviour lives in library.Service; this package only translates. The
-// SQL++ endpoint /query/service is routed to Config.QueryService when the
-// node has one.
+// behaviour lives in library.Service; this package only translates.
+//
+// It also serves the SQL++ query service, /query/service (and /query),
+// over an Engine: Couchbase's request parameters (a JSON body, form
+// values, or the URL of a GET for read-only statements), its streamed
+// answer and its error codes, so that SDKs (gocb's cluster.Query and
+// scope.Query), cbq and curl work unchanged.
 package queryapi
 
 import (
@@ -37,20 +41,25 @@ type Config struct {
 	// Libraries is the library service the library APIs translate to.
 	// Required.
 	Libraries *library.Service
-	// QueryService, when set, serves /query/service (SQL++ requests);
-	// authentication is its own. Default nil: that path is not found.
-	QueryService http.Handler
+	// Engine, when set, runs the statements of /query/service. Default
+	// nil: that path is not found.
+	Engine Engine
+	// IsReadOnly tells the statements a GET may run. Required with Engine.
+	IsReadOnly ReadOnlyFunc
 	// Logger receives request and error logs. Default: discard.
 	Logger *slog.Logger
-	// MaxBodyBytes bounds request bodies; larger ones get a 413. Default
-	// 8 MiB.
+	// MaxBodyBytes bounds the library APIs' request bodies; larger ones
+	// get a 413. Default 8 MiB.
 	MaxBodyBytes int64
+	// MaxQueryBodyBytes bounds a /query/service request body (statement
+	// and parameters), Couchbase's request-size-cap. Default 64 MiB.
+	MaxQueryBodyBytes int64
 }
 
 // DefaultConfig returns a Config with every setting's default filled in;
 // the credentials and the service are the caller's.
 func DefaultConfig() Config {
-	return Config{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 8 << 20}
+	return Config{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 8 << 20, MaxQueryBodyBytes: 64 << 20}
 }
 
 func (c Config) withDefaults() Config {
@@ -60,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if c.MaxQueryBodyBytes == 0 {
+		c.MaxQueryBodyBytes = d.MaxQueryBodyBytes
 	}
 	return c
 }
@@ -71,20 +83,27 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("%w: max body bytes %d is negative", ErrInvalidConfig, c.MaxBodyBytes))
 	}
+	if c.MaxQueryBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("%w: max query body bytes %d is negative", ErrInvalidConfig, c.MaxQueryBodyBytes))
+	}
 	if c.Credentials == nil {
 		errs = append(errs, fmt.Errorf("%w: Credentials", ErrMissingDependency))
 	}
 	if c.Libraries == nil {
 		errs = append(errs, fmt.Errorf("%w: Libraries", ErrMissingDependency))
 	}
+	if c.Engine != nil && c.IsReadOnly == nil {
+		errs = append(errs, fmt.Errorf("%w: IsReadOnly (with Engine)", ErrMissingDependency))
+	}
 	return errors.Join(errs...)
 }
 
 // Server serves the API; it is an http.Handler, safe for concurrent use.
 type Server struct {
-	cfg  Config
-	libs *library.Service
-	log  *slog.Logger
+	cfg     Config
+	libs    *library.Service
+	log     *slog.Logger
+	queries *queryService // nil without an engine
 }
 
 // New returns the query API's server.
@@ -93,7 +112,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, libs: cfg.Libraries, log: cfg.Logger}, nil
+	s := &Server{cfg: cfg, libs: cfg.Libraries, log: cfg.Logger}
+	if cfg.Engine != nil {
+		s.queries = &queryService{engine: cfg.Engine, readOnly: cfg.IsReadOnly, creds: cfg.Credentials, maxBody: cfg.MaxQueryBodyBytes}
+	}
+	return s, nil
 }
 
 // ServeHTTP routes, authenticates, and recovers panics into a plain 500.
@@ -119,14 +142,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusBadRequest, "The request path is not a valid URL path")
 		return
 	}
-	// The SQL++ endpoint belongs to the query engine, which authenticates
-	// its requests itself (its 401 has its own body).
-	if len(segs) == 2 && segs[0] == "query" && segs[1] == "service" {
-		if s.cfg.QueryService == nil {
+	// The SQL++ endpoint authenticates its requests itself (its 401 has
+	// its own body, and the creds parameter counts).
+	if IsQueryServicePath(r.URL.Path) {
+		if s.queries == nil {
 			http.NotFound(w, r)
 			return
 		}
-		s.cfg.QueryService.ServeHTTP(w, r)
+		s.queries.ServeHTTP(w, r)
+		return
+	}
+	if len(segs) == 2 && segs[0] == "admin" && segs[1] == "ping" {
+		servePing(w, r)
 		return
 	}
 	ms, p, found := s.route(segs)
@@ -153,6 +180,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	p.scope = sc
 	h(w, r, p)
+}
+
+// IsQueryServicePath reports whether path is the SQL++ endpoint
+// (/query/service, or /query as Couchbase still routes it): requests the
+// engine serves at the consistency they ask for.
+func IsQueryServicePath(path string) bool {
+	return path == "/query/service" || path == "/query"
 }
 
 // route matches the path's segments (a trailing slash is ignored: the

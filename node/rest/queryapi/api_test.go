@@ -386,17 +386,6 @@ func TestAuthRoutingAndMethods(t *testing.T) {
 	}
 }
 
-func TestQueryService_RoutedWhenConfigured(t *testing.T) {
-	h := newHarness(t, func(c *Config) {
-		c.QueryService = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = w.Write([]byte(`{"status":"success"}`))
-		})
-	})
-	if b := h.want(200, "POST", "/query/service", `{"statement":"SELECT 1"}`); b != `{"status":"success"}` {
-		t.Fatalf("query service answered %s", b)
-	}
-}
-
 func TestNew_RefusesMissingDependencies(t *testing.T) {
 	if _, err := New(Config{MaxBodyBytes: -1}); err == nil || !strings.Contains(err.Error(), "Credentials") || !strings.Contains(err.Error(), "negative") {
 		t.Fatalf("New: %v", err)

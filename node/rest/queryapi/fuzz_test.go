@@ -1,6 +1,7 @@
 package queryapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,5 +64,41 @@ func FuzzLibraryPaths(f *testing.F) {
 			return
 		}
 		serveFuzz(t, h, method, target, "function f() {}")
+	})
+}
+
+// FuzzQueryServiceRequests sends arbitrary request bodies, as JSON and as
+// form values, to the query service: every answer is one JSON object with
+// a request ID and a status, 5xx only for the two request errors
+// Couchbase itself answers with 500 (1090, 1110), and no Go internals.
+func FuzzQueryServiceRequests(f *testing.F) {
+	for _, s := range append([]string{`{"statement":"SELECT 1","args":[1],"$a":2}`, `{"prepared":"p","timeout":"1:2:3"}`,
+		`statement=SELECT+1&args=[1]&$a=2`, `{"statement":"SELECT 1","readonly":false,"scan_consistency":"at_plus","scan_vector":{}}`,
+		`{"statement":"SELECT 1","creds":[{"user":"u"}]}`, `{"statement":"SELECT 1","timeout":"-5s","client_context_id":"` + strings.Repeat("é", 40) + `"}`,
+		`timeout=%zz`, `{"":1,"$":2}`}, resttest.MalformedJSON...) {
+		f.Add(s)
+	}
+	h := newServiceHarness(f, &fakeEngine{})
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, ct := range []string{"application/json", "application/x-www-form-urlencoded", "text/plain"} {
+			req := httptest.NewRequest("POST", "/query/service", strings.NewReader(body))
+			req.Header.Set("Content-Type", ct)
+			req.SetBasicAuth(restclient.AdminUser, restclient.AdminPassword)
+			w := httptest.NewRecorder()
+			h.api.ServeHTTP(w, req)
+			what := ct + " " + body
+			var v struct {
+				RequestID string `json:"requestID"`
+				Status    string `json:"status"`
+				Errors    []struct{ Code int }
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil || v.RequestID == "" || v.Status == "" {
+				t.Fatalf("%s: %d %q is not a query service answer: %v", what, w.Code, w.Body, err)
+			}
+			if w.Code >= 500 && (len(v.Errors) == 0 || (v.Errors[0].Code != 1090 && v.Errors[0].Code != 1110)) {
+				t.Fatalf("%s: %d %s", what, w.Code, w.Body)
+			}
+			resttest.CheckNoGoInternals(t, what, w.Body.String())
+		}
 	})
 }
