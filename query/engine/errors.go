@@ -11,25 +11,26 @@ import (
 
 // Couchbase query error codes the engine reports.
 const (
-	CodeReadonly        = 1000
-	CodeTimeout         = 1080
-	CodeSyntax          = 3000
-	CodeSemantics       = 3100
-	CodeNoIndex         = 4000
-	CodeNoSuchPrepared  = 4040
-	CodeIndexExists     = 4300
-	CodeNoANSIJoinIndex = 4330
-	CodeInternal        = 5000
-	CodeEvaluation      = 5010
-	CodeDMLKey          = 5070
-	CodeKeyspaceMissing = 12003
-	CodeScopeMissing    = 12021
-	CodeDuplicateKey    = 12009
-	CodeIndexNotFound   = 12016
-	CodeCASMismatch     = 12033
-	CodeFunctionMissing = 10101
-	CodeFunctionError   = 10109
-	CodeNoFunctions     = 10100
+	CodeReadonly          = 1000
+	CodeTimeout           = 1080
+	CodeSyntax            = 3000
+	CodeSemantics         = 3100
+	CodeNoIndex           = 4000
+	CodeNoSuchPrepared    = 4040
+	CodeIndexExists       = 4300
+	CodeNoANSIJoinIndex   = 4330
+	CodeInternal          = 5000
+	CodeEvaluation        = 5010
+	CodeDMLKey            = 5070
+	CodeKeyspaceMissing   = 12003
+	CodeScopeMissing      = 12021
+	CodeDuplicateKey      = 12009
+	CodeIndexNotFound     = 12016
+	CodeCASMismatch       = 12033
+	CodeFunctionMissing   = 10101
+	CodeFunctionError     = 10109
+	CodeArgumentsMismatch = 10104
+	CodeNoFunctions       = 10100
 )
 
 func newErr(code int, format string, args ...any) *Error {

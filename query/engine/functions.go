@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"strings"
 
 	"eventide/query/ast"
@@ -73,10 +74,10 @@ func (x *exec) callUDF(n *ast.Call, r *row) (value.Value, error) {
 
 func (x *exec) invoke(def FunctionDef, args []value.Value) (value.Value, error) {
 	if !def.Variadic && len(args) != len(def.Params) {
-		return value.MissingValue, newErr(CodeFunctionError, "Incorrect number of arguments supplied to function %s - cause: expected %d, got %d", def.Name, len(def.Params), len(args))
+		return value.MissingValue, newErr(CodeArgumentsMismatch, "Incorrect number of arguments supplied to function '%s'", def.Name)
 	}
 	if x.udfDepth >= maxUDFDepth {
-		return value.MissingValue, newErr(CodeFunctionError, "Error executing function %s: too many nested calls", def.Name)
+		return value.MissingValue, newErr(CodeFunctionError, "Error executing function '%s' (too many nested calls)", def.Name)
 	}
 	x.udfDepth++
 	defer func() { x.udfDepth-- }()
@@ -84,7 +85,7 @@ func (x *exec) invoke(def FunctionDef, args []value.Value) (value.Value, error) 
 	case LanguageInline:
 		body, err := x.e.inlineBody(def.Expression)
 		if err != nil {
-			return value.MissingValue, newErr(CodeFunctionError, "Error executing function %s: %v", def.Name, err)
+			return value.MissingValue, newErr(CodeFunctionError, "Error executing function '%s' (%v)", def.Name, err)
 		}
 		env := &row{}
 		if def.Variadic {
@@ -101,7 +102,13 @@ func (x *exec) invoke(def FunctionDef, args []value.Value) (value.Value, error) 
 			if x.ctx.Err() != nil {
 				return value.MissingValue, x.checkCtx()
 			}
-			return value.MissingValue, newErr(CodeFunctionError, "Error executing function %s: %v", def.Name, err)
+			// Functions reports Couchbase's error (an *Error, or one that
+			// unwraps to it); anything else is an execution error.
+			var ee *Error
+			if errors.As(err, &ee) {
+				return value.MissingValue, ee
+			}
+			return value.MissingValue, newErr(CodeFunctionError, "Error executing function '%s' (%v)", def.Name, err)
 		}
 		return v, nil
 	}
@@ -156,7 +163,8 @@ func (x *exec) runDropFunction(s *ast.DropFunction) error {
 }
 
 func (x *exec) functionErr(err error, name FunctionName) error {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e
 	}
 	if x.ctx.Err() != nil {
