@@ -17,26 +17,7 @@ import (
 // (query/udf over a single-node Raft store): CREATE FUNCTION, calls from
 // SELECT, errors from JavaScript.
 func TestFunctions_WithUDFService(t *testing.T) {
-	logger := slog.New(slog.DiscardHandler)
-	rs, err := consensus.OpenSingle(consensus.Config{DataDir: t.TempDir(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rs.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := rs.WaitLeader(ctx); err != nil {
-		t.Fatal(err)
-	}
-	libs, err := library.New(library.Config{Records: rs, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := udf.New(udf.Config{Records: rs, Libraries: libs, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fns.Close)
+	fns := newUDFService(t)
 	st, err := enginetest.New("b")
 	if err != nil {
 		t.Fatal(err)
@@ -62,4 +43,57 @@ func TestFunctions_WithUDFService(t *testing.T) {
 	if err := e.fails(`DROP FUNCTION nope`); err.Code != 10101 {
 		t.Fatalf("drop missing: %+v", err)
 	}
+}
+
+// BenchmarkJavaScriptUDFCalls measures JavaScript UDF calls from a SELECT
+// (calls/s over 10,000 calls per statement).
+func BenchmarkJavaScriptUDFCalls(b *testing.B) {
+	fns := newUDFService(b)
+	st, err := enginetest.New("b")
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{Store: st, Functions: fns})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if res := eng.Execute(ctx, engine.Request{Statement: `CREATE FUNCTION twice(x) LANGUAGE JAVASCRIPT AS "function twice(x) { return x * 2; }"`}, nil); len(res.Errors) > 0 {
+		b.Fatal(res.Errors[0])
+	}
+	const calls = 10000
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		res := eng.Execute(ctx, engine.Request{Statement: `SELECT RAW SUM(twice(v)) FROM ARRAY_RANGE(0, 10000) AS v`}, func([]byte) error { return nil })
+		if len(res.Errors) > 0 {
+			b.Fatal(res.Errors[0])
+		}
+	}
+	b.ReportMetric(float64(b.N*calls)/time.Since(start).Seconds(), "calls/s")
+}
+
+func newUDFService(t testing.TB) *udf.Service {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	rs, err := consensus.OpenSingle(consensus.Config{DataDir: t.TempDir(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := rs.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	libs, err := library.New(library.Config{Records: rs, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := udf.New(udf.Config{Records: rs, Libraries: libs, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fns.Close)
+	return fns
 }
