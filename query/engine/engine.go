@@ -99,6 +99,8 @@ type exec struct {
 	// subNames the names each subquery uses (nil: never cacheable).
 	subCache map[*ast.Select]value.Value
 	subNames map[*ast.Select][]string
+	// topK is OFFSET+LIMIT of the next sorted subselect (0: all rows).
+	topK int
 	// pushOffset is an OFFSET the next keyspace scan applies itself.
 	pushOffset int
 }

@@ -193,6 +193,9 @@ func (x *exec) query(s *ast.Select, outer *row, fn func(value.Value) (bool, erro
 			// The scan skips the first rows without fetching them.
 			x.pushOffset, skipped = offset, offset
 		}
+		if len(s.OrderBy) > 0 && limit >= 0 {
+			x.topK = offset + limit
+		}
 		return x.subselect(ss, outer, s.OrderBy, out)
 	}
 	if len(s.OrderBy) == 0 {
@@ -383,6 +386,10 @@ func (x *exec) emitSorted(items []sortItem, terms []ast.OrderTerm, fn func(value
 // subselect runs SELECT ... FROM ... LET ... WHERE ... GROUP BY ... with
 // the enclosing query's ORDER BY (order may be nil).
 func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, fn func(value.Value) (bool, error)) error {
+	// With ORDER BY and LIMIT only the first topK sorted rows matter:
+	// the rows kept are cut back to them whenever they double.
+	topK := x.topK
+	x.topK = 0
 	grouped := ss.GroupBy != nil || hasAggregates(ss, order)
 	aliases := fromAliases(ss.From)
 	if err := checkGrouped(ss, order, outer, aliases); err != nil {
@@ -462,6 +469,11 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 			return false, err
 		}
 		items = append(items, sortItem{keys: keys, val: v})
+		if topK > 0 && len(items) >= 2*topK+64 {
+			slices.SortStableFunc(items, func(a, b sortItem) int { return compareKeys(a.keys, b.keys, order) })
+			clear(items[topK:])
+			items = items[:topK]
+		}
 		return true, nil
 	}
 	var g *grouper

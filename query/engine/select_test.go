@@ -230,3 +230,11 @@ func TestSelect_KeyspaceErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSelect_OrderLimitOverManyRows(t *testing.T) {
+	e := newEnv(t)
+	got := e.query(`SELECT RAW v FROM ARRAY_RANGE(0, 5000) AS v ORDER BY v % 7 DESC, v LIMIT 3 OFFSET 2`)
+	sameJSON(t, "top-k", got, `[20,27,34]`)
+	got = e.query(`SELECT RAW v FROM ARRAY_RANGE(0, 500) AS v ORDER BY -v LIMIT 2`)
+	sameJSON(t, "top-k desc", got, `[499,498]`)
+}
