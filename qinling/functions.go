@@ -165,10 +165,11 @@ func (s *Service) CreateFunction(ctx context.Context, c Caller, spec FunctionSpe
 
 // withCounts sets Count of fs from the executions of their latest code.
 func (s *Service) withCounts(fs []Function) {
-	counts := s.executionCounts()
-	for i := range fs {
-		fs[i].Count = counts[countKey{fs[i].ID, 0}]
-	}
+	s.executionCounts(func(count func(countKey) int) {
+		for i := range fs {
+			fs[i].Count = count(countKey{fs[i].ID, 0})
+		}
+	})
 }
 
 // ListFunctions lists functions.
