@@ -45,6 +45,9 @@ type execIndex struct {
 	// it whenever the set changes, so a published one is never modified.
 	list   []*cachedExec
 	counts map[countKey]int
+	// bad holds the versions of the undecodable records, so each is
+	// logged once, not at every resync.
+	bad map[string]uint64
 }
 
 func newExecIndex() *execIndex {
@@ -72,13 +75,20 @@ func (x *execIndex) syncLocked(rec Records, log *slog.Logger) {
 		same = true // the records so far are x.list[:kept]
 		kept int
 		list []*cachedExec
+		bad  map[string]uint64
 	)
 	for _, r := range rs {
 		e := x.byID[r.ID]
 		if e == nil || e.version != r.Version {
 			var d executionRec
 			if err := json.Unmarshal(r.Body, &d); err != nil {
-				log.Warn("undecodable execution record skipped", "id", r.ID, "err", err)
+				if x.bad[r.ID] != r.Version {
+					log.Warn("undecodable execution record skipped", "id", r.ID, "err", err)
+				}
+				if bad == nil {
+					bad = make(map[string]uint64)
+				}
+				bad[r.ID] = r.Version
 				continue // an old decoded version, if any, goes as unseen
 			}
 			if e != nil {
@@ -115,6 +125,7 @@ func (x *execIndex) syncLocked(rec Records, log *slog.Logger) {
 			}
 		}
 	}
+	x.bad = bad
 	x.synced = changed
 }
 
