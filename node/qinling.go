@@ -13,6 +13,7 @@ import (
 	"eventide/membership"
 	"eventide/node/rest/qinlingapi"
 	"eventide/node/rest/restauth"
+	"eventide/node/rpc"
 	"eventide/qinling"
 	"eventide/qinling/containers"
 	"eventide/qinling/jsengine"
@@ -91,6 +92,7 @@ func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
 		JobMinLead:         n.cfg.QinlingJobMinLead,
 		WebhookBaseURL:     n.qinlingURL(),
 		Executors:          n.jobExecutors,
+		Fleet:              qinlingFleet{n},
 		Logger:             n.log.With("component", "qinling"),
 	})
 	if err != nil {
@@ -109,6 +111,35 @@ func (n *Node) wireQinling(creds restauth.Credentials) (http.Handler, error) {
 		return nil, fmt.Errorf("node: qinling API: %w", err)
 	}
 	return api, nil
+}
+
+// qinlingWorkersTimeout bounds the fan-out of GET
+// /v1/functions/{id}/workers: the list is best-effort, as Qinling's pods
+// are, so a node that does not answer soon is left out rather than
+// holding the request.
+const qinlingWorkersTimeout = 2 * time.Second
+
+// qinlingFleet asks the other live nodes for their Qinling warm workers
+// over gRPC.
+type qinlingFleet struct{ n *Node }
+
+var _ qinling.Fleet = qinlingFleet{}
+
+// Workers fans QinlingWorkers out to every other live member; the nodes
+// that do not answer within qinlingWorkersTimeout are left out and logged.
+func (f qinlingFleet) Workers(ctx context.Context, functionID string, version int) map[string][]string {
+	var peers []rpc.Peer
+	for _, p := range f.n.livePeers() {
+		if p.ID != f.n.cfg.NodeID {
+			peers = append(peers, p)
+		}
+	}
+	res := f.n.client.QinlingWorkersAll(ctx, peers, qinlingWorkersTimeout, functionID, version)
+	for _, fl := range res.Failed {
+		f.n.log.Warn("qinling workers: node did not answer; its workers are left out",
+			"function", functionID, "node", fl.Peer.ID, "err", fl.Err)
+	}
+	return res.Answers
 }
 
 // closeQinling stops the Qinling service's background executions, then

@@ -316,3 +316,70 @@ func TestNode_QinlingImageFunction(t *testing.T) {
 		t.Fatalf("image function on a node without Docker: %v", refused)
 	}
 }
+
+// TestNode_QinlingWorkersAcrossNodes: a function warmed on two nodes (one
+// execution through each) lists both nodes' warm workers through a third,
+// each named by its node; a node cut off from the others is left out of
+// the list, which still answers.
+func TestNode_QinlingWorkersAcrossNodes(t *testing.T) {
+	c := nodetest.NewCluster(t, 3, nodetest.Options{})
+	c.Leader()
+	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	base := n3.URL(node.APIQinling)
+	tok := token(t, base)
+	rt := do(t, http.MethodPost, base+"/v1/runtimes", tok, "application/json",
+		strings.NewReader(`{"name":"nodejs","image":"openstackqinling/nodejs-runtime"}`), http.StatusCreated)
+	ctype, form := restclient.FunctionForm("hello", rt["id"].(string), "hello.main",
+		testzip.Of(map[string]string{"hello.js": `exports.main = () => "warm"`}), nil)
+	id := do(t, http.MethodPost, base+"/v1/functions", tok, ctype, form, http.StatusCreated)["id"].(string)
+
+	for _, n := range []*nodetest.Node{n1, n2} {
+		nb := n.URL(node.APIQinling)
+		// The function reaches the node's replica first.
+		nodetest.WaitFor(t, 10*time.Second, "the function on "+n.Cfg.NodeID, func() bool {
+			req, _ := http.NewRequest(http.MethodGet, nb+"/v1/functions/"+id, nil)
+			req.Header.Set("X-Auth-Token", tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+		ex := do(t, http.MethodPost, nb+"/v1/executions", tok, "application/json",
+			strings.NewReader(`{"function_id":"`+id+`","sync":true}`), http.StatusCreated)
+		if ex["status"] != "success" {
+			t.Fatalf("execution through %s: %v", n.Cfg.NodeID, ex)
+		}
+	}
+
+	// workers lists through n3, by node.
+	workers := func() map[string][]string {
+		t.Helper()
+		l := do(t, http.MethodGet, base+"/v1/functions/"+id+"/workers", tok, "", nil, http.StatusOK)
+		byNode := map[string][]string{}
+		for _, w := range l["workers"].([]any) {
+			w := w.(map[string]any)
+			if w["function_id"] != id || w["function_version"] != 0.0 {
+				t.Fatalf("worker %v", w)
+			}
+			node, name, ok := strings.Cut(w["worker_name"].(string), "/")
+			if !ok || name == "" {
+				t.Fatalf("worker name %q does not say its node", w["worker_name"])
+			}
+			byNode[node] = append(byNode[node], name)
+		}
+		return byNode
+	}
+	got := workers()
+	if len(got["n1"]) == 0 || len(got["n2"]) == 0 || len(got["n3"]) != 0 || len(got) != 2 {
+		t.Fatalf("workers by node %v, want n1's and n2's only", got)
+	}
+
+	// Cut n2 off: n3 still answers, without it.
+	c.Partition([]int{0, 2}, []int{1})
+	got = workers()
+	if len(got["n1"]) == 0 || len(got["n2"]) != 0 {
+		t.Fatalf("workers with n2 cut off: %v, want n1's only", got)
+	}
+}

@@ -86,15 +86,6 @@ func (n *Node) wire() error {
 	if err != nil {
 		return fmt.Errorf("node: supervisor: %w", err)
 	}
-	n.grpc, err = rpc.NewServer(rpc.ServerConfig{
-		Applier: n.store,
-		Runtime: localRuntime{n.sup},
-		Logger:  n.log.With("component", "rpc-server"),
-		TLS:     n.ident.ServerTLS(),
-	})
-	if err != nil {
-		return fmt.Errorf("node: gRPC server: %w", err)
-	}
 	n.svc, err = eventing.New(eventing.Config{
 		Backend:   n.store,
 		Keyspaces: n.store.Docs(),
@@ -133,6 +124,18 @@ func (n *Node) wire() error {
 	ql, err := n.wireQinling(creds)
 	if err != nil {
 		return err
+	}
+	// The gRPC server answers the other nodes' questions about this
+	// node's eventing workers and Qinling workers, so it comes after both.
+	n.grpc, err = rpc.NewServer(rpc.ServerConfig{
+		Applier: n.store,
+		Runtime: localRuntime{n.sup},
+		Qinling: n.qinling,
+		Logger:  n.log.With("component", "rpc-server"),
+		TLS:     n.ident.ServerTLS(),
+	})
+	if err != nil {
+		return fmt.Errorf("node: gRPC server: %w", err)
 	}
 	qy, err := n.wireQuery(creds)
 	if err != nil {

@@ -55,6 +55,9 @@ type Config struct {
 	// its own clock: a firing due while the cluster elects a new leader
 	// still starts on time. Default 2 s, more than an election takes.
 	JobLookahead time.Duration
+	// Fleet reaches the warm workers of the other nodes, for GET
+	// /v1/functions/{id}/workers; nil: this node's only.
+	Fleet Fleet
 	// Executors returns the ids of the live nodes that may run a job's
 	// firing; the leader spreads firings over them, itself last (a leader
 	// that dies takes no decided firing with it). Nil or empty: this node.

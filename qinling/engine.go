@@ -89,3 +89,15 @@ type Engine interface {
 	// Close stops every worker.
 	Close() error
 }
+
+// Fleet is what the service asks of the other nodes of the cluster. It is
+// declared here, where it is consumed; node implements it over its gRPC
+// between nodes.
+type Fleet interface {
+	// Workers returns the warm workers each other live node holds for
+	// version (0: the latest code) of the function, by node id, as their
+	// Service.LocalWorkers names them. It is best-effort, as Qinling's
+	// pods are: a node that does not answer within a short deadline is
+	// left out (and logged by the implementation).
+	Workers(ctx context.Context, functionID string, version int) map[string][]string
+}

@@ -36,54 +36,6 @@ type executionRec struct {
 	StartAt time.Time `json:"start_at,omitzero"`
 }
 
-// cachedExec is a decoded execution record and the record version it
-// was decoded from.
-type cachedExec struct {
-	version uint64
-	rec     *executionRec
-}
-
-// executions decodes every execution record, reusing the decoded records
-// of versions seen before (lists and counts scan them all). The records
-// returned are shared: never modify them.
-func (s *Service) executions() []*executionRec {
-	rs := s.rec.Records(tableExecutions)
-	out := make([]*executionRec, 0, len(rs))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := make(map[string]*cachedExec, len(rs))
-	for _, r := range rs {
-		e := s.execCache[r.ID]
-		if e == nil || e.version != r.Version {
-			var rec executionRec
-			if err := json.Unmarshal(r.Body, &rec); err != nil {
-				s.log.Warn("undecodable execution record skipped", "id", r.ID, "err", err)
-				continue
-			}
-			e = &cachedExec{version: r.Version, rec: &rec}
-		}
-		next[r.ID] = e
-		out = append(out, e.rec)
-	}
-	s.execCache = next
-	return out
-}
-
-// countKey identifies a function version's executions (0: latest code).
-type countKey struct {
-	function string
-	version  int
-}
-
-// executionCounts counts the executions held per function version.
-func (s *Service) executionCounts() map[countKey]int {
-	counts := make(map[countKey]int)
-	for _, e := range s.executions() {
-		counts[countKey{e.FunctionID, e.FunctionVersion}]++
-	}
-	return counts
-}
-
 // sortByCreated sorts by creation time, then id.
 func sortByCreated[T any](xs []T, key func(T) (Time, string)) {
 	slices.SortStableFunc(xs, func(a, b T) int {
@@ -394,7 +346,8 @@ func (s *Service) ListExecutions(ctx context.Context, c Caller, f ExecutionFilte
 		return nil, err
 	}
 	var out []Execution
-	for _, e := range s.executions() {
+	for _, ce := range s.executions() {
+		e := ce.rec
 		switch {
 		case !inList(c, f.ListOptions, e.ProjectID),
 			f.FunctionID != "" && e.FunctionID != f.FunctionID,
@@ -482,7 +435,8 @@ func (s *Service) deleteExecutionChanges(id string, ver uint64) []consensus.Reco
 func (s *Service) FailOrphans(ctx context.Context, live func(nodeID string) bool) (int, error) {
 	n := 0
 	var errs []error
-	for _, e := range s.executions() {
+	for _, ce := range s.executions() {
+		e := ce.rec
 		if e.Status != ExecutionRunning {
 			continue
 		}
@@ -561,7 +515,8 @@ func (s *Service) CollectExecutions(ctx context.Context) (int, error) {
 		changes, pending = changes[:0], 0
 		return nil
 	}
-	for _, e := range s.executions() {
+	for _, ce := range s.executions() {
+		e := ce.rec
 		last := e.UpdatedAt
 		if last.IsZero() {
 			last = e.CreatedAt

@@ -7,7 +7,9 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -165,10 +167,11 @@ func (s *Service) CreateFunction(ctx context.Context, c Caller, spec FunctionSpe
 
 // withCounts sets Count of fs from the executions of their latest code.
 func (s *Service) withCounts(fs []Function) {
-	counts := s.executionCounts()
-	for i := range fs {
-		fs[i].Count = counts[countKey{fs[i].ID, 0}]
-	}
+	s.executionCounts(func(count func(countKey) int) {
+		for i := range fs {
+			fs[i].Count = count(countKey{fs[i].ID, 0})
+		}
+	})
 }
 
 // ListFunctions lists functions.
@@ -453,9 +456,10 @@ func (s *Service) scaleBy(c Caller, id string, delta int) error {
 }
 
 // FunctionWorkers lists the warm workers of version (0: the latest code)
-// of the function. Each node keeps its own warm workers and scale, so
-// these are this node's: the ones that serve the executions it runs.
-// A node with no engine for the function has none.
+// of the function across the cluster: each node keeps its own warm
+// workers and scale, so this node's are joined by those of every other
+// live node that answers in time (Config.Fleet). Each worker is named
+// "<node id>/<worker>", sorted by node, then name.
 func (s *Service) FunctionWorkers(ctx context.Context, c Caller, id string, version int) ([]Worker, error) {
 	if err := checkCaller(c); err != nil {
 		return nil, err
@@ -472,16 +476,42 @@ func (s *Service) FunctionWorkers(ctx context.Context, c Caller, id string, vers
 			return nil, err
 		}
 	}
-	e, err := s.engineOf(f)
-	if err != nil {
-		return []Worker{}, nil
+	byNode := map[string][]string{}
+	if s.cfg.Fleet != nil {
+		maps.Copy(byNode, s.cfg.Fleet.Workers(ctx, f.ID, version))
 	}
-	names := e.Workers(f.ID, version)
-	ws := make([]Worker, len(names))
-	for i, n := range names {
-		ws[i] = Worker{FunctionID: f.ID, FunctionVersion: version, WorkerName: n}
+	// This node's own list needs no round trip, and is there even when
+	// the fan-out could not reach it.
+	byNode[s.cfg.NodeID] = s.localWorkers(f, version)
+	ws := []Worker{}
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
+		names := slices.Clone(byNode[node])
+		slices.Sort(names)
+		for _, n := range names {
+			ws = append(ws, Worker{FunctionID: f.ID, FunctionVersion: version, WorkerName: node + "/" + n})
+		}
 	}
 	return ws, nil
+}
+
+// LocalWorkers names the warm workers this node holds for version (0: the
+// latest code) of the function, sorted; none for a function it does not
+// know or has no engine for. It checks no caller: it answers the other
+// nodes' FunctionWorkers, which checked theirs.
+func (s *Service) LocalWorkers(functionID string, version int) []string {
+	f, _, err := getRec[Function](s, tableFunctions, functionID, "function")
+	if err != nil {
+		return nil
+	}
+	return s.localWorkers(f, version)
+}
+
+func (s *Service) localWorkers(f Function, version int) []string {
+	e, err := s.engineOf(f)
+	if err != nil {
+		return nil
+	}
+	return e.Workers(f.ID, version)
 }
 
 // DetachFunction drops the function's warm workers on this node.

@@ -101,7 +101,7 @@ func (e *testEngine) runCount() int { e.mu.Lock(); defer e.mu.Unlock(); return l
 // harness is a Service on a single-node Raft store with a test engine for
 // images containing "nodejs" or "python".
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	store  *consensus.Store
 	svc    *Service
 	engine *testEngine
@@ -123,7 +123,7 @@ var (
 	bob   = Caller{ProjectID: "project-b"}
 )
 
-func newHarness(t *testing.T, mod ...func(*Config)) *harness {
+func newHarness(t testing.TB, mod ...func(*Config)) *harness {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(testlog.New(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := consensus.OpenSingle(consensus.Config{DataDir: t.TempDir(), Logger: logger})
@@ -162,7 +162,7 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	return h
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx

@@ -31,17 +31,19 @@ type Service struct {
 	stop     context.CancelFunc
 	runs     sync.WaitGroup
 
+	// execs is the decoded execution records and their counts.
+	execs *execIndex
+
 	// mu guards inflight (ids of executions running in this process, so
-	// FailOrphans never fails them), limiters (per webhook) and execCache
-	// (decoded execution records by id, valid while the version matches),
-	// jobCache and scale.
-	mu        sync.Mutex
-	closed    bool
-	inflight  map[string]bool
-	limiters  map[string]*rate.Limiter
-	execCache map[string]*cachedExec
-	jobCache  map[string]scheduledJob // decoded job records, as execCache
-	scale     map[string]int          // warm workers asked of engines, by function
+	// FailOrphans never fails them), limiters (per webhook), jobCache
+	// (decoded job records by id, valid while the version matches) and
+	// scale.
+	mu       sync.Mutex
+	closed   bool
+	inflight map[string]bool
+	limiters map[string]*rate.Limiter
+	jobCache map[string]scheduledJob
+	scale    map[string]int // warm workers asked of engines, by function
 	// fired holds the firings this process started (or failed to start),
 	// until their record in tableFirings is gone: a firing whose result
 	// could not be written is never started again.
@@ -60,15 +62,15 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		cfg:       cfg,
-		rec:       cfg.Records,
-		log:       cfg.Logger.With("component", "qinling"),
-		inflight:  make(map[string]bool),
-		limiters:  make(map[string]*rate.Limiter),
-		execCache: make(map[string]*cachedExec),
-		scale:     make(map[string]int),
-		fired:     make(map[string]bool),
-		created:   cfg.Now(),
+		cfg:      cfg,
+		rec:      cfg.Records,
+		log:      cfg.Logger.With("component", "qinling"),
+		inflight: make(map[string]bool),
+		limiters: make(map[string]*rate.Limiter),
+		execs:    newExecIndex(),
+		scale:    make(map[string]int),
+		fired:    make(map[string]bool),
+		created:  cfg.Now(),
 	}
 	s.lifetime, s.stop = context.WithCancel(context.Background())
 	return s, nil

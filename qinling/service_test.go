@@ -2,11 +2,14 @@ package qinling
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,7 +241,7 @@ func TestFunctionWorkers(t *testing.T) {
 			t.Fatalf("workers = %+v, %v; want %d", ws, err, n)
 		}
 		for i, w := range ws {
-			if w != (Worker{FunctionID: f.ID, FunctionVersion: 0, WorkerName: fmt.Sprintf("w%d", i)}) {
+			if w != (Worker{FunctionID: f.ID, FunctionVersion: 0, WorkerName: fmt.Sprintf("n1/w%d", i)}) {
 				t.Fatalf("worker %d = %+v", i, w)
 			}
 		}
@@ -256,6 +259,13 @@ func TestFunctionWorkers(t *testing.T) {
 		t.Fatalf("scaled with code %+v", c)
 	}
 	want(2)
+	// The other nodes ask for this node's own names.
+	if got := h.svc.LocalWorkers(f.ID, 0); !slices.Equal(got, []string{"w0", "w1"}) {
+		t.Fatalf("local workers %v", got)
+	}
+	if got := h.svc.LocalWorkers("nope", 0); len(got) != 0 {
+		t.Fatalf("local workers of an unknown function: %v", got)
+	}
 	if err := h.svc.ScaleUpFunction(ctx, alice, f.ID, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +300,66 @@ func TestFunctionWorkers(t *testing.T) {
 	}
 	if ws, err := h.svc.FunctionWorkers(ctx, alice, f.ID, 1); err != nil || len(ws) != 0 || ws == nil {
 		t.Fatalf("version 1's workers = %+v, %v; want an empty list", ws, err)
+	}
+}
+
+// fakeFleet answers for other nodes with fixed worker names and records
+// what it was asked.
+type fakeFleet struct {
+	mu      sync.Mutex
+	answers map[string][]string
+	asked   []string
+}
+
+func (f *fakeFleet) Workers(_ context.Context, functionID string, version int) map[string][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, fmt.Sprintf("%s@%d", functionID, version))
+	out := make(map[string][]string, len(f.answers))
+	for n, ws := range f.answers {
+		out[n] = slices.Clone(ws)
+	}
+	return out
+}
+
+// TestFunctionWorkers_AcrossNodes: the list joins this node's workers with
+// the other nodes' answers, each named by its node, sorted by node then
+// name; this node's own list wins over an answer in its name; the fleet
+// is not asked about a function the caller cannot see.
+func TestFunctionWorkers_AcrossNodes(t *testing.T) {
+	fleet := &fakeFleet{answers: map[string][]string{"n2": {"py-b", "py-a"}, "n0": {"js-1"}, "n1": {"stale"}}}
+	h := newHarness(t, func(c *Config) { c.Fleet = fleet })
+	ctx := ctxT(t)
+	f := h.mustFunction(alice, h.mustRuntime(), testzip.Of(map[string]string{"hello.js": "v1"}))
+	if err := h.svc.ScaleUpFunction(ctx, alice, f.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := h.svc.FunctionWorkers(ctx, alice, f.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range ws {
+		if w.FunctionID != f.ID || w.FunctionVersion != 0 {
+			t.Fatalf("worker %+v", w)
+		}
+		names = append(names, w.WorkerName)
+	}
+	if want := []string{"n0/js-1", "n1/w0", "n2/py-a", "n2/py-b"}; !slices.Equal(names, want) {
+		t.Fatalf("workers %v, want %v", names, want)
+	}
+	if _, err := h.svc.CreateVersion(ctx, alice, f.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.FunctionWorkers(ctx, alice, f.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.svc.FunctionWorkers(ctx, bob, f.ID, 0)
+	wantStatus(t, err, 404)
+	_, err = h.svc.FunctionWorkers(ctx, alice, f.ID, 2)
+	wantStatus(t, err, 404)
+	if want := []string{f.ID + "@0", f.ID + "@1"}; !slices.Equal(fleet.asked, want) {
+		t.Fatalf("fleet asked %v, want %v", fleet.asked, want)
 	}
 }
 

@@ -39,14 +39,15 @@ func (s *Service) version(f Function, number int) (versionRec, uint64, error) {
 	return v, ver, nil
 }
 
-// versionCounts sets Count of vs from their executions.
+// versionView shows vs, with Count from their executions.
 func (s *Service) versionView(vs []versionRec) []Version {
-	counts := s.executionCounts()
 	out := make([]Version, len(vs))
-	for i, v := range vs {
-		out[i] = v.Version
-		out[i].Count = counts[countKey{v.FunctionID, v.VersionNumber}]
-	}
+	s.executionCounts(func(count func(countKey) int) {
+		for i, v := range vs {
+			out[i] = v.Version
+			out[i].Count = count(countKey{v.FunctionID, v.VersionNumber})
+		}
+	})
 	return out
 }
 

@@ -133,3 +133,15 @@ func (c *Client) InsightAll(ctx context.Context, peers []Peer, timeout time.Dura
 		return insightAnswer(resp, fns), nil
 	})
 }
+
+// QinlingWorkersAll fans QinlingWorkers out: each answering peer's warm
+// workers of version (0: the latest code) of the Qinling function.
+func (c *Client) QinlingWorkersAll(ctx context.Context, peers []Peer, timeout time.Duration, functionID string, version int) Results[[]string] {
+	return FanOut(ctx, c, peers, timeout, func(ctx context.Context, n nodepb.NodeClient) ([]string, error) {
+		if functionID == "" || version < 0 {
+			return nil, fmt.Errorf("%w: workers of function %q version %d", ErrInvalid, functionID, version)
+		}
+		resp, err := n.QinlingWorkers(ctx, &nodepb.QinlingWorkersRequest{FunctionId: functionID, Version: int64(version)})
+		return resp.GetNames(), err
+	})
+}

@@ -46,6 +46,14 @@ type Runtime interface {
 	Insight(fn string) map[int]handler.InsightLine
 }
 
+// Qinling reports this node's Qinling warm workers.
+type Qinling interface {
+	// LocalWorkers names the warm workers this node holds for version (0:
+	// the latest code) of the function, sorted; none for a function it
+	// does not know.
+	LocalWorkers(functionID string, version int) []string
+}
+
 // Defaults of ServerConfig and ClientConfig.
 const (
 	// DefaultMaxMessageBytes bounds one message: the leader accepts
@@ -66,6 +74,9 @@ type ServerConfig struct {
 	// Runtime reports on this node's functions (the eventing supervisor).
 	// Required.
 	Runtime Runtime
+	// Qinling reports on this node's Qinling workers (the Qinling
+	// service). Default nil: the node holds none.
+	Qinling Qinling
 	// MaxMessageBytes bounds a received or sent message; default
 	// DefaultMaxMessageBytes (136 MiB). At least 1 MiB.
 	MaxMessageBytes int
@@ -259,6 +270,20 @@ func (s *Server) Insight(_ context.Context, req *nodepb.InsightRequest) (*nodepb
 		out[fn] = insightToPB(s.cfg.Runtime.Insight(fn))
 	}
 	return &nodepb.InsightResponse{Functions: out}, nil
+}
+
+// QinlingWorkers implements nodepb.NodeServer.
+func (s *Server) QinlingWorkers(_ context.Context, req *nodepb.QinlingWorkersRequest) (*nodepb.QinlingWorkersResponse, error) {
+	if req.GetFunctionId() == "" {
+		return nil, toStatus(fmt.Errorf("%w: function id is required", ErrInvalid))
+	}
+	if v := req.GetVersion(); v < 0 || v > math.MaxInt32 {
+		return nil, toStatus(fmt.Errorf("%w: function version %d is out of range", ErrInvalid, v))
+	}
+	if s.cfg.Qinling == nil {
+		return &nodepb.QinlingWorkersResponse{}, nil
+	}
+	return &nodepb.QinlingWorkersResponse{Names: s.cfg.Qinling.LocalWorkers(req.GetFunctionId(), int(req.GetVersion()))}, nil
 }
 
 // insightToPB encodes one function's insight, lines in ascending order.

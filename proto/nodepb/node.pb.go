@@ -596,6 +596,106 @@ func (x *InsightResponse) GetFunctions() map[string]*FunctionInsight {
 	return nil
 }
 
+type QinlingWorkersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// function_id is the Qinling function's id.
+	FunctionId string `protobuf:"bytes,1,opt,name=function_id,json=functionId,proto3" json:"function_id,omitempty"`
+	// version is the function version (0: its latest code).
+	Version       int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QinlingWorkersRequest) Reset() {
+	*x = QinlingWorkersRequest{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QinlingWorkersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QinlingWorkersRequest) ProtoMessage() {}
+
+func (x *QinlingWorkersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QinlingWorkersRequest.ProtoReflect.Descriptor instead.
+func (*QinlingWorkersRequest) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *QinlingWorkersRequest) GetFunctionId() string {
+	if x != nil {
+		return x.FunctionId
+	}
+	return ""
+}
+
+func (x *QinlingWorkersRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type QinlingWorkersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// names are the node's warm workers of the version, sorted (empty when
+	// it has none, or does not know the function).
+	Names         []string `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QinlingWorkersResponse) Reset() {
+	*x = QinlingWorkersResponse{}
+	mi := &file_proto_nodepb_node_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QinlingWorkersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QinlingWorkersResponse) ProtoMessage() {}
+
+func (x *QinlingWorkersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_nodepb_node_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QinlingWorkersResponse.ProtoReflect.Descriptor instead.
+func (*QinlingWorkersResponse) Descriptor() ([]byte, []int) {
+	return file_proto_nodepb_node_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *QinlingWorkersResponse) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
 var File_proto_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_proto_nodepb_node_proto_rawDesc = "" +
@@ -632,14 +732,21 @@ const file_proto_nodepb_node_proto_rawDesc = "" +
 	"\tfunctions\x18\x01 \x03(\v20.eventide.node.v1.InsightResponse.FunctionsEntryR\tfunctions\x1a_\n" +
 	"\x0eFunctionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
-	"\x05value\x18\x02 \x01(\v2!.eventide.node.v1.FunctionInsightR\x05value:\x028\x012\xae\x03\n" +
+	"\x05value\x18\x02 \x01(\v2!.eventide.node.v1.FunctionInsightR\x05value:\x028\x01\"R\n" +
+	"\x15QinlingWorkersRequest\x12\x1f\n" +
+	"\vfunction_id\x18\x01 \x01(\tR\n" +
+	"functionId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\".\n" +
+	"\x16QinlingWorkersResponse\x12\x14\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names2\x93\x04\n" +
 	"\x04Node\x12N\n" +
 	"\aForward\x12 .eventide.node.v1.ForwardRequest\x1a!.eventide.node.v1.ForwardResponse\x12K\n" +
 	"\x06AppLog\x12\x1f.eventide.node.v1.AppLogRequest\x1a .eventide.node.v1.AppLogResponse\x12`\n" +
 	"\rFunctionStats\x12&.eventide.node.v1.FunctionStatsRequest\x1a'.eventide.node.v1.FunctionStatsResponse\x12W\n" +
 	"\n" +
 	"ResetStats\x12#.eventide.node.v1.ResetStatsRequest\x1a$.eventide.node.v1.ResetStatsResponse\x12N\n" +
-	"\aInsight\x12 .eventide.node.v1.InsightRequest\x1a!.eventide.node.v1.InsightResponseB\x17Z\x15eventide/proto/nodepbb\x06proto3"
+	"\aInsight\x12 .eventide.node.v1.InsightRequest\x1a!.eventide.node.v1.InsightResponse\x12c\n" +
+	"\x0eQinlingWorkers\x12'.eventide.node.v1.QinlingWorkersRequest\x1a(.eventide.node.v1.QinlingWorkersResponseB\x17Z\x15eventide/proto/nodepbb\x06proto3"
 
 var (
 	file_proto_nodepb_node_proto_rawDescOnce sync.Once
@@ -653,38 +760,42 @@ func file_proto_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_proto_nodepb_node_proto_rawDescData
 }
 
-var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_proto_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_proto_nodepb_node_proto_goTypes = []any{
-	(*ForwardRequest)(nil),        // 0: eventide.node.v1.ForwardRequest
-	(*ForwardResponse)(nil),       // 1: eventide.node.v1.ForwardResponse
-	(*AppLogRequest)(nil),         // 2: eventide.node.v1.AppLogRequest
-	(*AppLogResponse)(nil),        // 3: eventide.node.v1.AppLogResponse
-	(*FunctionStatsRequest)(nil),  // 4: eventide.node.v1.FunctionStatsRequest
-	(*FunctionStatsResponse)(nil), // 5: eventide.node.v1.FunctionStatsResponse
-	(*ResetStatsRequest)(nil),     // 6: eventide.node.v1.ResetStatsRequest
-	(*ResetStatsResponse)(nil),    // 7: eventide.node.v1.ResetStatsResponse
-	(*InsightRequest)(nil),        // 8: eventide.node.v1.InsightRequest
-	(*InsightLine)(nil),           // 9: eventide.node.v1.InsightLine
-	(*FunctionInsight)(nil),       // 10: eventide.node.v1.FunctionInsight
-	(*InsightResponse)(nil),       // 11: eventide.node.v1.InsightResponse
-	nil,                           // 12: eventide.node.v1.InsightResponse.FunctionsEntry
+	(*ForwardRequest)(nil),         // 0: eventide.node.v1.ForwardRequest
+	(*ForwardResponse)(nil),        // 1: eventide.node.v1.ForwardResponse
+	(*AppLogRequest)(nil),          // 2: eventide.node.v1.AppLogRequest
+	(*AppLogResponse)(nil),         // 3: eventide.node.v1.AppLogResponse
+	(*FunctionStatsRequest)(nil),   // 4: eventide.node.v1.FunctionStatsRequest
+	(*FunctionStatsResponse)(nil),  // 5: eventide.node.v1.FunctionStatsResponse
+	(*ResetStatsRequest)(nil),      // 6: eventide.node.v1.ResetStatsRequest
+	(*ResetStatsResponse)(nil),     // 7: eventide.node.v1.ResetStatsResponse
+	(*InsightRequest)(nil),         // 8: eventide.node.v1.InsightRequest
+	(*InsightLine)(nil),            // 9: eventide.node.v1.InsightLine
+	(*FunctionInsight)(nil),        // 10: eventide.node.v1.FunctionInsight
+	(*InsightResponse)(nil),        // 11: eventide.node.v1.InsightResponse
+	(*QinlingWorkersRequest)(nil),  // 12: eventide.node.v1.QinlingWorkersRequest
+	(*QinlingWorkersResponse)(nil), // 13: eventide.node.v1.QinlingWorkersResponse
+	nil,                            // 14: eventide.node.v1.InsightResponse.FunctionsEntry
 }
 var file_proto_nodepb_node_proto_depIdxs = []int32{
 	9,  // 0: eventide.node.v1.FunctionInsight.lines:type_name -> eventide.node.v1.InsightLine
-	12, // 1: eventide.node.v1.InsightResponse.functions:type_name -> eventide.node.v1.InsightResponse.FunctionsEntry
+	14, // 1: eventide.node.v1.InsightResponse.functions:type_name -> eventide.node.v1.InsightResponse.FunctionsEntry
 	10, // 2: eventide.node.v1.InsightResponse.FunctionsEntry.value:type_name -> eventide.node.v1.FunctionInsight
 	0,  // 3: eventide.node.v1.Node.Forward:input_type -> eventide.node.v1.ForwardRequest
 	2,  // 4: eventide.node.v1.Node.AppLog:input_type -> eventide.node.v1.AppLogRequest
 	4,  // 5: eventide.node.v1.Node.FunctionStats:input_type -> eventide.node.v1.FunctionStatsRequest
 	6,  // 6: eventide.node.v1.Node.ResetStats:input_type -> eventide.node.v1.ResetStatsRequest
 	8,  // 7: eventide.node.v1.Node.Insight:input_type -> eventide.node.v1.InsightRequest
-	1,  // 8: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
-	3,  // 9: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
-	5,  // 10: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
-	7,  // 11: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
-	11, // 12: eventide.node.v1.Node.Insight:output_type -> eventide.node.v1.InsightResponse
-	8,  // [8:13] is the sub-list for method output_type
-	3,  // [3:8] is the sub-list for method input_type
+	12, // 8: eventide.node.v1.Node.QinlingWorkers:input_type -> eventide.node.v1.QinlingWorkersRequest
+	1,  // 9: eventide.node.v1.Node.Forward:output_type -> eventide.node.v1.ForwardResponse
+	3,  // 10: eventide.node.v1.Node.AppLog:output_type -> eventide.node.v1.AppLogResponse
+	5,  // 11: eventide.node.v1.Node.FunctionStats:output_type -> eventide.node.v1.FunctionStatsResponse
+	7,  // 12: eventide.node.v1.Node.ResetStats:output_type -> eventide.node.v1.ResetStatsResponse
+	11, // 13: eventide.node.v1.Node.Insight:output_type -> eventide.node.v1.InsightResponse
+	13, // 14: eventide.node.v1.Node.QinlingWorkers:output_type -> eventide.node.v1.QinlingWorkersResponse
+	9,  // [9:15] is the sub-list for method output_type
+	3,  // [3:9] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -701,7 +812,7 @@ func file_proto_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_nodepb_node_proto_rawDesc), len(file_proto_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

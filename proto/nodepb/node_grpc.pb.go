@@ -21,11 +21,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Node_Forward_FullMethodName       = "/eventide.node.v1.Node/Forward"
-	Node_AppLog_FullMethodName        = "/eventide.node.v1.Node/AppLog"
-	Node_FunctionStats_FullMethodName = "/eventide.node.v1.Node/FunctionStats"
-	Node_ResetStats_FullMethodName    = "/eventide.node.v1.Node/ResetStats"
-	Node_Insight_FullMethodName       = "/eventide.node.v1.Node/Insight"
+	Node_Forward_FullMethodName        = "/eventide.node.v1.Node/Forward"
+	Node_AppLog_FullMethodName         = "/eventide.node.v1.Node/AppLog"
+	Node_FunctionStats_FullMethodName  = "/eventide.node.v1.Node/FunctionStats"
+	Node_ResetStats_FullMethodName     = "/eventide.node.v1.Node/ResetStats"
+	Node_Insight_FullMethodName        = "/eventide.node.v1.Node/Insight"
+	Node_QinlingWorkers_FullMethodName = "/eventide.node.v1.Node/QinlingWorkers"
 )
 
 // NodeClient is the client API for Node service.
@@ -47,6 +48,9 @@ type NodeClient interface {
 	ResetStats(ctx context.Context, in *ResetStatsRequest, opts ...grpc.CallOption) (*ResetStatsResponse, error)
 	// Insight returns this node's code insight for some functions.
 	Insight(ctx context.Context, in *InsightRequest, opts ...grpc.CallOption) (*InsightResponse, error)
+	// QinlingWorkers names the warm workers this node holds for one version
+	// of a Qinling function.
+	QinlingWorkers(ctx context.Context, in *QinlingWorkersRequest, opts ...grpc.CallOption) (*QinlingWorkersResponse, error)
 }
 
 type nodeClient struct {
@@ -107,6 +111,16 @@ func (c *nodeClient) Insight(ctx context.Context, in *InsightRequest, opts ...gr
 	return out, nil
 }
 
+func (c *nodeClient) QinlingWorkers(ctx context.Context, in *QinlingWorkersRequest, opts ...grpc.CallOption) (*QinlingWorkersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QinlingWorkersResponse)
+	err := c.cc.Invoke(ctx, Node_QinlingWorkers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeServer is the server API for Node service.
 // All implementations must embed UnimplementedNodeServer
 // for forward compatibility.
@@ -126,6 +140,9 @@ type NodeServer interface {
 	ResetStats(context.Context, *ResetStatsRequest) (*ResetStatsResponse, error)
 	// Insight returns this node's code insight for some functions.
 	Insight(context.Context, *InsightRequest) (*InsightResponse, error)
+	// QinlingWorkers names the warm workers this node holds for one version
+	// of a Qinling function.
+	QinlingWorkers(context.Context, *QinlingWorkersRequest) (*QinlingWorkersResponse, error)
 	mustEmbedUnimplementedNodeServer()
 }
 
@@ -150,6 +167,9 @@ func (UnimplementedNodeServer) ResetStats(context.Context, *ResetStatsRequest) (
 }
 func (UnimplementedNodeServer) Insight(context.Context, *InsightRequest) (*InsightResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Insight not implemented")
+}
+func (UnimplementedNodeServer) QinlingWorkers(context.Context, *QinlingWorkersRequest) (*QinlingWorkersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method QinlingWorkers not implemented")
 }
 func (UnimplementedNodeServer) mustEmbedUnimplementedNodeServer() {}
 func (UnimplementedNodeServer) testEmbeddedByValue()              {}
@@ -262,6 +282,24 @@ func _Node_Insight_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Node_QinlingWorkers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QinlingWorkersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).QinlingWorkers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_QinlingWorkers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).QinlingWorkers(ctx, req.(*QinlingWorkersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Node_ServiceDesc is the grpc.ServiceDesc for Node service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -288,6 +326,10 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Insight",
 			Handler:    _Node_Insight_Handler,
+		},
+		{
+			MethodName: "QinlingWorkers",
+			Handler:    _Node_QinlingWorkers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

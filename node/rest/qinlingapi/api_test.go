@@ -382,7 +382,8 @@ func TestAPI_FunctionUpload(t *testing.T) {
 }
 
 // TestAPI_FunctionWorkers: GET /v1/functions/{id}/workers lists the warm
-// workers in Qinling's shape; scale up grows the list, detach empties it;
+// workers in Qinling's shape, each named by its node (this test's service
+// has no other nodes); scale up grows the list, detach empties it;
 // another project's function is a 404.
 func TestAPI_FunctionWorkers(t *testing.T) {
 	h := newHarness(t, nil)
@@ -413,7 +414,7 @@ func TestAPI_FunctionWorkers(t *testing.T) {
 		t.Fatalf("before scale up: %+v", ws)
 	}
 	h.do("POST", "/v1/functions/"+id+"/scale_up", `{"count": 2}`).expect(t, http.StatusAccepted)
-	if ws := workers(""); len(ws) != 2 || ws[0].WorkerName != "worker-0" || ws[1].WorkerName != "worker-1" {
+	if ws := workers(""); len(ws) != 2 || ws[0].WorkerName != "n1/worker-0" || ws[1].WorkerName != "n1/worker-1" {
 		t.Fatalf("after scale up 2: %+v", ws)
 	}
 	h.do("POST", "/v1/functions/"+id+"/scale_up", nil).expect(t, http.StatusAccepted)

@@ -265,9 +265,9 @@ func (s *Server) scaleDown(w http.ResponseWriter, r *request) {
 	s.writeEmpty(w, r, http.StatusAccepted, err)
 }
 
-// functionWorkers lists a function's warm workers on this node (each node
-// keeps its own), of its latest code or of function_version=N as in
-// Qinling.
+// functionWorkers lists a function's warm workers on every live node
+// (each node keeps its own; see qinling.Service.FunctionWorkers), of its
+// latest code or of function_version=N as in Qinling.
 func (s *Server) functionWorkers(w http.ResponseWriter, r *request) {
 	version := 0
 	if v := r.URL.Query().Get("function_version"); v != "" {
