@@ -227,18 +227,16 @@ func refsScan(e ast.Expr, alias string, implicit bool, r *row) bool {
 		case *ast.Identifier:
 			if t.Name == alias {
 				found = true
-			} else if implicit {
-				if _, _, bound := r.lookup(t.Name); !bound {
-					found = true
-				}
-			} else if _, _, bound := r.lookup(t.Name); !bound {
-				found = true // a comprehension variable or unknown name
+			} else if _, m, bound := r.lookup(t.Name); !bound || m == letPending {
+				// A field of the document (implicit), a comprehension
+				// variable, or a LET variable not yet known.
+				found = true
 			}
 		case *ast.Meta:
 			id, ok := t.Keyspace.(*ast.Identifier)
 			if t.Keyspace == nil || !ok || id.Name == alias {
 				found = true
-			} else if _, _, bound := r.lookup(id.Name); !bound {
+			} else if _, m, bound := r.lookup(id.Name); !bound || m == nil || m == letPending {
 				found = true
 			}
 			return false
@@ -422,7 +420,9 @@ func (x *exec) indexSpans(m *indexMeta, alias string, implicit bool, conj []ast.
 	if len(m.condText) > 0 {
 		have := map[string]bool{}
 		for _, c := range conj {
-			have[normCond(c, alias, implicit, r)] = true
+			if !implicit || !mentionsBound(c, r) {
+				have[normCond(c, alias, implicit, r)] = true
+			}
 		}
 		for t := range m.condText {
 			if !have[t] {
@@ -601,6 +601,22 @@ func rerooted(e ast.Expr, from, to string) ast.Expr {
 		}
 	}
 	return nil
+}
+
+// mentionsBound reports whether e names a variable bound in r (a LET or
+// outer name), which a bare field of the same name in an index condition
+// is not.
+func mentionsBound(e ast.Expr, r *row) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Identifier); ok {
+			if _, _, bound := r.lookup(id.Name); bound {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 func mentions(e ast.Expr, name string) bool {

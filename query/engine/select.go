@@ -427,7 +427,7 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 	// LET names shadow document fields: bound (to MISSING until LET
 	// binds them) so that the planner never reads them as index keys.
 	for _, l := range ss.Let {
-		base = base.with(l.Var, value.MissingValue, nil)
+		base = base.with(l.Var, value.MissingValue, letPending)
 	}
 	var items []sortItem
 	var seen map[string]bool
