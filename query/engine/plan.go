@@ -403,12 +403,13 @@ func flip(op ast.BinaryOp) ast.BinaryOp {
 
 // access is how a keyspace term is read.
 type access struct {
-	keys    []string // USE KEYS
-	useKeys bool
-	index   string
-	primary bool
-	spans   []docstore.ScanRange
-	dedup   bool
+	keys     []string // USE KEYS
+	keysText string   // the USE KEYS expression, for EXPLAIN
+	useKeys  bool
+	index    string
+	primary  bool
+	spans    []docstore.ScanRange
+	dedup    bool
 }
 
 const maxSpans = 256
@@ -639,7 +640,7 @@ func (x *exec) plan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 		if err != nil {
 			return nil, err
 		}
-		return &access{useKeys: true, keys: keyList(v)}, nil
+		return &access{useKeys: true, keys: keyList(v), keysText: kt.UseKeys.String()}, nil
 	}
 	infos, err := x.e.cfg.Store.Indexes(ks)
 	if err != nil {
