@@ -395,6 +395,9 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 	if err := checkGrouped(ss, order, outer, aliases); err != nil {
 		return err
 	}
+	if err := checkAmbiguous(ss, order, outer); err != nil {
+		return err
+	}
 	var conj []ast.Expr
 	if ss.Where != nil {
 		conj = conjuncts(ss.Where)
