@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"eventide/node"
 )
 
 // corpusDir holds the cases that run; testdata/corpus-failing (same
@@ -122,6 +124,9 @@ type caseStep struct {
 	// Lifecycle is "pause", "resume", "undeploy" or "deploy"; the step
 	// waits for the resulting composite status.
 	Lifecycle string `json:"lifecycle"`
+	// Query runs a SQL++ statement ({{bucket:name}} resolved) through the
+	// node's query service, request_plus; it must succeed.
+	Query string `json:"query"`
 	// Await is waited for after the action (timers firing, a stat
 	// reaching a value, a document appearing).
 	Await *caseState `json:"await"`
@@ -201,7 +206,7 @@ func loadCorpusCase(dir string) (corpusCase, string, error) {
 	}
 	for i, s := range slices.Concat(cc.BeforeDeploy, cc.Steps) {
 		actions := 0
-		for _, set := range []bool{s.Write != nil, s.Delete != nil, s.Lifecycle != ""} {
+		for _, set := range []bool{s.Write != nil, s.Delete != nil, s.Lifecycle != "", s.Query != ""} {
 			if set {
 				actions++
 			}
@@ -222,6 +227,7 @@ type corpusRun struct {
 	c      *client
 	name   string // function name: the directory name
 	prefix string // bucket prefix: "c<number>_"
+	query  string // the node's query service URL
 	cc     corpusCase
 	code   string
 	server string // base URL of the HTTP test server
@@ -243,7 +249,8 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, c := newNode(t)
+	n, c := newNode(t)
+	queryURL := n.URL(node.APIQuery)
 	server := newCorpusServer(t)
 	down := closedURL(t)
 	sem := make(chan struct{}, corpusParallel)
@@ -281,7 +288,7 @@ func TestCorpus(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			r := &corpusRun{t: t, c: newClient(t, c.Mgmt, c.Eventing, c.SyncGW), name: name,
-				prefix: "c" + m[1] + "_", cc: cc, code: code, server: server, down: down}
+				prefix: "c" + m[1] + "_", cc: cc, code: code, server: server, down: down, query: queryURL}
 			r.run()
 		})
 	}
@@ -323,8 +330,22 @@ func (r *corpusRun) keyspaces() []string {
 		all = slices.AppendSeq(all, maps.Keys(st.Keyspaces))
 		all = slices.AppendSeq(all, maps.Keys(st.Docs))
 	}
+	for _, m := range codeBucketRef.FindAllStringSubmatch(r.code, -1) {
+		all = append(all, m[1])
+	}
 	slices.Sort(all)
 	return slices.Compact(all)
+}
+
+// codeBucketRef is how a handler names a case's bucket in SQL++ text,
+// {{bucket:name}}: the runner gives it the case's prefix.
+var codeBucketRef = regexp.MustCompile(`\{\{bucket:([A-Za-z0-9_-]+)\}\}`)
+
+// appCode is the handler with its bucket references resolved.
+func (r *corpusRun) appCode() string {
+	return codeBucketRef.ReplaceAllStringFunc(r.code, func(m string) string {
+		return r.ks(codeBucketRef.FindStringSubmatch(m)[1])
+	})
 }
 
 // createKeyspaces creates the case's buckets, scopes and collections.
@@ -396,7 +417,7 @@ func (r *corpusRun) definition() map[string]any {
 	}
 	settings := map[string]any{"dcp_stream_boundary": "everything"}
 	maps.Copy(settings, cc.Settings)
-	return map[string]any{"appname": r.name, "appcode": r.code, "depcfg": depcfg, "settings": settings}
+	return map[string]any{"appname": r.name, "appcode": r.appCode(), "depcfg": depcfg, "settings": settings}
 }
 
 func (r *corpusRun) run() {
@@ -517,6 +538,16 @@ func (r *corpusRun) step(label string, s caseStep) {
 	case s.Lifecycle != "":
 		r.c.Lifecycle(r.name, s.Lifecycle)
 		r.waitStatus(lifecycleResult[s.Lifecycle])
+	case s.Query != "":
+		stmt := codeBucketRef.ReplaceAllStringFunc(s.Query, func(m string) string {
+			return r.ks(codeBucketRef.FindStringSubmatch(m)[1])
+		})
+		body, _ := json.Marshal(map[string]string{"statement": stmt, "scan_consistency": "request_plus"})
+		code, out := r.c.Do(http.MethodPost, r.query+"/query/service", "application/json", body)
+		var res struct{ Status string }
+		if code != http.StatusOK || json.Unmarshal(out, &res) != nil || res.Status != "success" {
+			r.t.Fatalf("%s: query %s: %d %s", label, stmt, code, out)
+		}
 	}
 	if s.Await != nil {
 		r.await(strings.TrimSpace(label+" "+s.Comment), *s.Await)

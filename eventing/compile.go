@@ -21,6 +21,9 @@ func (d *Definition) HandlerSettings() handler.Settings {
 		TimerContextSize:       d.Settings.TimerContextSize,
 		OnDeployTimeout:        time.Duration(d.Settings.OnDeployTimeout) * time.Second,
 		MemoryBudget:           int64(d.Settings.MemoryBudgetMB) << 20,
+		N1QLConsistency:        d.Settings.N1QLConsistency,
+		N1QLPrepareAll:         d.Settings.N1QLPrepareAll,
+		LCBInstCapacity:        d.Settings.LCBInstCapacity,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"eventide/docstore"
+	"eventide/handler"
 )
 
 // active reports whether a status counts as deployed for the recursion
@@ -24,8 +25,9 @@ type edge struct {
 }
 
 // writeEdges lists a definition's source → destination edges through its
-// read-write bucket bindings; writes to its own source are suppressed by
-// the runtime and so are not edges.
+// read-write bucket bindings and the targets of its inline SQL++ DML;
+// binding writes to its own source are suppressed by the runtime and so are
+// not edges (SQL++ DML to its source is refused on its own, checkRecursion).
 func writeEdges(fn string, d *Definition) []edge {
 	var out []edge
 	src := d.DepCfg.Source()
@@ -35,15 +37,38 @@ func writeEdges(fn string, d *Definition) []edge {
 		}
 		out = append(out, edge{fn: fn, from: src, to: b.Keyspace()})
 	}
+	for _, ks := range handler.DMLTargets(d.AppCode) {
+		if !KeyspacesOverlap(ks, src) {
+			out = append(out, edge{fn: fn, from: src, to: ks})
+		}
+	}
 	return out
 }
 
+// sourceDML returns a target of the definition's inline SQL++ DML that is
+// its own source keyspace: SQL++ writes are not suppressed, so each would
+// retrigger the function.
+func sourceDML(d *Definition) (docstore.Keyspace, bool) {
+	src := d.DepCfg.Source()
+	for _, ks := range handler.DMLTargets(d.AppCode) {
+		if KeyspacesOverlap(ks, src) {
+			return ks, true
+		}
+	}
+	return docstore.Keyspace{}, false
+}
+
 // checkRecursion refuses a deployment that would let functions trigger each
-// other forever: two active functions writing their shared source keyspace
-// (ERR_INTER_FUNCTION_RECURSION), or a cycle of source → destination
-// keyspaces across active functions (ERR_INTER_BUCKET_RECURSION).
+// other forever: inline SQL++ DML to the function's own source keyspace
+// or a cycle of source → destination keyspaces across active functions
+// (ERR_INTER_BUCKET_RECURSION), or two active functions writing their
+// shared source keyspace (ERR_INTER_FUNCTION_RECURSION).
 func (s *Service) checkRecursion(loc Location, d *Definition) *Error {
 	self := loc.String()
+	if ks, ok := sourceDML(d); ok {
+		return newError(CodeInterBucketRecursion,
+			"Inter bucket recursion error; function: %s has N1QL DML to source keyspace %s, hence deployment is disallowed", loc, ks)
+	}
 	var graph []edge
 	for _, other := range s.records() {
 		if other.rec.Name == self || !active(other.status()) {

@@ -591,6 +591,53 @@ func TestRecursionChecks(t *testing.T) {
 			t.Errorf("deploy with allow_interbucket_recursion: %v", err)
 		}
 	})
+	code := func(c string) func(m map[string]any) {
+		return func(m map[string]any) { m["appcode"] = c }
+	}
+	t.Run("N1QL DML to source keyspace", func(t *testing.T) {
+		f := newFixture(t)
+		// Stored: SQL++ is no longer refused when the code is saved.
+		f.create(t, "a", code("function OnUpdate(doc, meta) {\n  UPDATE src SET seen = true WHERE META().id = $id;\n}"))
+		err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("a"))
+		wantCode(t, err, eventing.CodeInterBucketRecursion)
+		if !strings.Contains(err.Error(), "N1QL DML to source keyspace") {
+			t.Errorf("error %q does not say N1QL DML to source keyspace", err)
+		}
+		// Reads of the source and DML elsewhere are fine.
+		f.create(t, "b", code("function OnUpdate(doc, meta) {\n  var it = SELECT * FROM src;\n  DELETE FROM dst WHERE true;\n}"))
+		if err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("b")); err != nil {
+			t.Errorf("deploy with SELECT on source and DML elsewhere: %v", err)
+		}
+		// allow_interbucket_recursion lifts the check.
+		if _, err := f.svc.SetGlobalConfig(context.Background(), []byte(`{"allow_interbucket_recursion": true}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("a")); err != nil {
+			t.Errorf("deploy with allow_interbucket_recursion: %v", err)
+		}
+	})
+	t.Run("N1QL DML closes a cycle", func(t *testing.T) {
+		f := newFixture(t)
+		f.create(t, "a", both(src("src"), bind("out", "dst", "rw")))
+		f.create(t, "b", both(src("dst"), code("function OnUpdate(doc, meta) {\n  UPSERT INTO src (KEY, VALUE) VALUES ($k, 1);\n}")))
+		if err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("a")); err != nil {
+			t.Fatal(err)
+		}
+		err := f.svc.Deploy(context.Background(), eventing.GlobalLocation("b"))
+		wantCode(t, err, eventing.CodeInterBucketRecursion)
+		if !strings.Contains(err.Error(), "cycle") {
+			t.Errorf("error %q is not the cycle error", err)
+		}
+	})
+	t.Run("analytics refused at store time", func(t *testing.T) {
+		f := newFixture(t)
+		err := f.svc.CreateFunction(context.Background(), eventing.GlobalLocation("a"), def("a",
+			code("function OnUpdate(doc, meta) {\n  couchbase.analyticsQuery('SELECT 1');\n}")))
+		wantCode(t, err, eventing.CodeHandlerCompilation)
+		if !strings.Contains(err.Error(), "Analytics") {
+			t.Errorf("error %q does not name Analytics", err)
+		}
+	})
 	t.Run("self write is fine", func(t *testing.T) {
 		f := newFixture(t)
 		f.create(t, "a", bind("self", "src", "rw"))
@@ -886,5 +933,25 @@ func TestErrorHelpers(t *testing.T) {
 			t.Errorf("bad table entry %+v", c)
 		}
 		seen[c.Number] = true
+	}
+}
+
+func TestQuerySettingsReachTheHandler(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "f", func(m map[string]any) {
+		m["appcode"] = "function OnUpdate(doc, meta) {\n  var it = SELECT * FROM dst WHERE k = $meta.id;\n}"
+		s := settings(m)
+		s["n1ql_consistency"] = "request"
+		s["n1ql_prepare_all"] = true
+		s["lcb_inst_capacity"] = 3
+	})
+	d, err := f.svc.Function(eventing.GlobalLocation("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := d.HandlerSettings()
+	if hs.N1QLConsistency != "request" || !hs.N1QLPrepareAll || hs.LCBInstCapacity != 3 {
+		t.Errorf("handler settings = consistency %q prepare_all %v lcb_inst_capacity %d",
+			hs.N1QLConsistency, hs.N1QLPrepareAll, hs.LCBInstCapacity)
 	}
 }

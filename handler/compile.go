@@ -191,9 +191,10 @@ func firstParseMessage(err error) string {
 // declarations at global scope, at least one of OnUpdate/OnDelete, at most one
 // of each entry point, no function named like a binding) gives a
 // *CompileError positioned in the user's code. So does a handler using
-// queries (inline SQL++ statements, N1QL(), N1qlQuery, couchbase.n1qlQuery,
-// analyticsQuery or searchQuery), with Err set to ErrQueryNotAvailable:
-// eventide has no query service yet (n1ql.go). The curl bindings (depcfg.curl)
+// couchbase.analyticsQuery or searchQuery, with Err set to
+// ErrQueryNotAvailable. Inline SQL++ statements are transpiled into calls
+// of couchbase.n1qlQuery with the user's line numbers kept (transpile.go).
+// The curl bindings (depcfg.curl)
 // become globals holding the binding objects curl() takes; their aliases
 // share one namespace with the bucket and constant bindings.
 func Compile(code string, s Settings, constants []Constant, bindings []Binding, curl ...CurlBinding) (*Program, error) {
@@ -230,16 +231,14 @@ func Compile(code string, s Settings, constants []Constant, bindings []Binding, 
 		aliases[c.Alias] = "constant binding"
 	}
 
+	// Inline SQL++ becomes calls of couchbase.n1qlQuery, line for line.
+	code = transpile(code)
 	layout := buildSource(code, s, constants)
 	prg, perr := jsrt.Parse(handlerFileName, layout.src)
 	if perr != nil {
 		var list parser.ErrorList
 		if errors.As(perr, &list) && len(list) > 0 {
 			line, col, where := layout.locate(list[0].Position.Line, list[0].Position.Column, constants)
-			// Inline SQL++ is not JavaScript: it surfaces here.
-			if qe := inlineQueryError(code, line, col); qe != nil {
-				return nil, qe
-			}
 			if where != "" {
 				// An error past the user's code is usually the user's
 				// (an unclosed brace or comment runs into what follows):

@@ -36,9 +36,19 @@
 // on_deploy_timeout; a failed OnDeploy means the caller undeploys.
 //
 // The sub-document accessors (couchbase.mutateIn, lookupIn, bindingDetails)
-// live in js_subdoc.go over the engine of eventide/docstore/subdoc; n1ql.go
-// refuses queries at Compile; js_rules.go seals the global object after the
-// first run, so no state survives between invocations.
+// live in js_subdoc.go over the engine of eventide/docstore/subdoc;
+// js_rules.go seals the global object after the first run, so no state
+// survives between invocations.
+//
+// SQL++ (query.go, transpile.go, js_n1ql.go): Compile transpiles inline
+// statements into couchbase.n1qlQuery calls line for line (n1ql.go finds
+// them); N1QL(), couchbase.n1qlQuery and the deprecated N1qlQuery run them
+// through the Querier the caller configures (the node adapts its query
+// engine; handler does not import it), with the invocation's Store so that
+// a statement reads and writes the event's batch. A worker keeps at most
+// lcb_inst_capacity statements open and closes the rest when an invocation
+// ends. DMLTargets gives eventing the keyspaces inline DML writes, for its
+// deploy-time recursion checks. Analytics and Search are refused at Compile.
 //
 // A handler cannot take its node with it: jsrt's guards bound the
 // built-ins whose work happens in Go, out of the timeout's reach, and its

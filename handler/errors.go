@@ -38,9 +38,9 @@ var (
 	ErrAppLogClosed = errors.New("handler: app log closed")
 	// ErrInvalidAppLog: OpenAppLog was given a bad name, size or file count.
 	ErrInvalidAppLog = errors.New("handler: invalid app log")
-	// ErrQueryNotAvailable: the handler uses SQL++ (N1QL), Analytics or
-	// Search queries, which need a query service eventide does not have
-	// yet. Compile reports it as a *CompileError whose Unwrap gives it.
+	// ErrQueryNotAvailable: the handler uses Analytics or Search queries,
+	// services eventide does not have. Compile reports it as a
+	// *CompileError whose Unwrap gives it.
 	ErrQueryNotAvailable = errors.New("handler: query service not available")
 )
 

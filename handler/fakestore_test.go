@@ -183,6 +183,7 @@ type harnessOpts struct {
 	fiid      string
 	insight   *Insight     // nil: none recorded
 	memory    *MemoryGuard // nil: no memory budget enforced
+	querier   Querier      // nil: no query service
 }
 
 func defaultBindings() []Binding {
@@ -214,7 +215,7 @@ func newHarness(t *testing.T, code string, o harnessOpts) *harness {
 	}
 	t.Cleanup(func() { al.Close() })
 	stats := NewStats()
-	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Insight: o.insight, Logger: testLogger(t), Memory: o.memory})
+	w, err := NewWorker(p, Config{FunctionName: "fn", FunctionInstanceID: o.fiid, AppLog: al, Stats: stats, Insight: o.insight, Logger: testLogger(t), Memory: o.memory, Querier: o.querier})
 	if err != nil {
 		t.Fatalf("NewWorker: %v", err)
 	}

@@ -36,3 +36,27 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTranspile transpiles arbitrary source: it never panics, keeps the
+// number of lines, and leaves source without inline statements as it is.
+func FuzzTranspile(f *testing.F) {
+	for _, s := range []string{
+		"var it = SELECT * FROM b WHERE id = $id;",
+		"for (const r of SELECT a /* x\n y */ FROM b;) {}",
+		"UPDATE b SET s = 'a;b', `$q` = $1 WHERE t = \"c\\\"\";",
+		"DELETE /* c */ FROM `b-1`.s.c WHERE x = $x;", "log('SELECT 1;');", "MERGE INTO b USING c ON KEY k WHEN MATCHED THEN DELETE;",
+		"SELECT '\\", "WITH a AS (SELECT 1) SELECT * FROM a;", "select\n$",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		got := transpile(code)
+		if lineBreaks(got) != lineBreaks(code) {
+			t.Fatalf("transpile(%q) = %q: line count changed", code, got)
+		}
+		if len(findInlineQueries(code)) == 0 && got != code {
+			t.Fatalf("transpile(%q) = %q without statements", code, got)
+		}
+		_ = DMLTargets(code)
+	})
+}

@@ -12,19 +12,14 @@ import (
 	"eventide/jsrt"
 )
 
-// Queries (§2.8) need a query service, which eventide does not have yet.
-// Compile refuses handlers that use them with a *CompileError wrapping
-// ErrQueryNotAvailable, positioned in the user's code:
-//
-//   - inline statements (SELECT ... ;, DELETE FROM ... ;, UPSERT ... ;) are
-//     not JavaScript, so they show up as a parse failure; the code is then
-//     scanned for statements the way Couchbase's transpiler finds them;
-//   - N1QL(...), new N1qlQuery(...) and couchbase.n1qlQuery,
-//     couchbase.analyticsQuery and couchbase.searchQuery are JavaScript,
-//     found in the syntax tree.
-
-// queryUnavailable ends every query error message.
-const queryUnavailable = "the query service is not available yet"
+// SQL++ in handlers (§2.8). Inline statements (SELECT ... ;, DELETE FROM
+// ... ;, UPSERT ... ;) are not JavaScript: Compile finds them the way
+// Couchbase's transpiler does and rewrites each into a call of
+// couchbase.n1qlQuery (js_n1ql.go) on the statement's first line, followed
+// by the statement's line breaks, so every later line keeps its number.
+// Analytics and Search are not available: couchbase.analyticsQuery and
+// couchbase.searchQuery are refused at Compile with a *CompileError wrapping
+// ErrQueryNotAvailable.
 
 // inlineQueryKeywords start an inline statement (case-insensitive): the
 // words Couchbase's transpiler looks for, plus ADVISE and WITH (a common
@@ -40,7 +35,7 @@ var inlineQueryKeywords = map[string]bool{
 // Couchbase itself looks for "delete from <keyspace>", and WITH must name a
 // common table expression.
 var (
-	deleteFromRE = regexp.MustCompile(`(?i)^delete\s+from\s+[\w$` + "`" + `]`)
+	deleteFromRE = regexp.MustCompile(`(?is)^delete(\s|/\*.*?\*/)+from(\s|/\*.*?\*/)+[\w$` + "`" + `]`)
 	withAsRE     = regexp.MustCompile(`(?i)^with\s+(` + "`[^`]*`" + `|[A-Za-z_$][\w$]*)\s+as\b`)
 )
 
@@ -271,45 +266,9 @@ func skipRegex(s string, i int) int {
 	return i + 1
 }
 
-// inlineQueryError returns the error for the first inline statement of the
-// user's code, or nil if it has none. synLine and synCol locate the parse
-// error in the user's code (0 when it is outside): a syntax error before the
-// first statement is the user's, and is reported as such.
-func inlineQueryError(code string, synLine, synCol int) *CompileError {
-	qs := findInlineQueries(code)
-	if len(qs) == 0 {
-		return nil
-	}
-	pos := file.NewFile(handlerFileName, code, 1).Position(qs[0].offset)
-	if synLine > 0 && (synLine < pos.Line || synLine == pos.Line && synCol < pos.Column) {
-		return nil
-	}
-	return &CompileError{Line: pos.Line, Column: pos.Column, Err: ErrQueryNotAvailable,
-		Message: fmt.Sprintf("SQL++ (N1QL) statement %q is not supported: %s", queryPreview(qs[0].text), queryUnavailable)}
-}
-
-// queryPreview is the start of a statement on one line, for messages.
-func queryPreview(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	const maxLen = 60
-	if len(s) > maxLen {
-		s = s[:maxLen] + "..."
-	}
-	return s
-}
-
-// queryCallError finds the first use of a query API in the program: calls
-// of N1QL, new N1qlQuery, and couchbase.n1qlQuery, analyticsQuery and
-// searchQuery (called or not). N1QL and N1qlQuery are the handler's own
-// when it declares global functions with those names (Couchbase allows
-// overriding built-ins).
+// queryCallError finds the first use of a query service eventide does not
+// have: couchbase.analyticsQuery and couchbase.searchQuery (called or not).
 func (l *sourceLayout) queryCallError(prg *ast.Program, constants []Constant) *CompileError {
-	own := map[string]bool{}
-	for _, st := range prg.Body {
-		if fd, ok := st.(*ast.FunctionDeclaration); ok && fd.Function.Name != nil {
-			own[fd.Function.Name.Name.String()] = true
-		}
-	}
 	var (
 		found file.Idx
 		what  string
@@ -317,20 +276,12 @@ func (l *sourceLayout) queryCallError(prg *ast.Program, constants []Constant) *C
 	walkAST(reflect.ValueOf(prg), func(n ast.Node) bool {
 		var w string
 		switch n := n.(type) {
-		case *ast.CallExpression:
-			if id, ok := n.Callee.(*ast.Identifier); ok && id.Name == "N1QL" && !own["N1QL"] {
-				w = "N1QL()"
-			}
-		case *ast.NewExpression:
-			if id, ok := n.Callee.(*ast.Identifier); ok && id.Name == "N1qlQuery" && !own["N1qlQuery"] {
-				w = "new N1qlQuery()"
-			}
 		case *ast.DotExpression:
-			if isIdent(n.Left, "couchbase") && queryMembers[n.Identifier.Name.String()] {
+			if isIdent(n.Left, "couchbase") && unavailableQueryMembers[n.Identifier.Name.String()] != "" {
 				w = "couchbase." + n.Identifier.Name.String()
 			}
 		case *ast.BracketExpression:
-			if lit, ok := n.Member.(*ast.StringLiteral); ok && isIdent(n.Left, "couchbase") && queryMembers[lit.Value.String()] {
+			if lit, ok := n.Member.(*ast.StringLiteral); ok && isIdent(n.Left, "couchbase") && unavailableQueryMembers[lit.Value.String()] != "" {
 				w = "couchbase." + lit.Value.String()
 			}
 		}
@@ -345,11 +296,15 @@ func (l *sourceLayout) queryCallError(prg *ast.Program, constants []Constant) *C
 	pos := prg.File.Position(int(found) - 1)
 	line, col, where := l.locate(pos.Line, pos.Column, constants)
 	return &CompileError{Line: line, Column: col, Err: ErrQueryNotAvailable,
-		Message: fmt.Sprintf("%s%s is not supported: %s", where, what, queryUnavailable)}
+		Message: fmt.Sprintf("%s%s is not supported: %s", where, what, unavailableQueryMembers[what[len("couchbase."):]])}
 }
 
-// queryMembers are the couchbase.* query functions.
-var queryMembers = map[string]bool{"n1qlQuery": true, "analyticsQuery": true, "searchQuery": true}
+// unavailableQueryMembers are the couchbase.* query functions of services
+// eventide does not run, with the reason.
+var unavailableQueryMembers = map[string]string{
+	"analyticsQuery": "eventide has no Analytics service",
+	"searchQuery":    "eventide has no Search (FTS) service",
+}
 
 func isIdent(e ast.Expression, name string) bool {
 	id, ok := e.(*ast.Identifier)

@@ -6,33 +6,19 @@ import (
 	"testing"
 )
 
-func TestCompile_QueriesRefused(t *testing.T) {
+func TestCompile_UnavailableQueryServicesRefused(t *testing.T) {
 	cases := []struct {
 		name      string
 		code      string
 		line, col int
 		what      string // expected in the message
 	}{
-		{"inline select", "function OnUpdate(doc, meta) {\n  var r = SELECT * FROM `travel-sample` WHERE id = $id;\n}",
-			2, 11, `SQL++ (N1QL) statement "SELECT * FROM ` + "`travel-sample`" + ` WHERE id = $id;"`},
-		{"statement start", "function OnUpdate(doc, meta) {\n    UPSERT INTO dst (KEY, VALUE) VALUES ($k, {});\n}",
-			2, 5, `"UPSERT INTO dst (KEY, VALUE) VALUES ($k, {});"`},
-		{"lower case, several lines", "function OnUpdate(doc, meta) {\n  if (doc.x)\n    select name\n      from b\n      where a = 1;\n}",
-			3, 5, `"select name from b where a = 1;"`},
-		{"delete from", "function OnDelete(meta) {\n  DELETE FROM b WHERE META().id = $meta;\n}", 2, 3, `"DELETE FROM b`},
-		{"merge", "function OnUpdate(doc, meta) {\n  MERGE INTO b USING c ON KEY c.k WHEN MATCHED THEN DELETE;\n}", 2, 3, `"MERGE INTO`},
-		{"with cte", "function OnUpdate(doc, meta) {\n  var q = WITH a AS (SELECT 1) SELECT * FROM a;\n}", 2, 11, `"WITH a AS`},
-		{"string containing ';' in the query", "function OnUpdate(doc, meta) {\n  UPDATE b SET x = 'a;b' WHERE y = \"c;\";\n}",
-			2, 3, `"UPDATE b SET x = 'a;b' WHERE y = \"c;\";"`},
-		{"after a for...of header", "function OnUpdate(doc, meta) {\n  for (const r of SELECT a FROM b;) {}\n}", 2, 19, `"SELECT a FROM b;"`},
-		{"N1QL call", "function OnUpdate(doc, meta) {\n  var it = N1QL('SELECT 1', {});\n}", 2, 12, "N1QL() is not supported"},
-		{"N1qlQuery", "function OnUpdate(doc, meta) {\n  var q = new N1qlQuery('SELECT 1').execQuery();\n}", 2, 11, "new N1qlQuery() is not supported"},
-		{"couchbase.n1qlQuery", "function OnUpdate(doc, meta) {\n\n  couchbase.n1qlQuery('SELECT 1', {});\n}", 3, 3, "couchbase.n1qlQuery is not supported"},
-		{"analytics", "function OnUpdate(doc, meta) {\n  for (const r of couchbase.analyticsQuery('SELECT 1')) {}\n}", 2, 19, "couchbase.analyticsQuery is not supported"},
-		{"search", "function OnUpdate(doc, meta) {\n  couchbase.searchQuery('idx', couchbase.SearchQuery.match('x'));\n}", 2, 3, "couchbase.searchQuery is not supported"},
-		{"bracket access", "function OnUpdate(doc, meta) {\n  var f = couchbase['n1qlQuery'];\n}", 2, 11, "couchbase.n1qlQuery is not supported"},
-		{"first of two", "function OnUpdate(doc, meta) {\n  couchbase.searchQuery('i', {});\n  N1QL('x');\n}", 2, 3, "couchbase.searchQuery"},
-		{"in a helper", "function OnUpdate(doc, meta) { helper(); }\nfunction helper() {\n  return N1QL('SELECT 1');\n}", 3, 10, "N1QL()"},
+		{"analytics", "function OnUpdate(doc, meta) {\n  for (const r of couchbase.analyticsQuery('SELECT 1')) {}\n}", 2, 19,
+			"couchbase.analyticsQuery is not supported: eventide has no Analytics service"},
+		{"search", "function OnUpdate(doc, meta) {\n  couchbase.searchQuery('idx', couchbase.SearchQuery.match('x'));\n}", 2, 3,
+			"couchbase.searchQuery is not supported: eventide has no Search (FTS) service"},
+		{"bracket access", "function OnUpdate(doc, meta) {\n  var f = couchbase['analyticsQuery'];\n}", 2, 11, "couchbase.analyticsQuery"},
+		{"after SQL++", "function OnUpdate(doc, meta) {\n  SELECT 1;\n  N1QL('x');\n  couchbase.searchQuery('i', {});\n}", 4, 3, "couchbase.searchQuery"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,11 +30,32 @@ func TestCompile_QueriesRefused(t *testing.T) {
 			if ce.Line != c.line || ce.Column != c.col {
 				t.Errorf("position = %d:%d, want %d:%d (%s)", ce.Line, ce.Column, c.line, c.col, ce.Message)
 			}
-			if !strings.Contains(ce.Message, c.what) || !strings.HasSuffix(ce.Message, "the query service is not available yet") {
-				t.Errorf("message = %q, want it to contain %q and say the query service is not available", ce.Message, c.what)
+			if !strings.Contains(ce.Message, c.what) {
+				t.Errorf("message = %q, want it to contain %q", ce.Message, c.what)
 			}
-			if msg := ce.Error(); !strings.Contains(msg, "line ") || !strings.Contains(msg, ce.Message) {
-				t.Errorf("Error() = %q", msg)
+		})
+	}
+}
+
+func TestCompile_SQLAccepted(t *testing.T) {
+	cases := map[string]string{
+		"inline select":       "var r = SELECT * FROM `travel-sample` WHERE id = $id;",
+		"statement start":     "UPSERT INTO dst (KEY, VALUE) VALUES ($k, {});",
+		"several lines":       "if (doc.x)\n    select name\n      from b\n      where a = 1;",
+		"delete from":         "DELETE FROM b WHERE META().id = $meta.id;",
+		"merge":               "MERGE INTO b USING c ON KEY c.k WHEN MATCHED THEN DELETE;",
+		"with cte":            "var q = WITH a AS (SELECT 1) SELECT * FROM a;",
+		"';' in strings":      "UPDATE b SET x = 'a;b' WHERE y = \"c;\";",
+		"for...of header":     "for (const r of SELECT a FROM b;) { log(r); }",
+		"N1QL call":           "var it = N1QL('SELECT 1', {});",
+		"N1qlQuery":           "var q = new N1qlQuery('SELECT 1').execQuery();",
+		"couchbase.n1qlQuery": "couchbase.n1qlQuery('SELECT 1', {});",
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			code := "function OnUpdate(doc, meta) {\n  var id = 1, k = 'x';\n  " + body + "\n}"
+			if _, err := Compile(code, Settings{}, nil, defaultBindings()); err != nil {
+				t.Errorf("Compile = %v, want success", err)
 			}
 		})
 	}
@@ -83,32 +90,22 @@ func TestCompile_QueryWordsAreNotQueries(t *testing.T) {
 	}
 }
 
-func TestCompile_QueryAndSyntaxErrors(t *testing.T) {
-	// A syntax error before the first statement is the user's to fix first.
-	code := "function OnUpdate(doc, meta) {\n  var = 1;\n  SELECT * FROM b;\n}"
-	_, err := Compile(code, Settings{}, nil, nil)
-	var ce *CompileError
-	if !errors.As(err, &ce) || errors.Is(err, ErrQueryNotAvailable) || ce.Line != 2 || !strings.HasPrefix(ce.Message, "SyntaxError") {
-		t.Errorf("Compile = %v, want the syntax error at line 2", err)
+func TestCompile_SyntaxErrorsAroundSQL(t *testing.T) {
+	// Errors before and after a statement keep their lines and columns.
+	cases := []struct {
+		code      string
+		line, col int
+	}{
+		{"function OnUpdate(doc, meta) {\n  var = 1;\n  SELECT * FROM b;\n}", 2, 7},
+		{"function OnUpdate(doc, meta) {\n  SELECT *\n    FROM b\n    WHERE x = $y;\n  var = 1;\n}", 5, 7},
+		{"function OnUpdate(doc, meta) {\n  log('x') log('y');\n}", 2, 12},
 	}
-	// One after it: the statement is reported.
-	code = "function OnUpdate(doc, meta) {\n  SELECT * FROM b;\n  var = 1;\n}"
-	if _, err := Compile(code, Settings{}, nil, nil); !errors.Is(err, ErrQueryNotAvailable) {
-		t.Errorf("Compile = %v, want the query error", err)
-	}
-	// Plain syntax errors stay syntax errors.
-	_, err = Compile("function OnUpdate(doc, meta) {\n  log('x') log('y');\n}", Settings{}, nil, nil)
-	if !errors.As(err, &ce) || errors.Is(err, ErrQueryNotAvailable) || !strings.HasPrefix(ce.Message, "SyntaxError") {
-		t.Errorf("Compile = %v, want a syntax error", err)
-	}
-}
-
-func TestCompile_QueryInConstantBinding(t *testing.T) {
-	_, err := Compile("function OnUpdate(doc, meta) {}", Settings{}, []Constant{{"q", "N1QL('SELECT 1')"}}, nil)
-	var ce *CompileError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrQueryNotAvailable) || ce.Line != 0 ||
-		!strings.HasPrefix(ce.Message, "constant binding q: N1QL()") {
-		t.Errorf("Compile = %v, want the query error located in the constant", err)
+	for _, c := range cases {
+		_, err := Compile(c.code, Settings{}, nil, nil)
+		var ce *CompileError
+		if !errors.As(err, &ce) || ce.Line != c.line || ce.Column != c.col || !strings.HasPrefix(ce.Message, "SyntaxError") {
+			t.Errorf("Compile(%q) = %v, want a syntax error at %d:%d", c.code, err, c.line, c.col)
+		}
 	}
 }
 

@@ -86,7 +86,21 @@ type Settings struct {
 	// stopped (with a MemoryGuard); 0 means DefaultMemoryBudget; negative
 	// is invalid.
 	MemoryBudget int64
+	// N1QLConsistency is the scan consistency of inline SQL++ statements
+	// (n1ql_consistency): "" (the default, not_bounded), ConsistencyNone or
+	// ConsistencyRequest (request_plus). Fixed at Compile.
+	N1QLConsistency string
+	// N1QLPrepareAll prepares every inline statement (n1ql_prepare_all).
+	// Fixed at Compile.
+	N1QLPrepareAll bool
+	// LCBInstCapacity bounds the SQL++ queries a worker has open at once
+	// (lcb_inst_capacity); 0 means DefaultLCBInstCapacity (10); negative is
+	// invalid.
+	LCBInstCapacity int
 }
+
+// DefaultLCBInstCapacity is lcb_inst_capacity's default.
+const DefaultLCBInstCapacity = 10
 
 // DefaultOnDeployTimeout is on_deploy_timeout's default.
 const DefaultOnDeployTimeout = 60 * time.Second
@@ -126,6 +140,7 @@ func DefaultSettings() Settings {
 		OnDeployTimeout:        DefaultOnDeployTimeout,
 		TimerContextSize:       DefaultTimerContextSize,
 		MemoryBudget:           DefaultMemoryBudget,
+		LCBInstCapacity:        DefaultLCBInstCapacity,
 	}
 }
 
@@ -162,6 +177,9 @@ func (s Settings) withDefaults() Settings {
 	if s.MemoryBudget == 0 {
 		s.MemoryBudget = d.MemoryBudget
 	}
+	if s.LCBInstCapacity == 0 {
+		s.LCBInstCapacity = d.LCBInstCapacity
+	}
 	return s
 }
 
@@ -190,6 +208,15 @@ func (s Settings) Validate() error {
 	if s.TimerContextSize != 0 && (s.TimerContextSize < MinTimerContextSize || s.TimerContextSize > MaxTimerContextSize) {
 		return fmt.Errorf("%w: timer_context_size must be between %d and %d bytes, got %d",
 			ErrInvalidSettings, MinTimerContextSize, MaxTimerContextSize, s.TimerContextSize)
+	}
+	if s.LCBInstCapacity < 0 {
+		return fmt.Errorf("%w: lcb_inst_capacity must be at least 1, got %d", ErrInvalidSettings, s.LCBInstCapacity)
+	}
+	switch s.N1QLConsistency {
+	case "", ConsistencyNone, ConsistencyRequest:
+	default:
+		return fmt.Errorf("%w: n1ql_consistency must be %q or %q, got %q",
+			ErrInvalidSettings, ConsistencyNone, ConsistencyRequest, s.N1QLConsistency)
 	}
 	if _, ok := parseLang(s.LanguageCompatibility); !ok {
 		return fmt.Errorf("%w: language_compatibility must be one of %s, %s, %s, %s, got %q",

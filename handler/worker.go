@@ -48,6 +48,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Memory, when set, stops invocations over Settings.MemoryBudget.
 	Memory *MemoryGuard
+	// Querier runs the handler's SQL++ statements (N1QL(), inline
+	// statements); nil makes them throw an N1QLError saying no query
+	// service is configured.
+	Querier Querier
 }
 
 // Validate checks the settings and bindings of the Config.
@@ -70,6 +74,9 @@ type invocation struct {
 	store Store
 	entry string
 	key   string
+	// keyspace is the event's source keyspace (zero for timers and
+	// OnDeploy), for SQL++ statements.
+	keyspace docstore.Keyspace
 }
 
 // Worker runs one function's handler in one goja runtime. It is not safe for
@@ -91,6 +98,7 @@ type Worker struct {
 	onDeployTimeout  time.Duration
 	timerContextSize int
 	tm               timerRuntime // js_timers.go: FireTimer's and OnDeploy's trampolines
+	q                queryState   // js_n1ql.go: the querier and the open statements
 
 	// rt is the runtime and its invocation control (timeout, context,
 	// memory budget); vm is rt's goja runtime, new after each boot.
@@ -142,6 +150,9 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 	if s.MemoryBudget == 0 {
 		s.MemoryBudget = p.settings.MemoryBudget
 	}
+	if s.LCBInstCapacity == 0 {
+		s.LCBInstCapacity = p.settings.LCBInstCapacity
+	}
 	lang, _ := parseLang(s.LanguageCompatibility)
 	bindings := p.bindings
 	if cfg.Bindings != nil {
@@ -165,6 +176,7 @@ func NewWorker(p *Program, cfg Config) (*Worker, error) {
 		onDeployTimeout:  s.OnDeployTimeout,
 		timerContextSize: s.TimerContextSize,
 		runBindings:      bindings,
+		q:                queryState{querier: cfg.Querier, capacity: s.LCBInstCapacity},
 	}
 	if w.stats == nil {
 		w.stats = NewStats()
@@ -245,6 +257,7 @@ var apiInstallers = []func(*Worker) error{
 	(*Worker).installCurl,     // js_curl.go over jsrt: curl and the curl binding globals
 	(*Worker).installBuiltins, // js_builtins.go over jsrt: crc64, couchbase.base64*, ...
 	(*Worker).installTimers,   // js_timers.go: createTimer, cancelTimer
+	(*Worker).installN1QL,     // js_n1ql.go: N1QL, N1qlQuery, couchbase.n1qlQuery
 }
 
 // installGuards wraps the built-ins whose work happens in Go (jsrt).
@@ -299,7 +312,10 @@ func (w *Worker) Handle(ctx context.Context, ev docstore.Event, st Store) error 
 			return nil
 		}
 		w.stats.inc(statMessagesParsed)
-		err := w.run(ctx, entryOnUpdate, d.Key, st, func() error { return w.callUpdate(ev.Keyspace, d) })
+		err := w.run(ctx, entryOnUpdate, d.Key, st, func() error {
+			w.inv.keyspace = ev.Keyspace
+			return w.callUpdate(ev.Keyspace, d)
+		})
 		return w.finish(err, statOnUpdateSuccess, statOnUpdateFailure)
 	case docstore.EventDeletion, docstore.EventExpiration:
 		w.stats.inc(statDCPDeleteMsg)
@@ -312,7 +328,10 @@ func (w *Worker) Handle(ctx context.Context, ev docstore.Event, st Store) error 
 		}
 		w.stats.inc(statMessagesParsed)
 		expired := ev.Kind == docstore.EventExpiration || d.Expired
-		err := w.run(ctx, entryOnDelete, d.Key, st, func() error { return w.callDelete(ev.Keyspace, d, expired) })
+		err := w.run(ctx, entryOnDelete, d.Key, st, func() error {
+			w.inv.keyspace = ev.Keyspace
+			return w.callDelete(ev.Keyspace, d, expired)
+		})
 		return w.finish(err, statOnDeleteSuccess, statOnDeleteFailure)
 	}
 	return fmt.Errorf("%w: unknown event kind %d", ErrInvalidEvent, ev.Kind)
@@ -407,6 +426,7 @@ func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func
 	w.rt.Begin(ctx)
 	defer func() {
 		if r := recover(); r != nil {
+			w.closeQueries()
 			w.rt.End()
 			w.inv = invocation{}
 			w.broken = fmt.Errorf("%w: %s: %v", ErrWorkerBroken, entry, r)
@@ -421,6 +441,7 @@ func (w *Worker) run(ctx context.Context, entry, key string, st Store, call func
 		// done while the timeout still applies.
 		ie = w.describeFailure(entry, key, cerr)
 	}
+	w.closeQueries()
 	w.rt.End()
 	w.inv = invocation{}
 	w.dropNewGlobals()

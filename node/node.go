@@ -27,7 +27,9 @@ import (
 	"eventide/node/rest/clusterapi"
 	"eventide/node/rpc"
 	"eventide/qinling"
+	"eventide/query/engine"
 	"eventide/query/library"
+	"eventide/query/udf"
 )
 
 // API names one of the node's listeners.
@@ -59,6 +61,11 @@ type Node struct {
 	// libraries are the SQL++ UDF libraries (the query port's library
 	// APIs; the query engine will read them too).
 	libraries *library.Service
+	// udfs are the SQL++ user-defined functions; query is the SQL++
+	// engine over the replicated store, serving /query/service and the
+	// handlers' N1QL.
+	udfs  *udf.Service
+	query *engine.Engine
 	// qinlingEngs are the engines the Qinling service runs code on,
 	// closed after it.
 	qinlingEngs []qinling.Engine
@@ -173,6 +180,10 @@ func New(cfg Config) (_ *Node, err error) {
 // release frees what New acquired, after a failed New or at the end of Close.
 func (n *Node) release() {
 	n.closeQinling()
+	if n.udfs != nil {
+		n.udfs.Close()
+		n.udfs = nil
+	}
 	for _, l := range n.listeners {
 		_ = l.Close()
 	}

@@ -2,7 +2,6 @@ package node
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 
@@ -11,22 +10,13 @@ import (
 	"eventide/node/rest/restauth"
 	"eventide/query/engine"
 	"eventide/query/library"
+	"eventide/query/udf"
 )
 
-// newQueryEngine builds the SQL++ engine over the replicated store and
-// the check of the statements a GET may run. Until the query/engine
-// package has its executor, the node has none (nil): the query port then
-// serves the UDF libraries, and /query/service answers 404. When it
-// lands, this returns engine.New(engine.Config{Store: store, Functions:
-// <the UDF service>, Logger: log}) and engine.IsReadOnly.
-func newQueryEngine(store engine.Store, log *slog.Logger) (queryapi.Engine, queryapi.ReadOnlyFunc, error) {
-	return nil, nil, nil
-}
-
 // indexCompiler compiles the replicated store's secondary index
-// definitions (consensus.Config.IndexCompiler): engine.CompileIndex once
-// query/engine has it; until then nil, so only primary indexes exist.
-func indexCompiler() docstore.IndexCompiler { return nil }
+// definitions (consensus.Config.IndexCompiler): the engine's, which wrote
+// them.
+func indexCompiler() docstore.IndexCompiler { return engine.CompileIndex }
 
 // wireQuery builds the SQL++ UDF libraries over the replicated records,
 // the SQL++ engine over the replicated store, and the query port's API in
@@ -41,15 +31,29 @@ func (n *Node) wireQuery(creds restauth.Credentials) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: query libraries: %w", err)
 	}
-	eng, readOnly, err := newQueryEngine(queryStore{n.store}, n.log.With("component", "query"))
+	n.udfs, err = udf.New(udf.Config{
+		Records:     n.store,
+		Libraries:   n.libraries,
+		ScopeExists: scopeExists(n.store.Docs()),
+		Logger:      n.log.With("component", "query-udf"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: query functions: %w", err)
+	}
+	eng, err := engine.New(engine.Config{
+		Store:     queryStore{n.store},
+		Functions: n.udfs,
+		Logger:    n.log.With("component", "query"),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("node: query engine: %w", err)
 	}
+	n.query = eng
 	api, err := queryapi.New(queryapi.Config{
 		Credentials: creds,
 		Libraries:   n.libraries,
 		Engine:      eng,
-		IsReadOnly:  readOnly,
+		IsReadOnly:  engine.IsReadOnly,
 		Logger:      n.log.With("component", "query-rest"),
 	})
 	if err != nil {

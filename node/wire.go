@@ -80,6 +80,7 @@ func (n *Node) wire() error {
 		Records:   n.store,
 		Source:    n.store.Docs(),
 		Sink:      n.store,
+		Querier:   handlerQuerier{n},
 		Logger:    n.log,
 	})
 	if err != nil {

@@ -63,6 +63,7 @@ func (s *Supervisor) startRunner(f consensus.Function, owned []uint16, epoch uin
 				Insight:      pendingInsight,
 				Logger:       s.log.With("function", f.Name, "worker", i),
 				Memory:       s.memory,
+				Querier:      s.cfg.Querier,
 			})
 		}
 		hw, err := newJS()

@@ -112,6 +112,9 @@ type Config struct {
 	Source Source
 	// Sink is where workers commit batches and read timers. Required.
 	Sink Sink
+	// Querier runs the handlers' SQL++ statements; nil leaves them
+	// throwing an N1QLError that says no query service is configured.
+	Querier handler.Querier
 	// BatchSize is the most events one worker commits at once. Default 512.
 	BatchSize int
 	// Logger; default discards.

@@ -46,6 +46,9 @@ type Request struct {
 	ClientContextID string
 	// Now is the statement's NOW_* instant (zero: time.Now at the start).
 	Now time.Time
+	// Store, when set, replaces the engine's Store for this request (an
+	// Eventing handler's statements run over its batch's view).
+	Store Store
 }
 
 // Error is one entry of a response's errors or warnings, with

@@ -27,7 +27,7 @@ func (x *exec) runCreateIndex(s *ast.CreateIndex) error {
 			return newErr(CodeSyntax, "%v", err)
 		}
 	}
-	err = x.e.cfg.Store.CreateIndex(x.ctx, ref.ks, name, def, s.Primary, s.IfNotExists)
+	err = x.store().CreateIndex(x.ctx, ref.ks, name, def, s.Primary, s.IfNotExists)
 	switch {
 	case err == nil:
 		return nil
@@ -48,7 +48,7 @@ func (x *exec) runDropIndex(s *ast.DropIndex) error {
 	if name == "" {
 		name = "#primary"
 	}
-	err = x.e.cfg.Store.DropIndex(x.ctx, ref.ks, name, s.IfExists)
+	err = x.store().DropIndex(x.ctx, ref.ks, name, s.IfExists)
 	switch {
 	case err == nil:
 		return nil

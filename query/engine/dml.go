@@ -63,7 +63,7 @@ func (w *writer) flush() error {
 	for i := range w.pending {
 		ms[i] = w.pending[i].m
 	}
-	results, err := x.e.cfg.Store.Write(x.ctx, ms)
+	results, err := x.store().Write(x.ctx, ms)
 	if err != nil {
 		w.pending = w.pending[:0]
 		return x.storeErr(err)

@@ -78,6 +78,14 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // exec is the state of one running statement.
+// store is the request's Store, or the engine's.
+func (x *exec) store() Store {
+	if x.req != nil && x.req.Store != nil {
+		return x.req.Store
+	}
+	return x.e.cfg.Store
+}
+
 type exec struct {
 	e          *Engine
 	ctx        context.Context
@@ -183,7 +191,7 @@ func (e *Engine) Execute(ctx context.Context, req Request, emit Emit) (res Resul
 		return res
 	}
 	if req.Consistency == RequestPlus {
-		if err := e.cfg.Store.WaitConsistent(ctx); err != nil {
+		if err := x.store().WaitConsistent(ctx); err != nil {
 			if ctx.Err() != nil {
 				res.Errors = append(res.Errors, asError(x.checkCtx()))
 			} else {
@@ -407,7 +415,7 @@ func (x *exec) resolveKeyspace(k *ast.KeyspaceTerm) (keyspaceRef, error) {
 	default:
 		return keyspaceRef{}, newErr(CodeSyntax, "invalid keyspace path %s", strings.Join(k.Path, "."))
 	}
-	if err := x.e.cfg.Store.CheckKeyspace(ks); err != nil {
+	if err := x.store().CheckKeyspace(ks); err != nil {
 		return keyspaceRef{}, keyspaceErr(ks, err)
 	}
 	return keyspaceRef{ks: ks}, nil

@@ -642,7 +642,7 @@ func (x *exec) plan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 		}
 		return &access{useKeys: true, keys: keyList(v), keysText: kt.UseKeys.String()}, nil
 	}
-	infos, err := x.e.cfg.Store.Indexes(ks)
+	infos, err := x.store().Indexes(ks)
 	if err != nil {
 		return nil, keyspaceErr(ks, err)
 	}
@@ -768,7 +768,7 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, skip int, fn func(*docsto
 		x.explained = append(x.explained, explainAccess(ks, acc))
 		return nil
 	}
-	store := x.e.cfg.Store
+	store := x.store()
 	if acc.useKeys {
 		for _, k := range acc.keys {
 			if err := x.tick(); err != nil {
@@ -840,7 +840,7 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, skip int, fn func(*docsto
 
 // get fetches a live document (a tombstone counts as not found).
 func (x *exec) get(ks docstore.Keyspace, key string) (*docstore.Document, error) {
-	d, err := x.e.cfg.Store.Get(ks, key)
+	d, err := x.store().Get(ks, key)
 	if err == nil && (d.Deleted || d.Expired) {
 		return nil, docstore.ErrNotFound
 	}

@@ -905,7 +905,7 @@ func (x *exec) countPushdown(kt *ast.KeyspaceTerm, where ast.Expr, base *row) (i
 	if err != nil {
 		return 0, false, err
 	}
-	view, err := x.e.cfg.Store.Index(ref.ks, acc.index)
+	view, err := x.store().Index(ref.ks, acc.index)
 	if err != nil {
 		return 0, false, nil
 	}

@@ -45,7 +45,7 @@ func str(s string) value.Value { return value.NewString(s) }
 
 func (x *exec) keyspaceRows() []value.Value {
 	var out []value.Value
-	for _, b := range x.e.cfg.Store.Buckets() {
+	for _, b := range x.store().Buckets() {
 		out = append(out, value.NewObject([]value.Pair{
 			{Name: "datastore_id", Value: str(datastoreID)},
 			{Name: "id", Value: str(b.Name)},
@@ -78,7 +78,7 @@ func indexID(ks docstore.Keyspace, name string) string {
 }
 
 func (x *exec) indexRows() []value.Value {
-	infos := x.e.cfg.Store.AllIndexes()
+	infos := x.store().AllIndexes()
 	sort.Slice(infos, func(i, j int) bool {
 		if a, b := infos[i].Keyspace.String(), infos[j].Keyspace.String(); a != b {
 			return a < b

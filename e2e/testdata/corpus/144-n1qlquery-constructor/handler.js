@@ -2,6 +2,6 @@
 function OnUpdate(doc, meta) {
     var params = {namedParams: {"$id": meta.id}};
 
-    var q = new N1qlQuery("DELETE FROM stale WHERE META().id = $id", params);
+    var q = new N1qlQuery("DELETE FROM `{{bucket:stale}}` USE KEYS $id", params);
     q.execQuery();
 }

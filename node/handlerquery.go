@@ -1,0 +1,117 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"eventide/docstore"
+	"eventide/handler"
+	"eventide/query/engine"
+	"eventide/query/value"
+)
+
+// handlerQuerier runs Eventing handlers' SQL++ on the node's engine, over
+// the invocation's batch view: reads of documents see the batch's own
+// writes, and writes join the batch, so they commit exactly once with it.
+// Index scans read the replica (a document the batch wrote is fetched and
+// filtered through the view, but a key it newly added to an index is not
+// found by a scan until the batch commits).
+type handlerQuerier struct{ n *Node }
+
+func (q handlerQuerier) Query(ctx context.Context, hq handler.Query) (handler.Rows, error) {
+	eng := q.n.query
+	if eng == nil {
+		return nil, &handler.QueryError{Code: 5000, Msg: "the query service is not running on this node"}
+	}
+	req := engine.Request{Statement: hq.Statement, ClientContextID: hq.ClientContextID, Consistency: engine.NotBounded}
+	if hq.Consistency == handler.ConsistencyRequest {
+		req.Consistency = engine.RequestPlus
+	}
+	for _, p := range hq.Positional {
+		v, err := value.FromJSON(p)
+		if err != nil {
+			return nil, &handler.QueryError{Code: 1050, Msg: "invalid positional parameter: " + err.Error()}
+		}
+		req.Positional = append(req.Positional, v)
+	}
+	if len(hq.Named) > 0 {
+		req.Named = make(map[string]value.Value, len(hq.Named))
+		for k, p := range hq.Named {
+			v, err := value.FromJSON(p)
+			if err != nil {
+				return nil, &handler.QueryError{Code: 1050, Msg: "invalid named parameter $" + k + ": " + err.Error()}
+			}
+			req.Named[k] = v
+		}
+	}
+	var store engine.Store = queryStore{q.n.store}
+	if hq.Store != nil {
+		store = batchQueryStore{queryStore: queryStore{q.n.store}, view: hq.Store}
+	}
+	// The statement runs to its end here, as Couchbase's does when
+	// issued; its rows are kept for the handler to read.
+	var rows []json.RawMessage
+	req.Store = store
+	res := eng.Execute(ctx, req, func(row []byte) error {
+		rows = append(rows, json.RawMessage(append([]byte(nil), row...)))
+		return nil
+	})
+	if len(res.Errors) > 0 {
+		e := res.Errors[0]
+		return nil, &handler.QueryError{Code: e.Code, Msg: e.Msg}
+	}
+	return &sliceRows{rows: rows}, nil
+}
+
+// sliceRows streams rows already read.
+type sliceRows struct {
+	rows []json.RawMessage
+	i    int
+}
+
+func (r *sliceRows) Next() (json.RawMessage, bool, error) {
+	if r.i >= len(r.rows) {
+		return nil, false, nil
+	}
+	r.i++
+	return r.rows[r.i-1], true, nil
+}
+
+func (r *sliceRows) Close() error { r.rows, r.i = nil, 0; return nil }
+
+// batchQueryStore is the engine's Store for one handler invocation: the
+// batch's view for documents, the replica for the rest.
+type batchQueryStore struct {
+	queryStore
+	view handler.Store
+}
+
+func (s batchQueryStore) Get(ks docstore.Keyspace, key string) (*docstore.Document, error) {
+	return s.view.Get(ks, key)
+}
+
+// Write applies each mutation to the batch. SQL++ writes are not
+// suppressed for the function's own source, as Couchbase's are not (the
+// deploy check refuses DML on the source keyspace unless recursion is
+// allowed).
+func (s batchQueryStore) Write(ctx context.Context, ms []docstore.Mutation) ([]engine.WriteResult, error) {
+	out := make([]engine.WriteResult, len(ms))
+	for i, m := range ms {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d, err := s.view.Apply(m, true)
+		out[i] = engine.WriteResult{Doc: d, Err: err}
+		if err != nil && !isDocPrecondition(err) {
+			return out[:i+1], err
+		}
+	}
+	return out, nil
+}
+
+// isDocPrecondition reports whether a write failed on its document (it
+// existed, was missing, or its CAS moved), not on the batch.
+func isDocPrecondition(err error) bool {
+	return errors.Is(err, docstore.ErrNotFound) || errors.Is(err, docstore.ErrExists) || errors.Is(err, docstore.ErrCASMismatch)
+}
