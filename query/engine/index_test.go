@@ -176,3 +176,18 @@ func TestIndex_LetVariableIsNotAConstant(t *testing.T) {
 	sameJSON(t, "let value", e.query(`SELECT RAW META(b).id FROM b LET x = 5 WHERE n = x`), `["k2"]`)
 	sameJSON(t, "let meta", e.query(`SELECT RAW META().id FROM b LET x = 5 WHERE n = x`), `["k2"]`)
 }
+
+func TestIndex_KeysMustBeDocumentFunctions(t *testing.T) {
+	e := newEnv(t, "b")
+	for _, stmt := range []string{
+		`CREATE INDEX ix ON b((SELECT RAW 1))`,
+		`CREATE INDEX ix ON b(n) WHERE n > $1`,
+		`CREATE INDEX ix ON b(COUNT(n))`,
+		`CREATE INDEX ix ON b(myudf(n))`,
+	} {
+		if err := e.fails(stmt); err.Code != 3000 {
+			t.Errorf("%s: %+v", stmt, err)
+		}
+	}
+	e.query(`CREATE INDEX ix ON b(LOWER(name), n + 1)`)
+}

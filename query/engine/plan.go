@@ -69,6 +69,29 @@ func parseIndexDef(def string) (*indexMeta, error) {
 	if !ok || ci.Primary || len(ci.Keys) == 0 {
 		return nil, errors.New("engine: index definition is not a CREATE INDEX with keys")
 	}
+	// Index keys are pure functions of the document: no subqueries,
+	// parameters, aggregates or UDFs (the FSM evaluates them alone).
+	var bad ast.Node
+	check := func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.Subquery, *ast.Param:
+			bad = n
+		case *ast.Call:
+			if _, builtin := funcs.Lookup(t.Func.Name); isAggregate(t) || !builtin || len(t.Func.Path) > 0 {
+				bad = n
+			}
+		}
+		return bad == nil
+	}
+	for _, k := range ci.Keys {
+		ast.Inspect(k.Expr, check)
+	}
+	if ci.Where != nil {
+		ast.Inspect(ci.Where, check)
+	}
+	if bad != nil {
+		return nil, fmt.Errorf("engine: %s cannot be used in an index", bad)
+	}
 	m := &indexMeta{stmt: ci, alias: ci.Keyspace.AliasOrDefault(), condText: map[string]bool{}, cond: ci.Where}
 	for _, k := range ci.Keys {
 		var ak *arrayKey
