@@ -77,7 +77,6 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{cfg: cfg, log: log, prepared: map[string]*preparedStmt{}, parsed: map[string]ast.Statement{}, udfExprs: map[string]ast.Expr{}}, nil
 }
 
-// exec is the state of one running statement.
 // store is the request's Store, or the engine's.
 func (x *exec) store() Store {
 	if x.req != nil && x.req.Store != nil {
@@ -86,6 +85,7 @@ func (x *exec) store() Store {
 	return x.e.cfg.Store
 }
 
+// exec is the state of one running statement.
 type exec struct {
 	e          *Engine
 	ctx        context.Context

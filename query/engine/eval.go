@@ -565,6 +565,9 @@ func (x *exec) evalMeta(n *ast.Meta, r *row) (value.Value, error) {
 		m = defaultMeta(r)
 	} else if id, ok := n.Keyspace.(*ast.Identifier); ok {
 		_, m, _ = r.lookup(id.Name)
+		if m == letPending {
+			m = nil
+		}
 	} else {
 		return value.NullValue, nil
 	}
@@ -585,7 +588,7 @@ func defaultMeta(r *row) *docMeta {
 		var found *docMeta
 		n := 0
 		for _, d := range x.docs {
-			if d != nil {
+			if d != nil && d != letPending {
 				found = d
 				n++
 			}

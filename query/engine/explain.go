@@ -21,7 +21,10 @@ func explainAccess(ks docstore.Keyspace, acc *access) map[string]any {
 	switch {
 	case acc.useKeys:
 		op["#operator"] = "KeyScan"
-		op["keys"] = acc.keys
+		op["keys"] = acc.keysText
+		if acc.keysText == "" {
+			op["keys"] = acc.keys
+		}
 	case acc.primary && len(acc.spans) == 1 && acc.spans[0].Low == nil:
 		op["#operator"] = "PrimaryScan3"
 		op["index"] = acc.index

@@ -87,8 +87,20 @@ func (x *exec) from(t ast.FromTerm, base *row, conj []ast.Expr, fn func(*row) (b
 		if alias == "" {
 			alias = ast.ImplicitName(n.Expr)
 		}
+		// As Couchbase, the UNNEST expression of a single keyspace reads
+		// bare names as that keyspace's fields (FROM b UNNEST tags).
+		leftDflt := ""
+		if kt, ok := n.Left.(*ast.KeyspaceTerm); ok {
+			leftDflt = kt.AliasOrDefault()
+		}
 		return x.from(n.Left, base, conj, func(l *row) (bool, error) {
-			v, err := x.eval(n.Expr, l)
+			el := l
+			if leftDflt != "" && l.dflt == "" {
+				c := *l
+				c.dflt = leftDflt
+				el = &c
+			}
+			v, err := x.eval(n.Expr, el)
 			if err != nil {
 				return false, err
 			}

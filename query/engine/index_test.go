@@ -158,3 +158,36 @@ func TestIndex_PrimaryKeyRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestIndex_PartialConditionNotMatchedByVariable(t *testing.T) {
+	e := newEnv(t, "b")
+	e.load("b", map[string]string{"k1": `{"n":1,"kind":"odd"}`, "k2": `{"n":2,"kind":"even"}`})
+	e.query(`CREATE INDEX ix_odd ON b(n) WHERE kind = "odd"`)
+	e.query(`CREATE PRIMARY INDEX ON b`)
+	sameJSON(t, "let kind", e.query(`SELECT RAW META(b).id FROM b LET kind = "odd" WHERE kind = "odd" AND n > 0 ORDER BY META(b).id`), `["k1","k2"]`)
+	sameJSON(t, "field kind", e.query(`SELECT RAW META(b).id FROM b WHERE kind = "odd" AND n > 0`), `["k1"]`)
+}
+
+func TestIndex_LetVariableIsNotAConstant(t *testing.T) {
+	e := newEnv(t, "b")
+	e.load("b", map[string]string{"k1": `{"n":1}`, "k2": `{"n":5}`})
+	e.query(`CREATE INDEX ix_n ON b(n)`)
+	e.query(`CREATE PRIMARY INDEX ON b`)
+	sameJSON(t, "let value", e.query(`SELECT RAW META(b).id FROM b LET x = 5 WHERE n = x`), `["k2"]`)
+	sameJSON(t, "let meta", e.query(`SELECT RAW META().id FROM b LET x = 5 WHERE n = x`), `["k2"]`)
+}
+
+func TestIndex_KeysMustBeDocumentFunctions(t *testing.T) {
+	e := newEnv(t, "b")
+	for _, stmt := range []string{
+		`CREATE INDEX ix ON b((SELECT RAW 1))`,
+		`CREATE INDEX ix ON b(n) WHERE n > $1`,
+		`CREATE INDEX ix ON b(COUNT(n))`,
+		`CREATE INDEX ix ON b(myudf(n))`,
+	} {
+		if err := e.fails(stmt); err.Code != 3000 {
+			t.Errorf("%s: %+v", stmt, err)
+		}
+	}
+	e.query(`CREATE INDEX ix ON b(LOWER(name), n + 1)`)
+}

@@ -9,6 +9,7 @@ import (
 
 	"eventide/docstore"
 	"eventide/query/engine"
+	"eventide/query/engine/enginetest"
 	"eventide/query/value"
 )
 
@@ -197,4 +198,28 @@ func TestExecute_ConcurrentRequests(t *testing.T) {
 		}
 	}
 	sameJSON(t, "writers", e.query(`SELECT RAW COUNT(*) FROM travel WHERE type = "writer"`), `[4]`)
+}
+
+func TestExecute_RequestStore(t *testing.T) {
+	e := newEnv(t, "b")
+	e.load("b", map[string]string{"k": `{"from":"engine"}`})
+	other, err := enginetest.New("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Load(bucketKS("b"), map[string]string{"k": `{"from":"request"}`}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	res := e.eng.Execute(context.Background(), engine.Request{Statement: "SELECT RAW b.`from` FROM b USE KEYS \"k\"", Store: other}, func(b []byte) error {
+		rows = append(rows, string(b))
+		return nil
+	})
+	if len(res.Errors) > 0 || len(rows) != 1 || rows[0] != `"request"` {
+		t.Fatalf("rows %v %s", rows, errs(res))
+	}
+	e.query(`UPSERT INTO b (KEY, VALUE) VALUES ("w", {})`)
+	if _, err := other.Get(bucketKS("b"), "w"); err == nil {
+		t.Fatal("a request without Store wrote to the other store")
+	}
 }

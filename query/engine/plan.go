@@ -69,6 +69,29 @@ func parseIndexDef(def string) (*indexMeta, error) {
 	if !ok || ci.Primary || len(ci.Keys) == 0 {
 		return nil, errors.New("engine: index definition is not a CREATE INDEX with keys")
 	}
+	// Index keys are pure functions of the document: no subqueries,
+	// parameters, aggregates or UDFs (the FSM evaluates them alone).
+	var bad ast.Node
+	check := func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.Subquery, *ast.Param:
+			bad = n
+		case *ast.Call:
+			if _, builtin := funcs.Lookup(t.Func.Name); isAggregate(t) || !builtin || len(t.Func.Path) > 0 {
+				bad = n
+			}
+		}
+		return bad == nil
+	}
+	for _, k := range ci.Keys {
+		ast.Inspect(k.Expr, check)
+	}
+	if ci.Where != nil {
+		ast.Inspect(ci.Where, check)
+	}
+	if bad != nil {
+		return nil, fmt.Errorf("engine: %s cannot be used in an index", bad)
+	}
 	m := &indexMeta{stmt: ci, alias: ci.Keyspace.AliasOrDefault(), condText: map[string]bool{}, cond: ci.Where}
 	for _, k := range ci.Keys {
 		var ak *arrayKey
@@ -227,18 +250,16 @@ func refsScan(e ast.Expr, alias string, implicit bool, r *row) bool {
 		case *ast.Identifier:
 			if t.Name == alias {
 				found = true
-			} else if implicit {
-				if _, _, bound := r.lookup(t.Name); !bound {
-					found = true
-				}
-			} else if _, _, bound := r.lookup(t.Name); !bound {
-				found = true // a comprehension variable or unknown name
+			} else if _, m, bound := r.lookup(t.Name); !bound || m == letPending {
+				// A field of the document (implicit), a comprehension
+				// variable, or a LET variable not yet known.
+				found = true
 			}
 		case *ast.Meta:
 			id, ok := t.Keyspace.(*ast.Identifier)
 			if t.Keyspace == nil || !ok || id.Name == alias {
 				found = true
-			} else if _, _, bound := r.lookup(id.Name); !bound {
+			} else if _, m, bound := r.lookup(id.Name); !bound || m == nil || m == letPending {
 				found = true
 			}
 			return false
@@ -405,12 +426,13 @@ func flip(op ast.BinaryOp) ast.BinaryOp {
 
 // access is how a keyspace term is read.
 type access struct {
-	keys    []string // USE KEYS
-	useKeys bool
-	index   string
-	primary bool
-	spans   []docstore.ScanRange
-	dedup   bool
+	keys     []string // USE KEYS
+	keysText string   // the USE KEYS expression, for EXPLAIN
+	useKeys  bool
+	index    string
+	primary  bool
+	spans    []docstore.ScanRange
+	dedup    bool
 }
 
 const maxSpans = 256
@@ -422,7 +444,9 @@ func (x *exec) indexSpans(m *indexMeta, alias string, implicit bool, conj []ast.
 	if len(m.condText) > 0 {
 		have := map[string]bool{}
 		for _, c := range conj {
-			have[normCond(c, alias, implicit, r)] = true
+			if !implicit || !mentionsBound(c, r) {
+				have[normCond(c, alias, implicit, r)] = true
+			}
 		}
 		for t := range m.condText {
 			if !have[t] {
@@ -603,6 +627,22 @@ func rerooted(e ast.Expr, from, to string) ast.Expr {
 	return nil
 }
 
+// mentionsBound reports whether e names a variable bound in r (a LET or
+// outer name), which a bare field of the same name in an index condition
+// is not.
+func mentionsBound(e ast.Expr, r *row) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Identifier); ok {
+			if _, _, bound := r.lookup(id.Name); bound {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
 func mentions(e ast.Expr, name string) bool {
 	found := false
 	ast.Inspect(e, func(n ast.Node) bool {
@@ -623,7 +663,7 @@ func (x *exec) plan(ks docstore.Keyspace, kt *ast.KeyspaceTerm, alias string, im
 		if err != nil {
 			return nil, err
 		}
-		return &access{useKeys: true, keys: keyList(v)}, nil
+		return &access{useKeys: true, keys: keyList(v), keysText: kt.UseKeys.String()}, nil
 	}
 	infos, err := x.store().Indexes(ks)
 	if err != nil {

@@ -20,6 +20,11 @@ type row struct {
 	group *groupRow
 }
 
+// letPending marks a LET name bound ahead of its value (while the FROM
+// clause is planned and read): a variable, neither a document field nor a
+// constant.
+var letPending = &docMeta{}
+
 // docMeta is what META() of a keyspace alias reports.
 type docMeta struct {
 	key      string

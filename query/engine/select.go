@@ -395,6 +395,9 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 	if err := checkGrouped(ss, order, outer, aliases); err != nil {
 		return err
 	}
+	if err := checkAmbiguous(ss, order, outer); err != nil {
+		return err
+	}
 	var conj []ast.Expr
 	if ss.Where != nil {
 		conj = conjuncts(ss.Where)
@@ -427,7 +430,7 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 	// LET names shadow document fields: bound (to MISSING until LET
 	// binds them) so that the planner never reads them as index keys.
 	for _, l := range ss.Let {
-		base = base.with(l.Var, value.MissingValue, nil)
+		base = base.with(l.Var, value.MissingValue, letPending)
 	}
 	var items []sortItem
 	var seen map[string]bool

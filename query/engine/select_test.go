@@ -238,3 +238,17 @@ func TestSelect_OrderLimitOverManyRows(t *testing.T) {
 	got = e.query(`SELECT RAW v FROM ARRAY_RANGE(0, 500) AS v ORDER BY -v LIMIT 2`)
 	sameJSON(t, "top-k desc", got, `[499,498]`)
 }
+
+func TestSelect_UnnestBareName(t *testing.T) {
+	e := travelEnv(t)
+	sameJSON(t, "unnest bare", e.query(`SELECT RAW r.score FROM travel UNNEST reviews AS r ORDER BY r.score`), `[2,4]`)
+}
+
+func TestSelect_AmbiguousReference(t *testing.T) {
+	e := travelEnv(t)
+	err := e.fails(`SELECT name FROM travel t UNNEST t.routes r`)
+	if err.Code != 3080 || err.Msg != "Ambiguous reference to field 'name' (near line 1, column 8)." {
+		t.Fatalf("got %+v", err)
+	}
+	e.query(`SELECT t.name, r, x FROM travel t UNNEST t.routes r LET x = ARRAY v FOR v IN t.routes END WHERE ANY v IN t.routes SATISFIES v = r END ORDER BY x, r`)
+}
