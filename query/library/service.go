@@ -164,7 +164,7 @@ func (s *Service) Program(sc Scope, lib, fn string) (Program, error) {
 	if err != nil {
 		return Program{}, err
 	}
-	s.store(id, l.Version, key, prog, exports)
+	prog, exports = s.store(id, l.Version, key, prog, exports)
 	if !slices.Contains(exports, fn) {
 		return Program{}, notExported(l, fn)
 	}
@@ -196,7 +196,10 @@ func (s *Service) cached(id string, version uint64, key string) (*goja.Program, 
 
 // store caches a program compiled from version of library id, dropping
 // programs of older versions.
-func (s *Service) store(id string, version uint64, key string, prog *goja.Program, exports []string) {
+// It returns the program cached for that version: the first one stored
+// wins, so callers that compiled the same version at once share one
+// program (its warm runtimes are keyed by it).
+func (s *Service) store(id string, version uint64, key string, prog *goja.Program, exports []string) (*goja.Program, []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cache[id]
@@ -205,9 +208,13 @@ func (s *Service) store(id string, version uint64, key string, prog *goja.Progra
 		c = &compiled{version: version, progs: make(map[string]program)}
 		s.cache[id] = c
 	case c.version > version:
-		return // a newer version was cached meanwhile
+		return prog, exports // a newer version was cached meanwhile
+	}
+	if have, ok := c.progs[key]; ok {
+		return have.prog, have.exports
 	}
 	c.progs[key] = program{prog, exports}
+	return prog, exports
 }
 
 // Lookup is Library with the reason when there is none: a bad scope or
