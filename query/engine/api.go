@@ -128,6 +128,18 @@ type Store interface {
 	WaitConsistent(ctx context.Context) error
 }
 
+// PendingWrites is what a request's Store implements when it has writes
+// not yet in its indexes (an Eventing handler's batch, committed only when
+// the invocation ends). Scans then also fetch those keys through the Store
+// and filter them with the statement's WHERE, so a statement sees what its
+// batch wrote, and answers that count or skip index entries alone are not
+// used for the keyspace.
+type PendingWrites interface {
+	// PendingKeys returns the keys of ks the Store has pending writes for
+	// (deletes included), each once.
+	PendingKeys(ks docstore.Keyspace) []string
+}
+
 // WriteResult is one mutation's outcome.
 type WriteResult struct {
 	Doc *docstore.Document

@@ -818,9 +818,51 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, skip int, fn func(*docsto
 	if acc.dedup || len(acc.spans) > 1 {
 		seen = map[string]bool{}
 	}
-	now := uint32(x.fctx.Now.Unix())
+	// Keys the Store has pending writes for are fetched too, whether the
+	// index has them or not: the index does not know the pending versions.
+	// Index entries then no longer stand for documents one to one, so an
+	// OFFSET skips fetched documents instead.
+	var pending map[string]bool // key → visited
+	skipDocs := 0
+	keys := x.pendingKeys(ks) // as the read starts: writes made during it are not read back
+	if len(keys) > 0 {
+		pending = make(map[string]bool, len(keys))
+		for _, k := range keys {
+			pending[k] = false
+		}
+		skipDocs, skip = skip, 0
+	}
+	// visit fetches one candidate through the Store and passes it on;
+	// false stops the read.
 	var ferr error
 	stopped := false
+	visit := func(key string) bool {
+		if ferr = x.tick(); ferr != nil {
+			return false
+		}
+		d, err := x.get(ks, key)
+		if err != nil {
+			if errors.Is(err, docstore.ErrNotFound) {
+				return true
+			}
+			ferr = newErr(CodeInternal, "fetch %s: %v", key, err)
+			return false
+		}
+		if skipDocs > 0 {
+			skipDocs--
+			return true
+		}
+		more, err := fn(d)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if !more {
+			stopped = true
+		}
+		return more
+	}
+	now := uint32(x.fctx.Now.Unix())
 	for _, sp := range acc.spans {
 		view.Scan(sp, docstore.ScanOptions{Now: now}, func(_ []byte, key string) bool {
 			if seen != nil {
@@ -829,34 +871,41 @@ func (x *exec) read(ks docstore.Keyspace, acc *access, skip int, fn func(*docsto
 				}
 				seen[key] = true
 			}
+			if visited, ok := pending[key]; ok {
+				if visited {
+					return true
+				}
+				pending[key] = true
+			}
 			if skip > 0 {
 				skip--
 				return true
 			}
-			if ferr = x.tick(); ferr != nil {
-				return false
-			}
-			d, err := x.get(ks, key)
-			if err != nil {
-				if errors.Is(err, docstore.ErrNotFound) {
-					return true
-				}
-				ferr = newErr(CodeInternal, "fetch %s: %v", key, err)
-				return false
-			}
-			more, err := fn(d)
-			if err != nil {
-				ferr = err
-				return false
-			}
-			if !more {
-				stopped = true
-			}
-			return more
+			return visit(key)
 		})
 		if ferr != nil || stopped {
 			return ferr
 		}
+	}
+	if pending != nil {
+		for _, k := range keys {
+			if pending[k] {
+				continue
+			}
+			pending[k] = true
+			if !visit(k) {
+				return ferr
+			}
+		}
+	}
+	return nil
+}
+
+// pendingKeys returns the keys of ks the request's Store has writes
+// pending for, which its indexes do not reflect yet (nil for most Stores).
+func (x *exec) pendingKeys(ks docstore.Keyspace) []string {
+	if p, ok := x.store().(PendingWrites); ok {
+		return p.PendingKeys(ks)
 	}
 	return nil
 }

@@ -889,6 +889,9 @@ func (x *exec) countPushdown(kt *ast.KeyspaceTerm, where ast.Expr, base *row) (i
 	if err != nil || ref.system != "" {
 		return 0, false, err
 	}
+	if len(x.pendingKeys(ref.ks)) > 0 {
+		return 0, false, nil // the index does not count the pending writes
+	}
 	alias := kt.AliasOrDefault()
 	var conj []ast.Expr
 	if where != nil {
