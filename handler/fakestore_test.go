@@ -301,6 +301,10 @@ func (s *fakeStore) CreateTimer(t Timer) error {
 	return nil
 }
 
+// PendingKeys implements Store.PendingKeys: the fake writes through at
+// once and has no indexes, so nothing is pending.
+func (s *fakeStore) PendingKeys(ks docstore.Keyspace) []string { return nil }
+
 // CancelTimer implements Store.CancelTimer.
 func (s *fakeStore) CancelTimer(callback, reference string) (bool, error) {
 	s.mu.Lock()

@@ -36,6 +36,11 @@ type Store interface {
 	// tombstone for deletes) or an error wrapping docstore.ErrNotFound,
 	// docstore.ErrExists or docstore.ErrCASMismatch when a precondition fails.
 	Apply(m docstore.Mutation, selfRecursion bool) (*docstore.Document, error)
+	// PendingKeys returns the keys of ks the batch has written (deletes
+	// included), in first-write order, each once. The indexes of the
+	// replicated store do not have these writes yet, so SQL++ scans fetch
+	// these keys through Get too.
+	PendingKeys(ks docstore.Keyspace) []string
 	// CreateTimer records a timer in the batch, replacing any pending
 	// timer with the same Callback and Reference (as the batch sees them).
 	// It is committed with the batch, so it exists exactly once or not at

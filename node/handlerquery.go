@@ -14,9 +14,9 @@ import (
 // handlerQuerier runs Eventing handlers' SQL++ on the node's engine, over
 // the invocation's batch view: reads of documents see the batch's own
 // writes, and writes join the batch, so they commit exactly once with it.
-// Index scans read the replica (a document the batch wrote is fetched and
-// filtered through the view, but a key it newly added to an index is not
-// found by a scan until the batch commits).
+// Index scans read the replica's indexes and also fetch, through the view,
+// every key the batch wrote (batchQueryStore.PendingKeys), so a statement
+// finds the invocation's own inserts and changes.
 type handlerQuerier struct{ n *Node }
 
 func (q handlerQuerier) Query(ctx context.Context, hq handler.Query) (handler.Rows, error) {
@@ -64,6 +64,8 @@ func (q handlerQuerier) Query(ctx context.Context, hq handler.Query) (handler.Ro
 	return &sliceRows{rows: rows}, nil
 }
 
+var _ engine.PendingWrites = batchQueryStore{}
+
 // sliceRows streams rows already read.
 type sliceRows struct {
 	rows []json.RawMessage
@@ -89,6 +91,12 @@ type batchQueryStore struct {
 
 func (s batchQueryStore) Get(ks docstore.Keyspace, key string) (*docstore.Document, error) {
 	return s.view.Get(ks, key)
+}
+
+// PendingKeys implements engine.PendingWrites: the keys the batch wrote in
+// ks, which the replica's indexes do not have yet.
+func (s batchQueryStore) PendingKeys(ks docstore.Keyspace) []string {
+	return s.view.PendingKeys(ks)
 }
 
 // Write applies each mutation to the batch. SQL++ writes are not

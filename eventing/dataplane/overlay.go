@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"eventide/docstore"
@@ -35,7 +36,10 @@ type overlay struct {
 	docs    Source // the committed state under the batch
 	origin  string
 	pending map[overlayKey]*pendingWrite
-	order   []overlayKey   // first-write order, so the commit is deterministic
+	order   []overlayKey // first-touch order, so the commit is deterministic
+	// written are the keys each keyspace has writes for, in first-write
+	// order (PendingKeys).
+	written map[docstore.Keyspace][]string
 	lastCAS uint64         // the last provisional CAS handed out
 	timers  *overlayTimers // the batch's view of its function's timers
 }
@@ -66,7 +70,11 @@ type pendingWrite struct {
 }
 
 func newOverlay(docs Source, origin string, timers *overlayTimers) *overlay {
-	return &overlay{docs: docs, origin: origin, pending: make(map[overlayKey]*pendingWrite), timers: timers}
+	return &overlay{
+		docs: docs, origin: origin, timers: timers,
+		pending: make(map[overlayKey]*pendingWrite),
+		written: make(map[docstore.Keyspace][]string),
+	}
 }
 
 func (o *overlay) now() uint32 { return uint32(time.Now().Unix()) }
@@ -221,12 +229,22 @@ func (o *overlay) Apply(m docstore.Mutation, selfRecursion bool) (*docstore.Docu
 		p.touchOnly = false
 		result = d
 	}
+	if !p.written {
+		o.written[m.Keyspace] = append(o.written[m.Keyspace], m.Key)
+	}
 	p.written = true
 	p.xattrs = p.xattrs || m.Xattrs != nil
 	p.relied = p.relied || relies
 	p.recurse = selfRecursion
 	cp := *result
 	return &cp, nil
+}
+
+// PendingKeys implements handler.Store: the keys of ks the batch wrote,
+// deleted ones included (a scan must learn that its index's entry for them
+// is stale).
+func (o *overlay) PendingKeys(ks docstore.Keyspace) []string {
+	return slices.Clone(o.written[ks])
 }
 
 // mutations returns the batch's net writes, each carrying the precondition

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -249,5 +250,45 @@ func TestOverlay_ReadKeptForTheBatch(t *testing.T) {
 	var be *docstore.BatchError
 	if _, err := s.ApplyAll(ms, uint64(time.Now().UnixNano())); !errors.As(err, &be) {
 		t.Fatalf("ApplyAll over the moved key = %v, want a *docstore.BatchError", err)
+	}
+}
+
+func TestOverlay_PendingKeys(t *testing.T) {
+	s := newOverlayStore(t, map[string]string{"old": `{"v":0}`, "gone": `{"v":0}`, "read": `{"v":0}`})
+	other := docstore.Keyspace{Bucket: "b", Scope: docstore.DefaultScope, Collection: "other"}
+	if err := s.CreateCollection(other); err != nil {
+		t.Fatalf("CreateCollection: %v", err)
+	}
+	o := newOverlay(s, "fiid", noTimers(s))
+	if got := o.PendingKeys(ovKS); len(got) != 0 {
+		t.Fatalf("fresh batch: PendingKeys = %q, want none", got)
+	}
+	if _, err := o.Get(ovKS, "read"); err != nil {
+		t.Fatalf("Get read: %v", err)
+	}
+	mustApply(t, o, docstore.Mutation{Key: "new", Op: docstore.OpInsert, Body: []byte(`{"v":1}`)}, false)
+	mustApply(t, o, docstore.Mutation{Key: "gone", Op: docstore.OpDelete}, false)
+	mustApply(t, o, docstore.Mutation{Key: "old", Op: docstore.OpUpsert, Body: []byte(`{"v":2}`)}, false)
+	mustApply(t, o, docstore.Mutation{Key: "new", Op: docstore.OpReplace, Body: []byte(`{"v":3}`)}, false)
+	wantApplyErr(t, o, docstore.Mutation{Key: "absent", Op: docstore.OpReplace, Body: []byte(`{}`)}, docstore.ErrNotFound)
+	if err := o.Upsert(other, "elsewhere", []byte(`{}`), docstore.DatatypeJSON); err != nil {
+		t.Fatalf("Upsert other: %v", err)
+	}
+
+	// Written keys once each, in first-write order, deletes included; a
+	// key only read, or whose write failed, is not pending.
+	got := o.PendingKeys(ovKS)
+	if want := []string{"new", "gone", "old"}; !slices.Equal(got, want) {
+		t.Fatalf("PendingKeys = %q, want %q", got, want)
+	}
+	got[0] = "changed by the caller"
+	if again := o.PendingKeys(ovKS); again[0] != "new" {
+		t.Fatalf("PendingKeys shares its slice: %q", again)
+	}
+	if got := o.PendingKeys(other); !slices.Equal(got, []string{"elsewhere"}) {
+		t.Fatalf("PendingKeys(other) = %q", got)
+	}
+	if got := o.PendingKeys(docstore.Keyspace{Bucket: "nobucket", Scope: "s", Collection: "c"}); len(got) != 0 {
+		t.Fatalf("PendingKeys(unknown keyspace) = %q", got)
 	}
 }
