@@ -279,17 +279,17 @@ func (x *exec) setOp(n *ast.SetOp, outer *row, fn func(value.Value) (bool, error
 		for _, v := range left {
 			k := keyOf(v)
 			in := counts[k] > 0
+			if n.All && in {
+				// a multiset: each right row matches one left row
+				counts[k]--
+			}
 			if n.Op == ast.Except {
 				in = !in
 			}
 			if !in {
 				continue
 			}
-			if n.All {
-				if n.Op == ast.Intersect {
-					counts[k]--
-				}
-			} else {
+			if !n.All {
 				if seen[k] {
 					continue
 				}
@@ -360,8 +360,9 @@ func compareKeys(a, b []value.Value, terms []ast.OrderTerm) int {
 				c = -1
 			}
 		default:
+			// DESC reverses MISSING < NULL too, as Couchbase's sort does
 			c = value.Collate(ka, kb)
-			if t.Desc && !(an && bn) {
+			if t.Desc {
 				c = -c
 			}
 		}
