@@ -439,7 +439,7 @@ func TestEveryFunction_MissingAndNull(t *testing.T) {
 	for _, n := range []string{
 		"type", "is_missing", "is_not_missing", "is_valued", "is_not_valued", "ifmissing", "ifnull",
 		"ifmissingornull", "nvl", "nvl2", "ifinf", "ifnan", "ifnanorinf", "greatest", "least",
-		"encoded_size", "array_repeat", "array_prepend",
+		"encoded_size", "array_repeat", "array_prepend", "decode",
 		// Couchbase checks only the object and the name for MISSING here.
 		"object_add", "object_put",
 	} {
