@@ -29,8 +29,6 @@ type confCase struct {
 var knownDifferences = map[string]string{
 	`SELECT o.custId, SUM(o.total) OVER () AS t FROM orders o WHERE o.custId = "c1"`: "window functions not implemented",
 	`SELECT NOSUCHFUNC(1)`: "unknown functions fail at execution (10101), not in the parser (3000)",
-	`select eq(1,1),eq(1,2),lt(1,2),lt(2,1),le(2,2),le(1,2),le(3,2)`: "comparison operators as functions (EQ, LT, ...) not implemented",
-	"select `between`(10,5,15),`between`(10,15,25)":                  "comparison operators as functions not implemented",
 	`select hashbytes("Hello world",{"algorithm":"md4"})`:            "MD4 not in the Go standard library",
 	`select nvl2(str_to_millis('06','MM'),true,false)`:               "partial date input formats not implemented",
 	`select TOKENS(NULL)`:                        "TOKENS() not implemented",
@@ -595,6 +593,8 @@ var funcCases = []confCase{
 	{stmt: `SELECT COALESCE(NULL, MISSING, 5) AS a, DECODE(2, 1, "one", 2, "two", "many") AS b, DECODE(9, 1, "one", "many") AS c, DECODE(9, 1, "one") AS d`, want: `[{"a":5,"b":"two","c":"many","d":null}]`},
 	{stmt: `SELECT CASE 2 WHEN 1 THEN "a" WHEN 2 THEN "b" END AS a, CASE WHEN NULL THEN 1 ELSE 2 END AS b, CASE 1 WHEN 2 THEN 3 END AS c, CASE WHEN MISSING THEN 1 END AS d`, want: `[{"a":"b","b":2,"c":null,"d":null}]`},
 	{stmt: `SELECT NULLIF(1, 1) AS a, NULLIF(1, 2) AS b, MISSINGIF(1, 1) AS c, IFINF(1, 2) AS d, IFNAN(NaN(), 3) AS e`, want: `[{"a":null,"b":1,"d":1,"e":3}]`},
+	{stmt: `SELECT ADD(1, 2, 3) AS a, MULT(2, 3) AS b, SUB(5, 2) AS c, NEG(4) AS d, ADD(1, MISSING) AS e, ADD(1, "x") AS f`, want: `[{"a":6,"b":6,"c":3,"d":-4,"f":null}]`},
+	{stmt: `SELECT IS_DISTINCT_FROM(NULL, MISSING) AS a, IS_NOT_DISTINCT_FROM(NULL, NULL) AS b, IS_DISTINCT_FROM(1, 1.0) AS c, IS_NOT_DISTINCT_FROM(MISSING, 1) AS d`, want: `[{"a":true,"b":true,"c":false,"d":false}]`},
 	// dates
 	{stmt: `SELECT MILLIS_TO_UTC(0) AS a, MILLIS_TO_STR(0, "1111-11-11") AS b, STR_TO_MILLIS("1970-01-01T00:00:01Z") AS c, STR_TO_UTC("2020-01-01T01:00:00+01:00") AS d`, want: `[{"a":"1970-01-01T00:00:00Z","b":"1970-01-01","c":1000,"d":"2020-01-01T00:00:00Z"}]`},
 	{stmt: `SELECT DATE_ADD_STR("2020-01-31", 1, "month") AS a, DATE_DIFF_STR("2020-03-01", "2020-01-01", "day") AS b, DATE_PART_STR("2020-02-29T10:00:00Z", "hour") AS c, DATE_TRUNC_STR("2020-05-17", "month") AS d`, want: `[{"a":"2020-03-02","b":60,"c":10,"d":"2020-05-01"}]`},

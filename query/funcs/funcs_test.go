@@ -440,6 +440,7 @@ func TestEveryFunction_MissingAndNull(t *testing.T) {
 		"type", "is_missing", "is_not_missing", "is_valued", "is_not_valued", "ifmissing", "ifnull",
 		"ifmissingornull", "nvl", "nvl2", "ifinf", "ifnan", "ifnanorinf", "greatest", "least",
 		"encoded_size", "array_repeat", "array_prepend", "decode",
+		"is_distinct_from", "isdistinctfrom", "is_not_distinct_from", "isnotdistinctfrom",
 		// Couchbase checks only the object and the name for MISSING here.
 		"object_add", "object_put",
 	} {
