@@ -293,6 +293,18 @@ var dataCases = []confCase{
 	{stmt: `DELETE FROM scratch RETURNING RAW META().id`, want: `["copy_p2","s2","s3","s9"]`},
 	{stmt: `SELECT COUNT(*) AS n FROM scratch`, want: `[{"n":0}]`},
 
+	{stmt: `UPSERT INTO scratch (KEY, VALUE) VALUES ("u1", {"a":1, "objs":[{"v":1},{"v":2}]}) RETURNING *`, want: `[{"scratch":{"a":1,"objs":[{"v":1},{"v":2}]}}]`},
+	{stmt: `UPDATE scratch SET a = a + 1 WHERE META().id = "u1" RETURNING a`, want: `[{"a":2}]`},
+	{stmt: `UPDATE scratch s USE KEYS "u1" SET x.v = x.v * 10 FOR x IN s.objs END RETURNING s.objs`, want: `[{"objs":[{"v":10},{"v":20}]}]`},
+	{stmt: `UPDATE scratch s USE KEYS "u1" SET s.a = MISSING RETURNING RAW s`, want: `[{"objs":[{"v":10},{"v":20}]}]`},
+	{stmt: `INSERT INTO scratch (KEY, VALUE) VALUES (1, {"a":1})`, code: 5070},
+	{stmt: `DELETE FROM scratch USE KEYS "u1" RETURNING META().id`, want: `[{"id":"u1"}]`},
+	{stmt: `DELETE FROM nosuchbucket`, code: 12003},
+	{stmt: `SELECT META(c).id, COUNT(*) FROM customer c`, code: 4210},
+	{stmt: `SELECT c.name FROM customer c ORDER BY COUNT(*)`, code: 4210},
+	{stmt: `SELECT c.city FROM customer c GROUP BY c.city ORDER BY c.name`, code: 4210},
+	{stmt: `SELECT * FROM customer c WHERE`, code: 3000},
+	{stmt: `SELECT FROM customer`, code: 3000},
 	// Errors of common mistakes.
 	{stmt: `SELEC 1`, code: 3000},
 	{stmt: `SELECT * FROM nosuchbucket`, code: 12003},
