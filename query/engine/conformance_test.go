@@ -274,6 +274,10 @@ var dataCases = []confCase{
 	// Named and positional parameters.
 	{stmt: `SELECT RAW c.name FROM customer c WHERE c.city = $1 ORDER BY c.name`, want: `["Ann","Cid"]`, ordered: true},
 
+	{stmt: `SELECT RAW c.name FROM customer c WHERE c.city = $city`, want: `["Bob"]`},
+	{stmt: `SELECT $city AS a, $nope AS b`, code: 5010},
+	{stmt: `SELECT x, y FROM [1, 2] AS x, [3] AS y ORDER BY x`, want: `[{"x":1,"y":3},{"x":2,"y":3}]`, ordered: true},
+	{stmt: `SELECT c.name, p.name AS pname FROM customer c, product p WHERE c.age = 25 AND p.price > 3`, want: `[{"name":"Bob","pname":"cake"}]`},
 	// DML and RETURNING shapes.
 	{stmt: `INSERT INTO scratch (KEY, VALUE) VALUES ("s1", {"a":1}), ("s2", {"a":2}) RETURNING *`, want: `[{"scratch":{"a":1}},{"scratch":{"a":2}}]`},
 	{stmt: `INSERT INTO scratch AS s (KEY, VALUE) VALUES ("s3", {"a":3}) RETURNING META(s).id, s.a`, want: `[{"id":"s3","a":3}]`},
@@ -628,6 +632,9 @@ func TestConformance(t *testing.T) {
 		req := engine.Request{Statement: c.stmt}
 		if strings.Contains(c.stmt, "$1") {
 			req.Positional = []value.Value{value.NewString("Paris")}
+		}
+		if strings.Contains(c.stmt, "$city") {
+			req.Named = map[string]value.Value{"city": value.NewString("Oslo")}
 		}
 		rows, res := e.exec(req)
 		problem := conformanceProblem(c, rows, res)
