@@ -445,6 +445,8 @@ func TestEveryFunction_MissingAndNull(t *testing.T) {
 		"ifmissingornull", "nvl", "nvl2", "ifinf", "ifnan", "ifnanorinf", "greatest", "least",
 		"encoded_size", "array_repeat", "array_prepend", "decode",
 		"is_distinct_from", "isdistinctfrom", "is_not_distinct_from", "isnotdistinctfrom",
+		// Couchbase searches an array for a MISSING key as for any other.
+		"array_binary_search",
 		// Couchbase checks only the object and the name for MISSING here.
 		"object_add", "object_put",
 	} {
