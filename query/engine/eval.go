@@ -189,7 +189,7 @@ func (x *exec) eval(e ast.Expr, r *row) (value.Value, error) {
 		return x.evalQuantified(n, r)
 	case *ast.ArrayFor:
 		var out []value.Value
-		err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
+		unknown, ok, err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
 			if ok, err := x.when(n.When, b); err != nil || !ok {
 				return true, err
 			}
@@ -202,8 +202,8 @@ func (x *exec) eval(e ast.Expr, r *row) (value.Value, error) {
 			}
 			return true, nil
 		})
-		if err != nil {
-			return value.MissingValue, err
+		if err != nil || !ok {
+			return unknown, err
 		}
 		if out == nil {
 			out = []value.Value{}
@@ -211,7 +211,7 @@ func (x *exec) eval(e ast.Expr, r *row) (value.Value, error) {
 		return value.NewArray(out), nil
 	case *ast.FirstFor:
 		res := value.MissingValue
-		err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
+		unknown, ok, err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
 			if ok, err := x.when(n.When, b); err != nil || !ok {
 				return true, err
 			}
@@ -222,10 +222,13 @@ func (x *exec) eval(e ast.Expr, r *row) (value.Value, error) {
 			res = v
 			return false, nil
 		})
+		if !ok {
+			return unknown, err
+		}
 		return res, err
 	case *ast.ObjectFor:
 		var pairs []value.Pair
-		err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
+		unknown, ok, err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
 			if ok, err := x.when(n.When, b); err != nil || !ok {
 				return true, err
 			}
@@ -242,6 +245,9 @@ func (x *exec) eval(e ast.Expr, r *row) (value.Value, error) {
 			}
 			return true, nil
 		})
+		if !ok {
+			return unknown, err
+		}
 		return value.NewObject(pairs), err
 	case *ast.ArrayCons:
 		out := make([]value.Value, 0, len(n.Elems))
@@ -642,7 +648,7 @@ func (x *exec) evalQuantified(n *ast.Quantified, r *row) (value.Value, error) {
 		}
 	}
 	any, every, count := false, true, 0
-	err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
+	_, _, err := x.iterBindings(n.Bindings, r, func(b *row) (bool, error) {
 		count++
 		ok, err := x.when(n.Satisfies, b)
 		if err != nil {
@@ -676,14 +682,27 @@ func (x *exec) evalQuantified(n *ast.Quantified, r *row) (value.Value, error) {
 // iterBindings calls fn with r extended by each combination of the
 // bindings' elements (arrays in parallel, as Couchbase: up to the
 // shortest); fn returns false to stop.
-func (x *exec) iterBindings(bs []ast.Binding, r *row, fn func(*row) (bool, error)) error {
+//
+// As Couchbase, a range that is MISSING makes the whole expression
+// MISSING, and one that cannot be ranged over (not an array, nor an
+// object with a name variable) makes it NULL: iterBindings then returns
+// that value and ok false without calling fn.
+func (x *exec) iterBindings(bs []ast.Binding, r *row, fn func(*row) (bool, error)) (value.Value, bool, error) {
 	lists := make([][]value.Value, len(bs))
 	names := make([][]value.Value, len(bs))
 	n := -1
+	unknown := value.NewBool(true)
 	for i, b := range bs {
 		v, err := x.eval(b.Expr, r)
 		if err != nil {
-			return err
+			return value.MissingValue, false, err
+		}
+		switch {
+		case v.IsMissing():
+			return value.MissingValue, false, nil
+		case v.Kind() == value.Array || v.Kind() == value.Object && (b.Within || b.NameVar != ""):
+		default:
+			unknown = value.NullValue
 		}
 		if b.Within {
 			lists[i] = withinValues(v, nil)
@@ -702,9 +721,12 @@ func (x *exec) iterBindings(bs []ast.Binding, r *row, fn func(*row) (bool, error
 			n = len(lists[i])
 		}
 	}
+	if unknown.IsNull() {
+		return unknown, false, nil
+	}
 	for j := 0; j < n; j++ {
 		if err := x.tick(); err != nil {
-			return err
+			return value.MissingValue, false, err
 		}
 		b := r
 		for i, bd := range bs {
@@ -715,10 +737,10 @@ func (x *exec) iterBindings(bs []ast.Binding, r *row, fn func(*row) (bool, error
 		}
 		more, err := fn(b)
 		if err != nil || !more {
-			return err
+			return value.MissingValue, true, err
 		}
 	}
-	return nil
+	return value.MissingValue, true, nil
 }
 
 func withinValues(v value.Value, out []value.Value) []value.Value {

@@ -160,6 +160,7 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 		matches = append(matches, r)
 		return true, x.tick()
 	}
+	noKeys := false // ON KEYS gave no key at all
 	switch {
 	case n.OnKeys != nil || n.OnKey != nil:
 		ks, ok := n.Right.(*ast.KeyspaceTerm)
@@ -194,7 +195,9 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 		if err != nil {
 			return err
 		}
-		for _, k := range keyList(kv) {
+		keys := keyList(kv)
+		noKeys = len(keys) == 0
+		for _, k := range keys {
 			d, err := x.get(ref.ks, k)
 			if err != nil {
 				if errors.Is(err, docstore.ErrNotFound) {
@@ -258,7 +261,12 @@ func (x *exec) join(n *ast.JoinTerm, l *row, fn func(*row) (bool, error)) error 
 			if n.Kind != ast.JoinLeft {
 				return nil
 			}
-			return stopErr(fn(l.with(alias, value.MissingValue, nil)))
+			// As Couchbase: an outer nest that found nothing holds [],
+			// unless its ON KEYS named no key
+			if noKeys {
+				return stopErr(fn(l.with(alias, value.MissingValue, nil)))
+			}
+			return stopErr(fn(l.with(alias, value.NewArray([]value.Value{}), nil)))
 		}
 		return stopErr(fn(l.with(alias, value.NewArray(vals), nil)))
 	}

@@ -11,9 +11,18 @@ const CodeGroupKey = 4210
 // checkGrouped applies Couchbase's rule that after GROUP BY, the
 // projection, HAVING, LETTING and ORDER BY depend only on group keys,
 // aggregates, group aliases, LETTING variables and outer variables.
+//
+// A query with aggregates and no GROUP BY is one group without keys:
+// SELECT META(c).id, COUNT(*) FROM c is refused as in Couchbase.
 func checkGrouped(ss *ast.Subselect, order []ast.OrderTerm, outer *row, aliases []string) error {
-	if ss.GroupBy == nil || len(ss.GroupBy.Keys) == 0 {
-		return nil
+	gb := ss.GroupBy
+	if gb == nil || len(gb.Keys) == 0 {
+		if !hasAggregates(ss, order) {
+			return nil
+		}
+		if gb == nil {
+			gb = &ast.GroupBy{}
+		}
 	}
 	alias, implicit := "", false
 	if _, ok := ss.From.(*ast.KeyspaceTerm); ok && len(aliases) == 1 {
@@ -27,13 +36,13 @@ func checkGrouped(ss *ast.Subselect, order []ast.OrderTerm, outer *row, aliases 
 	}
 	keys := map[string]bool{}
 	allowed := map[string]bool{}
-	for _, k := range ss.GroupBy.Keys {
+	for _, k := range gb.Keys {
 		keys[norm(k.Expr)] = true
 		if k.Alias != "" {
 			allowed[k.Alias] = true
 		}
 	}
-	for _, l := range ss.GroupBy.Letting {
+	for _, l := range gb.Letting {
 		allowed[l.Var] = true
 	}
 	fromNames := map[string]bool{}
@@ -102,8 +111,8 @@ func checkGrouped(ss *ast.Subselect, order []ast.OrderTerm, outer *row, aliases 
 	for _, t := range ss.Projection.Terms {
 		check(t.Expr)
 	}
-	check(ss.GroupBy.Having)
-	for _, l := range ss.GroupBy.Letting {
+	check(gb.Having)
+	for _, l := range gb.Letting {
 		check(l.Expr)
 	}
 	for _, t := range ss.Projection.Terms {

@@ -279,17 +279,17 @@ func (x *exec) setOp(n *ast.SetOp, outer *row, fn func(value.Value) (bool, error
 		for _, v := range left {
 			k := keyOf(v)
 			in := counts[k] > 0
+			if n.All && in {
+				// a multiset: each right row matches one left row
+				counts[k]--
+			}
 			if n.Op == ast.Except {
 				in = !in
 			}
 			if !in {
 				continue
 			}
-			if n.All {
-				if n.Op == ast.Intersect {
-					counts[k]--
-				}
-			} else {
+			if !n.All {
 				if seen[k] {
 					continue
 				}
@@ -360,8 +360,9 @@ func compareKeys(a, b []value.Value, terms []ast.OrderTerm) int {
 				c = -1
 			}
 		default:
+			// DESC reverses MISSING < NULL too, as Couchbase's sort does
 			c = value.Collate(ka, kb)
-			if t.Desc && !(an && bn) {
+			if t.Desc {
 				c = -c
 			}
 		}
@@ -392,6 +393,12 @@ func (x *exec) subselect(ss *ast.Subselect, outer *row, order []ast.OrderTerm, f
 	x.topK = 0
 	grouped := ss.GroupBy != nil || hasAggregates(ss, order)
 	aliases := fromAliases(ss.From)
+	if err := checkResultAliases(ss.Projection); err != nil {
+		return err
+	}
+	if err := checkAggregatePlaces(ss); err != nil {
+		return err
+	}
 	if err := checkGrouped(ss, order, outer, aliases); err != nil {
 		return err
 	}
@@ -568,6 +575,74 @@ func fromAliases(t ast.FromTerm) []string {
 }
 
 // project builds a result value from row r.
+// checkResultAliases refuses two result terms of one name, explicit or
+// implicit ($n included), as Couchbase's parser does (3000).
+func checkResultAliases(p *ast.Projection) error {
+	if p == nil || p.Raw {
+		return nil
+	}
+	seen := make(map[string]bool, len(p.Terms))
+	n := 1
+	for _, t := range p.Terms {
+		if t.Star {
+			continue
+		}
+		name := t.ImplicitAlias()
+		if name == "" {
+			name = "$" + strconv.Itoa(n)
+			n++
+		}
+		if seen[name] {
+			return newErr(CodeSyntax, "Duplicate result alias '%s'.", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// checkAggregatePlaces refuses aggregates in LET, WHERE and GROUP BY
+// keys, as Couchbase's planner does (4000).
+func checkAggregatePlaces(ss *ast.Subselect) error {
+	check := func(e ast.Expr, clause string) error {
+		if e == nil {
+			return nil
+		}
+		found := false
+		ast.Inspect(e, func(n ast.Node) bool {
+			switch c := n.(type) {
+			case *ast.Subquery:
+				return false
+			case *ast.Call:
+				if isAggregate(c) {
+					found = true
+					return false
+				}
+			}
+			return !found
+		})
+		if found {
+			return newErr(CodeNoIndex, "Aggregates not allowed in %s.", clause)
+		}
+		return nil
+	}
+	for _, l := range ss.Let {
+		if err := check(l.Expr, "LET"); err != nil {
+			return err
+		}
+	}
+	if err := check(ss.Where, "WHERE"); err != nil {
+		return err
+	}
+	if ss.GroupBy != nil {
+		for _, k := range ss.GroupBy.Keys {
+			if err := check(k.Expr, "GROUP BY"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (x *exec) project(p *ast.Projection, r *row, aliases []string) (value.Value, error) {
 	if p.Raw {
 		return x.eval(p.Terms[0].Expr, r)

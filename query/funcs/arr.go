@@ -286,13 +286,21 @@ func init() {
 			return out
 		})
 	}))
-	register("array_binary_search", 2, 2, arr1(func(e, rest []value.Value) value.Value {
+	binarySearch := arr1(func(e, rest []value.Value) value.Value {
 		i, found := slices.BinarySearchFunc(e, rest[0], value.Collate)
 		if !found {
 			return value.NewInt(-1)
 		}
 		return value.NewInt(int64(i))
-	}))
+	})
+	register("array_binary_search", 2, 2, func(ctx *Context, a []value.Value) (value.Value, error) {
+		// Couchbase searches for a MISSING key too; arrays here hold no
+		// MISSING element, so it is never found.
+		if a[1].IsMissing() && a[0].Kind() == value.Array {
+			return value.NewInt(-1), nil
+		}
+		return binarySearch(ctx, a)
+	})
 	register("array_swap", 3, 3, arr1(func(e, rest []value.Value) value.Value {
 		i, ok1 := arrayIndex(rest[0], len(e))
 		j, ok2 := arrayIndex(rest[1], len(e))

@@ -697,9 +697,26 @@ func dateRange(t1, t2 time.Time, part string, n int, defaultStep bool) ([]time.T
 	if (n > 0) != t1.Before(t2) {
 		return nil, true
 	}
+	// Couchbase adds each step to the previous date (2020-01-31 + 1 month
+	// is 2020-03-02, then 2020-04-02); only calendar_month counts from
+	// the start, to keep the day of month.
+	fromStart := strings.EqualFold(part, "calendar_month")
 	var out []time.Time
+	t := t1
 	for i := 0; ; i++ {
-		t, ok := dateAdd(t1, i*n, part)
+		var ok bool
+		switch {
+		case i == 0:
+			t, ok = dateAdd(t1, 0, part)
+		case fromStart:
+			t, ok = dateAdd(t1, i*n, part)
+		default:
+			t, ok = dateAdd(t, n, part)
+		}
+		if !ok && i > 0 {
+			// a valid end date lies before a step out of range
+			return out, true
+		}
 		if !ok || i > maxDateRange {
 			return nil, false
 		}

@@ -15,6 +15,8 @@ import (
 var (
 	// ErrArity is wrapped when a call has too few or too many arguments.
 	ErrArity = errors.New("funcs: wrong number of arguments")
+	// ErrPattern is wrapped when a REGEXP_* pattern does not compile.
+	ErrPattern = errors.New("invalid regular expression")
 )
 
 // Context is what a function may need from the statement running it.
@@ -84,8 +86,9 @@ func (f *Func) CheckArity(n int) error {
 	return nil
 }
 
-// Call runs f on evaluated arguments. Only a wrong argument count is an
-// error; bad values give NULL or MISSING as in Couchbase.
+// Call runs f on evaluated arguments. Only a wrong argument count and a
+// REGEXP_* pattern that does not compile are errors; other bad values
+// give NULL or MISSING as in Couchbase.
 func (f *Func) Call(ctx *Context, args []value.Value) (value.Value, error) {
 	if err := f.CheckArity(len(args)); err != nil {
 		return value.MissingValue, err

@@ -134,18 +134,18 @@ func cachedRegexp(pattern string) (*regexp.Regexp, error) {
 
 func init() {
 	// regexp2 applies the general rule, then compiles the pattern; a bad
-	// pattern gives NULL.
+	// pattern is an error, as in Couchbase (the statement fails).
 	regexp2 := func(fn func(s string, re *regexp.Regexp, rest []value.Value) value.Value, kinds ...value.Kind) func(*Context, []value.Value) (value.Value, error) {
-		return pure(func(a []value.Value) value.Value {
+		return func(_ *Context, a []value.Value) (value.Value, error) {
 			if r, ok := typed(a, kinds...); !ok {
-				return r
+				return r, nil
 			}
 			re, err := cachedRegexp(str(a[1]))
 			if err != nil {
-				return value.NullValue
+				return value.MissingValue, fmt.Errorf("%w: %v", ErrPattern, err)
 			}
-			return fn(str(a[0]), re, a[2:])
-		})
+			return fn(str(a[0]), re, a[2:]), nil
+		}
 	}
 	register("regexp_contains", 2, 2, regexp2(func(s string, re *regexp.Regexp, _ []value.Value) value.Value {
 		return value.NewBool(re.MatchString(s))

@@ -67,7 +67,7 @@ func init() {
 		case f == 0:
 			return value.NewInt(0)
 		}
-		return value.NewFloat(f) // NaN
+		return value.NewInt(0) // NaN has no sign
 	}))
 	register("atan2", 2, 2, pure(func(a []value.Value) value.Value {
 		if r, ok := typed(a, value.Number); !ok {

@@ -62,6 +62,8 @@ func init() {
 	}))
 	register("lpad", 2, 3, pure(func(a []value.Value) value.Value { return pad(a, true) }))
 	register("rpad", 2, 3, pure(func(a []value.Value) value.Value { return pad(a, false) }))
+	register("mb_lpad", 2, 3, pure(func(a []value.Value) value.Value { return pad(a, true, true) }))
+	register("mb_rpad", 2, 3, pure(func(a []value.Value) value.Value { return pad(a, false, true) }))
 	register("suffixes", 1, 1, str1(func(s string) value.Value {
 		var out []value.Value
 		for i := range s {
@@ -249,9 +251,14 @@ func fnSplit(a []value.Value) value.Value {
 
 // pad is LPAD and RPAD: pad (or cut) s to size bytes with the given
 // characters, a space by default.
-func pad(a []value.Value, left bool) value.Value {
+// pad is LPAD/RPAD counting bytes, or MB_LPAD/MB_RPAD counting
+// characters when runes.
+func pad(a []value.Value, left bool, runes ...bool) value.Value {
 	if r, ok := typed(a, value.String, value.Number, value.String); !ok {
 		return r
+	}
+	if len(runes) > 0 && runes[0] {
+		return padRunes(a, left)
 	}
 	s := str(a[0])
 	size, ok := intArg(a[1])
@@ -273,4 +280,30 @@ func pad(a []value.Value, left bool) value.Value {
 		return value.NewString(p + s)
 	}
 	return value.NewString(s + p)
+}
+
+func padRunes(a []value.Value, left bool) value.Value {
+	s := []rune(str(a[0]))
+	size, ok := intArg(a[1])
+	if !ok || size < 0 || size > maxStringLen {
+		return value.NullValue
+	}
+	fill := []rune(" ")
+	if len(a) == 3 {
+		fill = []rune(str(a[2]))
+	}
+	if len(fill) == 0 {
+		return value.NullValue
+	}
+	if len(s) >= size {
+		return value.NewString(string(s[:size]))
+	}
+	p := make([]rune, 0, size-len(s))
+	for len(p) < size-len(s) {
+		p = append(p, fill[len(p)%len(fill)])
+	}
+	if left {
+		return value.NewString(string(p) + string(s))
+	}
+	return value.NewString(string(s) + string(p))
 }

@@ -296,3 +296,22 @@ func firstNumber(a []value.Value, keep func(float64) bool) value.Value {
 	}
 	return value.NullValue
 }
+
+func init() {
+	// DECODE(expr, search1, result1 [, search2, result2 ...] [, default]):
+	// the result of the first search equal to expr (NULL matching NULL
+	// and MISSING matching MISSING), else default or NULL.
+	register("decode", 3, -1, pure(func(a []value.Value) value.Value {
+		n := len(a) - 1
+		def := value.NullValue
+		if n%2 == 1 {
+			def = a[n]
+		}
+		for i := 1; i+1 < len(a); i += 2 {
+			if value.Collate(a[0], a[i]) == 0 {
+				return a[i+1]
+			}
+		}
+		return def
+	}))
+}
