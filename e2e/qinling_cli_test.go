@@ -309,8 +309,11 @@ func nodeJSFunctions(t *testing.T, o *osc, runtimeID string) {
 			t.Fatalf("function worker list %s: %v, want %d workers", what, ws, n)
 		}
 		for _, w := range ws {
-			if name, _ := w["Worker_name"].(string); w["Function_id"] != id || !strings.HasPrefix(name, "jsworker-") {
-				t.Errorf("function worker list %s: %v, want function %s and a jsworker name", what, w, id)
+			// Workers are listed cluster-wide, named <node>/<worker>.
+			name, _ := w["Worker_name"].(string)
+			node, worker, _ := strings.Cut(name, "/")
+			if w["Function_id"] != id || node == "" || !strings.HasPrefix(worker, "jsworker-") {
+				t.Errorf("function worker list %s: %v, want function %s and a node's jsworker name", what, w, id)
 			}
 		}
 	}
