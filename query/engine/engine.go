@@ -2,14 +2,14 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"eventide/docstore"
 	"eventide/query/ast"
@@ -355,13 +355,7 @@ func parseQueryContext(qc string) (bucket, scope string) {
 	return parts[0], ""
 }
 
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func newUUID() string { return uuid.NewString() }
 
 // keyspacePath is b, or b.s.c for a named collection.
 func keyspacePath(ks docstore.Keyspace) string {

@@ -3,7 +3,6 @@ package queryapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"eventide/node/rest/restauth"
 	"eventide/query/engine"
@@ -206,13 +207,7 @@ func httpStatus(e *engine.Error, def int) int {
 
 // newRequestID returns a random (version 4) UUID, the form of Couchbase's
 // request IDs.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func newRequestID() string { return uuid.NewString() }
 
 // response writes one request's answer in Couchbase's field order:
 // requestID, clientContextID, signature, results, errors, warnings,
