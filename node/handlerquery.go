@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"eventide/docstore"
 	"eventide/handler"
@@ -50,13 +51,21 @@ func (q handlerQuerier) Query(ctx context.Context, hq handler.Query) (handler.Ro
 		store = batchQueryStore{queryStore: queryStore{q.n.store}, view: hq.Store}
 	}
 	// The statement runs to its end here, as Couchbase's does when
-	// issued; its rows are kept for the handler to read.
+	// issued; its rows are kept for the handler to read, up to a bound so
+	// that one statement cannot bloat the node.
 	var rows []json.RawMessage
+	size := 0
 	req.Store = store
 	res := eng.Execute(ctx, req, func(row []byte) error {
+		if size += len(row); size > maxHandlerQueryBytes {
+			return errHandlerQueryTooLarge
+		}
 		rows = append(rows, json.RawMessage(append([]byte(nil), row...)))
 		return nil
 	})
+	if size > maxHandlerQueryBytes {
+		return nil, &handler.QueryError{Code: 5000, Msg: fmt.Sprintf("the statement's results exceed %d MiB, the most a handler may read from one statement: add a LIMIT or select less", maxHandlerQueryBytes>>20)}
+	}
 	if len(res.Errors) > 0 {
 		e := res.Errors[0]
 		return nil, &handler.QueryError{Code: e.Code, Msg: e.Msg}
@@ -65,6 +74,13 @@ func (q handlerQuerier) Query(ctx context.Context, hq handler.Query) (handler.Ro
 }
 
 var _ engine.PendingWrites = batchQueryStore{}
+
+// maxHandlerQueryBytes bounds the rows of one handler statement kept in
+// memory (a variable for tests).
+var maxHandlerQueryBytes = 64 << 20
+
+// errHandlerQueryTooLarge stops a statement whose rows outgrow the bound.
+var errHandlerQueryTooLarge = errors.New("handler statement results too large")
 
 // sliceRows streams rows already read.
 type sliceRows struct {
