@@ -67,6 +67,14 @@ func (s *Service) RunFirings(ctx context.Context) {
 		case <-t.C:
 		case <-changed:
 			t.Stop()
+			// Gather a burst of record changes (every execution writes
+			// several) into one scan; a firing is recorded JobLookahead
+			// before it is due, so this delays none.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(jobChangeSettle):
+			}
 		}
 	}
 }

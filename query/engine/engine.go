@@ -135,7 +135,7 @@ func (x *exec) checkCtx() error {
 // Execute runs one request, emitting result rows in order.
 func (e *Engine) Execute(ctx context.Context, req Request, emit Emit) (res Result) {
 	start := e.cfg.Now()
-	res.RequestID = newUUID()
+	res.RequestID = uuid.NewString()
 	res.Signature = value.MissingValue
 	timeout := req.Timeout
 	if timeout <= 0 {
@@ -354,8 +354,6 @@ func parseQueryContext(qc string) (bucket, scope string) {
 	}
 	return parts[0], ""
 }
-
-func newUUID() string { return uuid.NewString() }
 
 // keyspacePath is b, or b.s.c for a named collection.
 func keyspacePath(ks docstore.Keyspace) string {

@@ -3,6 +3,8 @@ package engine
 import (
 	"encoding/json"
 
+	"github.com/google/uuid"
+
 	"eventide/docstore"
 	"eventide/query/ast"
 	"eventide/query/value"
@@ -139,7 +141,7 @@ func (x *exec) runExplain(s *ast.Explain) error {
 func (x *exec) runPrepare(s *ast.Prepare, text string) error {
 	name := s.Name
 	if name == "" {
-		name = newUUID()
+		name = uuid.NewString()
 	}
 	if p, ok := x.e.lookupPrepared(name); ok && !s.Force && p.stmt.String() != s.Stmt.String() {
 		return newErr(4067, "Unable to add name: duplicate name: %s", name)

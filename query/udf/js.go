@@ -263,9 +263,7 @@ func (r *runner) pool(t target) *pool {
 	for _, o := range r.pools {
 		if t.owner != "" && o.owner == t.owner {
 			switch {
-			case o.version < t.version, o.version == t.version:
-				// Older, or the same version compiled again (a cache was
-				// emptied): one pool per library version.
+			case o.version < t.version:
 				r.closeLocked(o)
 				continue
 			case o.version > t.version:

@@ -167,7 +167,7 @@ func (s *queryService) load() int {
 // results or signature, status "fatal".
 func (s *queryService) fail(w http.ResponseWriter, start time.Time, clientID string, status int, e *engine.Error) {
 	out := newResponse(w, &queryRequest{metrics: true, req: engine.Request{ClientContextID: clientID}}, start, s.load())
-	out.failed(status, newRequestID(), []*engine.Error{e}, nil, engine.Metrics{})
+	out.failed(status, uuid.NewString(), []*engine.Error{e}, nil, engine.Metrics{})
 }
 
 // failStatus maps a request error to its HTTP status as Couchbase does
@@ -204,10 +204,6 @@ func httpStatus(e *engine.Error, def int) int {
 	}
 	return def
 }
-
-// newRequestID returns a random (version 4) UUID, the form of Couchbase's
-// request IDs.
-func newRequestID() string { return uuid.NewString() }
 
 // response writes one request's answer in Couchbase's field order:
 // requestID, clientContextID, signature, results, errors, warnings,
@@ -284,7 +280,7 @@ func (o *response) startStreaming() {
 	o.streaming = true
 	o.header(http.StatusOK)
 	var b bytes.Buffer
-	o.prelude(&b, newRequestID(), nil)
+	o.prelude(&b, uuid.NewString(), nil)
 	o.write(b.Bytes())
 	o.flush()
 }
@@ -407,7 +403,7 @@ func (o *response) failed(code int, requestID string, errs, warnings []*engine.E
 
 func orNewID(id string) string {
 	if id == "" {
-		return newRequestID()
+		return uuid.NewString()
 	}
 	return id
 }

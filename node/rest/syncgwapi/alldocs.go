@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // flushBytes is the response size after which streamed responses
@@ -134,11 +135,11 @@ func (s *Server) handleAllDocs(q *request) error {
 // appendAllDocsRow appends {"key","id","value":{"rev"},"doc"?,"update_seq"?}.
 func appendAllDocsRow(dst []byte, d *docstore.Document, includeDoc, includeSeq bool) []byte {
 	dst = append(dst, `{"key":`...)
-	dst = appendString(dst, d.Key)
+	dst = value.AppendQuoted(dst, d.Key)
 	dst = append(dst, `,"id":`...)
-	dst = appendString(dst, d.Key)
+	dst = value.AppendQuoted(dst, d.Key)
 	dst = append(dst, `,"value":{"rev":`...)
-	dst = appendString(dst, d.RevID)
+	dst = value.AppendQuoted(dst, d.RevID)
 	dst = append(dst, '}')
 	if includeDoc {
 		dst = append(dst, `,"doc":`...)
@@ -154,9 +155,9 @@ func appendAllDocsRow(dst []byte, d *docstore.Document, includeDoc, includeSeq b
 // appendErrorRow appends {"key","error","status"} for a key that has no row.
 func appendErrorRow(dst []byte, key string, status int) []byte {
 	dst = append(dst, `{"key":`...)
-	dst = appendString(dst, key)
+	dst = value.AppendQuoted(dst, key)
 	dst = append(dst, `,"error":`...)
-	dst = appendString(dst, errorName(status))
+	dst = value.AppendQuoted(dst, errorName(status))
 	dst = append(dst, `,"status":`...)
 	dst = strconv.AppendInt(dst, int64(status), 10)
 	return append(dst, '}')

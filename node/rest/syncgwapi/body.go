@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // This file turns request documents into mutations without decoding them
@@ -386,9 +387,9 @@ func visible(d *docstore.Document) bool {
 // (and _exp and _deleted when wanted) merged into the stored body.
 func appendDoc(dst []byte, d *docstore.Document, showExp bool) []byte {
 	dst = append(dst, `{"_id":`...)
-	dst = appendString(dst, d.Key)
+	dst = value.AppendQuoted(dst, d.Key)
 	dst = append(dst, `,"_rev":`...)
-	dst = appendString(dst, d.RevID)
+	dst = value.AppendQuoted(dst, d.RevID)
 	if showExp && d.Expiry != 0 {
 		dst = append(dst, `,"_exp":"`...)
 		dst = time.Unix(int64(d.Expiry), 0).UTC().AppendFormat(dst, time.RFC3339)
@@ -406,56 +407,4 @@ func appendDoc(dst []byte, d *docstore.Document, showExp bool) []byte {
 		}
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does; HTML characters are not escaped.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // checkSplit verifies splitDoc against encoding/json: the body is the
@@ -148,17 +149,17 @@ func TestParseExpiry(t *testing.T) {
 
 func TestAppendString_MatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"b\s`, "tab\there\nnl\r\x00\x1f", "é ü 日本", "\u2028\u2029", "bad \xff utf8", "<html>&"} {
-		got := appendString(nil, s)
+		got := value.AppendQuoted(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("appendString(%q) = %s: invalid JSON: %v", s, got, err)
+			t.Fatalf("value.AppendQuoted(%q) = %s: invalid JSON: %v", s, got, err)
 		}
 		want := strings.ToValidUTF8(s, "\uFFFD")
 		if back != want {
-			t.Errorf("appendString(%q) round-trips to %q", s, back)
+			t.Errorf("value.AppendQuoted(%q) round-trips to %q", s, back)
 		}
 		if !utf8.Valid(got) {
-			t.Errorf("appendString(%q) is not UTF-8", s)
+			t.Errorf("value.AppendQuoted(%q) is not UTF-8", s)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // bulkRequest is the body of POST /{keyspace}/_bulk_docs. Documents stay
@@ -145,19 +146,19 @@ func (s *Server) handleBulkDocs(q *request) error {
 func appendBulkResult(dst []byte, r *bulkResult) []byte {
 	if r.err == nil {
 		dst = append(dst, `{"id":`...)
-		dst = appendString(dst, r.id)
+		dst = value.AppendQuoted(dst, r.id)
 		dst = append(dst, `,"rev":`...)
-		dst = appendString(dst, r.rev)
+		dst = value.AppendQuoted(dst, r.rev)
 		return append(dst, '}')
 	}
 	dst = append(dst, `{"error":`...)
-	dst = appendString(dst, errorName(r.err.status))
+	dst = value.AppendQuoted(dst, errorName(r.err.status))
 	if r.id != "" {
 		dst = append(dst, `,"id":`...)
-		dst = appendString(dst, r.id)
+		dst = value.AppendQuoted(dst, r.id)
 	}
 	dst = append(dst, `,"reason":`...)
-	dst = appendString(dst, r.err.reason)
+	dst = value.AppendQuoted(dst, r.err.reason)
 	dst = append(dst, `,"status":`...)
 	dst = strconv.AppendInt(dst, int64(r.err.status), 10)
 	return append(dst, '}')

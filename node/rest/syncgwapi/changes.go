@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // Sync Gateway's _changes heartbeat and timeout bounds, in milliseconds.
@@ -257,7 +258,7 @@ func appendChange(dst []byte, d *docstore.Document, includeDoc bool) []byte {
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendUint(dst, d.ChangeSeq, 10)
 	dst = append(dst, `,"id":`...)
-	dst = appendString(dst, d.Key)
+	dst = value.AppendQuoted(dst, d.Key)
 	if d.Deleted {
 		dst = append(dst, `,"deleted":true`...)
 	}
@@ -266,7 +267,7 @@ func appendChange(dst []byte, d *docstore.Document, includeDoc bool) []byte {
 		dst = appendDoc(dst, d, false)
 	}
 	dst = append(dst, `,"changes":[{"rev":`...)
-	dst = appendString(dst, d.RevID)
+	dst = value.AppendQuoted(dst, d.RevID)
 	return append(dst, "}]}\n"...)
 }
 

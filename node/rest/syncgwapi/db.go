@@ -6,16 +6,17 @@ import (
 	"strconv"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // handleRoot serves GET / : server information, as Sync Gateway.
 func (s *Server) handleRoot(q *request) error {
 	out := []byte(`{"couchdb":"Welcome","vendor":{"name":`)
-	out = appendString(out, productName)
+	out = value.AppendQuoted(out, productName)
 	out = append(out, `,"version":`...)
-	out = appendString(out, productVersion)
+	out = value.AppendQuoted(out, productVersion)
 	out = append(out, `},"version":`...)
-	out = appendString(out, versionString)
+	out = value.AppendQuoted(out, versionString)
 	out = append(out, '}')
 	writeJSON(q.w, http.StatusOK, out)
 	return nil
@@ -53,7 +54,7 @@ func (s *Server) handleDBInfo(q *request) error {
 		return keyspaceError(err, ks.Bucket, q.ksName)
 	}
 	out := []byte(`{"db_name":`)
-	out = appendString(out, ks.Bucket)
+	out = value.AppendQuoted(out, ks.Bucket)
 	out = append(out, `,"update_seq":`...)
 	out = strconv.AppendUint(out, seq, 10)
 	out = append(out, `,"committed_update_seq":`...)
@@ -61,7 +62,7 @@ func (s *Server) handleDBInfo(q *request) error {
 	out = append(out, `,"instance_start_time":`...)
 	out = strconv.AppendInt(out, s.startMicros, 10)
 	out = append(out, `,"compact_running":false,"purge_seq":0,"disk_format_version":0,"state":"Online","server_uuid":`...)
-	out = appendString(out, s.cfg.ServerUUID)
+	out = value.AppendQuoted(out, s.cfg.ServerUUID)
 	out = append(out, '}')
 	writeJSON(q.w, http.StatusOK, out)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // handleGetDoc serves GET and HEAD /{keyspace}/{docid}: the current
@@ -75,7 +76,7 @@ func appendRevisions(out []byte, d *docstore.Document, limit int) []byte {
 	out = append(out, `,"_revisions":{"start":`...)
 	out = strconv.AppendInt(out, int64(gen), 10)
 	out = append(out, `,"ids":[`...)
-	out = appendString(out, digest)
+	out = value.AppendQuoted(out, digest)
 	want := gen - 1
 	for i, anc := range d.RevHistory {
 		if i+1 >= limit {
@@ -86,7 +87,7 @@ func appendRevisions(out []byte, d *docstore.Document, limit int) []byte {
 			break // history must chain generation by generation
 		}
 		out = append(out, ',')
-		out = appendString(out, dg)
+		out = value.AppendQuoted(out, dg)
 		want--
 	}
 	return append(out, "]}}"...)
@@ -188,9 +189,9 @@ func (s *Server) writeOne(q *request, m docstore.Mutation) (*docstore.Document, 
 // appendNewRev appends {"id":...,"ok":true,"rev":...}.
 func appendNewRev(dst []byte, id, rev string) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, id)
+	dst = value.AppendQuoted(dst, id)
 	dst = append(dst, `,"ok":true,"rev":`...)
-	dst = appendString(dst, rev)
+	dst = value.AppendQuoted(dst, rev)
 	return append(dst, '}')
 }
 

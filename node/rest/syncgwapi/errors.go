@@ -12,6 +12,7 @@ import (
 
 	"eventide/consensus"
 	"eventide/docstore"
+	"eventide/query/value"
 )
 
 // Sentinel errors.
@@ -75,9 +76,9 @@ func errorName(status int) string {
 // appendErrorBody appends {"error":...,"reason":...}.
 func appendErrorBody(dst []byte, status int, reason string) []byte {
 	dst = append(dst, `{"error":`...)
-	dst = appendString(dst, errorName(status))
+	dst = value.AppendQuoted(dst, errorName(status))
 	dst = append(dst, `,"reason":`...)
-	dst = appendString(dst, reason)
+	dst = value.AppendQuoted(dst, reason)
 	return append(dst, '}')
 }
 
